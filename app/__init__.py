@@ -1,0 +1,1 @@
+"""Aftercare: personal aftercare plans and Web Push reminders for vein clinics."""

@@ -1,0 +1,6 @@
+"""Pure care-plan computation: protocol + treatments + preferences -> occurrences."""
+
+from app.careplan.plan import compute_plan
+from app.careplan.types import OccurrenceKind, PlannedOccurrence, Preferences, TreatmentSession
+
+__all__ = ["OccurrenceKind", "PlannedOccurrence", "Preferences", "TreatmentSession", "compute_plan"]

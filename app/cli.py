@@ -1,0 +1,277 @@
+"""The `aftercare` command: serve, demo, migrate, staff create, plan."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
+
+from app.clock import SystemClock
+from app.config import Settings
+from app.db import make_engine, session_factory, transaction
+from app.errors import AppError
+from app.migrate import upgrade_to_head
+from app.patients import service as patients
+from app.patients.models import Patient, PatientCreate, TreatmentCreate
+from app.protocols.loader import load_protocol
+from app.staff import service as staff_service
+from app.staff.models import Clinic, LoginRequest, StaffRole, StaffUser
+from app.tasks import service as tasks
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEMO_CLINIC = "Demo Vein Clinic"
+DEMO_STAFF_EMAIL = "demo@aftercare.example"
+DEMO_PATIENT = "Demo Patient"
+
+
+def one_line_errors(command: F) -> F:
+    """Turn expected failures into `Error: <one line>` and a non-zero exit, not a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except AppError as exc:
+            raise click.ClickException(exc.detail) from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise click.ClickException(f"{where}: {first['msg']}") from exc
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(f"database unavailable: {reason}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def unit_of_work(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Aftercare: aftercare plans and reminders for vein clinics.
+
+    Settings come from AFTERCARE_* environment variables (and a .env file).
+    """
+
+
+@main.command()
+@one_line_errors
+def migrate() -> None:
+    """Create or upgrade the database schema to the newest version."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--migrate/--no-migrate",
+    default=True,
+    show_default=True,
+    help="apply migrations before serving (turn off when a release step runs them once)",
+)
+@one_line_errors
+def serve(host: str, port: int, migrate: bool) -> None:
+    """Apply migrations, then run the web service."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade_to_head(engine)
+    app = create_app(settings, engine=engine)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True)
+
+
+@main.group()
+def staff() -> None:
+    """Manage staff accounts."""
+
+
+@staff.command("create")
+@click.option("--clinic", "clinic_name", required=True, help="clinic name (created if new)")
+@click.option("--email", required=True)
+@click.option("--name", default="", help="the person's name")
+@click.option(
+    "--role", type=click.Choice([r.value for r in StaffRole]), default="admin", show_default=True
+)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="at least 12 characters; prompted for when omitted",
+)
+@one_line_errors
+def create_staff(clinic_name: str, email: str, name: str, role: str, password: str) -> None:
+    """Create a staff account (and its clinic, the first time)."""
+    settings = Settings()
+    now = SystemClock().now()
+    with unit_of_work(settings) as session:
+        clinic = session.exec(select(Clinic).where(Clinic.name == clinic_name.strip())).first()
+        if clinic is None:
+            clinic = staff_service.create_clinic(session, name=clinic_name, now=now)
+        LoginRequest(email=email, password=password)  # the same e-mail rules as the login form
+        user = staff_service.create_staff(
+            session,
+            clinic=clinic,
+            email=email,
+            password=password,
+            now=now,
+            role=StaffRole(role),
+            name=name,
+        )
+        click.echo(f"created {user.role} {user.email} in clinic {clinic.name!r}")
+
+
+@main.command()
+@click.argument("patient_id")
+@one_line_errors
+def plan(patient_id: str) -> None:
+    """Print a patient's plan as a table, in the patient's local time."""
+    try:
+        pid = uuid.UUID(patient_id)
+    except ValueError:
+        raise click.ClickException(f"{patient_id!r} is not a patient id (a UUID)") from None
+    settings = Settings()
+    now = SystemClock().now()
+    with unit_of_work(settings) as session:
+        patient = session.get(Patient, pid)
+        if patient is None:
+            raise click.ClickException(f"no patient with id {pid}")
+        click.echo(format_plan(session, patient, now))
+
+
+def format_plan(session: Session, patient: Patient, now: datetime) -> str:
+    """The stored plan as a fixed-width table for staff checking it by eye."""
+    zone = ZoneInfo(patient.time_zone)
+    stockings = "advised" if patient.stockings_advised else "not advised"
+    rows = tasks.list_all(session, patient=patient)
+    header = f"{'day':<16} {'time':<5}  {'until':<16}  {'kind':<11} {'status':<8} {'push':<4}  task"
+    lines = [
+        f"Plan for {patient.name} ({patient.time_zone}, wake {patient.wake_time:%H:%M}, "
+        f"bed {patient.bed_time:%H:%M}, stockings {stockings})",
+        header,
+        "-" * len(header),
+    ]
+    for row in rows:
+        due = row.due_at.astimezone(zone)
+        end = row.window_end.astimezone(zone)
+        lines.append(
+            f"{due:%a %d %b %Y} {due:%H:%M}  {end:%a %d %b %H:%M}  {row.kind:<11} "
+            f"{tasks.status_of(row, now):<8} {'yes' if row.notifies else '':<4}  {row.title}"
+        )
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--url", "public_url", default=None, help="public URL printed in links")
+@one_line_errors
+def demo(public_url: str | None) -> None:
+    """Set up a demo clinic, staff login and patient; print the login and an enrolment link.
+
+    Safe to run again: it keeps the demo data, sets a new password and issues a new link.
+    """
+    settings = Settings() if public_url is None else Settings(public_url=public_url)
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    now = SystemClock().now()
+    password = secrets.token_urlsafe(12)
+    protocol = load_protocol(settings.protocol)
+    with unit_of_work(settings) as session:
+        clinic = session.exec(select(Clinic).where(Clinic.name == DEMO_CLINIC)).first()
+        if clinic is None:
+            clinic = staff_service.create_clinic(
+                session, name=DEMO_CLINIC, now=now, phone="+44 20 7946 0000"
+            )
+        user = session.exec(select(StaffUser).where(StaffUser.email == DEMO_STAFF_EMAIL)).first()
+        if user is None:
+            user = staff_service.create_staff(
+                session,
+                clinic=clinic,
+                email=DEMO_STAFF_EMAIL,
+                password=password,
+                now=now,
+                role=StaffRole.ADMIN,
+                name="Demo Admin",
+            )
+        else:
+            staff_service.set_password(session, staff=user, password=password)
+        patient = session.exec(
+            select(Patient).where(Patient.clinic_id == clinic.id, Patient.name == DEMO_PATIENT)
+        ).first()
+        if patient is None:
+            patient, link = patients.create_patient(
+                session,
+                clinic=clinic,
+                data=_demo_patient(now),
+                protocol=protocol,
+                staff=user,
+                now=now,
+                settings=settings,
+            )
+        else:
+            link = patients.issue_enrolment_link(
+                session, patient=patient, now=now, settings=settings
+            )
+    click.echo(
+        "\n".join(
+            [
+                "Aftercare demo is ready.",
+                f"  Staff login:     {DEMO_STAFF_EMAIL}  password: {password}",
+                f"  Enrolment link:  {link.url}",
+                f"                   (one use, open it on the patient's phone; "
+                f"expires {link.expires_at:%d %b %Y})",
+                f"  Demo patient:    aftercare plan {patient.id}",
+                f"  API docs:        {settings.public_url}/docs",
+            ]
+        )
+    )
+
+
+def _demo_patient(now: datetime) -> PatientCreate:
+    """A London patient treated at 10:00 today (yesterday if it is not 10:00 yet)."""
+    zone = ZoneInfo("Europe/London")
+    local_now = now.astimezone(zone)
+    treated = datetime.combine(local_now.date(), time(10), tzinfo=zone)
+    if treated > local_now:
+        treated -= timedelta(days=1)
+    return PatientCreate(
+        name=DEMO_PATIENT,
+        time_zone="Europe/London",
+        stockings_advised=True,
+        treatment=TreatmentCreate(performed_at=treated),
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Typed application errors and the one handler that renders them as JSON."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a stable machine code and a sentence for people."""
+
+    code: str
+    detail: str
+
+
+class AppError(Exception):
+    """Base for errors a service raises on purpose; rendered with its status and code."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class NotAuthenticated(AppError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class Gone(AppError):
+    status_code = 410
+    code = "gone"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses=` entries documenting the error statuses a route can return."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        location = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{location}: {error.get('msg', 'invalid')}" if location else error["msg"])
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render AppError and request validation errors in the one ErrorBody shape."""
+
+    async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        body = ErrorBody(code=exc.code, detail=exc.detail)
+        return JSONResponse(body.model_dump(), status_code=exc.status_code)
+
+    async def handle_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        body = ErrorBody(code="invalid_input", detail=_validation_detail(exc))
+        # Only where and what: echoing `input` back could repeat a password into logs.
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()[:20]
+        ]
+        content = body.model_dump() | {"errors": jsonable_encoder(errors)}
+        return JSONResponse(content, status_code=422)
+
+    app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(RequestValidationError, handle_validation)

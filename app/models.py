@@ -1,0 +1,24 @@
+"""Imports every table so SQLModel.metadata is complete (for Alembic and the schema test)."""
+
+from app.notifications.models import OutboxMessage, PushSubscription
+from app.patients.models import AppointmentBooking, DeviceSession, EnrolmentLink, Patient, Treatment
+from app.reports.models import Alert, SymptomReport
+from app.staff.models import AuditEvent, Clinic, StaffSession, StaffUser
+from app.tasks.models import Occurrence
+
+__all__ = [
+    "Alert",
+    "AppointmentBooking",
+    "AuditEvent",
+    "Clinic",
+    "DeviceSession",
+    "EnrolmentLink",
+    "Occurrence",
+    "OutboxMessage",
+    "Patient",
+    "PushSubscription",
+    "StaffSession",
+    "StaffUser",
+    "SymptomReport",
+    "Treatment",
+]

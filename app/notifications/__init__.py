@@ -1,0 +1,1 @@
+"""Push subscriptions and the notification outbox."""

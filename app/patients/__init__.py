@@ -1,0 +1,1 @@
+"""Patients, their treatments, enrolment links and device sessions."""

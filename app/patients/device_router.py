@@ -1,0 +1,136 @@
+"""Patient-device routes: redeem an enrolment code, read the profile, change preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response, status
+from sqlmodel import Session
+
+from app.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
+from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
+from app.errors import error_responses
+from app.patients import service
+from app.patients.auth import CurrentPatient
+from app.patients.models import (
+    AppointmentPublic,
+    ClinicContact,
+    EnrolRequest,
+    MeProfile,
+    Patient,
+    PreferencesUpdate,
+    RestrictionPublic,
+)
+from app.staff.models import Clinic
+from app.tasks import service as tasks
+
+router = APIRouter(prefix="/api", tags=["patient device"])
+
+
+def build_profile(session: Session, *, patient: Patient, now: datetime) -> MeProfile:
+    """Profile, clinic contact, active restrictions with their last day, coming appointments."""
+    zone = ZoneInfo(patient.time_zone)
+    clinic = session.get(Clinic, patient.clinic_id)
+    assert clinic is not None  # foreign key
+    restrictions = [
+        RestrictionPublic(
+            task=row.task,
+            title=row.title,
+            instructions=row.instructions,
+            # window_end is the local midnight after the last day: that last day is the one before.
+            until=(row.window_end.astimezone(zone) - timedelta(microseconds=1)).date(),
+            until_at=row.window_end,
+        )
+        for row in tasks.active_restrictions(session, patient=patient, now=now)
+    ]
+    appointments = [
+        AppointmentPublic(
+            id=row.id,
+            key=row.key,
+            title=row.title,
+            due_at=row.due_at,
+            local_due=row.due_at.astimezone(zone),
+        )
+        for row in tasks.upcoming_appointments(session, patient=patient, now=now)
+    ]
+    return MeProfile(
+        id=patient.id,
+        name=patient.name,
+        time_zone=patient.time_zone,
+        wake_time=patient.wake_time,
+        bed_time=patient.bed_time,
+        stockings_advised=patient.stockings_advised,
+        show_task_titles=patient.show_task_titles,
+        clinic=ClinicContact(
+            name=clinic.name, phone=clinic.phone, emergency_number=clinic.emergency_number
+        ),
+        restrictions=restrictions,
+        appointments=appointments,
+    )
+
+
+@router.post("/enrol", responses=error_responses(404, 410, 422))
+def enrol_device(
+    body: EnrolRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> MeProfile:
+    """Redeem the one-time code from the clinic's link; this phone gets a device session.
+
+    404 for a code that never existed, 410 for one used, revoked or expired.
+    """
+    now = clock.now()
+    patient, token = service.redeem_enrolment_link(
+        session,
+        code=body.code,
+        label=request.headers.get("user-agent", ""),
+        now=now,
+        settings=settings,
+    )
+    set_session_cookie(
+        response,
+        name=PATIENT_COOKIE,
+        token=token,
+        lifetime=settings.device_session_lifetime,
+        settings=settings,
+        same_site="lax",  # the PWA is opened from links and notifications
+    )
+    return build_profile(session, patient=patient, now=now)
+
+
+@router.get("/me", responses=error_responses(401))
+def read_profile(patient: CurrentPatient, session: SessionDep, clock: ClockDep) -> MeProfile:
+    return build_profile(session, patient=patient, now=clock.now())
+
+
+@router.patch("/me/preferences", responses=error_responses(401, 422))
+def change_preferences(
+    body: PreferencesUpdate,
+    patient: CurrentPatient,
+    session: SessionDep,
+    clock: ClockDep,
+    protocol: ProtocolDep,
+) -> MeProfile:
+    """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
+    now = clock.now()
+    service.update_preferences(session, patient=patient, data=body, protocol=protocol, now=now)
+    return build_profile(session, patient=patient, now=now)
+
+
+@router.post("/me/logout", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out_device(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> None:
+    """End this phone's session on the server; safe to repeat."""
+    token = request.cookies.get(PATIENT_COOKIE)
+    if token:
+        service.end_device_session(session, token=token, now=clock.now())
+    clear_session_cookie(response, name=PATIENT_COOKIE, settings=settings)

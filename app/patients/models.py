@@ -1,0 +1,225 @@
+"""Tables and schemas for patients, treatments, enrolment links, device sessions and bookings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, ConfigDict, StringConstraints
+from sqlalchemy import Column, ForeignKey, Uuid
+from sqlmodel import Field, SQLModel
+
+from app.dbtypes import UTCDateTime, foreign_key
+from app.timezones import TimeZoneName
+
+
+class TreatmentMethod(StrEnum):
+    SCLEROTHERAPY = "sclerotherapy"
+    LASER = "laser"
+
+
+class Patient(SQLModel, table=True):
+    __tablename__ = "patient"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    clinic_id: uuid.UUID = foreign_key("clinic.id")
+    name: str = Field(max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    time_zone: str = Field(max_length=64)
+    wake_time: time = time(7, 30)
+    bed_time: time = time(22, 0)
+    stockings_advised: bool = False
+    # Lock-screen privacy: show the task's title in a push only if the patient opted in.
+    show_task_titles: bool = False
+    protocol: str = Field(max_length=64)
+    protocol_version: int
+    # Consultation check before treatment: "ultrasound Doppler done, no reflux".
+    doppler_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    doppler_checked_by: uuid.UUID | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Treatment(SQLModel, table=True):
+    __tablename__ = "treatment"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    patient_id: uuid.UUID = foreign_key("patient.id")
+    performed_at: datetime = Field(sa_type=UTCDateTime)
+    method: str = Field(max_length=20)
+    notes: str = Field(default="", max_length=2000)
+    recorded_by: uuid.UUID | None = None  # staff user id; kept even if the account goes
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EnrolmentLink(SQLModel, table=True):
+    """A one-time code that turns a phone into a patient device; only its hash is stored."""
+
+    __tablename__ = "enrolment_link"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    patient_id: uuid.UUID = foreign_key("patient.id")
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeviceSession(SQLModel, table=True):
+    """A patient's signed-in phone; the cookie holds a token whose SHA-256 is `token_hash`."""
+
+    __tablename__ = "device_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    patient_id: uuid.UUID = foreign_key("patient.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=120)  # e.g. browser and OS, for "revoke device"
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AppointmentBooking(SQLModel, table=True):
+    """The clinic's booked time for a planned appointment (e.g. `follow_up/1`)."""
+
+    __tablename__ = "appointment_booking"
+
+    patient_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True)
+    )
+    key: str = Field(max_length=80, primary_key=True)
+    booked_at: datetime = Field(sa_type=UTCDateTime)
+    booked_by: uuid.UUID | None = None
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- API schemas -------------------------------------------------------------------------
+
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PhoneNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()\-.]{3,39}$")
+]
+
+
+class TreatmentCreate(SQLModel):
+    """A treatment session; `performed_at` is an ISO 8601 instant with its offset."""
+
+    performed_at: AwareDatetime
+    method: TreatmentMethod = TreatmentMethod.SCLEROTHERAPY
+    notes: str = Field(default="", max_length=2000)
+
+
+class PatientCreate(SQLModel):
+    name: PersonName
+    time_zone: TimeZoneName
+    wake_time: time = time(7, 30)
+    bed_time: time = time(22, 0)
+    stockings_advised: bool = False
+    phone: PhoneNumber | None = None
+    treatment: TreatmentCreate
+
+
+class PreferencesUpdate(SQLModel):
+    """What a patient may change themselves; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")  # e.g. stockings_advised is the clinic's call
+
+    time_zone: TimeZoneName | None = None
+    wake_time: time | None = None
+    bed_time: time | None = None
+    show_task_titles: bool | None = None
+
+
+class EnrolmentPublic(SQLModel):
+    code: str
+    url: str
+    expires_at: datetime
+
+
+class PatientCreated(SQLModel):
+    id: uuid.UUID
+    enrolment: EnrolmentPublic
+
+
+class TreatmentPublic(SQLModel):
+    id: uuid.UUID
+    performed_at: datetime
+    method: str
+    notes: str
+    created_at: datetime
+
+
+class PatientSummary(SQLModel):
+    id: uuid.UUID
+    name: str
+    time_zone: str
+    first_treatment_at: datetime | None
+    last_treatment_at: datetime | None
+    created_at: datetime
+
+
+class PatientPage(SQLModel):
+    items: list[PatientSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class PatientDetail(SQLModel):
+    id: uuid.UUID
+    name: str
+    phone: str | None
+    time_zone: str
+    wake_time: time
+    bed_time: time
+    stockings_advised: bool
+    show_task_titles: bool
+    protocol: str
+    protocol_version: int
+    treatments: list[TreatmentPublic]
+    enrolment_status: str  # none, active, used, expired or revoked (the newest link)
+    active_devices: int
+    created_at: datetime
+
+
+class ClinicContact(SQLModel):
+    name: str
+    phone: str
+    emergency_number: str
+
+
+class RestrictionPublic(SQLModel):
+    task: str
+    title: str
+    instructions: str
+    until: date  # last local day it applies (inclusive)
+    until_at: datetime  # the instant it ends
+
+
+class AppointmentPublic(SQLModel):
+    id: uuid.UUID
+    key: str
+    title: str
+    due_at: datetime
+    local_due: datetime
+
+
+class MeProfile(SQLModel):
+    id: uuid.UUID
+    name: str
+    time_zone: str
+    wake_time: time
+    bed_time: time
+    stockings_advised: bool
+    show_task_titles: bool
+    clinic: ClinicContact
+    restrictions: list[RestrictionPublic]
+    appointments: list[AppointmentPublic]
+
+
+class EnrolRequest(SQLModel):
+    code: str = Field(min_length=16, max_length=128)

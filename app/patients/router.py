@@ -1,0 +1,211 @@
+"""Staff routes for patients: enrol, list, view, record treatments, re-issue links, view plans."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request, status
+
+from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
+from app.errors import InvalidInput, error_responses
+from app.patients import service
+from app.patients.models import (
+    EnrolmentPublic,
+    PatientCreate,
+    PatientCreated,
+    PatientDetail,
+    PatientPage,
+    TreatmentCreate,
+    TreatmentPublic,
+)
+from app.staff import audit
+from app.staff.auth import CurrentStaff, client_ip
+from app.staff.service import clinic_of
+from app.tasks import service as tasks
+from app.tasks.models import OccurrencePublic
+from app.timezones import local_date
+
+router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
+
+MAX_RANGE_DAYS = 120
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 409, 413, 422))
+def enrol_patient(
+    body: PatientCreate,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+    protocol: ProtocolDep,
+    settings: SettingsDep,
+) -> PatientCreated:
+    """Enrol a patient with their first treatment; returns a one-time enrolment link."""
+    now = clock.now()
+    patient, link = service.create_patient(
+        session,
+        clinic=clinic_of(session, staff),
+        data=body,
+        protocol=protocol,
+        staff=staff,
+        now=now,
+        settings=settings,
+    )
+    audit.record(
+        session,
+        staff=staff,
+        action="patient.create",
+        patient_id=patient.id,
+        now=now,
+        ip=client_ip(request),
+    )
+    return PatientCreated(id=patient.id, enrolment=link.public())
+
+
+@router.get("", responses=error_responses(401, 422))
+def list_patients(
+    staff: CurrentStaff,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
+) -> PatientPage:
+    """The clinic's patients by name, a page at a time."""
+    items, total = service.list_for_clinic(
+        session, clinic_id=staff.clinic_id, limit=limit, offset=offset, query=q
+    )
+    return PatientPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{patient_id}", responses=error_responses(401, 404, 422))
+def get_patient(
+    patient_id: uuid.UUID,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+) -> PatientDetail:
+    now = clock.now()
+    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    audit.record(
+        session,
+        staff=staff,
+        action="patient.read",
+        patient_id=patient.id,
+        now=now,
+        ip=client_ip(request),
+    )
+    return PatientDetail(
+        **patient.model_dump(exclude={"clinic_id", "updated_at"}),
+        treatments=[
+            TreatmentPublic.model_validate(t, from_attributes=True)
+            for t in service.treatments_of(session, patient)
+        ],
+        enrolment_status=service.enrolment_status(session, patient=patient, now=now),
+        active_devices=service.active_device_count(session, patient=patient, now=now),
+    )
+
+
+@router.post(
+    "/{patient_id}/treatments",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 404, 422),
+)
+def record_treatment(
+    patient_id: uuid.UUID,
+    body: TreatmentCreate,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+    protocol: ProtocolDep,
+    settings: SettingsDep,
+) -> TreatmentPublic:
+    """Record a re-treatment (after the latest one); the plan is recomputed from it."""
+    now = clock.now()
+    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    treatment, _ = service.add_treatment(
+        session,
+        patient=patient,
+        data=body,
+        protocol=protocol,
+        staff=staff,
+        now=now,
+        settings=settings,
+    )
+    audit.record(
+        session,
+        staff=staff,
+        action="treatment.create",
+        patient_id=patient.id,
+        now=now,
+        ip=client_ip(request),
+        detail={"treatment_id": str(treatment.id)},
+    )
+    return TreatmentPublic.model_validate(treatment, from_attributes=True)
+
+
+@router.get("/{patient_id}/tasks", responses=error_responses(401, 404, 422))
+def list_patient_tasks(
+    patient_id: uuid.UUID,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+    from_: Annotated[date | None, Query(alias="from", description="first local day")] = None,
+    to: Annotated[date | None, Query(description="last local day, inclusive")] = None,
+) -> list[OccurrencePublic]:
+    """The plan between two of the patient's local days (default: from the first treatment on)."""
+    now = clock.now()
+    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    zone = ZoneInfo(patient.time_zone)
+    treatments = service.treatments_of(session, patient)
+    first = from_ or (
+        local_date(treatments[0].performed_at, zone) if treatments else local_date(now, zone)
+    )
+    last = to or first + timedelta(days=MAX_RANGE_DAYS - 1)
+    if last < first:
+        raise InvalidInput("'to' must not be before 'from'")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise InvalidInput(f"ask for at most {MAX_RANGE_DAYS} days at a time")
+    audit.record(
+        session,
+        staff=staff,
+        action="plan.read",
+        patient_id=patient.id,
+        now=now,
+        ip=client_ip(request),
+    )
+    rows = tasks.list_local_days(session, patient=patient, first=first, last=last)
+    return [tasks.to_public(row, zone, now) for row in rows]
+
+
+@router.post(
+    "/{patient_id}/enrolment",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 404, 422),
+)
+def reissue_enrolment(
+    patient_id: uuid.UUID,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> EnrolmentPublic:
+    """Issue a new one-time enrolment link; any unused earlier link stops working."""
+    now = clock.now()
+    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    link = service.issue_enrolment_link(session, patient=patient, now=now, settings=settings)
+    audit.record(
+        session,
+        staff=staff,
+        action="enrolment.issue",
+        patient_id=patient.id,
+        now=now,
+        ip=client_ip(request),
+    )
+    return link.public()

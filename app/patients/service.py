@@ -1,0 +1,362 @@
+"""Patient use cases: enrol, record treatments, enrolment links, device sessions, preferences."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.errors import Conflict, Gone, InvalidInput, NotFound
+from app.patients.models import (
+    DeviceSession,
+    EnrolmentLink,
+    EnrolmentPublic,
+    Patient,
+    PatientCreate,
+    PatientSummary,
+    PreferencesUpdate,
+    Treatment,
+    TreatmentCreate,
+)
+from app.protocols.loader import Protocol
+from app.staff.models import Clinic, StaffUser
+from app.tasks.service import PlanChanges, sync_plan
+from app.tokens import hash_token, new_token
+
+# A plan lasts 8 weeks: a treatment older than that has no aftercare left to plan.
+MAX_TREATMENT_AGE = timedelta(days=56)
+# Fewer waking hours than this leaves no room for the day's tasks; it is almost surely a typo.
+MIN_AWAKE = timedelta(hours=8)
+ENROL_AGAIN = "Please ask your clinic for a new link."
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A freshly issued enrolment link; `code` exists only here, the database keeps its hash."""
+
+    code: str
+    url: str
+    expires_at: datetime
+
+    def public(self) -> EnrolmentPublic:
+        return EnrolmentPublic(code=self.code, url=self.url, expires_at=self.expires_at)
+
+
+def check_day(wake: time, bed: time) -> None:
+    """Refuse a wake/bed pair that leaves too short a waking day."""
+    if wake.second or bed.second or wake.microsecond or bed.microsecond:
+        raise InvalidInput("wake_time and bed_time are given in hours and minutes (HH:MM)")
+    awake_minutes = ((bed.hour * 60 + bed.minute) - (wake.hour * 60 + wake.minute)) % (24 * 60)
+    if timedelta(minutes=awake_minutes) < MIN_AWAKE:
+        raise InvalidInput(
+            f"bed_time {bed:%H:%M} must be at least {MIN_AWAKE.seconds // 3600} hours "
+            f"after wake_time {wake:%H:%M}"
+        )
+
+
+def _check_treatment_time(
+    performed_at: datetime, *, previous: datetime | None, now: datetime, settings: Settings
+) -> None:
+    if performed_at > now + settings.treatment_future_tolerance:
+        raise InvalidInput(
+            "performed_at is in the future: record a treatment once it has been performed"
+        )
+    if performed_at < now - MAX_TREATMENT_AGE:
+        raise InvalidInput("performed_at is more than 8 weeks ago: there is no aftercare to plan")
+    if previous is not None and performed_at <= previous:
+        raise InvalidInput(
+            f"performed_at must be after the previous treatment ({previous.isoformat()})"
+        )
+
+
+def create_patient(
+    session: Session,
+    *,
+    clinic: Clinic,
+    data: PatientCreate,
+    protocol: Protocol,
+    staff: StaffUser | None,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Patient, IssuedLink]:
+    """Enrol a patient with their first treatment; computes the plan and issues a link."""
+    check_day(data.wake_time, data.bed_time)
+    _check_treatment_time(data.treatment.performed_at, previous=None, now=now, settings=settings)
+    patient = Patient(
+        clinic_id=clinic.id,
+        name=data.name,
+        phone=data.phone,
+        time_zone=data.time_zone,
+        wake_time=data.wake_time,
+        bed_time=data.bed_time,
+        stockings_advised=data.stockings_advised,
+        protocol=protocol.name,
+        protocol_version=protocol.version,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(patient)
+    session.flush()
+    _insert_treatment(session, patient=patient, data=data.treatment, staff=staff, now=now)
+    sync_plan(session, patient=patient, protocol=protocol, now=now)
+    link = issue_enrolment_link(session, patient=patient, now=now, settings=settings)
+    return patient, link
+
+
+def _insert_treatment(
+    session: Session,
+    *,
+    patient: Patient,
+    data: TreatmentCreate,
+    staff: StaffUser | None,
+    now: datetime,
+) -> Treatment:
+    treatment = Treatment(
+        patient_id=patient.id,
+        performed_at=data.performed_at,
+        method=data.method,
+        notes=data.notes,
+        recorded_by=staff.id if staff else None,
+        created_at=now,
+    )
+    session.add(treatment)
+    session.flush()
+    return treatment
+
+
+def treatments_of(session: Session, patient: Patient) -> Sequence[Treatment]:
+    return session.exec(
+        select(Treatment)
+        .where(Treatment.patient_id == patient.id)
+        .order_by(col(Treatment.performed_at))
+    ).all()
+
+
+def add_treatment(
+    session: Session,
+    *,
+    patient: Patient,
+    data: TreatmentCreate,
+    protocol: Protocol,
+    staff: StaffUser | None,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Treatment, PlanChanges]:
+    """Record a (re-)treatment after the latest one and recompute the plan."""
+    # Lock the patient row so two concurrent re-treatments cannot both pass the order check.
+    session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
+    previous = session.exec(
+        select(func.max(Treatment.performed_at)).where(Treatment.patient_id == patient.id)
+    ).one()
+    _check_treatment_time(data.performed_at, previous=previous, now=now, settings=settings)
+    treatment = _insert_treatment(session, patient=patient, data=data, staff=staff, now=now)
+    changes = sync_plan(session, patient=patient, protocol=protocol, now=now)
+    return treatment, changes
+
+
+def update_preferences(
+    session: Session,
+    *,
+    patient: Patient,
+    data: PreferencesUpdate,
+    protocol: Protocol,
+    now: datetime,
+) -> PlanChanges:
+    """Apply the patient's changes and recompute what is still ahead in their plan."""
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    wake = changes.get("wake_time", patient.wake_time)
+    bed = changes.get("bed_time", patient.bed_time)
+    check_day(wake, bed)
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    patient.updated_at = now
+    session.add(patient)
+    session.flush()
+    return sync_plan(session, patient=patient, protocol=protocol, now=now)
+
+
+def get_for_clinic(session: Session, *, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient:
+    """The clinic's patient, or NotFound (also when the patient belongs to another clinic)."""
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.clinic_id != clinic_id:
+        raise NotFound("No such patient.")
+    return patient
+
+
+def list_for_clinic(
+    session: Session, *, clinic_id: uuid.UUID, limit: int, offset: int, query: str | None
+) -> tuple[list[PatientSummary], int]:
+    """A page of the clinic's patients by name, with their first and last treatment."""
+    first = func.min(Treatment.performed_at).label("first_treatment_at")
+    last = func.max(Treatment.performed_at).label("last_treatment_at")
+    conditions = [Patient.clinic_id == clinic_id]
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(col(Patient.name).ilike(f"%{escaped}%", escape="\\"))
+    total = session.exec(select(func.count()).select_from(Patient).where(*conditions)).one()
+    rows = session.exec(
+        select(Patient, first, last)
+        .join(Treatment, col(Treatment.patient_id) == Patient.id, isouter=True)
+        .where(*conditions)
+        .group_by(col(Patient.id))
+        .order_by(col(Patient.name), col(Patient.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    items = [
+        PatientSummary(
+            id=patient.id,
+            name=patient.name,
+            time_zone=patient.time_zone,
+            first_treatment_at=first_at,
+            last_treatment_at=last_at,
+            created_at=patient.created_at,
+        )
+        for patient, first_at, last_at in rows
+    ]
+    return items, total
+
+
+# --- enrolment links and device sessions ---------------------------------------------------
+
+
+def issue_enrolment_link(
+    session: Session, *, patient: Patient, now: datetime, settings: Settings
+) -> IssuedLink:
+    """Revoke any unused link of the patient and issue a new one-time link."""
+    session.execute(
+        update(EnrolmentLink)
+        .where(
+            col(EnrolmentLink.patient_id) == patient.id,
+            col(EnrolmentLink.used_at).is_(None),
+            col(EnrolmentLink.revoked_at).is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    code, code_hash = new_token()
+    expires_at = now + settings.enrolment_link_lifetime
+    session.add(
+        EnrolmentLink(
+            patient_id=patient.id, code_hash=code_hash, created_at=now, expires_at=expires_at
+        )
+    )
+    session.flush()
+    # The code travels in the fragment: browsers never send it to the server in a GET.
+    return IssuedLink(code=code, url=f"{settings.public_url}/enrol#{code}", expires_at=expires_at)
+
+
+def enrolment_status(session: Session, *, patient: Patient, now: datetime) -> str:
+    """State of the newest link: none, active, used, expired or revoked."""
+    link = session.exec(
+        select(EnrolmentLink)
+        .where(EnrolmentLink.patient_id == patient.id)
+        .order_by(col(EnrolmentLink.created_at).desc())
+    ).first()
+    if link is None:
+        return "none"
+    return _link_state(link, now)
+
+
+def _link_state(link: EnrolmentLink, now: datetime) -> str:
+    if link.used_at is not None:
+        return "used"
+    if link.revoked_at is not None:
+        return "revoked"
+    if now >= link.expires_at:
+        return "expired"
+    return "active"
+
+
+def redeem_enrolment_link(
+    session: Session, *, code: str, label: str, now: datetime, settings: Settings
+) -> tuple[Patient, str]:
+    """Use a one-time code: (patient, device session token). Exactly one redemption wins."""
+    code_hash = hash_token(code)
+    # The conditional UPDATE is the single-use guarantee, also under concurrent redemptions.
+    claimed = session.execute(
+        update(EnrolmentLink)
+        .where(
+            col(EnrolmentLink.code_hash) == code_hash,
+            col(EnrolmentLink.used_at).is_(None),
+            col(EnrolmentLink.revoked_at).is_(None),
+            col(EnrolmentLink.expires_at) > now,
+        )
+        .values(used_at=now)
+    )
+    link = session.exec(select(EnrolmentLink).where(EnrolmentLink.code_hash == code_hash)).first()
+    if link is None:
+        raise NotFound(f"This link is not valid. {ENROL_AGAIN}", code="link_unknown")
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        state = _link_state(link, now)
+        raise Gone(
+            f"This link has already been used or has expired. {ENROL_AGAIN}", code=f"link_{state}"
+        )
+    patient = session.get(Patient, link.patient_id)
+    assert patient is not None  # foreign key
+    token, token_hash = new_token()
+    session.add(
+        DeviceSession(
+            patient_id=patient.id,
+            token_hash=token_hash,
+            label=label[:120],
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + settings.device_session_lifetime,
+        )
+    )
+    session.flush()
+    return patient, token
+
+
+def patient_for_device_token(session: Session, *, token: str, now: datetime) -> Patient | None:
+    """The patient behind a live device session token, else None."""
+    row = session.exec(
+        select(DeviceSession, Patient)
+        .join(Patient, col(Patient.id) == DeviceSession.patient_id)
+        .where(DeviceSession.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    device, patient = row
+    if device.revoked_at is not None or now >= device.expires_at:
+        return None
+    # Last activity for the clinic's list, at most one write per device per hour.
+    if now - device.last_seen_at >= timedelta(hours=1):
+        device.last_seen_at = now
+        session.add(device)
+    return patient
+
+
+def end_device_session(session: Session, *, token: str, now: datetime) -> None:
+    session.execute(
+        update(DeviceSession)
+        .where(
+            col(DeviceSession.token_hash) == hash_token(token),
+            col(DeviceSession.revoked_at).is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
+def active_device_count(session: Session, *, patient: Patient, now: datetime) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(DeviceSession)
+        .where(
+            DeviceSession.patient_id == patient.id,
+            col(DeviceSession.revoked_at).is_(None),
+            col(DeviceSession.expires_at) > now,
+        )
+    ).one()
+
+
+def ensure_clinic(session: Session, clinic_id: uuid.UUID) -> Clinic:
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is None:
+        raise Conflict("clinic does not exist")
+    return clinic

@@ -1,0 +1,1 @@
+"""Symptom reports, triage and clinic alerts."""

@@ -1,0 +1,45 @@
+"""Tables for symptom reports and the clinic alerts they raise."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.dbtypes import UTCDateTime, foreign_key
+
+
+class SymptomReport(SQLModel, table=True):
+    __tablename__ = "symptom_report"
+    # The PWA generates `client_id` so a report queued offline is stored once however often sent.
+    __table_args__ = (UniqueConstraint("patient_id", "client_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    patient_id: uuid.UUID = foreign_key("patient.id")
+    client_id: uuid.UUID | None = None
+    pain: int  # 0-10 numeric rating scale
+    signs: list[str] = Field(default_factory=list, sa_type=JSON)
+    note: str = Field(default="", max_length=2000)
+    level: str = Field(max_length=20)  # emergency, urgent or routine
+    rules_version: int = 1
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alert"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    clinic_id: uuid.UUID = foreign_key("clinic.id")
+    patient_id: uuid.UUID = foreign_key("patient.id")
+    report_id: uuid.UUID | None = foreign_key(
+        "symptom_report.id", required=False, index=False, on_delete="SET NULL"
+    )
+    level: str = Field(max_length=20)
+    status: str = Field(default="open", max_length=20, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: uuid.UUID | None = None
+    acknowledgement_note: str = Field(default="", max_length=2000)

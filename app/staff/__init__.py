@@ -1,0 +1,1 @@
+"""Clinics, staff accounts, staff sessions and the audit log."""

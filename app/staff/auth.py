@@ -1,0 +1,36 @@
+"""The CurrentStaff dependency: a signed-in, enabled staff user, from the session cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.cookies import STAFF_COOKIE
+from app.deps import ClockDep, SessionDep, SettingsDep
+from app.errors import NotAuthenticated
+from app.staff.models import StaffUser
+from app.staff.service import staff_for_token
+from app.tokens import looks_like_token
+
+
+def current_staff(
+    request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> StaffUser:
+    token = request.cookies.get(STAFF_COOKIE, "")
+    staff = (
+        staff_for_token(session, token=token, now=clock.now(), settings=settings)
+        if looks_like_token(token)
+        else None
+    )
+    if staff is None:
+        raise NotAuthenticated("Please sign in.")
+    return staff
+
+
+CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (a proxy in front should set uvicorn's --forwarded-allow-ips)."""
+    return request.client.host if request.client else ""

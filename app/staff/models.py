@@ -1,0 +1,88 @@
+"""Tables and schemas for clinics, staff users, staff sessions and audit events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import EmailStr
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from app.dbtypes import UTCDateTime, foreign_key
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+
+
+class Clinic(SQLModel, table=True):
+    __tablename__ = "clinic"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    phone: str = Field(default="", max_length=40)
+    # The number patients are told to call in an emergency (999 in the UK, 112 in the EU).
+    emergency_number: str = Field(default="999", max_length=20)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    clinic_id: uuid.UUID = foreign_key("clinic.id")
+    email: str = Field(max_length=254, unique=True)  # stored lower-case
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default=StaffRole.CLINICIAN, max_length=20)
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = None  # a TOTP code is accepted once per time step
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser; the cookie holds a token whose SHA-256 is `token_hash`."""
+
+    __tablename__ = "staff_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    staff_id: uuid.UUID = foreign_key("staff_user.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)  # absolute expiry
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only record of staff reads and changes; no FK to patient so it outlives erasure."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: uuid.UUID | None = Field(default=None, index=True)
+    staff_id: uuid.UUID | None = Field(default=None, index=True)
+    patient_id: uuid.UUID | None = Field(default=None, index=True)
+    action: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class LoginRequest(SQLModel):
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class StaffPublic(SQLModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    clinic_id: uuid.UUID
+    clinic_name: str

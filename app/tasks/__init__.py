@@ -1,0 +1,1 @@
+"""Stored plan occurrences: syncing with the care plan, completion, listing."""

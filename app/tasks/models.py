@@ -1,0 +1,62 @@
+"""The occurrence table: one row per planned thing, with its completion status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.dbtypes import UTCDateTime, foreign_key
+
+
+class OccurrenceStatus(StrEnum):
+    """Stored statuses; `missed` and `ended` are derived at read time from the window."""
+
+    PENDING = "pending"
+    DONE = "done"
+
+
+class Occurrence(SQLModel, table=True):
+    __tablename__ = "occurrence"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "key"),
+        Index("ix_occurrence_patient_due", "patient_id", "due_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    patient_id: uuid.UUID = foreign_key(
+        "patient.id", index=False
+    )  # ix_occurrence_patient_due leads with it
+    key: str = Field(max_length=80)  # stable across recomputation, from the care plan
+    task: str = Field(max_length=40)
+    kind: str = Field(max_length=20)
+    title: str = Field(max_length=200)
+    instructions: str = Field(max_length=2000)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    notifies: bool
+    remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default=OccurrenceStatus.PENDING, max_length=10)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OccurrencePublic(SQLModel):
+    """An occurrence as clients see it; `status` is pending, done, missed or ended."""
+
+    id: uuid.UUID
+    key: str
+    task: str
+    kind: str
+    title: str
+    instructions: str
+    due_at: datetime
+    local_due: datetime  # due_at in the patient's zone, with its offset
+    window_end: datetime
+    notifies: bool
+    status: str
+    completed_at: datetime | None

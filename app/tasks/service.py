@@ -1,0 +1,286 @@
+"""Occurrence use cases: keep stored rows in step with the care plan, list them, tick them off."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, or_, update
+from sqlmodel import Session, col, select
+
+from app.careplan import (
+    OccurrenceKind,
+    PlannedOccurrence,
+    Preferences,
+    TreatmentSession,
+    compute_plan,
+)
+from app.errors import Conflict, NotFound
+from app.patients.models import AppointmentBooking, Patient, Treatment
+from app.protocols.loader import Protocol
+from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
+from app.timezones import local_day_bounds
+
+SPAN_KINDS = (OccurrenceKind.INFO, OccurrenceKind.RESTRICTION)
+# A patient may tick a task off a little before it is due (e.g. the evening dose before dinner).
+EARLY_COMPLETION = timedelta(hours=2)
+
+_PLANNED_FIELDS = (
+    "task",
+    "kind",
+    "title",
+    "instructions",
+    "due_at",
+    "window_end",
+    "notifies",
+    "remind_at",
+)
+
+
+@dataclass
+class PlanChanges:
+    """What one sync did, by occurrence id (the notification outbox follows these)."""
+
+    created: list[uuid.UUID] = field(default_factory=list)
+    updated: list[uuid.UUID] = field(default_factory=list)
+    removed: list[uuid.UUID] = field(default_factory=list)
+
+
+def preferences_of(patient: Patient) -> Preferences:
+    return Preferences(
+        time_zone=patient.time_zone,
+        wake_time=patient.wake_time,
+        bed_time=patient.bed_time,
+        stockings_advised=patient.stockings_advised,
+    )
+
+
+def plan_for(session: Session, *, patient: Patient, protocol: Protocol) -> list[PlannedOccurrence]:
+    """The patient's full plan computed from what is stored now (pure computation after loads)."""
+    treatments = session.exec(
+        select(Treatment)
+        .where(Treatment.patient_id == patient.id)
+        .order_by(col(Treatment.performed_at))
+    ).all()
+    bookings = session.exec(
+        select(AppointmentBooking).where(AppointmentBooking.patient_id == patient.id)
+    ).all()
+    return compute_plan(
+        protocol,
+        [TreatmentSession(performed_at=t.performed_at, method=t.method) for t in treatments],
+        preferences_of(patient),
+        {b.key: b.booked_at for b in bookings},
+    )
+
+
+def _replaceable(row: Occurrence, now: datetime) -> bool:
+    """Rows a new plan may rewrite: pending ones still ahead, and spans not yet over.
+
+    Done rows and rows already past are history: a new plan never touches them.
+    """
+    if row.status != OccurrenceStatus.PENDING:
+        return False
+    if row.kind in SPAN_KINDS:
+        return row.window_end > now
+    return row.due_at > now
+
+
+def sync_plan(
+    session: Session, *, patient: Patient, protocol: Protocol, now: datetime
+) -> PlanChanges:
+    """Make the stored occurrences match the patient's current plan, as of `now`.
+
+    Idempotent: a second call with the same inputs changes nothing. New occurrences whose
+    window has already closed are not created (no instant "missed" tasks for past events).
+    """
+    planned = plan_for(session, patient=patient, protocol=protocol)
+    existing: Mapping[str, Occurrence] = {
+        row.key: row
+        for row in session.exec(select(Occurrence).where(Occurrence.patient_id == patient.id))
+    }
+    changes = PlanChanges()
+    planned_keys = set()
+    for item in planned:
+        planned_keys.add(item.key)
+        row = existing.get(item.key)
+        if row is None:
+            if item.window_end > now:
+                row = _new_row(patient.id, item, now)
+                session.add(row)
+                changes.created.append(row.id)
+        elif _replaceable(row, now) and _apply(row, item, now):
+            session.add(row)
+            changes.updated.append(row.id)
+    stale = [
+        row.id
+        for key, row in existing.items()
+        if key not in planned_keys and _replaceable(row, now)
+    ]
+    if stale:
+        session.execute(delete(Occurrence).where(col(Occurrence.id).in_(stale)))
+        changes.removed.extend(stale)
+    session.flush()
+    return changes
+
+
+def _new_row(patient_id: uuid.UUID, item: PlannedOccurrence, now: datetime) -> Occurrence:
+    return Occurrence(
+        patient_id=patient_id,
+        key=item.key,
+        created_at=now,
+        updated_at=now,
+        **{name: getattr(item, name) for name in _PLANNED_FIELDS},
+    )
+
+
+def _apply(row: Occurrence, item: PlannedOccurrence, now: datetime) -> bool:
+    """Copy the planned fields onto `row`; True if anything changed."""
+    changed = False
+    for name in _PLANNED_FIELDS:
+        value = getattr(item, name)
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed:
+        row.updated_at = now
+    return changed
+
+
+def status_of(row: Occurrence, now: datetime) -> str:
+    """pending, done, missed (a task whose window closed undone) or ended (anything else over)."""
+    if row.status == OccurrenceStatus.DONE:
+        return "done"
+    if now < row.window_end:
+        return "pending"
+    return "missed" if row.kind == OccurrenceKind.TASK else "ended"
+
+
+def to_public(row: Occurrence, zone: ZoneInfo, now: datetime) -> OccurrencePublic:
+    return OccurrencePublic(
+        id=row.id,
+        key=row.key,
+        task=row.task,
+        kind=row.kind,
+        title=row.title,
+        instructions=row.instructions,
+        due_at=row.due_at,
+        local_due=row.due_at.astimezone(zone),
+        window_end=row.window_end,
+        notifies=row.notifies,
+        status=status_of(row, now),
+        completed_at=row.completed_at,
+    )
+
+
+def list_between(
+    session: Session, *, patient: Patient, start: datetime, end: datetime
+) -> Sequence[Occurrence]:
+    """Occurrences due in [start, end), plus spans (info, restrictions) overlapping it."""
+    due_inside = and_(col(Occurrence.due_at) >= start, col(Occurrence.due_at) < end)
+    span_overlaps = and_(
+        col(Occurrence.kind).in_([k.value for k in SPAN_KINDS]),
+        col(Occurrence.due_at) < end,
+        col(Occurrence.window_end) > start,
+    )
+    return session.exec(
+        select(Occurrence)
+        .where(Occurrence.patient_id == patient.id, or_(due_inside, span_overlaps))
+        .order_by(col(Occurrence.due_at), col(Occurrence.key))
+    ).all()
+
+
+def list_all(session: Session, *, patient: Patient) -> Sequence[Occurrence]:
+    """Every stored occurrence of the patient, in time order."""
+    return session.exec(
+        select(Occurrence)
+        .where(Occurrence.patient_id == patient.id)
+        .order_by(col(Occurrence.due_at), col(Occurrence.key))
+    ).all()
+
+
+def list_local_days(
+    session: Session, *, patient: Patient, first: date, last: date
+) -> Sequence[Occurrence]:
+    """Occurrences of the patient's local days `first`..`last` inclusive."""
+    zone = ZoneInfo(patient.time_zone)
+    start, _ = local_day_bounds(first, zone)
+    _, end = local_day_bounds(last, zone)
+    return list_between(session, patient=patient, start=start, end=end)
+
+
+def get_own(session: Session, *, patient: Patient, occurrence_id: uuid.UUID) -> Occurrence:
+    """The patient's occurrence, or NotFound (also for another patient's id)."""
+    row = session.get(Occurrence, occurrence_id)
+    if row is None or row.patient_id != patient.id:
+        raise NotFound("No such task.")
+    return row
+
+
+def complete(
+    session: Session, *, patient: Patient, occurrence_id: uuid.UUID, now: datetime
+) -> Occurrence:
+    """Mark a task done. Idempotent: repeating returns the first completion unchanged."""
+    row = get_own(session, patient=patient, occurrence_id=occurrence_id)
+    if row.kind != OccurrenceKind.TASK:
+        raise Conflict("Only tasks can be ticked off.", code="not_a_task")
+    if row.status == OccurrenceStatus.DONE:
+        return row
+    if now < row.due_at - EARLY_COMPLETION:
+        raise Conflict("This task is not due yet.", code="not_due_yet")
+    # Conditional UPDATE: two racing requests cannot both complete it (the loser reads the winner).
+    session.execute(
+        update(Occurrence)
+        .where(col(Occurrence.id) == row.id, col(Occurrence.status) == OccurrenceStatus.PENDING)
+        .values(status=OccurrenceStatus.DONE, completed_at=now, updated_at=now)
+    )
+    session.refresh(row)
+    return row
+
+
+def undo(
+    session: Session, *, patient: Patient, occurrence_id: uuid.UUID, now: datetime
+) -> Occurrence:
+    """Undo a completion. Idempotent: undoing a pending task returns it unchanged."""
+    row = get_own(session, patient=patient, occurrence_id=occurrence_id)
+    if row.kind != OccurrenceKind.TASK:
+        raise Conflict("Only tasks can be ticked off.", code="not_a_task")
+    session.execute(
+        update(Occurrence)
+        .where(col(Occurrence.id) == row.id, col(Occurrence.status) == OccurrenceStatus.DONE)
+        .values(status=OccurrenceStatus.PENDING, completed_at=None, updated_at=now)
+    )
+    session.refresh(row)
+    return row
+
+
+def active_restrictions(session: Session, *, patient: Patient, now: datetime) -> list[Occurrence]:
+    """One row per restricted task: the active occurrence that ends last."""
+    rows = session.exec(
+        select(Occurrence)
+        .where(
+            Occurrence.patient_id == patient.id,
+            Occurrence.kind == OccurrenceKind.RESTRICTION,
+            col(Occurrence.due_at) <= now,
+            col(Occurrence.window_end) > now,
+        )
+        .order_by(col(Occurrence.window_end))
+    ).all()
+    latest = {row.task: row for row in rows}  # ordered by end, so the last one wins
+    return sorted(latest.values(), key=lambda row: row.window_end)
+
+
+def upcoming_appointments(
+    session: Session, *, patient: Patient, now: datetime
+) -> Sequence[Occurrence]:
+    return session.exec(
+        select(Occurrence)
+        .where(
+            Occurrence.patient_id == patient.id,
+            Occurrence.kind == OccurrenceKind.APPOINTMENT,
+            col(Occurrence.window_end) > now,
+        )
+        .order_by(col(Occurrence.due_at))
+    ).all()

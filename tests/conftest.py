@@ -1,0 +1,79 @@
+"""Shared fixtures: one migrated database per run, emptied after each test; a pinned clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from app.clock import FixedClock
+from app.config import Settings
+from app.db import make_engine, session_factory
+from app.main import create_app
+from app.migrate import upgrade_to_head
+from tests.support.database import empty_all_tables, throwaway_database
+
+# Friday 27 March 2026, 12:00 UTC: the week the UK clocks go forward (Sunday 29 March).
+PINNED_NOW = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with throwaway_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" in request.fixturenames:
+        empty_all_tables(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(PINNED_NOW)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, public_url="http://testserver", _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock, engine: Engine) -> FastAPI:
+    return create_app(settings, clock=clock, engine=engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A browser; staff tests sign it in."""
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def phone(app: FastAPI) -> Iterator[TestClient]:
+    """A second browser: the patient's phone, with its own cookies."""
+    with TestClient(app) as phone:
+        yield phone

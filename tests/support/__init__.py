@@ -1,0 +1,1 @@
+"""Test support: database fixtures, factories and (later) the fake push service."""

@@ -1,0 +1,61 @@
+"""Small HTTP helpers the API tests share: sign staff in, enrol a patient, pair a phone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from app.staff.models import StaffRole
+from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff
+
+
+def sign_in_staff(
+    client: TestClient,
+    factory: sessionmaker[Session],
+    *,
+    now: datetime,
+    clinic_name: str = "Riverside Vein Clinic",
+    email: str = "nurse@riverside.example",
+    role: StaffRole = StaffRole.CLINICIAN,
+) -> None:
+    make_clinic_with_staff(factory, now=now, clinic_name=clinic_name, email=email, role=role)
+    log_in(client, email)
+
+
+def log_in(client: TestClient, email: str = "nurse@riverside.example") -> None:
+    """Sign an existing staff user in (again, e.g. after moving the clock past session expiry)."""
+    response = client.post("/api/auth/login", json={"email": email, "password": STAFF_PASSWORD})
+    assert response.status_code == 200, response.text
+
+
+def new_patient_body(performed_at: str = "2026-03-27T10:00:00+00:00", **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Ada Lovelace",
+        "time_zone": "Europe/London",
+        "wake_time": "07:30",
+        "bed_time": "22:00",
+        "stockings_advised": True,
+        "phone": "+44 7700 900123",
+        "treatment": {"performed_at": performed_at, "method": "sclerotherapy"},
+    }
+    body.update(fields)
+    return body
+
+
+def enrol(client: TestClient, **fields: Any) -> dict[str, Any]:
+    """Enrol a patient as the signed-in staff user; the response body (id, enrolment)."""
+    response = client.post("/api/patients", json=new_patient_body(**fields))
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def pair_phone(phone: TestClient, code: str) -> dict[str, Any]:
+    response = phone.post("/api/enrol", json={"code": code})
+    assert response.status_code == 200, response.text
+    profile: dict[str, Any] = response.json()
+    return profile

@@ -1,0 +1,61 @@
+"""Builders for test data through the real services (no hand-made rows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import transaction
+from app.patients.models import Patient, PatientCreate
+from app.patients.service import IssuedLink, create_patient
+from app.protocols.loader import load_protocol
+from app.staff.models import Clinic, StaffRole, StaffUser
+from app.staff.service import create_clinic, create_staff
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def make_clinic_with_staff(
+    factory: sessionmaker[Session],
+    *,
+    now: datetime,
+    clinic_name: str = "Riverside Vein Clinic",
+    email: str = "nurse@riverside.example",
+    role: StaffRole = StaffRole.CLINICIAN,
+) -> tuple[Clinic, StaffUser]:
+    with transaction(factory) as session:
+        clinic = create_clinic(session, name=clinic_name, now=now, phone="+44 20 7946 0001")
+        staff = create_staff(
+            session, clinic=clinic, email=email, password=STAFF_PASSWORD, now=now, role=role
+        )
+    return clinic, staff
+
+
+def make_patient(
+    factory: sessionmaker[Session],
+    *,
+    clinic: Clinic,
+    staff: StaffUser | None,
+    now: datetime,
+    settings: Settings,
+    **fields: object,
+) -> tuple[Patient, IssuedLink]:
+    data = {
+        "name": "Ada Lovelace",
+        "time_zone": "Europe/London",
+        "stockings_advised": True,
+        "treatment": {"performed_at": now.isoformat()},
+    } | fields
+    with transaction(factory) as session:
+        return create_patient(
+            session,
+            clinic=clinic,
+            data=PatientCreate.model_validate(data),
+            protocol=load_protocol(settings.protocol),
+            staff=staff,
+            now=now,
+            settings=settings,
+        )

@@ -1,0 +1,119 @@
+"""Patient plan routes: a local day's occurrences, tick off and undo, idempotently."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from app.clock import FixedClock
+from tests.support.api import enrol, pair_phone, sign_in_staff
+
+
+@pytest.fixture
+def staff(client: TestClient, factory: sessionmaker[Session], clock: FixedClock) -> TestClient:
+    sign_in_staff(client, factory, now=clock.now())
+    return client
+
+
+@pytest.fixture
+def me(staff: TestClient, phone: TestClient) -> TestClient:
+    """The patient's phone, paired; treated at 10:00 on Friday 27 March 2026 in London."""
+    pair_phone(phone, enrol(staff)["enrolment"]["code"])
+    return phone
+
+
+def day(me: TestClient, date: str | None = None) -> list[dict[str, Any]]:
+    response = me.get("/api/me/tasks", params={"date": date} if date else {})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()
+    return items
+
+
+def first(items: list[dict[str, Any]], task: str) -> dict[str, Any]:
+    return next(item for item in items if item["task"] == task)
+
+
+class TestDay:
+    def test_today_lists_the_day_in_time_order_with_active_spans(self, me: TestClient) -> None:
+        items = day(me)
+        assert items == sorted(items, key=lambda i: (i["due_at"], i["key"]))
+        kinds = {i["task"]: i["kind"] for i in items}
+        assert kinds["keep_dry"] == "info"
+        assert kinds["avoid_aspirin"] == "restriction"
+        assert kinds["elevate_legs"] == "task"
+        elevations = [i["local_due"] for i in items if i["task"] == "elevate_legs"]
+        # 12:00 (window still open at 12:00 now) to bed time 22:00, every 2 hours.
+        assert elevations == [f"2026-03-27T{h}:00:00Z" for h in (12, 14, 16, 18, 20, 22)] or (
+            elevations == [f"2026-03-27T{h}:00:00+00:00" for h in (12, 14, 16, 18, 20, 22)]
+        )
+        assert {i["status"] for i in items} == {"pending"}
+
+    def test_days_after_the_clock_change_keep_local_times(self, me: TestClient) -> None:
+        monday = day(me, "2026-03-30")
+        assert first(monday, "stockings_on")["local_due"] == "2026-03-30T07:30:00+01:00"
+        assert first(monday, "stockings_on")["due_at"].startswith("2026-03-30T06:30:00")
+        doses = [i["local_due"] for i in monday if i["task"] == "hydrocortisone"]
+        assert doses == ["2026-03-30T07:30:00+01:00", "2026-03-30T22:00:00+01:00"]
+
+    def test_bad_date_is_refused(self, me: TestClient) -> None:
+        assert me.get("/api/me/tasks", params={"date": "30/03/2026"}).status_code == 422
+
+
+class TestComplete:
+    def test_tick_is_idempotent_and_undo_reverts(
+        self, me: TestClient, clock: FixedClock
+    ) -> None:
+        task = first(day(me), "elevate_legs")
+        path = f"/api/me/tasks/{task['id']}/complete"
+        done = me.post(path)
+        assert done.status_code == 200
+        assert done.json()["status"] == "done"
+        assert done.json()["completed_at"].startswith("2026-03-27T12:00:00")
+        clock.advance(timedelta(minutes=5))
+        again = me.post(path)
+        assert again.json() == done.json()  # the first completion, not a second one
+        undone = me.delete(path)
+        assert undone.json()["status"] == "pending"
+        assert undone.json()["completed_at"] is None
+        assert me.delete(path).json() == undone.json()
+
+    def test_an_unticked_task_becomes_missed_after_its_window(
+        self, me: TestClient, clock: FixedClock
+    ) -> None:
+        clock.advance(timedelta(hours=2, minutes=1))
+        statuses = {i["key"]: i["status"] for i in day(me)}
+        assert statuses["elevate_legs/t1/1"] == "missed"
+        assert statuses["elevate_legs/t1/2"] == "pending"
+
+    def test_a_task_far_ahead_cannot_be_ticked_yet(self, me: TestClient) -> None:
+        tomorrow = first(day(me, "2026-03-28"), "remove_stocking")
+        response = me.post(f"/api/me/tasks/{tomorrow['id']}/complete")
+        assert response.status_code == 409
+        assert response.json()["code"] == "not_due_yet"
+
+    def test_information_cannot_be_ticked(self, me: TestClient) -> None:
+        info = first(day(me), "keep_dry")
+        response = me.post(f"/api/me/tasks/{info['id']}/complete")
+        assert response.status_code == 409
+        assert response.json()["code"] == "not_a_task"
+
+    def test_another_patients_task_is_not_found(
+        self, me: TestClient, staff: TestClient, app: Any
+    ) -> None:
+        with TestClient(app) as other_phone:
+            pair_phone(other_phone, enrol(staff, name="Other Person")["enrolment"]["code"])
+            theirs = first(day(other_phone), "elevate_legs")
+        for method in ("POST", "DELETE"):
+            response = me.request(method, f"/api/me/tasks/{theirs['id']}/complete")
+            assert response.status_code == 404
+        assert me.post(f"/api/me/tasks/{uuid.uuid4()}/complete").status_code == 404
+        assert me.post("/api/me/tasks/12/complete").status_code == 422
+
+    def test_needs_a_device_session(self, phone: TestClient) -> None:
+        assert phone.post(f"/api/me/tasks/{uuid.uuid4()}/complete").status_code == 401

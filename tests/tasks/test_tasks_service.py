@@ -1,0 +1,135 @@
+"""Keeping stored occurrences in step with the plan: idempotent, history never rewritten."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, select
+
+from app.clock import FixedClock
+from app.config import Settings
+from app.db import transaction
+from app.patients.models import Patient, PatientCreate, PreferencesUpdate, TreatmentCreate
+from app.patients.service import add_treatment, update_preferences
+from app.protocols.loader import load_protocol
+from app.tasks import service
+from app.tasks.models import Occurrence
+from tests.support.factories import make_clinic_with_staff, make_patient
+
+
+@pytest.fixture
+def patient(factory: sessionmaker[Session], clock: FixedClock, settings: Settings) -> Patient:
+    clinic, staff = make_clinic_with_staff(factory, now=clock.now())
+    treated = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)
+    patient, _ = make_patient(
+        factory, clinic=clinic, staff=staff, now=clock.now(), settings=settings,
+        treatment={"performed_at": treated.isoformat()},
+    )  # fmt: skip
+    return patient
+
+
+def rows(factory: sessionmaker[Session], patient: Patient) -> dict[str, Occurrence]:
+    with factory() as session:
+        found = session.exec(select(Occurrence).where(Occurrence.patient_id == patient.id))
+        return {row.key: row for row in found}
+
+
+def sync(factory: sessionmaker[Session], patient: Patient, now: datetime) -> service.PlanChanges:
+    with transaction(factory) as session:
+        fresh = session.get(Patient, patient.id)
+        assert fresh is not None
+        return service.sync_plan(session, patient=fresh, protocol=load_protocol(), now=now)
+
+
+class TestSyncPlan:
+    def test_second_sync_changes_nothing(
+        self, factory: sessionmaker[Session], patient: Patient, clock: FixedClock
+    ) -> None:
+        before = rows(factory, patient)
+        changes = sync(factory, patient, clock.now())
+        assert changes.created == changes.updated == changes.removed == []
+        assert rows(factory, patient) == before
+
+    def test_nothing_already_over_is_created(
+        self, factory: sessionmaker[Session], patient: Patient, clock: FixedClock
+    ) -> None:
+        stored = rows(factory, patient)
+        assert all(row.window_end > clock.now() for row in stored.values())
+        # Treated 10:00, enrolled 12:00: the 12:00 elevation's window is still open.
+        assert "elevate_legs/t1/1" in stored
+
+    def test_re_treatment_keeps_history_and_ids(
+        self,
+        factory: sessionmaker[Session],
+        patient: Patient,
+        clock: FixedClock,
+        settings: Settings,
+    ) -> None:
+        first = rows(factory, patient)["elevate_legs/t1/1"]
+        with transaction(factory) as session:
+            service.complete(session, patient=patient, occurrence_id=first.id, now=clock.now())
+        clock.advance(timedelta(days=14))
+        before = rows(factory, patient)
+        with transaction(factory) as session:
+            fresh = session.get(Patient, patient.id)
+            assert fresh is not None
+            _, changes = add_treatment(
+                session,
+                patient=fresh,
+                data=TreatmentCreate(performed_at=clock.now() - timedelta(hours=1)),
+                protocol=load_protocol(),
+                staff=None,
+                now=clock.now(),
+                settings=settings,
+            )
+        after = rows(factory, patient)
+        done = after["elevate_legs/t1/1"]
+        assert done.status == "done"
+        assert done.completed_at == datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+        for key, row in before.items():
+            if row.due_at <= clock.now() and row.kind == "task":
+                assert after[key] == row, f"past row {key} was rewritten"
+            if key in after:
+                assert after[key].id == row.id, f"{key} lost its id"
+        assert changes.created  # the re-treatment's own tasks
+        assert any(key.startswith("remove_stocking/t2") for key in after)
+
+    def test_preference_change_moves_only_pending_rows_ahead(
+        self, factory: sessionmaker[Session], patient: Patient, clock: FixedClock
+    ) -> None:
+        clock.advance(timedelta(days=3, hours=-3))  # Monday 30 March, 08:00 BST
+        today_stockings = rows(factory, patient)["stockings_on/2026-03-30"]
+        with transaction(factory) as session:
+            service.complete(
+                session, patient=patient, occurrence_id=today_stockings.id, now=clock.now()
+            )
+            fresh = session.get(Patient, patient.id)
+            assert fresh is not None
+            update_preferences(
+                session,
+                patient=fresh,
+                data=PreferencesUpdate(wake_time=time(6, 0)),
+                protocol=load_protocol(),
+                now=clock.now(),
+            )
+        after = rows(factory, patient)
+        assert after["stockings_on/2026-03-30"].due_at == today_stockings.due_at  # done: kept
+        tomorrow = after["stockings_on/2026-03-31"].due_at
+        assert tomorrow == datetime(2026, 3, 31, 5, 0, tzinfo=UTC)  # 06:00 BST
+
+
+def test_patient_create_schema_accepts_the_documented_fields() -> None:
+    data = PatientCreate.model_validate(
+        {
+            "name": "Ada",
+            "time_zone": "Europe/London",
+            "wake_time": "07:30",
+            "bed_time": "22:00",
+            "stockings_advised": True,
+            "phone": "+44 7700 900123",
+            "treatment": {"performed_at": "2026-03-27T10:00:00+00:00", "method": "laser"},
+        }
+    )
+    assert data.treatment.method == "laser"

@@ -1,0 +1,122 @@
+"""The `aftercare` command: demo, staff create, plan, migrate; one-line errors, non-zero exits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from click.testing import CliRunner, Result
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from app.cli import main
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def run(database_url: str, engine: Engine) -> Invoke:
+    """Run the command against the test database (the `engine` fixture empties it afterwards)."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(
+            main,
+            list(args),
+            input=input,
+            env={"AFTERCARE_DATABASE_URL": database_url, "AFTERCARE_PUBLIC_URL": "http://testserver"},
+        )
+
+    return invoke
+
+
+def one_line_error(result: Result) -> str:
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_demo_prints_a_working_login_and_link(run: Invoke, client: TestClient, phone: TestClient) -> None:
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    password = re.search(r"password: (\S+)", result.output)
+    link = re.search(r"Enrolment link:\s+(http://testserver/enrol#(\S+))", result.output)
+    assert password and link
+    login = {"email": "demo@aftercare.example", "password": password.group(1)}
+    assert client.post("/api/auth/login", json=login).status_code == 200
+    assert phone.post("/api/enrol", json={"code": link.group(2)}).status_code == 200
+    again = run("demo")  # re-runnable: new password, new link, same patient
+    assert again.exit_code == 0, again.output
+    patient_id = re.search(r"aftercare plan (\S+)", result.output)
+    assert patient_id and patient_id.group(1) in again.output
+
+
+def test_plan_prints_the_rules_in_local_time(run: Invoke) -> None:
+    demo = run("demo")
+    patient_id = re.search(r"aftercare plan (\S+)", demo.output)
+    assert patient_id
+    result = run("plan", patient_id.group(1))
+    assert result.exit_code == 0, result.output
+    assert "Plan for Demo Patient (Europe/London" in result.output
+    for title_word in ("legs", "stocking", "aspirin", "Final review"):
+        assert title_word.lower() in result.output.lower(), title_word
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "not-a-uuid"), "is not a patient id"),
+        (("plan", "00000000-0000-0000-0000-000000000000"), "no patient with id"),
+        (
+            ("staff", "create", "--clinic", "C", "--email", "a@b.example", "--password", "short"),
+            "at least 12 characters",
+        ),
+        (
+            ("staff", "create", "--clinic", "C", "--email", "not-an-email", "--password", "x" * 12),
+            "email",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(run: Invoke, args: tuple[str, ...], message: str) -> None:
+    assert message in one_line_error(run(*args))
+
+
+def test_staff_create_then_duplicate(run: Invoke) -> None:
+    args = ("staff", "create", "--clinic", "Hill Clinic", "--email", "Admin@Hill.example")
+    first = run(*args, "--password", "a long enough password")
+    assert first.exit_code == 0, first.output
+    assert "created admin admin@hill.example in clinic 'Hill Clinic'" in first.output
+    assert "already exists" in one_line_error(run(*args, "--password", "another long password"))
+
+
+def test_password_is_prompted_when_omitted(run: Invoke) -> None:
+    result = run(
+        "staff", "create", "--clinic", "Hill", "--email", "p@hill.example",
+        input="a long enough password\na long enough password\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_migrate_is_idempotent(run: Invoke) -> None:
+    assert run("migrate").output.strip() == "database is up to date"
+    assert run("migrate").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("serve",), ("demo",), ("migrate",), ("staff", "create"), ("plan",)]
+)
+def test_every_command_has_help(args: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*args, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_unreachable_database_is_one_line() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["migrate"],
+        env={"AFTERCARE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"},
+    )
+    assert "database unavailable" in one_line_error(result)
