@@ -17,7 +17,7 @@ COPY web ./web
 # Editable install: the service finds migrations/ and web/ beside the package.
 RUN pip install -e . && mkdir -p var && chown aftercare var
 
-USER aftercare
+USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=2)"]
 # `serve` applies migrations first; with several replicas run `aftercare migrate` once as a

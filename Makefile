@@ -22,6 +22,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
+	$(BIN)/hadolint Dockerfile
 
 test-only: install
 	$(BIN)/pytest

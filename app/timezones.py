@@ -7,7 +7,7 @@ from functools import cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, PlainSerializer
 
 
 @cache
@@ -23,6 +23,12 @@ def check_time_zone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(check_time_zone)]
+
+# A wall-clock instant with its own offset: "2026-03-27T12:00:00+00:00", never "…Z", which
+# would claim UTC rather than London winter time.
+LocalDateTime = Annotated[
+    datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json")
+]
 
 
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

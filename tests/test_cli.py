@@ -25,7 +25,10 @@ def run(database_url: str, engine: Engine) -> Invoke:
             main,
             list(args),
             input=input,
-            env={"AFTERCARE_DATABASE_URL": database_url, "AFTERCARE_PUBLIC_URL": "http://testserver"},
+            env={
+                "AFTERCARE_DATABASE_URL": database_url,
+                "AFTERCARE_PUBLIC_URL": "http://testserver",
+            },
         )
 
     return invoke
@@ -38,7 +41,9 @@ def one_line_error(result: Result) -> str:
     return lines[0]
 
 
-def test_demo_prints_a_working_login_and_link(run: Invoke, client: TestClient, phone: TestClient) -> None:
+def test_demo_prints_a_working_login_and_link(
+    run: Invoke, client: TestClient, phone: TestClient
+) -> None:
     result = run("demo")
     assert result.exit_code == 0, result.output
     password = re.search(r"password: (\S+)", result.output)
@@ -79,7 +84,9 @@ def test_plan_prints_the_rules_in_local_time(run: Invoke) -> None:
         ),
     ],
 )
-def test_bad_input_is_one_line_and_non_zero(run: Invoke, args: tuple[str, ...], message: str) -> None:
+def test_bad_input_is_one_line_and_non_zero(
+    run: Invoke, args: tuple[str, ...], message: str
+) -> None:
     assert message in one_line_error(run(*args))
 
 

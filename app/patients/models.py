@@ -7,12 +7,12 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, StringConstraints
+from pydantic import AwareDatetime, StringConstraints
 from sqlalchemy import Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
-from app.timezones import TimeZoneName
+from app.timezones import LocalDateTime, TimeZoneName
 
 
 class TreatmentMethod(StrEnum):
@@ -126,7 +126,7 @@ class PatientCreate(SQLModel):
 class PreferencesUpdate(SQLModel):
     """What a patient may change themselves; omitted fields stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")  # e.g. stockings_advised is the clinic's call
+    model_config = {"extra": "forbid"}  # e.g. stockings_advised is the clinic's call
 
     time_zone: TimeZoneName | None = None
     wake_time: time | None = None
@@ -205,7 +205,7 @@ class AppointmentPublic(SQLModel):
     key: str
     title: str
     due_at: datetime
-    local_due: datetime
+    local_due: LocalDateTime
 
 
 class MeProfile(SQLModel):

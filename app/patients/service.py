@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -194,7 +194,7 @@ def list_for_clinic(
     """A page of the clinic's patients by name, with their first and last treatment."""
     first = func.min(Treatment.performed_at).label("first_treatment_at")
     last = func.max(Treatment.performed_at).label("last_treatment_at")
-    conditions = [Patient.clinic_id == clinic_id]
+    conditions: list[ColumnElement[bool]] = [col(Patient.clinic_id) == clinic_id]
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(col(Patient.name).ilike(f"%{escaped}%", escape="\\"))

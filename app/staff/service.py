@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotAuthenticated
@@ -95,7 +95,10 @@ def log_out(session: Session, *, token: str, now: datetime) -> None:
     """End the session server-side; a second logout, or an unknown token, is a no-op."""
     session.execute(
         update(StaffSession)
-        .where(StaffSession.token_hash == hash_token(token), StaffSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(
+            col(StaffSession.token_hash) == hash_token(token),
+            col(StaffSession.revoked_at).is_(None),
+        )
         .values(revoked_at=now)
     )
 
@@ -106,7 +109,7 @@ def staff_for_token(
     """The staff user behind a live session token (idle and absolute expiry), else None."""
     row = session.exec(
         select(StaffSession, StaffUser)
-        .join(StaffUser, StaffUser.id == StaffSession.staff_id)  # type: ignore[arg-type]
+        .join(StaffUser, col(StaffUser.id) == StaffSession.staff_id)
         .where(StaffSession.token_hash == hash_token(token))
     ).first()
     if row is None:

@@ -10,6 +10,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.timezones import LocalDateTime
 
 
 class OccurrenceStatus(StrEnum):
@@ -55,7 +56,7 @@ class OccurrencePublic(SQLModel):
     title: str
     instructions: str
     due_at: datetime
-    local_due: datetime  # due_at in the patient's zone, with its offset
+    local_due: LocalDateTime  # due_at in the patient's zone, with its offset
     window_end: datetime
     notifies: bool
     status: str

@@ -39,9 +39,7 @@ class TestEnrol:
         assert response.json()["id"] == enrolled["id"]
         assert phone.get("/api/me").status_code == 200
 
-    def test_a_link_works_once(
-        self, phone: TestClient, enrolled: dict[str, Any], app: Any
-    ) -> None:
+    def test_a_link_works_once(self, phone: TestClient, enrolled: dict[str, Any], app: Any) -> None:
         code = enrolled["enrolment"]["code"]
         pair_phone(phone, code)
         with TestClient(app) as second_phone:
@@ -131,7 +129,10 @@ class TestPreferences:
         self, phone: TestClient, enrolled: dict[str, Any]
     ) -> None:
         pair_phone(phone, enrolled["enrolment"]["code"])
-        assert phone.patch("/api/me/preferences", json={"time_zone": "America/New_York"}).status_code == 200
+        assert (
+            phone.patch("/api/me/preferences", json={"time_zone": "America/New_York"}).status_code
+            == 200
+        )
         day = phone.get("/api/me/tasks", params={"date": "2026-03-31"}).json()
         stockings = [t["local_due"] for t in day if t["task"] == "stockings_on"]
         assert stockings == ["2026-03-31T07:30:00-04:00"]

@@ -80,7 +80,9 @@ class TestEnrol:
         body = response.json()
         assert body["code"] == "invalid_input"
         assert message in body["detail"]
-        assert count(factory, Patient) == count(factory, Treatment) == count(factory, Occurrence) == 0
+        assert (
+            count(factory, Patient) == count(factory, Treatment) == count(factory, Occurrence) == 0
+        )
 
     def test_method_must_be_known(self, staff: TestClient) -> None:
         body = new_patient_body()
@@ -105,9 +107,13 @@ class TestListAndRead:
         for name in ("Zoe Zed", "Al Able", "Mo Middle"):
             enrol(staff, name=name)
         with TestClient(app) as other:
-            sign_in_staff(other, factory, now=clock.now(), clinic_name="Hill Clinic", email="dr@hill.example")
+            sign_in_staff(
+                other, factory, now=clock.now(), clinic_name="Hill Clinic", email="dr@hill.example"
+            )
             enrol(other, name="Hill Patient")
-            assert [p["name"] for p in other.get("/api/patients").json()["items"]] == ["Hill Patient"]
+            assert [p["name"] for p in other.get("/api/patients").json()["items"]] == [
+                "Hill Patient"
+            ]
         page = staff.get("/api/patients", params={"limit": 2}).json()
         assert page["total"] == 3
         assert [p["name"] for p in page["items"]] == ["Al Able", "Mo Middle"]
@@ -139,7 +145,9 @@ class TestListAndRead:
         self, staff: TestClient, factory: sessionmaker[Session], clock: FixedClock, app: Any
     ) -> None:
         with TestClient(app) as other:
-            sign_in_staff(other, factory, now=clock.now(), clinic_name="Hill Clinic", email="dr@hill.example")
+            sign_in_staff(
+                other, factory, now=clock.now(), clinic_name="Hill Clinic", email="dr@hill.example"
+            )
             foreign = enrol(other)["id"]
         for method, path in [
             ("GET", f"/api/patients/{foreign}"),
@@ -159,18 +167,23 @@ class TestListAndRead:
 
 
 class TestTreatments:
-    def test_re_treatment_extends_the_plan(
-        self, staff: TestClient, clock: FixedClock
-    ) -> None:
+    def test_re_treatment_extends_the_plan(self, staff: TestClient, clock: FixedClock) -> None:
         created = enrol(staff)
         clock.advance(timedelta(days=14))
         log_in(staff)  # two weeks later: a new working day, a new session
         response = staff.post(
             f"/api/patients/{created['id']}/treatments",
-            json={"performed_at": "2026-04-10T10:00:00+01:00", "method": "laser", "notes": "top-up"},
+            json={
+                "performed_at": "2026-04-10T10:00:00+01:00",
+                "method": "laser",
+                "notes": "top-up",
+            },
         )
         assert response.status_code == 201, response.text
-        plan = staff.get(f"/api/patients/{created['id']}/tasks", params={"from": "2026-03-27", "to": "2026-07-01"}).json()
+        plan = staff.get(
+            f"/api/patients/{created['id']}/tasks",
+            params={"from": "2026-03-27", "to": "2026-07-01"},
+        ).json()
         aspirin_ends = sorted(p["window_end"] for p in plan if p["task"] == "avoid_aspirin")
         assert aspirin_ends[-1].startswith("2026-05-22T23:00:00")  # through 22 May (BST)
         stockings = [p for p in plan if p["task"] == "stockings_on"]

@@ -32,7 +32,9 @@ def log_in(client: TestClient, email: str = "nurse@riverside.example") -> None:
     assert response.status_code == 200, response.text
 
 
-def new_patient_body(performed_at: str = "2026-03-27T10:00:00+00:00", **fields: Any) -> dict[str, Any]:
+def new_patient_body(
+    performed_at: str = "2026-03-27T10:00:00+00:00", **fields: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": "Ada Lovelace",
         "time_zone": "Europe/London",
