@@ -41,6 +41,8 @@ class PlannedOccurrence:
     `key` is stable across recomputation (same inputs -> same key) so stored rows can be
     matched to a new plan. All `*_at` values are aware UTC; `local_due` is `due_at` in the
     patient's zone. `remind_at` is when a reminder should go out (None when `notifies` is false).
+    `rank` is the rule's position in the protocol: at one instant, the protocol's order is the
+    order to do things in (take the stocking off, then put the cream on).
     """
 
     key: str
@@ -53,3 +55,4 @@ class PlannedOccurrence:
     window_end: datetime
     notifies: bool
     remind_at: datetime | None
+    rank: int = 0

@@ -40,6 +40,7 @@ class Occurrence(SQLModel, table=True):
     window_end: datetime = Field(sa_type=UTCDateTime)
     notifies: bool
     remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rank: int = 0  # the rule's place in the protocol: the order of things due at one instant
     status: str = Field(default=OccurrenceStatus.PENDING, max_length=10)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)

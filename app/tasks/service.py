@@ -25,6 +25,7 @@ from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
 from app.timezones import local_day_bounds
 
 SPAN_KINDS = (OccurrenceKind.INFO, OccurrenceKind.RESTRICTION)
+TIME_ORDER = (col(Occurrence.due_at), col(Occurrence.rank), col(Occurrence.key))
 # A patient may tick a task off a little before it is due (e.g. the evening dose before dinner).
 EARLY_COMPLETION = timedelta(hours=2)
 
@@ -37,6 +38,7 @@ _PLANNED_FIELDS = (
     "window_end",
     "notifies",
     "remind_at",
+    "rank",
 )
 
 
@@ -188,16 +190,14 @@ def list_between(
     return session.exec(
         select(Occurrence)
         .where(Occurrence.patient_id == patient.id, or_(due_inside, span_overlaps))
-        .order_by(col(Occurrence.due_at), col(Occurrence.key))
+        .order_by(*TIME_ORDER)
     ).all()
 
 
 def list_all(session: Session, *, patient: Patient) -> Sequence[Occurrence]:
     """Every stored occurrence of the patient, in time order."""
     return session.exec(
-        select(Occurrence)
-        .where(Occurrence.patient_id == patient.id)
-        .order_by(col(Occurrence.due_at), col(Occurrence.key))
+        select(Occurrence).where(Occurrence.patient_id == patient.id).order_by(*TIME_ORDER)
     ).all()
 
 

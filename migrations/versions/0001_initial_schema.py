@@ -176,6 +176,7 @@ def upgrade() -> None:
         sa.Column("window_end", app.dbtypes.UTCDateTime(timezone=True), nullable=False),
         sa.Column("notifies", sa.Boolean(), nullable=False),
         sa.Column("remind_at", app.dbtypes.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("completed_at", app.dbtypes.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", app.dbtypes.UTCDateTime(timezone=True), nullable=False),

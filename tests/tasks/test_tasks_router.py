@@ -42,7 +42,7 @@ def first(items: list[dict[str, Any]], task: str) -> dict[str, Any]:
 class TestDay:
     def test_today_lists_the_day_in_time_order_with_active_spans(self, me: TestClient) -> None:
         items = day(me)
-        assert items == sorted(items, key=lambda i: (i["due_at"], i["key"]))
+        assert items == sorted(items, key=lambda i: i["due_at"])
         kinds = {i["task"]: i["kind"] for i in items}
         assert kinds["keep_dry"] == "info"
         assert kinds["avoid_aspirin"] == "restriction"
@@ -58,6 +58,14 @@ class TestDay:
         assert first(monday, "stockings_on")["due_at"].startswith("2026-03-30T06:30:00")
         doses = [i["local_due"] for i in monday if i["task"] == "hydrocortisone"]
         assert doses == ["2026-03-30T07:30:00+01:00", "2026-03-30T22:00:00+01:00"]
+
+    def test_at_one_instant_the_protocols_order_holds(self, me: TestClient) -> None:
+        saturday = [
+            i["task"]
+            for i in day(me, "2026-03-28")
+            if i["local_due"].startswith("2026-03-28T10:00")
+        ]
+        assert saturday == ["remove_stocking", "hydrocortisone"]
 
     def test_bad_date_is_refused(self, me: TestClient) -> None:
         assert me.get("/api/me/tasks", params={"date": "30/03/2026"}).status_code == 422

@@ -1,0 +1,349 @@
+"""Read a protocol TOML file and validate it into typed, immutable pydantic models."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+__all__ = [
+    "AppointmentsTask",
+    "DailyCourseTask",
+    "DailyTask",
+    "Dose",
+    "DosesTask",
+    "OnceTask",
+    "Protocol",
+    "ProtocolError",
+    "RepeatTask",
+    "SpanTask",
+    "Task",
+    "Visit",
+    "load_protocol",
+    "load_protocol_file",
+]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+# Limits mirror the occurrence table's columns (task 40, title 200, instructions 2000) so a
+# protocol that loads can always be stored.
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Hours = Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
+# A day number counted from the treatment's local date; capped at a year to catch typos.
+Day = Annotated[int, Field(ge=0, le=366)]
+Offset = Annotated[float, Field(gt=-24, lt=24, allow_inf_nan=False)]
+Kind = Literal["task", "info", "restriction", "appointment"]
+# Patient preferences a task may depend on (names of boolean fields of Preferences).
+Requirement = Literal["stockings_advised"]
+
+
+class ProtocolError(ValueError):
+    """A protocol file is missing or does not describe a valid protocol."""
+
+
+class _Model(BaseModel):
+    # Frozen because load_protocol caches one shared instance per name.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_at(value: str) -> str:
+    if value in ("wake", "bed") or _CLOCK.match(value):
+        return value
+    raise ValueError(f'\'at\' must be "wake", "bed" or a 24-hour time "HH:MM", not {value!r}')
+
+
+def _check_day_range(from_day: int, through_day: int) -> None:
+    if from_day > through_day:
+        raise ValueError(f"from_day ({from_day}) must not be after through_day ({through_day})")
+
+
+# When in the patient's day: "wake", "bed" (the bed time ending that day) or local "HH:MM".
+At = Annotated[str, AfterValidator(_check_at)]
+
+
+class _TaskBase(_Model):
+    code: Code
+    kind: Kind
+    title: Title
+    instructions: Text
+    # The task is planned only when this preference is true.
+    requires: Requirement | None = None
+
+    @model_validator(mode="after")
+    def _appointment_kind(self) -> Self:
+        is_visit = getattr(self, "schedule", None) == "appointments"
+        if is_visit != (self.kind == "appointment"):
+            raise ValueError(
+                'kind "appointment" goes with schedule "appointments" and only with it'
+            )
+        return self
+
+
+class SpanTask(_TaskBase):
+    """One occurrence per treatment, active from the treatment for a while.
+
+    Due at performed_at (pushed to the next wake time if that is in the night). It ends
+    `hours` after performed_at, or at local midnight after day `through_day`: give exactly one.
+    """
+
+    schedule: Literal["span"]
+    hours: Hours | None = None
+    through_day: Day | None = None
+
+    @model_validator(mode="after")
+    def _one_end(self) -> Self:
+        if (self.hours is None) == (self.through_day is None):
+            raise ValueError("give exactly one of 'hours' or 'through_day'")
+        return self
+
+
+class RepeatTask(_TaskBase):
+    """Every `every_hours` of real time after a treatment, strictly before `for_hours`.
+
+    Occurrences that fall in the night are dropped (not moved).
+    """
+
+    schedule: Literal["repeat"]
+    every_hours: Hours
+    for_hours: Hours
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        if self.every_hours >= self.for_hours:
+            raise ValueError("every_hours must be shorter than for_hours")
+        return self
+
+
+class OnceTask(_TaskBase):
+    """Once per treatment, `after_hours` of real time after it (night -> next wake time).
+
+    Other tasks may refer to its code as an event (`not_before`, `after`).
+    """
+
+    schedule: Literal["once"]
+    after_hours: Hours
+    window_hours: Hours
+
+
+class Dose(_Model):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)]
+    at: At
+    offset_hours: Offset = 0
+
+
+class DosesTask(_TaskBase):
+    """Named doses on days from_day..through_day of each treatment, at wake/bed/clock times.
+
+    A dose earlier than the same treatment's `not_before` event moves to that event; doses of
+    one task that land on the same instant then count once.
+    """
+
+    schedule: Literal["doses"]
+    from_day: Day
+    through_day: Day
+    doses: Annotated[tuple[Dose, ...], Field(min_length=1)]
+    not_before: Code | None = None
+    window_hours: Hours
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _check_day_range(self.from_day, self.through_day)
+        names = [dose.name for dose in self.doses]
+        if len(set(names)) != len(names):
+            raise ValueError(f"dose names must be unique, got {names}")
+        return self
+
+
+class DailyTask(_TaskBase):
+    """Once a day on days from_day..through_day of any treatment; one per local date.
+
+    A day whose time is before the treatment itself is skipped for that treatment.
+    """
+
+    schedule: Literal["daily"]
+    from_day: Day
+    through_day: Day
+    at: At
+    offset_hours: Offset = 0
+    window_hours: Hours
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _check_day_range(self.from_day, self.through_day)
+        return self
+
+
+class DailyCourseTask(_TaskBase):
+    """Once a day from just after the first treatment's `after` event to day `through_day` of
+    the last treatment; paused from each treatment until its own `after` event."""
+
+    schedule: Literal["daily_course"]
+    after: Code
+    through_day: Day
+    at: At
+    offset_hours: Offset = 0
+    window_hours: Hours
+
+
+class Visit(_Model):
+    number: Annotated[int, Field(ge=1, le=99)]
+    day: Day
+    title: Title | None = None
+    instructions: Text | None = None
+
+
+class AppointmentsTask(_TaskBase):
+    """Clinic visits on given days after the FIRST treatment, at its local time of day."""
+
+    schedule: Literal["appointments"]
+    visits: Annotated[tuple[Visit, ...], Field(min_length=1)]
+    window_hours: Hours
+    remind_hours_before: Hours
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        numbers = [visit.number for visit in self.visits]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"visit numbers must be unique, got {numbers}")
+        return self
+
+
+Task = Annotated[
+    SpanTask | RepeatTask | OnceTask | DosesTask | DailyTask | DailyCourseTask | AppointmentsTask,
+    Field(discriminator="schedule"),
+]
+
+
+class Protocol(_Model):
+    """A whole protocol: its name, version and the tasks the planner turns into occurrences."""
+
+    name: Annotated[str, StringConstraints(pattern=_NAME.pattern, max_length=64)]
+    version: Annotated[int, Field(ge=1)]
+    tasks: Annotated[tuple[Task, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _check_tasks(self) -> Self:
+        seen: set[str] = set()
+        for task in self.tasks:
+            if task.code in seen:
+                raise ValueError(f"task code {task.code!r} is used more than once")
+            seen.add(task.code)
+        events = {task.code for task in self.tasks if isinstance(task, OnceTask)}
+        for task in self.tasks:
+            field, ref = _reference(task)
+            if ref is not None and ref not in events:
+                raise ValueError(
+                    f"task {task.code!r}: {field} = {ref!r} must name a task with "
+                    f'schedule "once" (known: {sorted(events)})'
+                )
+        return self
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Task codes in file order."""
+        return tuple(task.code for task in self.tasks)
+
+    def task(self, code: str) -> Task:
+        """The task with this code (KeyError if there is none)."""
+        for task in self.tasks:
+            if task.code == code:
+                return task
+        raise KeyError(code)
+
+
+def _reference(task: Task) -> tuple[str, str | None]:
+    if isinstance(task, DosesTask):
+        return "not_before", task.not_before
+    if isinstance(task, DailyCourseTask):
+        return "after", task.after
+    return "", None
+
+
+def _location(loc: tuple[int | str, ...], data: Any) -> str:
+    """Render a pydantic error location like `tasks[1] (elevate_legs).every_hours`."""
+    # A task's location carries its union tag after the index ("tasks", 1, "repeat", ...);
+    # it is not a key in the file, so leave it out (it may equal a real key, like "doses").
+    if len(loc) >= 3 and loc[0] == "tasks" and isinstance(loc[1], int):
+        tasks = data.get("tasks") if isinstance(data, dict) else None
+        task = tasks[loc[1]] if isinstance(tasks, list) and loc[1] < len(tasks) else None
+        if isinstance(task, dict) and loc[2] == task.get("schedule"):
+            loc = loc[:2] + loc[3:]
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+            node = node[item] if isinstance(node, list) and 0 <= item < len(node) else None
+            code = node.get("code") if isinstance(node, dict) else None
+            if isinstance(code, str):
+                parts.append(f" ({code})")
+        else:
+            parts.append(f".{item}" if parts else item)
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def _parse(text: str, source: str) -> Protocol:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        return Protocol.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = _location(tuple(error["loc"]), data)
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message}" if where else message)
+        raise ProtocolError(f"{source}: " + "; ".join(problems)) from exc
+
+
+def load_protocol_file(path: str | os.PathLike[str]) -> Protocol:
+    """Load and validate a protocol from any file (for tests and for checking drafts)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProtocolError(f"{file}: cannot read protocol file: {exc.strerror}") from exc
+    return _parse(text, str(file))
+
+
+def load_protocol(name: str = "microsclerotherapy") -> Protocol:
+    """The packaged protocol `app/protocols/<name>.toml`, validated once and then cached.
+
+    Raises ProtocolError naming the file and the problem when it is missing or invalid.
+    """
+    return _load_packaged(name)
+
+
+@functools.cache  # one shared (immutable) instance per name, however the name is passed
+def _load_packaged(name: str) -> Protocol:
+    # The name comes from settings or the database; never let it walk out of the package.
+    if not _NAME.match(name):
+        raise ProtocolError(f"invalid protocol name {name!r}")
+    resource = resources.files(__package__ or "app.protocols").joinpath(f"{name}.toml")
+    source = f"app/protocols/{name}.toml"
+    if not resource.is_file():
+        raise ProtocolError(f"{source}: no such protocol {name!r}")
+    protocol = _parse(resource.read_text(encoding="utf-8"), source)
+    if protocol.name != name:
+        raise ProtocolError(f"{source}: name = {protocol.name!r} does not match the file name")
+    return protocol

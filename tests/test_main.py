@@ -1,0 +1,41 @@
+"""The assembled app: health, the web shell, and an OpenAPI schema that documents every error."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+PUBLIC_OPERATIONS = {("post", "/api/auth/login"), ("post", "/api/enrol"), ("get", "/api/health")}
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/api/health").json() == {"status": "ok"}
+
+
+def test_web_shell_is_served_at_root_and_enrol(client: TestClient) -> None:
+    for path in ("/", "/enrol"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "<html" in response.text
+
+
+def test_every_operation_documents_its_errors(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operations = [
+        (method, path, spec)
+        for path, methods in schema["paths"].items()
+        for method, spec in methods.items()
+    ]
+    assert len(operations) >= 14
+    for method, path, spec in operations:
+        documented = set(spec["responses"])
+        where = f"{method.upper()} {path}"
+        takes_input = bool(spec.get("parameters") or spec.get("requestBody"))
+        if takes_input:
+            assert "422" in documented, where
+        if (method, path) not in PUBLIC_OPERATIONS and not path.endswith("/logout"):
+            assert "401" in documented, where
+        if "{" in path:
+            assert "404" in documented, where
+        for status in documented - {"200", "201", "204"}:
+            content = spec["responses"][status].get("content", {})
+            assert content, f"{where} {status} has no body schema"
