@@ -59,6 +59,19 @@ def hours(value: float) -> timedelta:
     return timedelta(hours=value)
 
 
+def windowed(
+    task: OnceTask | DosesTask | DailyTask | DailyCourseTask, key: str, due: datetime
+) -> Draft:
+    """A draft of `task` due at `due` that stays open for the task's window_hours."""
+    return Draft(
+        key=key,
+        due=due,
+        window_end=due + hours(task.window_hours),
+        title=task.title,
+        instructions=task.instructions,
+    )
+
+
 def anchored(rhythm: Rhythm, day: date, at: str, offset_hours: float = 0) -> datetime:
     """The instant of a protocol time ("wake", "bed" or "HH:MM") on patient day `day`.
 
@@ -121,13 +134,7 @@ def once_due(task: OnceTask, ctx: Context) -> tuple[datetime, ...]:
 
 def once(task: OnceTask, ctx: Context) -> Iterator[Draft]:
     for s, due in zip(ctx.sessions, ctx.events[task.code], strict=True):
-        yield Draft(
-            key=f"{task.code}/{s.tag}",
-            due=due,
-            window_end=due + hours(task.window_hours),
-            title=task.title,
-            instructions=task.instructions,
-        )
+        yield windowed(task, f"{task.code}/{s.tag}", due)
 
 
 def doses(task: DosesTask, ctx: Context) -> Iterator[Draft]:
@@ -142,13 +149,7 @@ def doses(task: DosesTask, ctx: Context) -> Iterator[Draft]:
                     due = floor  # e.g. no cream while the clinic's stocking is still on
                 if due < s.at:
                     continue  # a dose before the treatment itself makes no sense
-                yield Draft(
-                    key=f"{task.code}/{s.tag}/d{n}/{dose.name}",
-                    due=due,
-                    window_end=due + hours(task.window_hours),
-                    title=task.title,
-                    instructions=task.instructions,
-                )
+                yield windowed(task, f"{task.code}/{s.tag}/d{n}/{dose.name}", due)
 
 
 def daily(task: DailyTask, ctx: Context) -> Iterator[Draft]:
@@ -163,13 +164,7 @@ def daily(task: DailyTask, ctx: Context) -> Iterator[Draft]:
                 continue
             seen.add(day)
             due = ctx.rhythm.to_daytime(nominal)
-            yield Draft(
-                key=f"{task.code}/{day.isoformat()}",
-                due=due,
-                window_end=due + hours(task.window_hours),
-                title=task.title,
-                instructions=task.instructions,
-            )
+            yield windowed(task, f"{task.code}/{day.isoformat()}", due)
 
 
 def daily_course(task: DailyCourseTask, ctx: Context) -> Iterator[Draft]:
@@ -184,13 +179,7 @@ def daily_course(task: DailyCourseTask, ctx: Context) -> Iterator[Draft]:
         due = ctx.rhythm.to_daytime(anchored(ctx.rhythm, day, task.at, task.offset_hours))
         if due <= start or any(a <= due <= b for a, b in pauses):
             continue
-        yield Draft(
-            key=f"{task.code}/{day.isoformat()}",
-            due=due,
-            window_end=due + hours(task.window_hours),
-            title=task.title,
-            instructions=task.instructions,
-        )
+        yield windowed(task, f"{task.code}/{day.isoformat()}", due)
 
 
 def appointments(task: AppointmentsTask, ctx: Context) -> Iterator[Draft]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
-from typing import Annotated
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, status
+from sqlmodel import Session
 
 from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
 from app.errors import InvalidInput, error_responses
@@ -23,12 +24,34 @@ from app.patients.models import (
 )
 from app.staff import audit
 from app.staff.auth import CurrentStaff, client_ip
+from app.staff.models import StaffUser
 from app.staff.service import clinic_of
 from app.tasks import service as tasks
 from app.tasks.models import OccurrencePublic
 from app.timezones import local_date
 
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
+
+
+def _audit(
+    session: Session,
+    staff: StaffUser,
+    request: Request,
+    action: str,
+    patient_id: uuid.UUID,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        session,
+        staff=staff,
+        action=action,
+        patient_id=patient_id,
+        now=now,
+        ip=client_ip(request),
+        detail=detail,
+    )
+
 
 MAX_RANGE_DAYS = 120
 
@@ -54,14 +77,7 @@ def enrol_patient(
         now=now,
         settings=settings,
     )
-    audit.record(
-        session,
-        staff=staff,
-        action="patient.create",
-        patient_id=patient.id,
-        now=now,
-        ip=client_ip(request),
-    )
+    _audit(session, staff, request, "patient.create", patient.id, now)
     return PatientCreated(id=patient.id, enrolment=link.public())
 
 
@@ -90,14 +106,7 @@ def get_patient(
 ) -> PatientDetail:
     now = clock.now()
     patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    audit.record(
-        session,
-        staff=staff,
-        action="patient.read",
-        patient_id=patient.id,
-        now=now,
-        ip=client_ip(request),
-    )
+    _audit(session, staff, request, "patient.read", patient.id, now)
     return PatientDetail(
         **patient.model_dump(exclude={"clinic_id", "updated_at"}),
         treatments=[
@@ -136,13 +145,13 @@ def record_treatment(
         now=now,
         settings=settings,
     )
-    audit.record(
+    _audit(
         session,
-        staff=staff,
-        action="treatment.create",
-        patient_id=patient.id,
-        now=now,
-        ip=client_ip(request),
+        staff,
+        request,
+        "treatment.create",
+        patient.id,
+        now,
         detail={"treatment_id": str(treatment.id)},
     )
     return TreatmentPublic.model_validate(treatment, from_attributes=True)
@@ -171,14 +180,7 @@ def list_patient_tasks(
         raise InvalidInput("'to' must not be before 'from'")
     if (last - first).days >= MAX_RANGE_DAYS:
         raise InvalidInput(f"ask for at most {MAX_RANGE_DAYS} days at a time")
-    audit.record(
-        session,
-        staff=staff,
-        action="plan.read",
-        patient_id=patient.id,
-        now=now,
-        ip=client_ip(request),
-    )
+    _audit(session, staff, request, "plan.read", patient.id, now)
     rows = tasks.list_local_days(session, patient=patient, first=first, last=last)
     return [tasks.to_public(row, zone, now) for row in rows]
 
@@ -200,12 +202,5 @@ def reissue_enrolment(
     now = clock.now()
     patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
     link = service.issue_enrolment_link(session, patient=patient, now=now, settings=settings)
-    audit.record(
-        session,
-        staff=staff,
-        action="enrolment.issue",
-        patient_id=patient.id,
-        now=now,
-        ip=client_ip(request),
-    )
+    _audit(session, staff, request, "enrolment.issue", patient.id, now)
     return link.public()

@@ -219,41 +219,65 @@ def get_own(session: Session, *, patient: Patient, occurrence_id: uuid.UUID) -> 
     return row
 
 
+def _own_task(session: Session, *, patient: Patient, occurrence_id: uuid.UUID) -> Occurrence:
+    row = get_own(session, patient=patient, occurrence_id=occurrence_id)
+    if row.kind != OccurrenceKind.TASK:
+        raise Conflict("Only tasks can be ticked off.", code="not_a_task")
+    return row
+
+
+def _move(
+    session: Session,
+    row: Occurrence,
+    *,
+    source: OccurrenceStatus,
+    target: OccurrenceStatus,
+    completed_at: datetime | None,
+    now: datetime,
+) -> Occurrence:
+    """Change status only if it is still `source`: of two racing requests one changes it, and
+    the other reads the winner's result, so a repeat never makes a second completion."""
+    session.execute(
+        update(Occurrence)
+        .where(col(Occurrence.id) == row.id, col(Occurrence.status) == source)
+        .values(status=target, completed_at=completed_at, updated_at=now)
+    )
+    session.refresh(row)
+    return row
+
+
 def complete(
     session: Session, *, patient: Patient, occurrence_id: uuid.UUID, now: datetime
 ) -> Occurrence:
     """Mark a task done. Idempotent: repeating returns the first completion unchanged."""
-    row = get_own(session, patient=patient, occurrence_id=occurrence_id)
-    if row.kind != OccurrenceKind.TASK:
-        raise Conflict("Only tasks can be ticked off.", code="not_a_task")
+    row = _own_task(session, patient=patient, occurrence_id=occurrence_id)
     if row.status == OccurrenceStatus.DONE:
         return row
     if now < row.due_at - EARLY_COMPLETION:
         raise Conflict("This task is not due yet.", code="not_due_yet")
-    # Conditional UPDATE: two racing requests cannot both complete it (the loser reads the winner).
-    session.execute(
-        update(Occurrence)
-        .where(col(Occurrence.id) == row.id, col(Occurrence.status) == OccurrenceStatus.PENDING)
-        .values(status=OccurrenceStatus.DONE, completed_at=now, updated_at=now)
+    return _move(
+        session,
+        row,
+        source=OccurrenceStatus.PENDING,
+        target=OccurrenceStatus.DONE,
+        completed_at=now,
+        now=now,
     )
-    session.refresh(row)
-    return row
 
 
 def undo(
     session: Session, *, patient: Patient, occurrence_id: uuid.UUID, now: datetime
 ) -> Occurrence:
     """Undo a completion. Idempotent: undoing a pending task returns it unchanged."""
-    row = get_own(session, patient=patient, occurrence_id=occurrence_id)
-    if row.kind != OccurrenceKind.TASK:
-        raise Conflict("Only tasks can be ticked off.", code="not_a_task")
-    session.execute(
-        update(Occurrence)
-        .where(col(Occurrence.id) == row.id, col(Occurrence.status) == OccurrenceStatus.DONE)
-        .values(status=OccurrenceStatus.PENDING, completed_at=None, updated_at=now)
+    row = _own_task(session, patient=patient, occurrence_id=occurrence_id)
+    return _move(
+        session,
+        row,
+        source=OccurrenceStatus.DONE,
+        target=OccurrenceStatus.PENDING,
+        completed_at=None,
+        now=now,
     )
-    session.refresh(row)
-    return row
 
 
 def active_restrictions(session: Session, *, patient: Patient, now: datetime) -> list[Occurrence]:
