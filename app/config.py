@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///./var/aftercare.db"
+EXAMPLE_VAPID_SUBJECT = "mailto:aftercare-admin@example.org"
 
 
 class Settings(BaseSettings):
@@ -31,6 +33,41 @@ class Settings(BaseSettings):
     # Treatments recorded further ahead than this are almost always typos.
     treatment_future_tolerance_minutes: int = Field(default=60, ge=0, le=24 * 60)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # Web Push. The private key is a PEM file (`aftercare vapid generate` writes one); in
+    # development it is generated on first start and kept, so restarts keep subscriptions.
+    vapid_private_key_file: Path = Path("var/vapid-private.pem")
+    # Push services contact this address about abuse: a real mailto: or https URL.
+    vapid_subject: str = EXAMPLE_VAPID_SUBJECT
+    # Run the dispatcher in this process (`aftercare serve`); off in web-only processes.
+    dispatcher_enabled: bool = True
+    dispatch_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    dispatch_batch_size: int = Field(default=200, ge=1, le=5000)
+    dispatch_concurrency: int = Field(default=64, ge=1, le=1000)
+    push_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # A claimed row whose dispatcher died is claimed again after this lease.
+    dispatch_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    push_max_attempts: int = Field(default=8, ge=1, le=50)
+    max_push_devices: int = Field(default=5, ge=1, le=50)
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _real_contact(cls, value: str) -> str:
+        if not (value.startswith("mailto:") or value.startswith("https://")):
+            raise ValueError("must be a mailto: address or an https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_real_values(self) -> Settings:
+        if self.env == "production":
+            if self.vapid_subject == EXAMPLE_VAPID_SUBJECT:
+                raise ValueError(
+                    "AFTERCARE_VAPID_SUBJECT is still the example value: set your clinic's "
+                    "contact (mailto: or https://)"
+                )
+            if not self.public_url.startswith("https://"):
+                raise ValueError("AFTERCARE_PUBLIC_URL must be https:// in production")
+        return self
 
     @field_validator("public_url")
     @classmethod

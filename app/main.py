@@ -16,9 +16,12 @@ from app.config import Settings
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
+from app.notifications.router import router as push_router
+from app.notifications.vapid import load_or_create
 from app.patients.device_router import router as device_router
 from app.patients.router import router as patients_router
 from app.protocols.loader import load_protocol
+from app.scheduler import build_dispatcher, start_in_background
 from app.staff.router import router as staff_router
 from app.tasks.router import router as tasks_router
 
@@ -41,9 +44,21 @@ def create_app(
     owns_engine = engine is None  # dispose only what we made; a test's engine outlives the app
     engine = engine or make_engine(settings.database_url)
 
+    factory = session_factory(engine)
+    clock = clock or SystemClock()
+    # Production refuses to start without a key; development makes one once and keeps it.
+    keys = load_or_create(settings.vapid_private_key_file, create=settings.env == "development")
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        scheduler = dispatcher = None
+        if settings.dispatcher_enabled:
+            dispatcher = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
+            scheduler = start_in_background(dispatcher, settings)
         yield
+        if scheduler is not None and dispatcher is not None:
+            scheduler.shutdown(wait=True)
+            dispatcher.close()
         if owns_engine:
             engine.dispose()
 
@@ -54,13 +69,22 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock
     app.state.engine = engine
-    app.state.session_factory = session_factory(engine)
+    app.state.session_factory = factory
+    app.state.vapid_keys = keys
     app.state.protocol = load_protocol(settings.protocol)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (health_router, staff_router, patients_router, device_router, tasks_router):
+    routers = (
+        health_router,
+        staff_router,
+        patients_router,
+        device_router,
+        tasks_router,
+        push_router,
+    )
+    for router in routers:
         app.include_router(router)
     _mount_web(app)
     return app

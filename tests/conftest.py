@@ -57,7 +57,14 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, public_url="http://testserver", _env_file=None)  # type: ignore[call-arg]
+    return Settings(  # type: ignore[call-arg]
+        database_url=database_url,
+        public_url="http://testserver",
+        vapid_private_key_file=tmp_path / "vapid.pem",
+        # Tests drive the dispatcher themselves, with the pinned clock.
+        dispatcher_enabled=False,
+        _env_file=None,
+    )
 
 
 @pytest.fixture

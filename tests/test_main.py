@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-PUBLIC_OPERATIONS = {("post", "/api/auth/login"), ("post", "/api/enrol"), ("get", "/api/health")}
+PUBLIC_OPERATIONS = {
+    ("post", "/api/auth/login"),
+    ("post", "/api/enrol"),
+    ("get", "/api/health"),
+    ("get", "/api/push/public-key"),
+}
 
 
 def test_health(client: TestClient) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -29,6 +34,20 @@ class PushSubscription(SQLModel, table=True):
     expiration_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for next_attempt_at (first try or a retry)
+    SENDING = "sending"  # claimed by a dispatcher until lease_until
+    SENT = "sent"
+    FAILED = "failed"  # gave up: attempts exhausted, or no device could take it
+    CANCELLED = "cancelled"  # its occurrence was replaced or done: never to be sent
+    DROPPED = "dropped"  # too late to be useful (past expires_at)
+
+
+class OutboxKind(StrEnum):
+    REMINDER = "reminder"
+    ALERT = "alert"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -56,3 +75,63 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- API schemas -------------------------------------------------------------------------
+
+P256_POINT_BYTES = 65  # uncompressed P-256 public key
+AUTH_SECRET_BYTES = 16
+
+
+class PushKeys(SQLModel):
+    p256dh: str = Field(min_length=80, max_length=100)
+    auth: str = Field(min_length=16, max_length=32)
+
+    @field_validator("p256dh")
+    @classmethod
+    def _p256_point(cls, value: str) -> str:
+        raw = _b64url_bytes(value, "p256dh")
+        if len(raw) != P256_POINT_BYTES or raw[0] != 4:
+            raise ValueError("p256dh must be an uncompressed P-256 public key (65 bytes)")
+        return value
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_secret(cls, value: str) -> str:
+        if len(_b64url_bytes(value, "auth")) != AUTH_SECRET_BYTES:
+            raise ValueError("auth must be a 16-byte secret")
+        return value
+
+
+class PushSubscriptionIn(SQLModel):
+    """The browser's `PushSubscription.toJSON()`, as it is."""
+
+    endpoint: str = Field(min_length=10, max_length=2048)
+    expirationTime: int | None = Field(default=None, ge=0)
+    keys: PushKeys
+
+
+class PushSubscriptionPublic(SQLModel):
+    id: uuid.UUID
+    endpoint: str
+    vapid_key_id: str
+    current_key: bool  # False: made with an older server key; the device must subscribe again
+    created_at: datetime
+
+
+class EndpointRef(SQLModel):
+    endpoint: str = Field(min_length=10, max_length=2048)
+
+
+class PublicKeyOut(SQLModel):
+    public_key: str  # applicationServerKey for PushManager.subscribe, base64url
+    key_id: str
+
+
+def _b64url_bytes(value: str, name: str) -> bytes:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+=*", value):
+        raise ValueError(f"{name} must be base64url")
+    try:
+        return base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{name} must be base64url") from exc

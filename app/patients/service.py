@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import Conflict, Gone, InvalidInput, NotFound
+from app.notifications.outbox import sync_reminders
 from app.patients.models import (
     DeviceSession,
     EnrolmentLink,
@@ -103,9 +104,16 @@ def create_patient(
     session.add(patient)
     session.flush()
     _insert_treatment(session, patient=patient, data=data.treatment, staff=staff, now=now)
-    sync_plan(session, patient=patient, protocol=protocol, now=now)
+    replan(session, patient=patient, protocol=protocol, now=now)
     link = issue_enrolment_link(session, patient=patient, now=now, settings=settings)
     return patient, link
+
+
+def replan(session: Session, *, patient: Patient, protocol: Protocol, now: datetime) -> PlanChanges:
+    """Recompute the plan and keep its reminders in step: every change to a plan comes here."""
+    changes = sync_plan(session, patient=patient, protocol=protocol, now=now)
+    sync_reminders(session, patient_id=patient.id, now=now)
+    return changes
 
 
 def _insert_treatment(
@@ -155,7 +163,7 @@ def add_treatment(
     ).one()
     _check_treatment_time(data.performed_at, previous=previous, now=now, settings=settings)
     treatment = _insert_treatment(session, patient=patient, data=data, staff=staff, now=now)
-    changes = sync_plan(session, patient=patient, protocol=protocol, now=now)
+    changes = replan(session, patient=patient, protocol=protocol, now=now)
     return treatment, changes
 
 
@@ -177,7 +185,7 @@ def update_preferences(
     patient.updated_at = now
     session.add(patient)
     session.flush()
-    return sync_plan(session, patient=patient, protocol=protocol, now=now)
+    return replan(session, patient=patient, protocol=protocol, now=now)
 
 
 def get_for_clinic(session: Session, *, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient:

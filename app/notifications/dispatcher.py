@@ -1,0 +1,341 @@
+"""The dispatcher: claims due outbox rows, sends them concurrently, records each outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, delete, func, or_, update
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from app.careplan.daytime import Rhythm
+from app.clock import Clock
+from app.config import Settings
+from app.db import transaction
+from app.notifications import metrics
+from app.notifications.models import OutboxMessage, OutboxStatus, PushSubscription
+from app.notifications.payload import reminder_payload
+from app.notifications.sender import Device, PushResult, PushSender
+from app.patients.models import Patient
+from app.tasks.models import Occurrence, OccurrenceStatus
+from app.tasks.service import preferences_of
+
+log = logging.getLogger("aftercare.dispatch")
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+# After a 429/503 without Retry-After, or with a tiny one, wait at least this long.
+MIN_RETRY = timedelta(seconds=5)
+# One run keeps claiming while batches come back full, so a burst drains without waiting for
+# the next tick; the budget bounds how long one run holds the scheduler's thread.
+RUN_BUDGET_SECONDS = 20.0
+
+GONE = frozenset({404, 410})
+
+
+@dataclass
+class Claim:
+    """A claimed row with what it takes to decide and send: no lazy loads after the claim."""
+
+    row: OutboxMessage
+    occurrence: Occurrence | None
+    patient: Patient | None
+    devices: list[tuple[uuid.UUID, Device]] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    row_id: int
+    status: OutboxStatus
+    reason: str = ""
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    delivered_to: list[uuid.UUID] = field(default_factory=list)
+    gone: list[uuid.UUID] = field(default_factory=list)
+    due_at: datetime | None = None
+
+
+@dataclass
+class RunReport:
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome) -> None:
+        self.outcomes[outcome.status] = self.outcomes.get(outcome.status, 0) + 1
+
+
+class Dispatcher:
+    """All state is in the database: any number of dispatchers can run against one PostgreSQL.
+
+    A claim marks rows `sending` with a lease; a dispatcher that dies leaves rows whose lease
+    expires and another claims them again (at most that batch is sent twice; the Topic header
+    makes the push service replace the first copy).
+    """
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        sender: PushSender,
+        settings: Settings,
+        key_id: str,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+        self._sender = sender
+        self._settings = settings
+        self._key_id = key_id
+        self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrets)
+        self._loop = asyncio.new_event_loop()
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._sender.aclose())
+        self._loop.close()
+
+    def run_once(self) -> RunReport:
+        """Send everything due now, batch after batch, within the run's time budget."""
+        report = RunReport()
+        started = time.monotonic()
+        while time.monotonic() - started < RUN_BUDGET_SECONDS:
+            now = self._clock.now()
+            claims = self._claim(now)
+            if not claims:
+                break
+            report.claimed += len(claims)
+            outcomes = self._loop.run_until_complete(self._decide_all(claims, now))
+            self._record(outcomes, self._clock.now())
+            for outcome in outcomes:
+                report.add(outcome)
+            if len(claims) < self._settings.dispatch_batch_size:
+                break
+        return report
+
+    # --- claiming ---------------------------------------------------------------------------
+
+    def _claim(self, now: datetime) -> list[Claim]:
+        """Atomically take up to a batch of due rows (and rows whose lease ran out)."""
+        table = OutboxMessage
+        due = or_(
+            and_(col(table.status) == OutboxStatus.PENDING, col(table.next_attempt_at) <= now),
+            and_(col(table.status) == OutboxStatus.SENDING, col(table.lease_until) < now),
+        )
+        with transaction(self._sessions) as session:
+            candidates = (
+                select(table.id)
+                .where(due)
+                .order_by(col(table.next_attempt_at))
+                .limit(self._settings.dispatch_batch_size)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                # Concurrent dispatchers skip each other's rows instead of waiting on them.
+                candidates = candidates.with_for_update(skip_locked=True)
+            claimed_ids = session.exec(
+                update(table)
+                .where(col(table.id).in_(candidates.scalar_subquery()))
+                .values(
+                    status=OutboxStatus.SENDING,
+                    lease_until=now + timedelta(seconds=self._settings.dispatch_lease_seconds),
+                    attempts=col(table.attempts) + 1,
+                )
+                .returning(col(table.id))
+            ).all()
+            return self._load(session, [row_id for (row_id,) in claimed_ids])
+
+    def _load(self, session: Session, ids: Sequence[int]) -> list[Claim]:
+        if not ids:
+            return []
+        rows = session.exec(
+            select(OutboxMessage, Occurrence, Patient)
+            .join(Occurrence, col(Occurrence.id) == OutboxMessage.occurrence_id, isouter=True)
+            .join(Patient, col(Patient.id) == OutboxMessage.patient_id, isouter=True)
+            .where(col(OutboxMessage.id).in_(ids))
+        ).all()
+        claims = [Claim(row=row, occurrence=occ, patient=patient) for row, occ, patient in rows]
+        patient_ids = {c.patient.id for c in claims if c.patient is not None}
+        subscriptions = session.exec(
+            select(PushSubscription).where(col(PushSubscription.patient_id).in_(patient_ids))
+        ).all()
+        stale = [s.id for s in subscriptions if s.vapid_key_id != self._key_id]
+        if stale:
+            # Made with an older server key: push services would refuse them; the app
+            # subscribes again when it next opens.
+            session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(stale)))
+        devices: dict[uuid.UUID, list[tuple[uuid.UUID, Device]]] = {}
+        for sub in subscriptions:
+            if sub.vapid_key_id == self._key_id and sub.patient_id is not None:
+                device = Device(endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth)
+                devices.setdefault(sub.patient_id, []).append((sub.id, device))
+        for claim in claims:
+            if claim.patient is not None:
+                claim.devices = devices.get(claim.patient.id, [])
+        return claims
+
+    # --- deciding and sending ---------------------------------------------------------------
+
+    async def _decide_all(self, claims: list[Claim], now: datetime) -> list[Outcome]:
+        return list(await asyncio.gather(*(self._decide(claim, now) for claim in claims)))
+
+    async def _decide(self, claim: Claim, now: datetime) -> Outcome:
+        row, occurrence, patient = claim.row, claim.occurrence, claim.patient
+        assert row.id is not None
+        if occurrence is None or patient is None:
+            return Outcome(row.id, OutboxStatus.CANCELLED, "replaced by a new plan")
+        if occurrence.status == OccurrenceStatus.DONE:
+            return Outcome(row.id, OutboxStatus.CANCELLED, "task already done")
+        if now >= row.expires_at:
+            return Outcome(row.id, OutboxStatus.DROPPED, "too late: the task's window has closed")
+        rhythm = Rhythm.from_preferences(preferences_of(patient))
+        if rhythm.is_night(now):
+            return self._later(row, rhythm.to_daytime(now), rhythm, "patient's night")
+        if not claim.devices:
+            return Outcome(row.id, OutboxStatus.FAILED, "no device subscribed to reminders")
+        plaintext = reminder_payload(
+            occurrence_id=occurrence.id,
+            kind=occurrence.kind,
+            title=occurrence.title,
+            show_title=patient.show_task_titles,
+            public_url=self._settings.public_url,
+        )
+        ttl = int((row.expires_at - now).total_seconds())
+        results = await asyncio.gather(
+            *(
+                self._sender.send(
+                    device, plaintext, ttl=ttl, urgency="normal", topic=occurrence.id.hex
+                )
+                for _, device in claim.devices
+            )
+        )
+        return self._settle(claim, list(results), now, rhythm)
+
+    def _settle(
+        self, claim: Claim, results: list[PushResult], now: datetime, rhythm: Rhythm
+    ) -> Outcome:
+        row = claim.row
+        assert row.id is not None
+        ids = [sub_id for sub_id, _ in claim.devices]
+        for result in results:
+            metrics.device_responses.labels(_status_class(result.status)).inc()
+        delivered = [i for i, r in zip(ids, results, strict=True) if r.delivered]
+        gone = [i for i, r in zip(ids, results, strict=True) if r.status in GONE]
+        if delivered:
+            return Outcome(
+                row.id,
+                OutboxStatus.SENT,
+                "",
+                sent_at=now,
+                delivered_to=delivered,
+                gone=gone,
+                due_at=row.due_at,
+            )
+        retryable = [r for r in results if _retryable(r.status)]
+        last = results[-1]
+        reason = f"{last.status or 'no answer'} {last.error}".strip()[:300]
+        for result in results:
+            if result.status in (401, 403):
+                log.error(
+                    "push service refused our VAPID credentials (%s): check the key", result.status
+                )
+            elif result.status in (400, 413):
+                log.error("push service refused a message as malformed (%s): a bug", result.status)
+        if not retryable:
+            return Outcome(row.id, OutboxStatus.FAILED, reason, gone=gone)
+        if row.attempts >= self._settings.push_max_attempts:
+            return Outcome(
+                row.id,
+                OutboxStatus.FAILED,
+                f"gave up after {row.attempts} tries: {reason}",
+                gone=gone,
+            )
+        waits = [timedelta(seconds=r.retry_after) for r in retryable if r.retry_after is not None]
+        delay = max(waits) if waits else self._backoff(row.attempts)
+        outcome = self._later(row, now + max(delay, MIN_RETRY), rhythm, reason)
+        outcome.gone = gone
+        return outcome
+
+    def _later(self, row: OutboxMessage, when: datetime, rhythm: Rhythm, reason: str) -> Outcome:
+        """Try again at `when` (moved out of the night), or drop it if that is too late."""
+        assert row.id is not None
+        when = rhythm.to_daytime(when)
+        if when >= row.expires_at:
+            return Outcome(row.id, OutboxStatus.DROPPED, f"too late to retry: {reason}")
+        return Outcome(row.id, OutboxStatus.PENDING, reason, next_attempt_at=when)
+
+    def _backoff(self, attempts: int) -> timedelta:
+        """Exponential from 30 s, capped at an hour, with ±20% jitter so retries spread out."""
+        base: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+        return base * self._rng.uniform(0.8, 1.2)
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def _record(self, outcomes: list[Outcome], now: datetime) -> None:
+        if not outcomes:
+            return
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        params = [
+            {
+                "b_id": o.row_id,
+                "b_status": o.status.value,
+                "b_error": o.reason[:500],
+                "b_next": o.next_attempt_at,
+                "b_sent": o.sent_at,
+            }
+            for o in outcomes
+        ]
+        statement = (
+            update(table)
+            # Only a row this run still holds: never overwrite a later claim's result.
+            .where(table.c.id == bindparam("b_id"), table.c.status == OutboxStatus.SENDING.value)
+            .values(
+                status=bindparam("b_status"),
+                last_error=bindparam("b_error"),
+                next_attempt_at=func.coalesce(bindparam("b_next"), table.c.next_attempt_at),
+                sent_at=bindparam("b_sent"),
+                lease_until=None,
+            )
+        )
+        gone = [sub for o in outcomes for sub in o.gone]
+        delivered = [sub for o in outcomes for sub in o.delivered_to]
+        with transaction(self._sessions) as session:
+            session.connection().execute(statement, params)
+            if gone:
+                session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(gone)))
+            if delivered:
+                session.execute(
+                    update(PushSubscription)
+                    .where(col(PushSubscription.id).in_(delivered))
+                    .values(last_success_at=now)
+                )
+        for outcome in outcomes:
+            metrics.sends.labels(outcome.status.value).inc()
+            if outcome.sent_at is not None and outcome.due_at is not None:
+                metrics.lateness.observe(
+                    max(0.0, (outcome.sent_at - outcome.due_at).total_seconds())
+                )
+            # Ids and outcomes only: no names, no task titles, no endpoints.
+            log.info(
+                "outbox message=%s outcome=%s devices=%d gone=%d reason=%s",
+                outcome.row_id,
+                outcome.status.value,
+                len(outcome.delivered_to),
+                len(outcome.gone),
+                outcome.reason or "-",
+            )
+
+
+def _retryable(status: int | None) -> bool:
+    # No answer, rate limited, or a server error: the same message may go through later.
+    # 401/403 mean our VAPID setup is wrong; retrying lets a fixed configuration recover.
+    return status is None or status in (401, 403, 429) or status >= 500
+
+
+def _status_class(status: int | None) -> str:
+    return "none" if status is None else f"{status // 100}xx"

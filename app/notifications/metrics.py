@@ -1,0 +1,31 @@
+"""Prometheus metrics of the notification engine (per process; scrape every instance)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+registry = CollectorRegistry()
+
+sends = Counter(
+    "aftercare_push_messages_total",
+    "Outbox messages settled or rescheduled by this process, by outcome.",
+    ["outcome"],
+    registry=registry,
+)
+device_responses = Counter(
+    "aftercare_push_device_responses_total",
+    "Push service answers per device, by HTTP status class (or 'none' for no answer).",
+    ["status"],
+    registry=registry,
+)
+queue_depth = Gauge(
+    "aftercare_push_queue_due",
+    "Outbox messages due now and not yet sent (set at each scrape).",
+    registry=registry,
+)
+lateness = Histogram(
+    "aftercare_push_lateness_seconds",
+    "Time from a message's due instant to its successful send.",
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+    registry=registry,
+)

@@ -1,0 +1,82 @@
+"""Outbox planning: one reminder row per notifying occurrence, kept in step with the plan."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
+from app.tasks.models import Occurrence, OccurrenceStatus
+
+# Rows whose send is settled; a changed reminder time re-arms them only if it is still ahead.
+SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CANCELLED, OutboxStatus.DROPPED)
+
+
+def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) -> None:
+    """Make the patient's reminder rows match their occurrences, as of `now`.
+
+    - a pending occurrence that notifies and is still open gets exactly one row (unique per
+      occurrence and kind), due at its `remind_at`, useful until its window ends;
+    - a moved reminder moves its row (re-armed if it had already gone and the new time is ahead);
+    - a row whose occurrence was replaced (the plan no longer has it) is cancelled, never sent.
+    A row being sent right now is left to its dispatcher. Idempotent.
+    """
+    occurrences = session.exec(
+        select(Occurrence).where(
+            Occurrence.patient_id == patient_id,
+            col(Occurrence.notifies).is_(True),
+            col(Occurrence.remind_at).is_not(None),
+        )
+    ).all()
+    rows = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.patient_id == patient_id, OutboxMessage.kind == OutboxKind.REMINDER
+        )
+    ).all()
+    by_occurrence = {row.occurrence_id: row for row in rows if row.occurrence_id is not None}
+    for occurrence in occurrences:
+        remind_at = occurrence.remind_at
+        assert remind_at is not None  # filtered above
+        row = by_occurrence.get(occurrence.id)
+        if occurrence.status != OccurrenceStatus.PENDING:
+            continue  # done: the dispatcher cancels its row if it is still waiting
+        if row is None:
+            if occurrence.window_end > now:
+                session.add(_new_reminder(occurrence, remind_at, now))
+        elif (row.due_at, row.expires_at) != (remind_at, occurrence.window_end):
+            _move(row, remind_at=remind_at, expires_at=occurrence.window_end, now=now)
+            session.add(row)
+    for row in rows:
+        if row.occurrence_id is None and row.status == OutboxStatus.PENDING:
+            row.status = OutboxStatus.CANCELLED
+            row.last_error = "replaced by a new plan"
+            session.add(row)
+    session.flush()
+
+
+def _new_reminder(occurrence: Occurrence, remind_at: datetime, now: datetime) -> OutboxMessage:
+    return OutboxMessage(
+        kind=OutboxKind.REMINDER,
+        occurrence_id=occurrence.id,
+        patient_id=occurrence.patient_id,
+        status=OutboxStatus.PENDING,
+        due_at=remind_at,
+        next_attempt_at=remind_at,
+        expires_at=occurrence.window_end,
+        created_at=now,
+    )
+
+
+def _move(row: OutboxMessage, *, remind_at: datetime, expires_at: datetime, now: datetime) -> None:
+    if row.status == OutboxStatus.SENDING:
+        return
+    if row.status in SETTLED and remind_at <= now:
+        return  # already handled, and the new time is past too: nothing more to send
+    row.status = OutboxStatus.PENDING
+    row.due_at = remind_at
+    row.next_attempt_at = remind_at
+    row.expires_at = expires_at
+    row.attempts = 0
+    row.last_error = ""

@@ -1,0 +1,51 @@
+"""Notification payloads: generic lock-screen text unless the patient opted in, one JSON shape
+that our service worker and Safari's declarative Web Push both read, never over 3993 bytes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+# RFC 8291 with one record: 4096 bytes minus header, padding delimiter and tag.
+MAX_PLAINTEXT_BYTES = 3993
+APP_NAME = "Aftercare"
+GENERIC_TASK_TEXT = "Time for your aftercare task"
+GENERIC_APPOINTMENT_TEXT = "A reminder about your next clinic visit"
+
+
+def reminder_payload(
+    *,
+    occurrence_id: uuid.UUID,
+    kind: str,
+    title: str,
+    show_title: bool,
+    public_url: str,
+) -> bytes:
+    """The JSON a device receives for one reminder.
+
+    The lock screen shows only generic text (no task, no diagnosis) unless the patient chose
+    to see task titles. `notification` follows Safari's declarative format (`web_push: 8030`);
+    the service worker reads the same fields and `task_id` to open or tick the task.
+    """
+    generic = GENERIC_APPOINTMENT_TEXT if kind == "appointment" else GENERIC_TASK_TEXT
+    body = title if show_title else generic
+    path = f"/?task={occurrence_id}"
+    document = {
+        "web_push": 8030,
+        "notification": {
+            "title": APP_NAME,
+            "body": body,
+            "navigate": f"{public_url}{path}",
+            "tag": str(occurrence_id),
+        },
+        "task_id": str(occurrence_id),
+        "kind": kind,
+        "url": path,
+    }
+    encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    while len(encoded) > MAX_PLAINTEXT_BYTES:  # only a pathological title can get here
+        document["notification"]["body"] = generic  # type: ignore[index]
+        encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        if len(encoded) > MAX_PLAINTEXT_BYTES:
+            raise ValueError("notification payload cannot fit in a push message")
+    return encoded

@@ -1,0 +1,144 @@
+"""Push routes: the public VAPID key, device subscriptions (patients and staff), /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from app.deps import ClockDep, SessionDep, SettingsDep
+from app.errors import error_responses
+from app.notifications import metrics, subscriptions
+from app.notifications.models import (
+    EndpointRef,
+    OutboxMessage,
+    OutboxStatus,
+    PublicKeyOut,
+    PushSubscription,
+    PushSubscriptionIn,
+    PushSubscriptionPublic,
+)
+from app.notifications.subscriptions import Owner
+from app.notifications.vapid import VapidKeys
+from app.patients.auth import CurrentPatient
+from app.staff.auth import CurrentStaff
+
+router = APIRouter(tags=["push"])
+
+
+def _keys(request: Request) -> VapidKeys:
+    keys: VapidKeys = request.app.state.vapid_keys
+    return keys
+
+
+def _public(row: PushSubscription, key_id: str) -> PushSubscriptionPublic:
+    return PushSubscriptionPublic(
+        id=row.id,
+        endpoint=row.endpoint,
+        vapid_key_id=row.vapid_key_id,
+        current_key=row.vapid_key_id == key_id,
+        created_at=row.created_at,
+    )
+
+
+@router.get("/api/push/public-key")
+def public_key(request: Request) -> PublicKeyOut:
+    """The applicationServerKey for PushManager.subscribe, and its id (changes on rotation)."""
+    keys = _keys(request)
+    return PublicKeyOut(public_key=keys.public_key, key_id=keys.key_id)
+
+
+def _subscribe(
+    owner: Owner,
+    body: PushSubscriptionIn,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> PushSubscriptionPublic:
+    key_id = _keys(request).key_id
+    row = subscriptions.subscribe(
+        session, owner=owner, data=body, key_id=key_id, now=clock.now(), settings=settings
+    )
+    return _public(row, key_id)
+
+
+@router.post(
+    "/api/me/push-subscriptions",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 413, 422),
+)
+def subscribe_patient_device(
+    body: PushSubscriptionIn,
+    patient: CurrentPatient,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> PushSubscriptionPublic:
+    """Store this phone's push subscription (the browser's PushSubscription.toJSON())."""
+    return _subscribe(Owner(patient_id=patient.id), body, request, session, clock, settings)
+
+
+@router.get("/api/me/push-subscriptions", responses=error_responses(401))
+def list_patient_devices(
+    patient: CurrentPatient, request: Request, session: SessionDep
+) -> list[PushSubscriptionPublic]:
+    """The patient's subscribed devices; `current_key` false means subscribe again."""
+    key_id = _keys(request).key_id
+    rows = subscriptions.list_for(session, owner=Owner(patient_id=patient.id))
+    return [_public(row, key_id) for row in rows]
+
+
+@router.delete(
+    "/api/me/push-subscriptions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 422),
+)
+def unsubscribe_patient_device(
+    body: EndpointRef, patient: CurrentPatient, session: SessionDep
+) -> None:
+    """Stop reminders on a device. Idempotent."""
+    subscriptions.unsubscribe(session, owner=Owner(patient_id=patient.id), endpoint=body.endpoint)
+
+
+@router.post(
+    "/api/staff/push-subscriptions",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 413, 422),
+)
+def subscribe_staff_device(
+    body: PushSubscriptionIn,
+    staff: CurrentStaff,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> PushSubscriptionPublic:
+    """Store a staff browser's subscription, for clinic alerts."""
+    return _subscribe(Owner(staff_id=staff.id), body, request, session, clock, settings)
+
+
+@router.delete(
+    "/api/staff/push-subscriptions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 422),
+)
+def unsubscribe_staff_device(body: EndpointRef, staff: CurrentStaff, session: SessionDep) -> None:
+    subscriptions.unsubscribe(session, owner=Owner(staff_id=staff.id), endpoint=body.endpoint)
+
+
+@router.get("/metrics", include_in_schema=False)
+def prometheus_metrics(session: SessionDep, clock: ClockDep) -> Response:
+    """Prometheus text format: sends by outcome, queue depth, lateness histogram."""
+    due = session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.next_attempt_at) <= clock.now(),
+        )
+    ).one()
+    metrics.queue_depth.set(due)
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

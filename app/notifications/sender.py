@@ -1,0 +1,106 @@
+"""Sends one encrypted Web Push message: aes128gcm via pywebpush, VAPID, TTL, Urgency, Topic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+from pywebpush import WebPusher
+
+from app.clock import Clock
+from app.notifications.vapid import VapidSigner
+
+
+@dataclass(frozen=True)
+class Device:
+    """What a sender needs of a subscription."""
+
+    endpoint: str
+    p256dh: str
+    auth: str
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """The push service's answer; `status` None means no answer (timeout, refused, reset)."""
+
+    status: int | None
+    retry_after: float | None = None
+    error: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def encrypt(device: Device, plaintext: bytes) -> bytes:
+    """RFC 8291 aes128gcm body for the device's keys (a fresh ephemeral key every time)."""
+    pusher = WebPusher(
+        {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
+    )
+    body: bytes = pusher.encode(plaintext, content_encoding="aes128gcm")["body"]
+    return body
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class PushSender:
+    """Posts to push services over one pooled, keep-alive HTTP client."""
+
+    def __init__(
+        self, signer: VapidSigner, *, clock: Clock, timeout: float, max_connections: int
+    ) -> None:
+        self._signer = signer
+        self._clock = clock
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+        )
+
+    async def send(
+        self, device: Device, plaintext: bytes, *, ttl: int, urgency: str, topic: str
+    ) -> PushResult:
+        headers = {
+            "TTL": str(max(0, ttl)),
+            "Urgency": urgency,
+            "Topic": topic,  # a re-send with the same topic replaces, never duplicates
+            "Content-Encoding": "aes128gcm",
+            "Content-Type": "application/octet-stream",
+            "Authorization": self._signer.authorization(device.endpoint),
+        }
+        try:
+            body = encrypt(device, plaintext)
+        except Exception as exc:  # malformed stored keys: our data is bad, not the network
+            return PushResult(status=400, error=f"cannot encrypt for this subscription: {exc}")
+        try:
+            response = await self._client.post(device.endpoint, content=body, headers=headers)
+        except httpx.TimeoutException:
+            return PushResult(status=None, error="timeout")
+        except httpx.HTTPError as exc:
+            return PushResult(status=None, error=f"{type(exc).__name__}")
+        return PushResult(
+            status=response.status_code,
+            retry_after=parse_retry_after(response.headers.get("retry-after"), self._clock.now()),
+            error="" if response.is_success else response.text[:200],
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
