@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,13 @@ from app.config import Settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError
 from app.migrate import upgrade_to_head
+from app.notifications.vapid import (
+    VapidKeyMissing,
+    VapidKeys,
+    generate_keys,
+    load_or_create,
+    write_keys,
+)
 from app.patients import service as patients
 from app.patients.models import Patient, PatientCreate, TreatmentCreate
 from app.protocols.loader import load_protocol
@@ -45,10 +53,13 @@ def one_line_errors(command: F) -> F:
             return command(*args, **kwargs)
         except AppError as exc:
             raise click.ClickException(exc.detail) from exc
+        except VapidKeyMissing as exc:
+            raise click.ClickException(str(exc)) from exc
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise click.ClickException(f"{where}: {first['msg']}") from exc
+            message = first["msg"].removeprefix("Value error, ")
+            raise click.ClickException(f"{where}: {message}" if where else message) from exc
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise click.ClickException(f"database unavailable: {reason}") from exc
@@ -98,7 +109,7 @@ def migrate() -> None:
 )
 @one_line_errors
 def serve(host: str, port: int, migrate: bool) -> None:
-    """Apply migrations, then run the web service."""
+    """Apply migrations, then run the web service (and, unless turned off, the dispatcher)."""
     import uvicorn
 
     from app.main import create_app
@@ -109,6 +120,73 @@ def serve(host: str, port: int, migrate: bool) -> None:
         upgrade_to_head(engine)
     app = create_app(settings, engine=engine)
     uvicorn.run(app, host=host, port=port, proxy_headers=True)
+
+
+@main.command()
+@one_line_errors
+def worker() -> None:
+    """Run only the notification dispatcher (for processes that do not serve the web app)."""
+    import signal
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from app.scheduler import build_dispatcher, schedule_dispatch
+
+    settings = Settings()
+    keys = _vapid_keys(settings)
+    engine = make_engine(settings.database_url)
+    dispatcher = build_dispatcher(
+        settings, session_factory=session_factory(engine), clock=SystemClock(), keys=keys
+    )
+    scheduler = BlockingScheduler(timezone="UTC")
+    schedule_dispatch(scheduler, dispatcher, settings)
+
+    def stop(*_: object) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"dispatcher running every {settings.dispatch_interval_seconds:g} s; Ctrl+C stops")
+    try:
+        scheduler.start()
+    finally:
+        dispatcher.close()
+        engine.dispose()
+
+
+def _vapid_keys(settings: Settings) -> VapidKeys:
+    try:
+        return load_or_create(settings.vapid_private_key_file, create=settings.env == "development")
+    except VapidKeyMissing as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.group()
+def vapid() -> None:
+    """Manage the server's Web Push (VAPID) key pair."""
+
+
+@vapid.command("generate")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="where to write the private key (default: AFTERCARE_VAPID_PRIVATE_KEY_FILE)",
+)
+@one_line_errors
+def vapid_generate(out: Path | None) -> None:
+    """Write a new key pair; print the settings that point to it. Never overwrites a key."""
+    path = (out or Settings().vapid_private_key_file).resolve()
+    keys = generate_keys()
+    try:
+        write_keys(keys, path)
+    except FileExistsError:
+        raise click.ClickException(
+            f"{path} already exists: a new key needs new subscriptions, so move it away first"
+        ) from None
+    click.echo(f"AFTERCARE_VAPID_PRIVATE_KEY_FILE={path}")
+    click.echo(f"# public key (applicationServerKey): {keys.public_key}")
+    click.echo(f"# key id: {keys.key_id}")
 
 
 @main.group()

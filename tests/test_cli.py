@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -112,7 +113,17 @@ def test_migrate_is_idempotent(run: Invoke) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [(), ("serve",), ("demo",), ("migrate",), ("staff", "create"), ("plan",)]
+    "args",
+    [
+        (),
+        ("serve",),
+        ("demo",),
+        ("migrate",),
+        ("staff", "create"),
+        ("plan",),
+        ("worker",),
+        ("vapid", "generate"),
+    ],
 )
 def test_every_command_has_help(args: tuple[str, ...]) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
@@ -127,3 +138,42 @@ def test_unreachable_database_is_one_line() -> None:
         env={"AFTERCARE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"},
     )
     assert "database unavailable" in one_line_error(result)
+
+
+def test_vapid_generate_writes_once_and_prints_the_setting(tmp_path: Path) -> None:
+    out = tmp_path / "keys" / "vapid.pem"
+    first = CliRunner().invoke(main, ["vapid", "generate", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert f"AFTERCARE_VAPID_PRIVATE_KEY_FILE={out}" in first.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    before = out.read_bytes()
+    again = CliRunner().invoke(main, ["vapid", "generate", "--out", str(out)])
+    assert "already exists" in one_line_error(again)
+    assert out.read_bytes() == before
+
+
+def test_production_worker_without_a_key_refuses_to_start(
+    tmp_path: Path, database_url: str
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["worker"],
+        env={
+            "AFTERCARE_ENV": "production",
+            "AFTERCARE_DATABASE_URL": database_url,
+            "AFTERCARE_PUBLIC_URL": "https://care.example.org",
+            "AFTERCARE_VAPID_SUBJECT": "mailto:ops@care.example.org",
+            "AFTERCARE_VAPID_PRIVATE_KEY_FILE": str(tmp_path / "missing.pem"),
+        },
+    )
+    assert "aftercare vapid generate" in one_line_error(result)
+    assert not (tmp_path / "missing.pem").exists()
+
+
+def test_production_refuses_the_example_contact(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["worker"],
+        env={"AFTERCARE_ENV": "production", "AFTERCARE_PUBLIC_URL": "https://care.example.org"},
+    )
+    assert "AFTERCARE_VAPID_SUBJECT" in one_line_error(result)

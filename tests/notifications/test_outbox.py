@@ -1,0 +1,134 @@
+"""Outbox planning: one reminder per notifying occurrence, moved or cancelled with the plan."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from app.clock import FixedClock
+from app.config import Settings
+from app.db import transaction
+from app.notifications.models import OutboxMessage, OutboxStatus
+from app.notifications.outbox import sync_reminders
+from app.patients.models import Patient, PreferencesUpdate, TreatmentCreate
+from app.patients.service import add_treatment, update_preferences
+from app.protocols.loader import load_protocol
+from app.tasks.models import Occurrence
+from tests.support.factories import make_clinic_with_staff, make_patient
+
+
+@pytest.fixture
+def patient(factory: sessionmaker[Session], clock: FixedClock, settings: Settings) -> Patient:
+    clinic, staff = make_clinic_with_staff(factory, now=clock.now())
+    treated = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)
+    patient, _ = make_patient(
+        factory, clinic=clinic, staff=staff, now=clock.now(), settings=settings,
+        treatment={"performed_at": treated.isoformat()},
+    )  # fmt: skip
+    return patient
+
+
+def outbox(factory: sessionmaker[Session]) -> dict[str, OutboxMessage]:
+    """Rows by their occurrence's key ('<replaced>' when the occurrence is gone)."""
+    with factory() as session:
+        rows = session.exec(
+            select(OutboxMessage, Occurrence).join(
+                Occurrence, col(Occurrence.id) == OutboxMessage.occurrence_id, isouter=True
+            )
+        ).all()
+    return {(occ.key if occ else f"<replaced {row.id}>"): row for row, occ in rows}
+
+
+def test_every_notifying_open_occurrence_gets_one_row(
+    factory: sessionmaker[Session], patient: Patient, clock: FixedClock
+) -> None:
+    with factory() as session:
+        notifying = session.exec(
+            select(Occurrence).where(
+                col(Occurrence.notifies).is_(True), col(Occurrence.window_end) > clock.now()
+            )
+        ).all()
+    rows = outbox(factory)
+    assert set(rows) == {o.key for o in notifying}
+    for occurrence in notifying:
+        row = rows[occurrence.key]
+        assert row.status == OutboxStatus.PENDING
+        assert row.due_at == row.next_attempt_at == occurrence.remind_at
+        assert row.expires_at == occurrence.window_end
+    assert "keep_dry/t1" not in rows  # information does not notify
+    assert rows["follow_up/1"].due_at == datetime(2026, 4, 9, 9, 0, tzinfo=UTC)  # day before
+
+
+def test_planning_again_adds_nothing(
+    factory: sessionmaker[Session], patient: Patient, clock: FixedClock
+) -> None:
+    before = outbox(factory)
+    with transaction(factory) as session:
+        sync_reminders(session, patient_id=patient.id, now=clock.now())
+        sync_reminders(session, patient_id=patient.id, now=clock.now())
+    assert outbox(factory) == before
+
+
+def test_a_changed_preference_moves_rows_and_cancels_replaced_ones(
+    factory: sessionmaker[Session], patient: Patient, clock: FixedClock
+) -> None:
+    before = outbox(factory)
+    assert "elevate_legs/t1/6" in before  # 22:00, exactly at bed time
+    with transaction(factory) as session:
+        fresh = session.get(Patient, patient.id)
+        assert fresh is not None
+        update_preferences(
+            session,
+            patient=fresh,
+            data=PreferencesUpdate(wake_time=time(6, 0), bed_time=time(21, 0)),
+            protocol=load_protocol(),
+            now=clock.now(),
+        )
+    after = outbox(factory)
+    stockings = after["stockings_on/2026-03-31"]
+    assert stockings.due_at == datetime(2026, 3, 31, 5, 0, tzinfo=UTC)  # 06:00 BST
+    assert stockings.id == before["stockings_on/2026-03-31"].id
+    replaced = [row for key, row in after.items() if key.startswith("<replaced")]
+    assert [row.status for row in replaced] == [OutboxStatus.CANCELLED]
+    assert replaced[0].id == before["elevate_legs/t1/6"].id
+
+
+def test_re_treatment_adds_its_reminders_without_duplicates(
+    factory: sessionmaker[Session], patient: Patient, clock: FixedClock, settings: Settings
+) -> None:
+    clock.advance(timedelta(days=14))
+    with transaction(factory) as session:
+        fresh = session.get(Patient, patient.id)
+        assert fresh is not None
+        add_treatment(
+            session,
+            patient=fresh,
+            data=TreatmentCreate(performed_at=clock.now() - timedelta(hours=1)),
+            protocol=load_protocol(),
+            staff=None,
+            now=clock.now(),
+            settings=settings,
+        )
+    rows = outbox(factory)
+    assert "remove_stocking/t2" in rows
+    with factory() as session:
+        occurrence_ids = session.exec(select(OutboxMessage.occurrence_id)).all()
+    assert len(occurrence_ids) == len(set(occurrence_ids))
+
+
+def test_a_sent_reminder_is_not_re_armed_for_a_past_time(
+    factory: sessionmaker[Session], patient: Patient, clock: FixedClock
+) -> None:
+    row = outbox(factory)["elevate_legs/t1/1"]
+    with transaction(factory) as session:
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None
+        stored.status = OutboxStatus.SENT
+        stored.due_at = stored.due_at - timedelta(minutes=1)  # pretend the plan moved it
+        session.add(stored)
+    with transaction(factory) as session:
+        sync_reminders(session, patient_id=patient.id, now=clock.now())
+    assert outbox(factory)["elevate_legs/t1/1"].status == OutboxStatus.SENT
