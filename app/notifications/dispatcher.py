@@ -12,20 +12,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, func, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from app.careplan.daytime import Rhythm
+from app.careplan.types import Preferences
 from app.clock import Clock
 from app.config import Settings
 from app.db import transaction
+from app.dbtypes import UTCDateTime
 from app.notifications import metrics
 from app.notifications.models import OutboxMessage, OutboxStatus, PushSubscription
 from app.notifications.payload import reminder_payload
 from app.notifications.sender import Device, PushResult, PushSender
 from app.patients.models import Patient
 from app.tasks.models import Occurrence, OccurrenceStatus
-from app.tasks.service import preferences_of
 
 log = logging.getLogger("aftercare.dispatch")
 
@@ -42,11 +44,23 @@ GONE = frozenset({404, 410})
 
 @dataclass
 class Claim:
-    """A claimed row with what it takes to decide and send: no lazy loads after the claim."""
+    """A claimed row with just the columns it takes to decide and send.
 
-    row: OutboxMessage
-    occurrence: Occurrence | None
-    patient: Patient | None
+    Plain values, not ORM objects: building entities was a fifth of the time per message.
+    `occurrence_id` or `rhythm` is None when the occurrence or the patient is gone.
+    """
+
+    row_id: int
+    due_at: datetime
+    expires_at: datetime
+    attempts: int
+    occurrence_id: uuid.UUID | None
+    kind: str
+    title: str
+    done: bool
+    show_title: bool
+    rhythm: Rhythm | None
+    patient_id: uuid.UUID | None
     devices: list[tuple[uuid.UUID, Device]] = field(default_factory=list)
 
 
@@ -153,31 +167,84 @@ class Dispatcher:
     def _load(self, session: Session, ids: Sequence[int]) -> list[Claim]:
         if not ids:
             return []
-        rows = session.exec(
-            select(OutboxMessage, Occurrence, Patient)
+        # SQLAlchemy's select: SQLModel's typed one stops at four columns.
+        rows = session.execute(
+            sa_select(
+                col(OutboxMessage.id),
+                col(OutboxMessage.due_at),
+                col(OutboxMessage.expires_at),
+                col(OutboxMessage.attempts),
+                col(Occurrence.id),
+                col(Occurrence.kind),
+                col(Occurrence.title),
+                col(Occurrence.status),
+                col(Patient.id),
+                col(Patient.time_zone),
+                col(Patient.wake_time),
+                col(Patient.bed_time),
+                col(Patient.show_task_titles),
+            )
             .join(Occurrence, col(Occurrence.id) == OutboxMessage.occurrence_id, isouter=True)
             .join(Patient, col(Patient.id) == OutboxMessage.patient_id, isouter=True)
             .where(col(OutboxMessage.id).in_(ids))
         ).all()
-        claims = [Claim(row=row, occurrence=occ, patient=patient) for row, occ, patient in rows]
-        patient_ids = {c.patient.id for c in claims if c.patient is not None}
-        subscriptions = session.exec(
-            select(PushSubscription).where(col(PushSubscription.patient_id).in_(patient_ids))
+        rhythms: dict[uuid.UUID, Rhythm] = {}
+        claims = []
+        for (
+            row_id, due_at, expires_at, attempts, occurrence_id, kind, title, status,
+            patient_id, zone, wake, bed, show_title,
+        ) in rows:  # fmt: skip
+            rhythm = None
+            if patient_id is not None:
+                rhythm = rhythms.get(patient_id)
+                if rhythm is None:
+                    rhythm = Rhythm.from_preferences(Preferences(zone, wake, bed))
+                    rhythms[patient_id] = rhythm
+            claims.append(
+                Claim(
+                    row_id=row_id,
+                    due_at=due_at,
+                    expires_at=expires_at,
+                    attempts=attempts,
+                    occurrence_id=occurrence_id,
+                    kind=kind or "",
+                    title=title or "",
+                    done=status == OccurrenceStatus.DONE,
+                    show_title=bool(show_title),
+                    rhythm=rhythm,
+                    patient_id=patient_id,
+                )
+            )
+        devices = self._devices(session, set(rhythms))
+        for claim in claims:
+            if claim.patient_id is not None:
+                claim.devices = devices.get(claim.patient_id, [])
+        return claims
+
+    def _devices(
+        self, session: Session, patient_ids: set[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[uuid.UUID, Device]]]:
+        """The patients' devices subscribed with the current key; older ones are forgotten."""
+        subscriptions = session.execute(
+            sa_select(
+                col(PushSubscription.id),
+                col(PushSubscription.patient_id),
+                col(PushSubscription.endpoint),
+                col(PushSubscription.p256dh),
+                col(PushSubscription.auth),
+                col(PushSubscription.vapid_key_id),
+            ).where(col(PushSubscription.patient_id).in_(patient_ids))
         ).all()
-        stale = [s.id for s in subscriptions if s.vapid_key_id != self._key_id]
+        stale = [sub_id for sub_id, *_, key_id in subscriptions if key_id != self._key_id]
         if stale:
             # Made with an older server key: push services would refuse them; the app
             # subscribes again when it next opens.
             session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(stale)))
         devices: dict[uuid.UUID, list[tuple[uuid.UUID, Device]]] = {}
-        for sub in subscriptions:
-            if sub.vapid_key_id == self._key_id and sub.patient_id is not None:
-                device = Device(endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth)
-                devices.setdefault(sub.patient_id, []).append((sub.id, device))
-        for claim in claims:
-            if claim.patient is not None:
-                claim.devices = devices.get(claim.patient.id, [])
-        return claims
+        for sub_id, patient_id, endpoint, p256dh, auth, key_id in subscriptions:
+            if key_id == self._key_id and patient_id is not None:
+                devices.setdefault(patient_id, []).append((sub_id, Device(endpoint, p256dh, auth)))
+        return devices
 
     # --- deciding and sending ---------------------------------------------------------------
 
@@ -185,31 +252,31 @@ class Dispatcher:
         return list(await asyncio.gather(*(self._decide(claim, now) for claim in claims)))
 
     async def _decide(self, claim: Claim, now: datetime) -> Outcome:
-        row, occurrence, patient = claim.row, claim.occurrence, claim.patient
-        assert row.id is not None
-        if occurrence is None or patient is None:
-            return Outcome(row.id, OutboxStatus.CANCELLED, "replaced by a new plan")
-        if occurrence.status == OccurrenceStatus.DONE:
-            return Outcome(row.id, OutboxStatus.CANCELLED, "task already done")
-        if now >= row.expires_at:
-            return Outcome(row.id, OutboxStatus.DROPPED, "too late: the task's window has closed")
-        rhythm = Rhythm.from_preferences(preferences_of(patient))
+        rhythm, occurrence_id = claim.rhythm, claim.occurrence_id
+        if occurrence_id is None or rhythm is None:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "replaced by a new plan")
+        if claim.done:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "task already done")
+        if now >= claim.expires_at:
+            reason = "too late: the task's window has closed"
+            return Outcome(claim.row_id, OutboxStatus.DROPPED, reason)
         if rhythm.is_night(now):
-            return self._later(row, rhythm.to_daytime(now), rhythm, "patient's night")
+            return self._later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
         if not claim.devices:
-            return Outcome(row.id, OutboxStatus.FAILED, "no device subscribed to reminders")
+            reason = "no device subscribed to reminders"
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
         plaintext = reminder_payload(
-            occurrence_id=occurrence.id,
-            kind=occurrence.kind,
-            title=occurrence.title,
-            show_title=patient.show_task_titles,
+            occurrence_id=occurrence_id,
+            kind=claim.kind,
+            title=claim.title,
+            show_title=claim.show_title,
             public_url=self._settings.public_url,
         )
-        ttl = int((row.expires_at - now).total_seconds())
+        ttl = int((claim.expires_at - now).total_seconds())
         results = await asyncio.gather(
             *(
                 self._sender.send(
-                    device, plaintext, ttl=ttl, urgency="normal", topic=occurrence.id.hex
+                    device, plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex
                 )
                 for _, device in claim.devices
             )
@@ -219,8 +286,6 @@ class Dispatcher:
     def _settle(
         self, claim: Claim, results: list[PushResult], now: datetime, rhythm: Rhythm
     ) -> Outcome:
-        row = claim.row
-        assert row.id is not None
         ids = [sub_id for sub_id, _ in claim.devices]
         for result in results:
             metrics.device_responses.labels(_status_class(result.status)).inc()
@@ -228,13 +293,13 @@ class Dispatcher:
         gone = [i for i, r in zip(ids, results, strict=True) if r.status in GONE]
         if delivered:
             return Outcome(
-                row.id,
+                claim.row_id,
                 OutboxStatus.SENT,
                 "",
                 sent_at=now,
                 delivered_to=delivered,
                 gone=gone,
-                due_at=row.due_at,
+                due_at=claim.due_at,
             )
         retryable = [r for r in results if _retryable(r.status)]
         last = results[-1]
@@ -247,27 +312,22 @@ class Dispatcher:
             elif result.status in (400, 413):
                 log.error("push service refused a message as malformed (%s): a bug", result.status)
         if not retryable:
-            return Outcome(row.id, OutboxStatus.FAILED, reason, gone=gone)
-        if row.attempts >= self._settings.push_max_attempts:
-            return Outcome(
-                row.id,
-                OutboxStatus.FAILED,
-                f"gave up after {row.attempts} tries: {reason}",
-                gone=gone,
-            )
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason, gone=gone)
+        if claim.attempts >= self._settings.push_max_attempts:
+            reason = f"gave up after {claim.attempts} tries: {reason}"
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason, gone=gone)
         waits = [timedelta(seconds=r.retry_after) for r in retryable if r.retry_after is not None]
-        delay = max(waits) if waits else self._backoff(row.attempts)
-        outcome = self._later(row, now + max(delay, MIN_RETRY), rhythm, reason)
+        delay = max(waits) if waits else self._backoff(claim.attempts)
+        outcome = self._later(claim, now + max(delay, MIN_RETRY), rhythm, reason)
         outcome.gone = gone
         return outcome
 
-    def _later(self, row: OutboxMessage, when: datetime, rhythm: Rhythm, reason: str) -> Outcome:
+    def _later(self, claim: Claim, when: datetime, rhythm: Rhythm, reason: str) -> Outcome:
         """Try again at `when` (moved out of the night), or drop it if that is too late."""
-        assert row.id is not None
         when = rhythm.to_daytime(when)
-        if when >= row.expires_at:
-            return Outcome(row.id, OutboxStatus.DROPPED, f"too late to retry: {reason}")
-        return Outcome(row.id, OutboxStatus.PENDING, reason, next_attempt_at=when)
+        if when >= claim.expires_at:
+            return Outcome(claim.row_id, OutboxStatus.DROPPED, f"too late to retry: {reason}")
+        return Outcome(claim.row_id, OutboxStatus.PENDING, reason, next_attempt_at=when)
 
     def _backoff(self, attempts: int) -> timedelta:
         """Exponential from 30 s, capped at an hour, with ±20% jitter so retries spread out."""
@@ -297,8 +357,11 @@ class Dispatcher:
             .values(
                 status=bindparam("b_status"),
                 last_error=bindparam("b_error"),
-                next_attempt_at=func.coalesce(bindparam("b_next"), table.c.next_attempt_at),
-                sent_at=bindparam("b_sent"),
+                # Typed binds: on SQLite, UTCDateTime is what keeps stored instants comparable.
+                next_attempt_at=func.coalesce(
+                    bindparam("b_next", type_=UTCDateTime()), table.c.next_attempt_at
+                ),
+                sent_at=bindparam("b_sent", type_=UTCDateTime()),
                 lease_until=None,
             )
         )

@@ -1,0 +1,419 @@
+"""The dispatcher against the real loopback push service: every outcome, DST, leases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from app.clock import FixedClock
+from app.config import Settings
+from app.db import transaction
+from app.notifications.dispatcher import Dispatcher
+from app.notifications.models import (
+    OutboxMessage,
+    OutboxStatus,
+    PushSubscription,
+    PushSubscriptionIn,
+)
+from app.notifications.subscriptions import Owner, subscribe
+from app.notifications.vapid import VapidKeys
+from app.patients.models import Patient
+from app.scheduler import build_dispatcher
+from app.tasks import service as tasks
+from app.tasks.models import Occurrence
+from tests.support.factories import make_clinic_with_staff, make_patient
+from tests.support.push_service import Delivery, FakePushService, FakeSubscription
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class World:
+    """One patient treated 10:00 Wed 25 Mar 2026 in London, enrolled at the pinned now (Fri 27
+    Mar 12:00): stockings reminders at 07:30 on Sat 28 (GMT) and from Sun 29 (BST)."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        clock: FixedClock,
+        settings: Settings,
+        push: FakePushService,
+        keys: VapidKeys,
+    ) -> None:
+        self.factory, self.clock, self.settings, self.push, self.keys = (
+            factory, clock, settings, push, keys,
+        )  # fmt: skip
+        self.ids: set[str] = set()
+        clinic, staff = make_clinic_with_staff(factory, now=clock.now())
+        self.patient, _ = make_patient(
+            factory, clinic=clinic, staff=staff, now=clock.now(), settings=settings,
+            treatment={"performed_at": "2026-03-25T10:00:00+00:00"},
+        )  # fmt: skip
+
+    def device(self, key_id: str | None = None) -> FakeSubscription:
+        subscription = self.push.subscribe()
+        self.ids.add(subscription.id)
+        with transaction(self.factory) as session:
+            subscribe(
+                session,
+                owner=Owner(patient_id=self.patient.id),
+                data=PushSubscriptionIn.model_validate(subscription.to_json()),
+                key_id=key_id or self.keys.key_id,
+                now=self.clock.now(),
+                settings=self.settings,
+            )
+        return subscription
+
+    def row(self, key: str) -> OutboxMessage:
+        with self.factory() as session:
+            found = session.exec(
+                select(OutboxMessage)
+                .join(Occurrence, col(Occurrence.id) == OutboxMessage.occurrence_id)
+                .where(Occurrence.key == key)
+            ).one()
+        return found
+
+    def occurrence(self, key: str) -> Occurrence:
+        with self.factory() as session:
+            return session.exec(select(Occurrence).where(Occurrence.key == key)).one()
+
+    def at_due(self, key: str, later: timedelta = timedelta(0)) -> OutboxMessage:
+        row = self.row(key)
+        self.clock.set(row.next_attempt_at + later)
+        return row
+
+    def received(self, key: str) -> list[Delivery]:
+        """What the push service took for this occurrence (its Topic), from this test only."""
+        topic = self.occurrence(key).id.hex
+        return [
+            d for d in self.push.deliveries() if d.topic == topic and d.subscription_id in self.ids
+        ]
+
+    def devices(self) -> list[PushSubscription]:
+        with self.factory() as session:
+            return list(session.exec(select(PushSubscription)).all())
+
+
+@pytest.fixture
+def world(
+    factory: sessionmaker[Session],
+    clock: FixedClock,
+    settings: Settings,
+    push: FakePushService,
+    keys: VapidKeys,
+) -> World:
+    return World(factory, clock, settings, push, keys)
+
+
+class TestDelivery:
+    def test_a_due_reminder_arrives_encrypted_with_ttl_urgency_and_topic(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        phone = world.device()
+        row = world.at_due("stockings_on/2026-03-28")
+        dispatcher.run_once()
+        [delivery] = world.received("stockings_on/2026-03-28")
+        occurrence = world.occurrence("stockings_on/2026-03-28")
+        assert delivery.subscription_id == phone.id
+        assert delivery.json()["task_id"] == str(occurrence.id)
+        assert delivery.json()["notification"]["body"] == "Time for your aftercare task"
+        assert delivery.topic == occurrence.id.hex
+        assert delivery.urgency == "normal"
+        assert delivery.ttl == int((occurrence.window_end - world.clock.now()).total_seconds())
+        assert delivery.vapid_sub == world.settings.vapid_subject
+        sent = world.row("stockings_on/2026-03-28")
+        assert sent.status == OutboxStatus.SENT
+        assert sent.sent_at == row.due_at
+        assert world.devices()[0].last_success_at == world.clock.now()
+
+    def test_nothing_is_sent_before_it_is_due(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        world.device()
+        world.at_due("stockings_on/2026-03-28", later=-timedelta(seconds=1))
+        dispatcher.run_once()
+        assert world.received("stockings_on/2026-03-28") == []
+        assert world.row("stockings_on/2026-03-28").status == OutboxStatus.PENDING
+
+    def test_every_device_of_the_patient_gets_it(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        phones = {world.device().id, world.device().id}
+        world.at_due("stockings_on/2026-03-28")
+        dispatcher.run_once()
+        assert {d.subscription_id for d in world.received("stockings_on/2026-03-28")} == phones
+
+    def test_a_completed_task_is_not_reminded(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        world.device()
+        occurrence = world.occurrence("stockings_on/2026-03-28")
+        world.at_due("stockings_on/2026-03-28", later=-timedelta(minutes=30))
+        with transaction(world.factory) as session:
+            patient = session.get(Patient, world.patient.id)
+            assert patient is not None
+            tasks.complete(
+                session, patient=patient, occurrence_id=occurrence.id, now=world.clock.now()
+            )
+        world.at_due("stockings_on/2026-03-28")
+        dispatcher.run_once()
+        row = world.row("stockings_on/2026-03-28")
+        assert row.status == OutboxStatus.CANCELLED
+        assert row.last_error == "task already done"
+        assert world.received("stockings_on/2026-03-28") == []
+
+    def test_without_a_device_the_reminder_fails_visibly(
+        self, world: World, dispatcher: Dispatcher
+    ) -> None:
+        world.at_due("stockings_on/2026-03-28")
+        dispatcher.run_once()
+        row = world.row("stockings_on/2026-03-28")
+        assert row.status == OutboxStatus.FAILED
+        assert "no device" in row.last_error
+
+    def test_a_late_row_is_still_sent_while_useful_then_dropped(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        world.device()
+        world.at_due("stockings_on/2026-03-28", later=timedelta(hours=1, minutes=59))
+        dispatcher.run_once()
+        assert world.row("stockings_on/2026-03-28").status == OutboxStatus.SENT
+        world.at_due("stockings_on/2026-03-29", later=timedelta(hours=2))  # window is 2 h
+        dispatcher.run_once()
+        dropped = world.row("stockings_on/2026-03-29")
+        assert dropped.status == OutboxStatus.DROPPED
+        assert "too late" in dropped.last_error
+        assert len(world.received("stockings_on/2026-03-28")) == 1
+        assert world.received("stockings_on/2026-03-29") == []
+
+    def test_a_device_made_with_an_old_key_is_forgotten_not_used(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        world.device(key_id="0ld0ld0ld0ld0ld0")
+        world.at_due("stockings_on/2026-03-28")
+        dispatcher.run_once()
+        assert world.devices() == []
+        assert world.row("stockings_on/2026-03-28").status == OutboxStatus.FAILED
+
+
+class TestPushServiceAnswers:
+    @pytest.mark.parametrize("status", [404, 410])
+    def test_gone_subscription_is_deleted(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService, status: int
+    ) -> None:
+        phone = world.device()
+        push.respond_with(status, endpoint_id=phone.id)
+        world.at_due("stockings_on/2026-03-29")
+        dispatcher.run_once()
+        assert world.devices() == []
+        assert world.row("stockings_on/2026-03-29").status == OutboxStatus.FAILED
+
+    def test_one_gone_device_does_not_stop_the_other(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        old, new = world.device(), world.device()
+        push.respond_with(410, endpoint_id=old.id)
+        world.at_due("stockings_on/2026-03-29")
+        dispatcher.run_once()
+        assert [d.subscription_id for d in world.received("stockings_on/2026-03-29")] == [new.id]
+        assert [d.endpoint for d in world.devices()] == [new.endpoint]
+        assert world.row("stockings_on/2026-03-29").status == OutboxStatus.SENT
+
+    def test_429_waits_for_retry_after_then_sends(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        world.device()
+        push.respond_with(429, retry_after=120, times=1)
+        row = world.at_due("stockings_on/2026-03-29")
+        dispatcher.run_once()
+        waiting = world.row("stockings_on/2026-03-29")
+        assert waiting.status == OutboxStatus.PENDING
+        assert waiting.next_attempt_at == row.due_at + timedelta(seconds=120)
+        world.clock.advance(timedelta(seconds=119))
+        dispatcher.run_once()
+        assert world.row("stockings_on/2026-03-29").status == OutboxStatus.PENDING
+        world.clock.advance(timedelta(seconds=1))
+        dispatcher.run_once()
+        assert world.row("stockings_on/2026-03-29").status == OutboxStatus.SENT
+        assert world.row("stockings_on/2026-03-29").attempts == 2
+
+    def test_server_error_backs_off_with_jitter(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        world.device()
+        push.respond_with(500, times=1)
+        row = world.at_due("stockings_on/2026-03-29")
+        dispatcher.run_once()
+        waiting = world.row("stockings_on/2026-03-29")
+        assert waiting.status == OutboxStatus.PENDING
+        wait = (waiting.next_attempt_at - row.due_at).total_seconds()
+        assert 24 <= wait <= 36  # 30 s ± 20 %
+        world.clock.set(waiting.next_attempt_at)
+        dispatcher.run_once()
+        assert world.row("stockings_on/2026-03-29").status == OutboxStatus.SENT
+
+    @pytest.mark.parametrize("status", [400, 413])
+    def test_our_bug_is_not_retried_and_the_device_is_kept(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService, status: int
+    ) -> None:
+        world.device()
+        push.respond_with(status)
+        world.at_due("stockings_on/2026-03-29")
+        dispatcher.run_once()
+        assert world.row("stockings_on/2026-03-29").status == OutboxStatus.FAILED
+        assert len(world.devices()) == 1
+
+    def test_a_hanging_push_service_times_out_and_is_retried(
+        self,
+        world: World,
+        push: FakePushService,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        clock: FixedClock,
+        keys: VapidKeys,
+    ) -> None:
+        quick = settings.model_copy(update={"push_timeout_seconds": 0.5})
+        dispatcher = build_dispatcher(quick, session_factory=factory, clock=clock, keys=keys)
+        try:
+            world.device()
+            push.hang(times=1)
+            world.at_due("stockings_on/2026-03-29")
+            dispatcher.run_once()
+            waiting = world.row("stockings_on/2026-03-29")
+            assert waiting.status == OutboxStatus.PENDING
+            assert "timeout" in waiting.last_error
+            push.release()
+            clock.set(waiting.next_attempt_at)
+            dispatcher.run_once()
+            assert world.row("stockings_on/2026-03-29").status == OutboxStatus.SENT
+        finally:
+            dispatcher.close()
+
+    def test_gives_up_after_the_last_attempt(
+        self,
+        world: World,
+        push: FakePushService,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        clock: FixedClock,
+        keys: VapidKeys,
+    ) -> None:
+        stubborn = settings.model_copy(update={"push_max_attempts": 3})
+        dispatcher = build_dispatcher(stubborn, session_factory=factory, clock=clock, keys=keys)
+        try:
+            world.device()
+            push.respond_with(503)
+            world.at_due("follow_up/1")  # a long window: only attempts can stop it
+            for _ in range(3):
+                dispatcher.run_once()
+                clock.set(world.row("follow_up/1").next_attempt_at)
+            row = world.row("follow_up/1")
+            assert row.status == OutboxStatus.FAILED
+            assert row.attempts == 3
+            assert "gave up after 3 tries" in row.last_error
+        finally:
+            dispatcher.close()
+
+
+class TestTime:
+    @pytest.mark.parametrize(
+        ("key", "utc"),
+        [
+            ("stockings_on/2026-03-28", datetime(2026, 3, 28, 7, 30, tzinfo=UTC)),  # GMT
+            ("stockings_on/2026-03-30", datetime(2026, 3, 30, 6, 30, tzinfo=UTC)),  # BST
+        ],
+    )
+    def test_a_0730_reminder_arrives_at_0730_local_on_both_sides_of_the_change(
+        self,
+        world: World,
+        dispatcher: Dispatcher,
+        push: FakePushService,
+        key: str,
+        utc: datetime,
+    ) -> None:
+        world.device()
+        world.clock.set(utc - timedelta(seconds=1))
+        dispatcher.run_once()
+        assert world.row(key).status == OutboxStatus.PENDING
+        world.clock.set(utc)
+        dispatcher.run_once()
+        sent = world.row(key)
+        assert sent.status == OutboxStatus.SENT
+        assert sent.sent_at is not None
+        assert sent.sent_at.astimezone(LONDON).strftime("%H:%M") == "07:30"
+        [delivery] = world.received(key)
+        assert delivery.json()["task_id"] == str(world.occurrence(key).id)
+
+    def test_a_retry_that_would_land_in_the_night_waits_for_morning(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        world.device()
+        push.respond_with(429, retry_after=14 * 3600, times=1)  # 10:00 + 14 h = 23:00 BST
+        world.at_due("follow_up/1")  # visit Wed 8 Apr 10:00 BST, reminder the day before
+        dispatcher.run_once()
+        waiting = world.row("follow_up/1")
+        assert waiting.status == OutboxStatus.PENDING
+        assert waiting.next_attempt_at.astimezone(LONDON) == datetime(
+            2026, 4, 8, 7, 30, tzinfo=LONDON
+        )
+
+    def test_a_retry_that_could_only_come_after_the_window_is_dropped(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        world.device()
+        push.respond_with(429, retry_after=3 * 3600, times=1)
+        world.at_due("symptom_check/2026-03-28")  # 20:00, open until midnight
+        dispatcher.run_once()
+        row = world.row("symptom_check/2026-03-28")
+        assert row.status == OutboxStatus.DROPPED
+        assert "too late to retry" in row.last_error
+
+
+class TestLeases:
+    def test_rows_of_a_dispatcher_that_died_are_claimed_again_after_the_lease(
+        self,
+        world: World,
+        dispatcher: Dispatcher,
+        push: FakePushService,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        clock: FixedClock,
+        keys: VapidKeys,
+    ) -> None:
+        world.device()
+        world.at_due("stockings_on/2026-03-28")
+        dead = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
+        claimed = dead._claim(clock.now())  # claims, then "dies" before sending
+        dead.close()
+        target = world.row("stockings_on/2026-03-28")
+        assert target.id in {c.row_id for c in claimed}
+        assert target.status == OutboxStatus.SENDING
+        dispatcher.run_once()
+        assert world.row("stockings_on/2026-03-28").status == OutboxStatus.SENDING  # leased
+        clock.advance(timedelta(seconds=settings.dispatch_lease_seconds + 1))
+        dispatcher.run_once()
+        assert world.row("stockings_on/2026-03-28").status == OutboxStatus.SENT
+        assert len(world.received("stockings_on/2026-03-28")) == 1
+
+
+def test_claims_are_exclusive_between_dispatchers(
+    world: World,
+    settings: Settings,
+    factory: sessionmaker[Session],
+    clock: FixedClock,
+    keys: VapidKeys,
+) -> None:
+    world.device()
+    world.clock.set(datetime(2026, 4, 20, 12, 0, tzinfo=UTC))  # many rows due at once
+    first = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
+    second = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
+    try:
+        a = {c.row_id for c in first._claim(clock.now())}
+        b = {c.row_id for c in second._claim(clock.now())}
+        assert a and not (a & b)
+    finally:
+        first.close()
+        second.close()
