@@ -8,8 +8,8 @@ process, checking VAPID and decrypting every message), so the ratios hold on a n
 from __future__ import annotations
 
 import argparse
-import os
 import multiprocessing
+import os
 import statistics
 import tempfile
 import time
