@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from apscheduler.schedulers.base import BaseScheduler
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +18,7 @@ from app.config import Settings
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
+from app.notifications.dispatcher import Dispatcher
 from app.notifications.router import router as push_router
 from app.notifications.vapid import load_or_create
 from app.patients.device_router import router as device_router
@@ -57,8 +60,8 @@ def create_app(
             scheduler = start_in_background(dispatcher, settings)
         yield
         if scheduler is not None and dispatcher is not None:
-            scheduler.shutdown(wait=True)
-            dispatcher.close()
+            # In a thread: the dispatcher's own event loop cannot run inside the server's.
+            await asyncio.to_thread(_stop, scheduler, dispatcher)
         if owns_engine:
             engine.dispose()
 
@@ -88,6 +91,11 @@ def create_app(
         app.include_router(router)
     _mount_web(app)
     return app
+
+
+def _stop(scheduler: BaseScheduler, dispatcher: Dispatcher) -> None:
+    scheduler.shutdown(wait=True)  # lets a run in progress finish recording its outcomes
+    dispatcher.close()
 
 
 def _mount_web(app: FastAPI) -> None:

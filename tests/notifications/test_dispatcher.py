@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -417,3 +419,38 @@ def test_claims_are_exclusive_between_dispatchers(
     finally:
         first.close()
         second.close()
+
+
+def test_outcome_logs_carry_no_personal_data(
+    world: World, dispatcher: Dispatcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    phone = world.device()
+    world.at_due("stockings_on/2026-03-28")
+    with caplog.at_level("INFO", logger="aftercare.dispatch"):
+        dispatcher.run_once()
+    text = caplog.text
+    assert "outcome=sent" in text
+    for secret in (world.patient.name, "stockings", phone.endpoint, phone.p256dh, "Europe/London"):
+        assert secret not in text
+
+
+def test_the_app_runs_the_dispatcher_in_process_when_enabled(
+    world: World, settings: Settings, engine: Any, clock: FixedClock
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    world.device()
+    world.at_due("stockings_on/2026-03-28")
+    app = create_app(
+        settings.model_copy(update={"dispatcher_enabled": True, "dispatch_interval_seconds": 0.1}),
+        clock=clock,
+        engine=engine,
+    )
+    with TestClient(app):
+        deadline = time.monotonic() + 10
+        while world.row("stockings_on/2026-03-28").status != OutboxStatus.SENT:
+            assert time.monotonic() < deadline, "the in-process dispatcher never sent it"
+            time.sleep(0.05)
+    assert len(world.received("stockings_on/2026-03-28")) == 1

@@ -399,6 +399,7 @@ class _HttpConnection(asyncio.Protocol):
         self._buffer = bytearray()
         self._head: _Head | None = None  # parsed, its body still arriving
         self._held: asyncio.Future[None] | None = None
+        self._delayed = False  # an answer is waiting out the service's latency
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -425,7 +426,7 @@ class _HttpConnection(asyncio.Protocol):
 
     def _serve_buffered(self) -> None:
         assert self._transport is not None
-        while self._held is None and not self._transport.is_closing():
+        while self._held is None and not self._delayed and not self._transport.is_closing():
             try:
                 request = self._next_request()
             except _Refused as refusal:
@@ -437,6 +438,9 @@ class _HttpConnection(asyncio.Protocol):
             outcome = self._service._respond(request)
             if isinstance(outcome, _Hold):
                 self._hold(outcome, request.keep_alive)
+                return
+            if self._service.latency > 0:
+                self._answer_later(outcome, request.keep_alive)
                 return
             self._send(outcome, request.keep_alive)
 
@@ -472,6 +476,19 @@ class _HttpConnection(asyncio.Protocol):
         if not keep_alive:
             self._transport.close()
 
+    def _answer_later(self, answer: _Answer, keep_alive: bool) -> None:
+        """Answer after the service's latency, as a remote push service would (in order)."""
+        self._delayed = True
+
+        def answer_now() -> None:
+            self._delayed = False
+            if self._transport is None or self._transport.is_closing():
+                return
+            self._send(answer, keep_alive)
+            self._serve_buffered()
+
+        asyncio.get_running_loop().call_later(self._service.latency, answer_now)
+
     def _hold(self, hold: _Hold, keep_alive: bool) -> None:
         """Park the request until release(); requests pipelined behind it wait their turn."""
         held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -504,9 +521,19 @@ class FakePushService:
     deliveries() and rejections already show it.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, verify: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        verify: bool = True,
+        latency: float = 0.0,
+    ) -> None:
         self.host = host
         self.port = port
+        # Seconds before each answer (the outcome is recorded at once): real push services
+        # are a network round trip away, which is what a sequential sender pays for.
+        self.latency = latency
         # False skips the JWT signature and decryption (the costly parts) for benchmarks.
         self.verify = verify
         self.rejections: list[Rejection] = []

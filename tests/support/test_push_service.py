@@ -608,3 +608,27 @@ class TestWithoutVerification:
         assert delivery.payload != b"{}"  # the encrypted body, recorded as it came
         assert len(delivery.payload) == 86 + 2 + 1 + 16
         assert missing_ttl.status_code == 400
+
+
+def test_latency_delays_answers_but_not_concurrent_connections() -> None:
+    with FakePushService(latency=0.2) as push:
+        subscriptions = [push.subscribe() for _ in range(4)]
+        keys = new_vapid_keys()
+
+        def send(sub: FakeSubscription) -> int:
+            response = webpush(
+                subscription_info=sub.to_json(),
+                data="{}",
+                vapid_private_key=keys.private_key,
+                vapid_claims={"sub": "mailto:ops@clinic.example"},
+                ttl=60,
+                timeout=5,
+            )
+            return int(response.status_code)  # type: ignore[union-attr]
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(send, subscriptions))
+        elapsed = time.monotonic() - started
+    assert statuses == [201] * 4
+    assert 0.2 <= elapsed < 0.6  # each waited once, all at the same time
