@@ -18,13 +18,16 @@ from app.config import Settings
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
+from app.notifications.actions import action_secret
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.router import router as push_router
 from app.notifications.vapid import load_or_create
 from app.patients.device_router import router as device_router
 from app.patients.router import router as patients_router
 from app.protocols.loader import load_protocol
+from app.reports.router import router as reports_router
 from app.scheduler import build_dispatcher, start_in_background
+from app.security_headers import SecurityHeaders
 from app.staff.router import router as staff_router
 from app.tasks.router import router as tasks_router
 
@@ -65,7 +68,11 @@ def create_app(
         if owns_engine:
             engine.dispose()
 
+    production = settings.env == "production"
     app = FastAPI(
+        # Interactive docs are for development; the schema stays available to integrators.
+        docs_url=None if production else "/docs",
+        redoc_url=None if production else "/redoc",
         title="Aftercare",
         version="0.1.0",
         summary="Aftercare plans and reminders after microsclerotherapy.",
@@ -76,15 +83,18 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.vapid_keys = keys
+    app.state.action_secret = action_secret(keys)
     app.state.protocol = load_protocol(settings.protocol)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     routers = (
         health_router,
         staff_router,
         patients_router,
         device_router,
         tasks_router,
+        reports_router,
         push_router,
     )
     for router in routers:

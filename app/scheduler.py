@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.config import Settings
+from app.notifications.actions import action_secret
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.sender import PushSender
 from app.notifications.vapid import VapidKeys, VapidSigner
@@ -31,6 +32,7 @@ def build_dispatcher(
         sender=sender,
         settings=settings,
         key_id=keys.key_id,
+        action_secret=action_secret(keys),
     )
 
 

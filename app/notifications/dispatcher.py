@@ -23,6 +23,7 @@ from app.config import Settings
 from app.db import transaction
 from app.dbtypes import UTCDateTime
 from app.notifications import metrics
+from app.notifications.actions import make_token
 from app.notifications.models import OutboxMessage, OutboxStatus, PushSubscription
 from app.notifications.payload import reminder_payload
 from app.notifications.sender import Device, PushResult, PushSender
@@ -101,6 +102,7 @@ class Dispatcher:
         sender: PushSender,
         settings: Settings,
         key_id: str,
+        action_secret: bytes,
         rng: random.Random | None = None,
     ) -> None:
         self._sessions = session_factory
@@ -108,6 +110,7 @@ class Dispatcher:
         self._sender = sender
         self._settings = settings
         self._key_id = key_id
+        self._action_secret = action_secret
         self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrets)
         self._loop = asyncio.new_event_loop()
 
@@ -271,6 +274,11 @@ class Dispatcher:
             title=claim.title,
             show_title=claim.show_title,
             public_url=self._settings.public_url,
+            action_token=(
+                make_token(self._action_secret, occurrence_id, claim.expires_at)
+                if claim.kind == "task"
+                else None
+            ),
         )
         ttl = int((claim.expires_at - now).total_seconds())
         results = await asyncio.gather(

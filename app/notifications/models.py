@@ -123,6 +123,11 @@ class EndpointRef(SQLModel):
     endpoint: str = Field(min_length=10, max_length=2048)
 
 
+class ActionRequest(SQLModel):
+    task_id: uuid.UUID
+    token: str = Field(min_length=10, max_length=200)
+
+
 class PublicKeyOut(SQLModel):
     public_key: str  # applicationServerKey for PushManager.subscribe, base64url
     key_id: str

@@ -20,12 +20,14 @@ def reminder_payload(
     title: str,
     show_title: bool,
     public_url: str,
+    action_token: str | None = None,
 ) -> bytes:
     """The JSON a device receives for one reminder.
 
     The lock screen shows only generic text (no task, no diagnosis) unless the patient chose
     to see task titles. `notification` follows Safari's declarative format (`web_push: 8030`);
-    the service worker reads the same fields and `task_id` to open or tick the task.
+    the service worker reads the same fields, `task_id` to open the task and `action_token`
+    to tick it from the notification's "Done" button.
     """
     generic = GENERIC_APPOINTMENT_TEXT if kind == "appointment" else GENERIC_TASK_TEXT
     body = title if show_title else generic
@@ -42,6 +44,8 @@ def reminder_payload(
         "kind": kind,
         "url": path,
     }
+    if action_token is not None:
+        document["action_token"] = action_token
     encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     while len(encoded) > MAX_PLAINTEXT_BYTES:  # only a pathological title can get here
         document["notification"]["body"] = generic  # type: ignore[index]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Request, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from app.deps import ClockDep, SessionDep, SettingsDep
-from app.errors import error_responses
+from app.errors import Forbidden, NotFound, error_responses
 from app.notifications import metrics, subscriptions
+from app.notifications.actions import check_token
 from app.notifications.models import (
+    ActionRequest,
     EndpointRef,
     OutboxMessage,
     OutboxStatus,
@@ -22,7 +26,10 @@ from app.notifications.models import (
 from app.notifications.subscriptions import Owner
 from app.notifications.vapid import VapidKeys
 from app.patients.auth import CurrentPatient
+from app.patients.models import Patient
 from app.staff.auth import CurrentStaff
+from app.tasks import service as tasks
+from app.tasks.models import Occurrence, OccurrencePublic
 
 router = APIRouter(tags=["push"])
 
@@ -127,6 +134,27 @@ def subscribe_staff_device(
 )
 def unsubscribe_staff_device(body: EndpointRef, staff: CurrentStaff, session: SessionDep) -> None:
     subscriptions.unsubscribe(session, owner=Owner(staff_id=staff.id), endpoint=body.endpoint)
+
+
+@router.post("/api/push-actions/complete", responses=error_responses(403, 404, 409, 422))
+def complete_from_notification(
+    body: ActionRequest, request: Request, session: SessionDep, clock: ClockDep
+) -> OccurrencePublic:
+    """The notification's "Done" button: tick off the task the token was made for.
+
+    No session: the token from the (end-to-end encrypted) push payload is the authority,
+    for that one task only. Idempotent, like ticking it in the app.
+    """
+    now = clock.now()
+    secret: bytes = request.app.state.action_secret
+    if not check_token(secret, body.task_id, body.token, now):
+        raise Forbidden("This reminder can no longer be used to tick the task. Open the app.")
+    occurrence = session.get(Occurrence, body.task_id)
+    patient = session.get(Patient, occurrence.patient_id) if occurrence else None
+    if patient is None:
+        raise NotFound("No such task.")
+    row = tasks.complete(session, patient=patient, occurrence_id=body.task_id, now=now)
+    return tasks.to_public(row, ZoneInfo(patient.time_zone), now)
 
 
 @router.get("/metrics", include_in_schema=False)

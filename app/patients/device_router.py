@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
 from app.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
@@ -13,6 +14,7 @@ from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
 from app.errors import error_responses
 from app.patients import service
 from app.patients.auth import CurrentPatient
+from app.patients.calendar import visits_calendar
 from app.patients.models import (
     AppointmentPublic,
     ClinicContact,
@@ -134,3 +136,28 @@ def sign_out_device(
     if token:
         service.end_device_session(session, token=token, now=clock.now())
     clear_session_cookie(response, name=PATIENT_COOKIE, settings=settings)
+
+
+@router.get(
+    "/me/calendar.ics",
+    response_class=PlainTextResponse,
+    responses={**error_responses(401), 200: {"content": {"text/calendar": {}}}},
+)
+def visits_calendar_file(
+    patient: CurrentPatient, session: SessionDep, clock: ClockDep
+) -> PlainTextResponse:
+    """The patient's coming clinic visits as an iCalendar file."""
+    now = clock.now()
+    clinic = session.get(Clinic, patient.clinic_id)
+    assert clinic is not None  # foreign key
+    body = visits_calendar(
+        tasks.upcoming_appointments(session, patient=patient, now=now),
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+        now=now,
+    )
+    return PlainTextResponse(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="clinic-visits.ics"'},
+    )

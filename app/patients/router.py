@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, status
 from sqlmodel import Session
 
 from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
-from app.errors import InvalidInput, error_responses
+from app.errors import error_responses
 from app.patients import service
 from app.patients.models import (
     EnrolmentPublic,
@@ -51,9 +51,6 @@ def _audit(
         ip=client_ip(request),
         detail=detail,
     )
-
-
-MAX_RANGE_DAYS = 120
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 409, 413, 422))
@@ -175,11 +172,7 @@ def list_patient_tasks(
     first = from_ or (
         local_date(treatments[0].performed_at, zone) if treatments else local_date(now, zone)
     )
-    last = to or first + timedelta(days=MAX_RANGE_DAYS - 1)
-    if last < first:
-        raise InvalidInput("'to' must not be before 'from'")
-    if (last - first).days >= MAX_RANGE_DAYS:
-        raise InvalidInput(f"ask for at most {MAX_RANGE_DAYS} days at a time")
+    first, last = tasks.check_range(first, to or first + timedelta(days=tasks.MAX_RANGE_DAYS - 1))
     _audit(session, staff, request, "plan.read", patient.id, now)
     rows = tasks.list_local_days(session, patient=patient, first=first, last=last)
     return [tasks.to_public(row, zone, now) for row in rows]

@@ -24,6 +24,12 @@ class SymptomReport(SQLModel, table=True):
     note: str = Field(default="", max_length=2000)
     level: str = Field(max_length=20)  # emergency, urgent or routine
     rules_version: int = 1
+    # What the patient was told, as shown: kept, since the rules may change later.
+    advice_title: str = Field(default="", max_length=120)
+    advice: str = Field(default="", max_length=1000)
+    call_number: str | None = Field(default=None, max_length=40)
+    call_label: str | None = Field(default=None, max_length=120)
+    reasons: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
@@ -43,3 +49,45 @@ class Alert(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: uuid.UUID | None = None
     acknowledgement_note: str = Field(default="", max_length=2000)
+
+
+# --- API schemas -------------------------------------------------------------------------
+
+
+class ReportCreate(SQLModel):
+    """A patient's report; `client_id` (made by the app) makes offline re-sends harmless."""
+
+    model_config = {"extra": "forbid"}
+
+    client_id: uuid.UUID
+    pain: int = Field(ge=0, le=10)
+    signs: list[str] = Field(default_factory=list, max_length=30)
+    note: str = Field(default="", max_length=2000)
+
+
+class ReportPublic(SQLModel):
+    id: uuid.UUID
+    client_id: uuid.UUID | None
+    pain: int
+    signs: list[str]
+    note: str
+    level: str
+    title: str
+    advice: str
+    call_number: str | None
+    call_label: str | None
+    created_at: datetime
+
+
+class SignPublic(SQLModel):
+    code: str
+    label: str
+    description: str
+    group: str  # emergency, urgent or expected
+
+
+class ReportForm(SQLModel):
+    version: int
+    emergency_number: str
+    clinic_phone: str
+    signs: list[SignPublic]

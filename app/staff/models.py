@@ -27,6 +27,8 @@ class Clinic(SQLModel, table=True):
     phone: str = Field(default="", max_length=40)
     # The number patients are told to call in an emergency (999 in the UK, 112 in the EU).
     emergency_number: str = Field(default="999", max_length=20)
+    # The clinic's own triage rules (app/reports/triage_rules.toml shape); None: the defaults.
+    triage_rules: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

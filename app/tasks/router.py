@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 
 from app.deps import ClockDep, SessionDep
-from app.errors import error_responses
+from app.errors import InvalidInput, error_responses
 from app.patients.auth import CurrentPatient
 from app.tasks import service
 from app.tasks.models import OccurrencePublic
@@ -20,19 +20,26 @@ router = APIRouter(prefix="/api/me/tasks", tags=["patient device"])
 
 
 @router.get("", responses=error_responses(401, 422))
-def list_day(
+def list_days(
     patient: CurrentPatient,
     session: SessionDep,
     clock: ClockDep,
     day: Annotated[
         date | None, Query(alias="date", description="a local day, YYYY-MM-DD; default today")
     ] = None,
+    first: Annotated[date | None, Query(alias="from", description="first local day")] = None,
+    last: Annotated[date | None, Query(alias="to", description="last local day, inclusive")] = None,
 ) -> list[OccurrencePublic]:
-    """The patient's occurrences of one local day in time order, with spans active that day."""
+    """The patient's occurrences of one local day (or `from`..`to`) in time order, with the
+    information and restrictions active on those days."""
     now = clock.now()
     zone = ZoneInfo(patient.time_zone)
-    day = day or local_date(now, zone)
-    rows = service.list_local_days(session, patient=patient, first=day, last=day)
+    if day is not None and (first is not None or last is not None):
+        raise InvalidInput("ask for either 'date' or 'from' and 'to'")
+    if first is None and last is None:
+        first = last = day or local_date(now, zone)
+    first, last = service.check_range(first, last)
+    rows = service.list_local_days(session, patient=patient, first=first, last=last)
     return [service.to_public(row, zone, now) for row in rows]
 
 

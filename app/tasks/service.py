@@ -18,7 +18,7 @@ from app.careplan import (
     TreatmentSession,
     compute_plan,
 )
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.protocols.loader import Protocol
 from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
@@ -199,6 +199,20 @@ def list_all(session: Session, *, patient: Patient) -> Sequence[Occurrence]:
     return session.exec(
         select(Occurrence).where(Occurrence.patient_id == patient.id).order_by(*TIME_ORDER)
     ).all()
+
+
+MAX_RANGE_DAYS = 120
+
+
+def check_range(first: date | None, last: date | None) -> tuple[date, date]:
+    """A valid inclusive range of local days: ordered and at most MAX_RANGE_DAYS long."""
+    if first is None or last is None:
+        raise InvalidInput("a range needs both 'from' and 'to'")
+    if last < first:
+        raise InvalidInput("'to' must not be before 'from'")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise InvalidInput(f"ask for at most {MAX_RANGE_DAYS} days at a time")
+    return first, last
 
 
 def list_local_days(

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
+from app.notifications.actions import action_secret, check_token
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.models import (
     OutboxMessage,
@@ -126,6 +127,8 @@ class TestDelivery:
         assert delivery.urgency == "normal"
         assert delivery.ttl == int((occurrence.window_end - world.clock.now()).total_seconds())
         assert delivery.vapid_sub == world.settings.vapid_subject
+        token = delivery.json()["action_token"]  # "Done" from the notification, for this task
+        assert check_token(action_secret(world.keys), occurrence.id, token, world.clock.now())
         sent = world.row("stockings_on/2026-03-28")
         assert sent.status == OutboxStatus.SENT
         assert sent.sent_at == row.due_at

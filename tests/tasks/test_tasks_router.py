@@ -70,6 +70,34 @@ class TestDay:
     def test_bad_date_is_refused(self, me: TestClient) -> None:
         assert me.get("/api/me/tasks", params={"date": "30/03/2026"}).status_code == 422
 
+    def test_a_range_of_days_covers_the_whole_plan(self, me: TestClient) -> None:
+        response = me.get("/api/me/tasks", params={"from": "2026-03-27", "to": "2026-05-31"})
+        assert response.status_code == 200
+        items = response.json()
+        assert {i["key"] for i in items} >= {
+            "follow_up/1",
+            "follow_up/2",
+            "stockings_on/2026-04-17",
+        }
+        one_day = day(me, "2026-03-30")
+        assert [i for i in items if i["local_due"].startswith("2026-03-30")] == [
+            i for i in one_day if i["local_due"].startswith("2026-03-30")
+        ]
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"from": "2026-04-02", "to": "2026-04-01"},
+            {"from": "2026-01-01", "to": "2026-12-31"},
+            {"from": "2026-04-01"},
+            {"date": "2026-04-01", "from": "2026-04-01", "to": "2026-04-02"},
+        ],
+    )
+    def test_bad_ranges_are_refused(self, me: TestClient, params: dict[str, str]) -> None:
+        response = me.get("/api/me/tasks", params=params)
+        assert response.status_code == 422
+        assert response.json()["detail"]
+
 
 class TestComplete:
     def test_tick_is_idempotent_and_undo_reverts(self, me: TestClient, clock: FixedClock) -> None:

@@ -1,0 +1,75 @@
+"""Patient routes for reporting a problem: the form, submit (triaged at once), history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlmodel import Session
+
+from app.deps import ClockDep, SessionDep
+from app.errors import error_responses
+from app.patients.auth import CurrentPatient
+from app.patients.models import Patient
+from app.reports import service
+from app.reports.models import ReportCreate, ReportForm, ReportPublic, SymptomReport
+from app.staff.models import Clinic
+
+router = APIRouter(prefix="/api/me", tags=["patient device"])
+
+
+def _clinic(session: Session, patient: Patient) -> Clinic:
+    clinic = session.get(Clinic, patient.clinic_id)
+    assert clinic is not None  # foreign key
+    return clinic
+
+
+def _public(report: SymptomReport) -> ReportPublic:
+    return ReportPublic(
+        id=report.id,
+        client_id=report.client_id,
+        pain=report.pain,
+        signs=report.signs,
+        note=report.note,
+        level=report.level,
+        title=report.advice_title,
+        advice=report.advice,
+        call_number=report.call_number,
+        call_label=report.call_label,
+        created_at=report.created_at,
+    )
+
+
+@router.get("/report-form", responses=error_responses(401))
+def read_report_form(patient: CurrentPatient, session: SessionDep) -> ReportForm:
+    """The clinic's warning signs in plain language, grouped, and the numbers to call."""
+    return service.report_form(_clinic(session, patient))
+
+
+@router.post(
+    "/reports",
+    status_code=status.HTTP_201_CREATED,
+    responses={**error_responses(401, 413, 422), 200: {"model": ReportPublic}},
+)
+def submit_report(
+    body: ReportCreate,
+    response: Response,
+    patient: CurrentPatient,
+    session: SessionDep,
+    clock: ClockDep,
+) -> ReportPublic:
+    """Pain 0-10, warning signs, a note -> emergency, urgent or routine, with what to do now.
+
+    Urgent and emergency reports open an alert for the clinic. 200 instead of 201 when this
+    `client_id` was already stored (a re-send): the first answer is returned unchanged.
+    """
+    report, created = service.submit(
+        session, patient=patient, clinic=_clinic(session, patient), data=body, now=clock.now()
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return _public(report)
+
+
+@router.get("/reports", responses=error_responses(401))
+def list_reports(patient: CurrentPatient, session: SessionDep) -> list[ReportPublic]:
+    """The patient's own reports, newest first."""
+    return [_public(report) for report in service.reports_of(session, patient=patient)]

@@ -1,0 +1,47 @@
+"""Security headers on every response: strict CSP, no sniffing, no referrer, no caching of data."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.notifications.vapid import generate_keys, write_keys
+from app.security_headers import CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.parametrize("path", ["/", "/enrol", "/api/health", "/api/me", "/nothing-here"])
+def test_every_response_carries_them(client: TestClient, path: str) -> None:
+    headers = client.get(path).headers
+    assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "'unsafe-inline'" not in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_personal_data_is_never_cached(client: TestClient) -> None:
+    assert client.get("/api/me").headers["cache-control"] == "no-store"
+    assert client.get("/api/health").headers["cache-control"] == "no-store"
+
+
+def test_only_the_development_docs_relax_the_policy(client: TestClient) -> None:
+    assert "cdn.jsdelivr.net" in client.get("/docs").headers["content-security-policy"]
+
+
+def test_production_has_no_interactive_docs_and_sends_hsts(
+    settings: Settings, tmp_path: object
+) -> None:
+    production = settings.model_copy(
+        update={
+            "env": "production",
+            "public_url": "https://care.example.org",
+            "vapid_subject": "mailto:ops@care.example.org",
+        }
+    )
+    write_keys(generate_keys(), settings.vapid_private_key_file)
+    with TestClient(create_app(production)) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/openapi.json").status_code == 200
+        assert client.get("/api/health").headers["strict-transport-security"] == "max-age=31536000"
