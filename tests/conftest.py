@@ -18,7 +18,10 @@ from app.config import Settings
 from app.db import make_engine, session_factory
 from app.main import create_app
 from app.migrate import upgrade_to_head
+from app.patients.models import Patient
+from tests.support.api import enrol, pair_phone, sign_in_staff
 from tests.support.database import empty_all_tables, throwaway_database
+from tests.support.factories import make_clinic_with_staff, make_patient
 
 # Friday 27 March 2026, 12:00 UTC: the week the UK clocks go forward (Sunday 29 March).
 PINNED_NOW = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
@@ -84,3 +87,29 @@ def phone(app: FastAPI) -> Iterator[TestClient]:
     """A second browser: the patient's phone, with its own cookies."""
     with TestClient(app) as phone:
         yield phone
+
+
+@pytest.fixture
+def staff(client: TestClient, factory: sessionmaker[Session], clock: FixedClock) -> TestClient:
+    """The browser, signed in as a clinician of Riverside Vein Clinic."""
+    sign_in_staff(client, factory, now=clock.now())
+    return client
+
+
+@pytest.fixture
+def me(staff: TestClient, phone: TestClient) -> TestClient:
+    """The patient's phone, paired: Ada, treated 10:00 Fri 27 Mar 2026 in London."""
+    pair_phone(phone, enrol(staff)["enrolment"]["code"])
+    return phone
+
+
+@pytest.fixture
+def patient(factory: sessionmaker[Session], clock: FixedClock, settings: Settings) -> Patient:
+    """A patient treated 10:00 Fri 27 Mar 2026 in London, enrolled at the pinned now."""
+    clinic, staff_user = make_clinic_with_staff(factory, now=clock.now())
+    treated = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)
+    enrolled, _ = make_patient(
+        factory, clinic=clinic, staff=staff_user, now=clock.now(), settings=settings,
+        treatment={"performed_at": treated.isoformat()},
+    )  # fmt: skip
+    return enrolled

@@ -24,7 +24,6 @@ from app.patients.models import (
     PreferencesUpdate,
     RestrictionPublic,
 )
-from app.staff.models import Clinic
 from app.tasks import service as tasks
 
 router = APIRouter(prefix="/api", tags=["patient device"])
@@ -33,8 +32,7 @@ router = APIRouter(prefix="/api", tags=["patient device"])
 def build_profile(session: Session, *, patient: Patient, now: datetime) -> MeProfile:
     """Profile, clinic contact, active restrictions with their last day, coming appointments."""
     zone = ZoneInfo(patient.time_zone)
-    clinic = session.get(Clinic, patient.clinic_id)
-    assert clinic is not None  # foreign key
+    clinic = service.clinic_of_patient(session, patient)
     restrictions = [
         RestrictionPublic(
             task=row.task,
@@ -148,8 +146,7 @@ def visits_calendar_file(
 ) -> PlainTextResponse:
     """The patient's coming clinic visits as an iCalendar file."""
     now = clock.now()
-    clinic = session.get(Clinic, patient.clinic_id)
-    assert clinic is not None  # foreign key
+    clinic = service.clinic_of_patient(session, patient)
     body = visits_calendar(
         tasks.upcoming_appointments(session, patient=patient, now=now),
         clinic_name=clinic.name,

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.errors import Conflict, Gone, InvalidInput, NotFound
+from app.errors import Gone, InvalidInput, NotFound
 from app.notifications.outbox import sync_reminders
 from app.patients.models import (
     DeviceSession,
@@ -363,8 +363,7 @@ def active_device_count(session: Session, *, patient: Patient, now: datetime) ->
     ).one()
 
 
-def ensure_clinic(session: Session, clinic_id: uuid.UUID) -> Clinic:
-    clinic = session.get(Clinic, clinic_id)
-    if clinic is None:
-        raise Conflict("clinic does not exist")
+def clinic_of_patient(session: Session, patient: Patient) -> Clinic:
+    clinic = session.get(Clinic, patient.clinic_id)
+    assert clinic is not None  # foreign key
     return clinic

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from sqlmodel import Session
 
 from app.deps import ClockDep, SessionDep
 from app.errors import error_responses
 from app.patients.auth import CurrentPatient
-from app.patients.models import Patient
+from app.patients.service import clinic_of_patient
 from app.reports import service
 from app.reports.models import ReportCreate, ReportForm, ReportPublic, SymptomReport
-from app.staff.models import Clinic
 
 router = APIRouter(prefix="/api/me", tags=["patient device"])
-
-
-def _clinic(session: Session, patient: Patient) -> Clinic:
-    clinic = session.get(Clinic, patient.clinic_id)
-    assert clinic is not None  # foreign key
-    return clinic
 
 
 def _public(report: SymptomReport) -> ReportPublic:
@@ -41,7 +33,7 @@ def _public(report: SymptomReport) -> ReportPublic:
 @router.get("/report-form", responses=error_responses(401))
 def read_report_form(patient: CurrentPatient, session: SessionDep) -> ReportForm:
     """The clinic's warning signs in plain language, grouped, and the numbers to call."""
-    return service.report_form(_clinic(session, patient))
+    return service.report_form(clinic_of_patient(session, patient))
 
 
 @router.post(
@@ -62,7 +54,11 @@ def submit_report(
     `client_id` was already stored (a re-send): the first answer is returned unchanged.
     """
     report, created = service.submit(
-        session, patient=patient, clinic=_clinic(session, patient), data=body, now=clock.now()
+        session,
+        patient=patient,
+        clinic=clinic_of_patient(session, patient),
+        data=body,
+        now=clock.now(),
     )
     if not created:
         response.status_code = status.HTTP_200_OK

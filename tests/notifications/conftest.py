@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy.orm import sessionmaker
@@ -37,10 +37,26 @@ def keys(settings: Settings) -> VapidKeys:
     return load_or_create(settings.vapid_private_key_file, create=True)
 
 
+MakeDispatcher = Callable[..., Dispatcher]
+
+
 @pytest.fixture
-def dispatcher(
+def make_dispatcher(
     settings: Settings, factory: sessionmaker[Session], clock: FixedClock, keys: VapidKeys
-) -> Iterator[Dispatcher]:
-    dispatcher = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
-    yield dispatcher
-    dispatcher.close()
+) -> Iterator[MakeDispatcher]:
+    """Dispatchers on the test database and clock, with settings overridden by keyword."""
+    made: list[Dispatcher] = []
+
+    def make(**overrides: object) -> Dispatcher:
+        tuned = settings.model_copy(update=overrides)
+        made.append(build_dispatcher(tuned, session_factory=factory, clock=clock, keys=keys))
+        return made[-1]
+
+    yield make
+    for dispatcher in made:
+        dispatcher.close()
+
+
+@pytest.fixture
+def dispatcher(make_dispatcher: MakeDispatcher) -> Dispatcher:
+    return make_dispatcher()

@@ -25,9 +25,9 @@ from app.notifications.models import (
 from app.notifications.subscriptions import Owner, subscribe
 from app.notifications.vapid import VapidKeys
 from app.patients.models import Patient
-from app.scheduler import build_dispatcher
 from app.tasks import service as tasks
 from app.tasks.models import Occurrence
+from tests.notifications.conftest import MakeDispatcher
 from tests.support.factories import make_clinic_with_staff, make_patient
 from tests.support.push_service import Delivery, FakePushService, FakeSubscription
 
@@ -272,55 +272,35 @@ class TestPushServiceAnswers:
         assert len(world.devices()) == 1
 
     def test_a_hanging_push_service_times_out_and_is_retried(
-        self,
-        world: World,
-        push: FakePushService,
-        settings: Settings,
-        factory: sessionmaker[Session],
-        clock: FixedClock,
-        keys: VapidKeys,
+        self, world: World, push: FakePushService, make_dispatcher: MakeDispatcher
     ) -> None:
-        quick = settings.model_copy(update={"push_timeout_seconds": 0.5})
-        dispatcher = build_dispatcher(quick, session_factory=factory, clock=clock, keys=keys)
-        try:
-            world.device()
-            push.hang(times=1)
-            world.at_due("stockings_on/2026-03-29")
-            dispatcher.run_once()
-            waiting = world.row("stockings_on/2026-03-29")
-            assert waiting.status == OutboxStatus.PENDING
-            assert "timeout" in waiting.last_error
-            push.release()
-            clock.set(waiting.next_attempt_at)
-            dispatcher.run_once()
-            assert world.row("stockings_on/2026-03-29").status == OutboxStatus.SENT
-        finally:
-            dispatcher.close()
+        dispatcher = make_dispatcher(push_timeout_seconds=0.5)
+        world.device()
+        push.hang(times=1)
+        world.at_due("stockings_on/2026-03-29")
+        dispatcher.run_once()
+        waiting = world.row("stockings_on/2026-03-29")
+        assert waiting.status == OutboxStatus.PENDING
+        assert "timeout" in waiting.last_error
+        push.release()
+        world.clock.set(waiting.next_attempt_at)
+        dispatcher.run_once()
+        assert world.row("stockings_on/2026-03-29").status == OutboxStatus.SENT
 
     def test_gives_up_after_the_last_attempt(
-        self,
-        world: World,
-        push: FakePushService,
-        settings: Settings,
-        factory: sessionmaker[Session],
-        clock: FixedClock,
-        keys: VapidKeys,
+        self, world: World, push: FakePushService, make_dispatcher: MakeDispatcher
     ) -> None:
-        stubborn = settings.model_copy(update={"push_max_attempts": 3})
-        dispatcher = build_dispatcher(stubborn, session_factory=factory, clock=clock, keys=keys)
-        try:
-            world.device()
-            push.respond_with(503)
-            world.at_due("follow_up/1")  # a long window: only attempts can stop it
-            for _ in range(3):
-                dispatcher.run_once()
-                clock.set(world.row("follow_up/1").next_attempt_at)
-            row = world.row("follow_up/1")
-            assert row.status == OutboxStatus.FAILED
-            assert row.attempts == 3
-            assert "gave up after 3 tries" in row.last_error
-        finally:
-            dispatcher.close()
+        dispatcher = make_dispatcher(push_max_attempts=3)
+        world.device()
+        push.respond_with(503)
+        world.at_due("follow_up/1")  # a long window: only attempts can stop it
+        for _ in range(3):
+            dispatcher.run_once()
+            world.clock.set(world.row("follow_up/1").next_attempt_at)
+        row = world.row("follow_up/1")
+        assert row.status == OutboxStatus.FAILED
+        assert row.attempts == 3
+        assert "gave up after 3 tries" in row.last_error
 
 
 class TestTime:
@@ -382,17 +362,13 @@ class TestLeases:
         self,
         world: World,
         dispatcher: Dispatcher,
-        push: FakePushService,
+        make_dispatcher: MakeDispatcher,
         settings: Settings,
-        factory: sessionmaker[Session],
         clock: FixedClock,
-        keys: VapidKeys,
     ) -> None:
         world.device()
         world.at_due("stockings_on/2026-03-28")
-        dead = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
-        claimed = dead._claim(clock.now())  # claims, then "dies" before sending
-        dead.close()
+        claimed = make_dispatcher()._claim(clock.now())  # claims, then "dies" before sending
         target = world.row("stockings_on/2026-03-28")
         assert target.id in {c.row_id for c in claimed}
         assert target.status == OutboxStatus.SENDING
@@ -405,23 +381,13 @@ class TestLeases:
 
 
 def test_claims_are_exclusive_between_dispatchers(
-    world: World,
-    settings: Settings,
-    factory: sessionmaker[Session],
-    clock: FixedClock,
-    keys: VapidKeys,
+    world: World, make_dispatcher: MakeDispatcher, clock: FixedClock
 ) -> None:
     world.device()
-    world.clock.set(datetime(2026, 4, 20, 12, 0, tzinfo=UTC))  # many rows due at once
-    first = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
-    second = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
-    try:
-        a = {c.row_id for c in first._claim(clock.now())}
-        b = {c.row_id for c in second._claim(clock.now())}
-        assert a and not (a & b)
-    finally:
-        first.close()
-        second.close()
+    clock.set(datetime(2026, 4, 20, 12, 0, tzinfo=UTC))  # many rows due at once
+    first = {c.row_id for c in make_dispatcher()._claim(clock.now())}
+    second = {c.row_id for c in make_dispatcher()._claim(clock.now())}
+    assert first and not (first & second)
 
 
 def test_outcome_logs_carry_no_personal_data(

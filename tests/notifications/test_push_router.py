@@ -6,28 +6,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
 
 from app.clock import FixedClock
 from app.config import Settings
 from app.errors import InvalidInput
 from app.notifications.subscriptions import check_endpoint
 from app.notifications.vapid import b64url_decode
-from tests.support.api import enrol, pair_phone, sign_in_staff
+from tests.support.api import enrol, pair_phone
 from tests.support.push_service import FakePushService
-
-
-@pytest.fixture
-def staff(client: TestClient, factory: sessionmaker[Session], clock: FixedClock) -> TestClient:
-    sign_in_staff(client, factory, now=clock.now())
-    return client
-
-
-@pytest.fixture
-def me(staff: TestClient, phone: TestClient) -> TestClient:
-    pair_phone(phone, enrol(staff)["enrolment"]["code"])
-    return phone
 
 
 def test_public_key_is_served_to_anyone(client: TestClient) -> None:

@@ -7,18 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
 
 from app.clock import FixedClock
 from app.cookies import PATIENT_COOKIE
-from tests.support.api import enrol, pair_phone, sign_in_staff
-
-
-@pytest.fixture
-def staff(client: TestClient, factory: sessionmaker[Session], clock: FixedClock) -> TestClient:
-    sign_in_staff(client, factory, now=clock.now())
-    return client
+from tests.support.api import enrol, pair_phone
 
 
 @pytest.fixture

@@ -23,12 +23,6 @@ def count(factory: sessionmaker[Session], model: Any) -> int:
         return session.exec(select(func.count()).select_from(model)).one()
 
 
-@pytest.fixture
-def staff(client: TestClient, factory: sessionmaker[Session], clock: FixedClock) -> TestClient:
-    sign_in_staff(client, factory, now=clock.now())
-    return client
-
-
 class TestEnrol:
     def test_creates_patient_plan_and_one_time_link(
         self, staff: TestClient, factory: sessionmaker[Session]

@@ -10,21 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, func, select
 
-from app.clock import FixedClock
 from app.reports.models import Alert, SymptomReport
-from tests.support.api import enrol, pair_phone, sign_in_staff
-
-
-@pytest.fixture
-def staff(client: TestClient, factory: sessionmaker[Session], clock: FixedClock) -> TestClient:
-    sign_in_staff(client, factory, now=clock.now())
-    return client
-
-
-@pytest.fixture
-def me(staff: TestClient, phone: TestClient) -> TestClient:
-    pair_phone(phone, enrol(staff)["enrolment"]["code"])
-    return phone
+from tests.support.api import enrol, pair_phone
 
 
 def report(me: TestClient, **fields: Any) -> Any:

@@ -8,24 +8,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
 
 from app.clock import FixedClock
-from tests.support.api import enrol, pair_phone, sign_in_staff
-
-
-@pytest.fixture
-def staff(client: TestClient, factory: sessionmaker[Session], clock: FixedClock) -> TestClient:
-    sign_in_staff(client, factory, now=clock.now())
-    return client
-
-
-@pytest.fixture
-def me(staff: TestClient, phone: TestClient) -> TestClient:
-    """The patient's phone, paired; treated at 10:00 on Friday 27 March 2026 in London."""
-    pair_phone(phone, enrol(staff)["enrolment"]["code"])
-    return phone
+from tests.support.api import enrol, pair_phone
 
 
 def day(me: TestClient, date: str | None = None) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
@@ -16,18 +15,6 @@ from app.patients.service import add_treatment, update_preferences
 from app.protocols.loader import load_protocol
 from app.tasks import service
 from app.tasks.models import Occurrence
-from tests.support.factories import make_clinic_with_staff, make_patient
-
-
-@pytest.fixture
-def patient(factory: sessionmaker[Session], clock: FixedClock, settings: Settings) -> Patient:
-    clinic, staff = make_clinic_with_staff(factory, now=clock.now())
-    treated = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)
-    patient, _ = make_patient(
-        factory, clinic=clinic, staff=staff, now=clock.now(), settings=settings,
-        treatment={"performed_at": treated.isoformat()},
-    )  # fmt: skip
-    return patient
 
 
 def rows(factory: sessionmaker[Session], patient: Patient) -> dict[str, Occurrence]:
