@@ -25,6 +25,7 @@ from app.notifications.vapid import load_or_create
 from app.patients.device_router import router as device_router
 from app.patients.router import router as patients_router
 from app.protocols.loader import load_protocol
+from app.reports.alerts_router import router as alerts_router
 from app.reports.router import router as reports_router
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
@@ -95,6 +96,7 @@ def create_app(
         device_router,
         tasks_router,
         reports_router,
+        alerts_router,
         push_router,
     )
     for router in routers:

@@ -91,3 +91,22 @@ class ReportForm(SQLModel):
     emergency_number: str
     clinic_phone: str
     signs: list[SignPublic]
+
+
+class AlertPublic(SQLModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    patient_name: str
+    level: str
+    status: str  # open or acknowledged
+    created_at: datetime
+    report: ReportPublic | None
+    acknowledged_at: datetime | None
+    acknowledged_by: uuid.UUID | None
+    acknowledgement_note: str
+
+
+class AcknowledgeRequest(SQLModel):
+    model_config = {"extra": "forbid"}
+
+    note: str = Field(default="", max_length=2000)

@@ -14,7 +14,7 @@ from app.reports.models import ReportCreate, ReportForm, ReportPublic, SymptomRe
 router = APIRouter(prefix="/api/me", tags=["patient device"])
 
 
-def _public(report: SymptomReport) -> ReportPublic:
+def public_report(report: SymptomReport) -> ReportPublic:
     return ReportPublic(
         id=report.id,
         client_id=report.client_id,
@@ -62,10 +62,10 @@ def submit_report(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _public(report)
+    return public_report(report)
 
 
 @router.get("/reports", responses=error_responses(401))
 def list_reports(patient: CurrentPatient, session: SessionDep) -> list[ReportPublic]:
     """The patient's own reports, newest first."""
-    return [_public(report) for report in service.reports_of(session, patient=patient)]
+    return [public_report(report) for report in service.reports_of(session, patient=patient)]

@@ -1,0 +1,75 @@
+"""Staff routes for alerts: the inbox, and acknowledging one with a note."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from app.deps import ClockDep, SessionDep
+from app.errors import error_responses
+from app.patients.models import Patient
+from app.reports import alerts
+from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport
+from app.reports.router import public_report
+from app.staff import audit
+from app.staff.auth import CurrentStaff, client_ip
+
+router = APIRouter(prefix="/api/alerts", tags=["alerts (staff)"])
+
+
+def _public(alert: Alert, patient: Patient, report: SymptomReport | None) -> AlertPublic:
+    return AlertPublic(
+        id=alert.id,
+        patient_id=patient.id,
+        patient_name=patient.name,
+        level=alert.level,
+        status=alert.status,
+        created_at=alert.created_at,
+        report=public_report(report) if report else None,
+        acknowledged_at=alert.acknowledged_at,
+        acknowledged_by=alert.acknowledged_by,
+        acknowledgement_note=alert.acknowledgement_note,
+    )
+
+
+@router.get("", responses=error_responses(401, 422))
+def list_alerts(
+    staff: CurrentStaff,
+    session: SessionDep,
+    status: Annotated[Literal["open", "acknowledged"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AlertPublic]:
+    """The clinic's alerts, emergencies first, then the longest waiting."""
+    rows = alerts.list_for_clinic(session, clinic_id=staff.clinic_id, status=status, limit=limit)
+    return [_public(alert, patient, report) for alert, patient, report in rows]
+
+
+@router.post("/{alert_id}/acknowledge", responses=error_responses(401, 404, 422))
+def acknowledge_alert(
+    alert_id: uuid.UUID,
+    body: AcknowledgeRequest,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AlertPublic:
+    """Acknowledge with a note (who and when are kept). Idempotent: the first one stands."""
+    now = clock.now()
+    alert = alerts.acknowledge(
+        session,
+        clinic_id=staff.clinic_id,
+        alert_id=alert_id,
+        staff_id=staff.id,
+        note=body.note,
+        now=now,
+    )
+    audit.record(
+        session, staff=staff, action="alert.acknowledge", patient_id=alert.patient_id, now=now,
+        ip=client_ip(request), detail={"alert_id": str(alert.id)},
+    )  # fmt: skip
+    patient = session.get(Patient, alert.patient_id)
+    report = session.get(SymptomReport, alert.report_id) if alert.report_id else None
+    assert patient is not None  # foreign key
+    return _public(alert, patient, report)
