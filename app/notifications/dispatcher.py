@@ -56,6 +56,7 @@ class Claim:
     expires_at: datetime
     attempts: int
     occurrence_id: uuid.UUID | None
+    task: str
     kind: str
     title: str
     done: bool
@@ -178,6 +179,7 @@ class Dispatcher:
                 col(OutboxMessage.expires_at),
                 col(OutboxMessage.attempts),
                 col(Occurrence.id),
+                col(Occurrence.task),
                 col(Occurrence.kind),
                 col(Occurrence.title),
                 col(Occurrence.status),
@@ -194,7 +196,7 @@ class Dispatcher:
         rhythms: dict[uuid.UUID, Rhythm] = {}
         claims = []
         for (
-            row_id, due_at, expires_at, attempts, occurrence_id, kind, title, status,
+            row_id, due_at, expires_at, attempts, occurrence_id, task, kind, title, status,
             patient_id, zone, wake, bed, show_title,
         ) in rows:  # fmt: skip
             rhythm = None
@@ -210,6 +212,7 @@ class Dispatcher:
                     expires_at=expires_at,
                     attempts=attempts,
                     occurrence_id=occurrence_id,
+                    task=task or "",
                     kind=kind or "",
                     title=title or "",
                     done=status == OccurrenceStatus.DONE,
@@ -272,6 +275,7 @@ class Dispatcher:
             occurrence_id=occurrence_id,
             kind=claim.kind,
             title=claim.title,
+            task=claim.task,
             show_title=claim.show_title,
             public_url=self._settings.public_url,
             action_token=(

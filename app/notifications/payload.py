@@ -11,6 +11,7 @@ MAX_PLAINTEXT_BYTES = 3993
 APP_NAME = "Aftercare"
 GENERIC_TASK_TEXT = "Time for your aftercare task"
 GENERIC_APPOINTMENT_TEXT = "A reminder about your next clinic visit"
+OPENS_REPORT_FORM = frozenset({"symptom_check"})
 
 
 def reminder_payload(
@@ -18,6 +19,7 @@ def reminder_payload(
     occurrence_id: uuid.UUID,
     kind: str,
     title: str,
+    task: str = "",
     show_title: bool,
     public_url: str,
     action_token: str | None = None,
@@ -32,6 +34,8 @@ def reminder_payload(
     generic = GENERIC_APPOINTMENT_TEXT if kind == "appointment" else GENERIC_TASK_TEXT
     body = title if show_title else generic
     path = f"/?task={occurrence_id}"
+    if task in OPENS_REPORT_FORM:
+        path += "&report=1"  # the daily check-in reminder opens "Report a problem" directly
     document = {
         "web_push": 8030,
         "notification": {

@@ -59,3 +59,10 @@ def test_payload_never_exceeds_the_push_limit(title: str) -> None:
     )  # fmt: skip
     assert len(encoded) <= MAX_PLAINTEXT_BYTES
     assert json.loads(encoded)["notification"]["body"] == GENERIC_TASK_TEXT
+
+
+def test_the_daily_check_in_opens_the_report_form() -> None:
+    document = payload(task="symptom_check")
+    assert document["url"] == f"/?task={TASK_ID}&report=1"
+    assert document["notification"]["navigate"].endswith("&report=1")  # type: ignore[index]
+    assert payload(task="stockings_on")["url"] == f"/?task={TASK_ID}"
