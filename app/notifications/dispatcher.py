@@ -255,7 +255,15 @@ class Dispatcher:
     # --- deciding and sending ---------------------------------------------------------------
 
     async def _decide_all(self, claims: list[Claim], now: datetime) -> list[Outcome]:
-        return list(await asyncio.gather(*(self._decide(claim, now) for claim in claims)))
+        return list(await asyncio.gather(*(self._decide_safely(claim, now) for claim in claims)))
+
+    async def _decide_safely(self, claim: Claim, now: datetime) -> Outcome:
+        """One row's bug must not hold back its batch, nor come back after every lease."""
+        try:
+            return await self._decide(claim, now)
+        except Exception:
+            log.exception("outbox message=%s could not be sent", claim.row_id)
+            return Outcome(claim.row_id, OutboxStatus.FAILED, "internal error (see logs)")
 
     async def _decide(self, claim: Claim, now: datetime) -> Outcome:
         rhythm, occurrence_id = claim.rhythm, claim.occurrence_id

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
+from app.notifications import payload as payload_module
 from app.notifications.actions import action_secret, check_token
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.models import (
@@ -423,3 +424,24 @@ def test_the_app_runs_the_dispatcher_in_process_when_enabled(
             assert time.monotonic() < deadline, "the in-process dispatcher never sent it"
             time.sleep(0.05)
     assert len(world.received("stockings_on/2026-03-28")) == 1
+
+
+def test_one_broken_row_fails_alone_and_does_not_hold_the_batch(
+    world: World, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.device()
+    world.at_due("stockings_on/2026-03-28")  # the day-3 cream dose is due at the same instant
+    broken = world.occurrence("stockings_on/2026-03-28").id
+    real = payload_module.reminder_payload
+
+    def flaky(**kwargs: Any) -> bytes:
+        if kwargs["occurrence_id"] == broken:
+            raise RuntimeError("a bug in building this one payload")
+        return real(**kwargs)
+
+    monkeypatch.setattr("app.notifications.dispatcher.reminder_payload", flaky)
+    dispatcher.run_once()
+    failed = world.row("stockings_on/2026-03-28")
+    assert failed.status == OutboxStatus.FAILED
+    assert failed.last_error == "internal error (see logs)"
+    assert world.row("hydrocortisone/t1/d3/morning").status == OutboxStatus.SENT
