@@ -9,6 +9,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.base import BaseScheduler
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
@@ -89,6 +90,8 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    # The PWA's first load is ~93 KB raw, ~31 KB compressed: a cheap phone on a slow link cares.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     routers = (
         health_router,
         staff_router,

@@ -49,8 +49,9 @@ class SecurityHeaders:
                     headers["Strict-Transport-Security"] = "max-age=31536000"
                 if path.startswith("/api/") or path == "/metrics":
                     headers["Cache-Control"] = "no-store"
-                elif path == "/sw.js":
-                    # Browsers must always see the newest worker, or fixes never reach phones.
+                elif "cache-control" not in headers:
+                    # Static files revalidate (a cheap 304 by ETag): after a deploy, phones must
+                    # not keep old code, and the service worker least of all.
                     headers["Cache-Control"] = "no-cache"
             await send(message)
 

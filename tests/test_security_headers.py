@@ -45,3 +45,10 @@ def test_production_has_no_interactive_docs_and_sends_hsts(
         assert client.get("/docs").status_code == 404
         assert client.get("/openapi.json").status_code == 200
         assert client.get("/api/health").headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_static_files_revalidate_and_large_answers_are_compressed(client: TestClient) -> None:
+    shell = client.get("/", headers={"accept-encoding": "gzip"})
+    assert shell.headers["cache-control"] == "no-cache"
+    script = client.get("/app.js", headers={"accept-encoding": "gzip"})
+    assert script.headers["content-encoding"] == "gzip"

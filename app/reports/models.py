@@ -88,6 +88,8 @@ class SignPublic(SQLModel):
 
 class ReportForm(SQLModel):
     version: int
+    urgent_pain_at_least: int  # lets the app answer at once while offline
+    urgent_pain_rise: int
     emergency_number: str
     clinic_phone: str
     signs: list[SignPublic]

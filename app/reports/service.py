@@ -23,6 +23,8 @@ def report_form(clinic: Clinic) -> ReportForm:
     rules = rules_for(clinic)
     return ReportForm(
         version=rules.version,
+        urgent_pain_at_least=rules.urgent_pain_at_least,
+        urgent_pain_rise=rules.urgent_pain_rise,
         emergency_number=clinic.emergency_number,
         clinic_phone=clinic.phone,
         signs=[

@@ -27,6 +27,7 @@ def count(factory: sessionmaker[Session], model: Any) -> int:
 def test_the_form_lists_the_clinics_signs_in_plain_language(me: TestClient) -> None:
     form = me.get("/api/me/report-form").json()
     assert form["emergency_number"] == "999"
+    assert (form["urgent_pain_at_least"], form["urgent_pain_rise"]) == (7, 2)
     assert form["clinic_phone"] == "+44 20 7946 0001"
     groups = {sign["code"]: sign["group"] for sign in form["signs"]}
     assert groups["chest_pain_breathless"] == "emergency"

@@ -1,0 +1,168 @@
+"""What the browser tests share: the live server, phone-sized pages, screenshots."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, select
+
+from app.clock import FixedClock
+from app.config import Settings
+from app.notifications.vapid import VapidKeys
+from app.patients.models import Patient
+from app.patients.service import IssuedLink
+from app.tasks.models import Occurrence
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
+PHONE = {"width": 390, "height": 844}
+
+
+class Live:
+    """The running server and what tests reach into: database, clock, request log.
+
+    `unplug()` stops the server and `plug_in()` starts it again on the same address: with
+    `context.set_offline(True)` that makes "offline" airtight for the page and its service
+    worker alike (Chromium's offline emulation can miss a request the worker lets through).
+    """
+
+    def __init__(
+        self,
+        app: FastAPI,
+        settings: Settings,
+        clock: FixedClock,
+        factory: sessionmaker[Session],
+        port: int,
+    ) -> None:
+        self.app, self.settings, self.clock, self.factory = app, settings, clock, factory
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.requests: list[tuple[str, str, int]] = []
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def keys(self) -> VapidKeys:
+        keys: VapidKeys = self.app.state.vapid_keys
+        return keys
+
+    def plug_in(self, sock: socket.socket | None = None) -> None:
+        sock = sock or listening(self.port)
+        config = uvicorn.Config(
+            _recording(self.app, self.requests), log_level="warning", access_log=False
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        self._server, self._thread = server, thread
+
+    def unplug(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def requests_to(self, method: str, path_part: str) -> list[tuple[str, str, int]]:
+        return [r for r in self.requests if r[0] == method and path_part in r[1]]
+
+    def occurrence(self, key: str) -> Occurrence:
+        with self.factory() as session:
+            return session.exec(select(Occurrence).where(Occurrence.key == key)).one()
+
+
+def listening(port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+@dataclass
+class Enrolled:
+    patient: Patient
+    link: IssuedLink
+
+
+def _recording(app: FastAPI, log: list[tuple[str, str, int]]) -> Any:
+    """The app, noting (method, path, status) of every HTTP request it answers."""
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def noting(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                log.append((scope["method"], scope["path"], message["status"]))
+            await send(message)
+
+        await app(scope, receive, noting)
+
+    return asgi
+
+
+def open_page(context: Any, now: datetime) -> tuple[Any, list[str]]:
+    """A new page with its clock pinned to `now`; returns it and a list that collects
+    console errors and uncaught exceptions (a CSP violation shows up there too)."""
+    page = context.new_page()
+    page.clock.set_fixed_time(now)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
+    return page, problems
+
+
+def unexpected(problems: list[str], *expected_statuses: int, offline: bool = False) -> list[str]:
+    """Console problems, less the browser's notes about answers the test expects (a 401 on a
+    phone without a session, a 410 for a used link, no network while offline)."""
+    notes = tuple(f"status of {status} " for status in expected_statuses)
+    if offline:
+        notes += ("net::ERR_INTERNET_DISCONNECTED",)
+    return [
+        p
+        for p in problems
+        if not (p.startswith("Failed to load resource") and any(n in p for n in notes))
+    ]
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / name), full_page=full_page)
+
+
+def wait_for_offline_copy(page: Any, timeout: float = 10.0) -> None:
+    """Until the service worker controls the page and keeps the profile and the plan."""
+    deadline = time.monotonic() + timeout
+    script = """async () => {
+        if (!navigator.serviceWorker.controller) return 0;
+        const cache = await caches.open("aftercare-data");
+        return (await cache.keys()).length;
+    }"""
+    while page.evaluate(script) < 2:
+        if time.monotonic() > deadline:
+            raise AssertionError("the service worker did not keep an offline copy of the plan")
+        page.wait_for_timeout(100)

@@ -1,0 +1,252 @@
+"""Reminders end to end: the patient turns them on, the server sends a real encrypted push, the
+service worker shows it, and its "Done" button ticks the task off on the server."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from app.notifications.models import PushSubscription
+from app.scheduler import build_dispatcher
+from tests.e2e.pwa_support import Enrolled, Live, open_page, screenshot
+from tests.support.push_service import FakePushService, FakeSubscription
+
+# Chromium cannot reach a real push service here: PushManager hands out the loopback push
+# service's subscription instead, and remembers the applicationServerKey it was asked for.
+PUSH_STUB = """
+(() => {
+  if (typeof PushManager === "undefined") return;
+  const made = %s;
+  const KEY = "test.push-subscription-key";
+  const subscription = () => ({
+    endpoint: made.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: true },
+    getKey: () => null,
+    toJSON: () => made.json,
+    unsubscribe: async () => { localStorage.removeItem(KEY); return true; },
+  });
+  PushManager.prototype.subscribe = async function (options) {
+    const bytes = new Uint8Array(options.applicationServerKey);
+    const key = btoa(String.fromCharCode(...bytes))
+      .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+    localStorage.setItem(KEY, key);
+    return subscription();
+  };
+  PushManager.prototype.getSubscription = async function () {
+    return localStorage.getItem(KEY) ? subscription() : null;
+  };
+})();
+"""
+
+
+def _stub_push(context: Any, subscription: FakeSubscription) -> None:
+    made = {"endpoint": subscription.endpoint, "json": subscription.to_json()}
+    context.add_init_script(PUSH_STUB % json.dumps(made))
+
+
+def _registration_id(cdp: Any, page: Any, scope: str) -> str:
+    found: dict[str, str] = {}
+
+    def seen(event: dict[str, Any]) -> None:
+        for registration in event["registrations"]:
+            if registration["scopeURL"] == scope and not registration["isDeleted"]:
+                found["id"] = registration["registrationId"]
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while "id" not in found:
+        assert time.monotonic() < deadline, "no service worker registration for " + scope
+        page.wait_for_timeout(50)
+    return found["id"]
+
+
+def _notifications(page: Any) -> list[dict[str, Any]]:
+    notifications: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+            const registration = await navigator.serviceWorker.ready;
+            return (await registration.getNotifications()).map((n) => ({
+                title: n.title, body: n.body, tag: n.tag, data: n.data,
+                actions: (n.actions || []).map((a) => ({ action: a.action, title: a.title })),
+            }));
+        }"""
+    )
+    return notifications
+
+
+def _dispatch_once(live: Live) -> None:
+    """One dispatcher run, in its own thread: it runs its own event loop, and Playwright's
+    sync API already has one running in this thread."""
+    dispatcher = build_dispatcher(
+        live.settings, session_factory=live.factory, clock=live.clock, keys=live.keys
+    )
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            dispatcher.run_once()
+        except BaseException as error:
+            failure.append(error)
+        finally:
+            dispatcher.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert not failure, failure
+
+
+def _devices(live: Live) -> list[PushSubscription]:
+    with live.factory() as session:
+        return list(session.exec(select(PushSubscription)).all())
+
+
+def test_a_due_reminder_is_shown_and_done_ticks_the_task(
+    live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
+) -> None:
+    key = httpx.get(f"{live.base_url}/api/push/public-key").json()
+    device = push_receiver.subscribe(application_server_key=key["public_key"])
+    _stub_push(handset, device)
+    handset.grant_permissions(["notifications"], origin=live.base_url)
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+
+    # Nothing is asked before the patient taps the button.
+    assert live.requests_to("POST", "/api/me/push-subscriptions") == []
+    page.get_by_role("button", name="Turn on reminders").click()
+    expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
+    assert live.requests_to("POST", "/api/me/push-subscriptions") == [
+        ("POST", "/api/me/push-subscriptions", 201)
+    ]
+    [stored] = _devices(live)
+    assert stored.endpoint == device.endpoint
+    assert stored.vapid_key_id == key["key_id"]
+    assert page.evaluate("localStorage.getItem('test.push-subscription-key')") == key["public_key"]
+
+    # 2 pm: "Raise your legs" is due; the dispatcher sends it through the loopback push service.
+    task = live.occurrence("elevate_legs/t1/1")
+    live.clock.set(task.due_at)
+    page.clock.set_fixed_time(task.due_at)
+    _dispatch_once(live)
+    [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
+    assert delivery.json()["task_id"] == str(task.id)
+
+    # The decrypted message goes to the real service worker as the push service would send it.
+    cdp = handset.new_cdp_session(page)
+    registration = _registration_id(cdp, page, f"{live.base_url}/")
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live.base_url,
+            "registrationId": registration,
+            "data": delivery.payload.decode(),
+        },
+    )
+    deadline = time.monotonic() + 10
+    while not (shown := _notifications(page)):
+        assert time.monotonic() < deadline, "the service worker showed no notification"
+        page.wait_for_timeout(50)
+    [notification] = shown
+    assert notification["title"] == "Aftercare"
+    assert notification["body"] == "Time for your aftercare task"  # no task on the lock screen
+    assert notification["tag"] == str(task.id)
+    assert notification["data"]["url"] == f"/?task={task.id}"
+    assert notification["actions"] == [{"action": "done", "title": "Done"}]
+
+    # "Done": the worker's own click handler, with the action, makes the real request.
+    [worker] = handset.service_workers
+    remaining = worker.evaluate(
+        """async () => {
+            const [notification] = await self.registration.getNotifications();
+            await handleNotificationClick(notification, "done");
+            return (await self.registration.getNotifications()).length;
+        }"""
+    )
+    assert remaining == 0
+    assert live.requests_to("POST", "/api/push-actions/complete") == [
+        ("POST", "/api/push-actions/complete", 200)
+    ]
+    assert live.occurrence("elevate_legs/t1/1").status == "done"
+    # The open app hears about it and shows the task as done.
+    expect(page.locator(f"#task-{task.id}")).to_contain_text("Done at 2:00 pm")
+
+    # A tap on the reminder itself opens the app at that task, highlighted.
+    next_task = live.occurrence("elevate_legs/t1/2")
+    message = delivery.json() | {"task_id": str(next_task.id), "url": f"/?task={next_task.id}"}
+    worker.evaluate(
+        """async (message) => {
+            await showReminder(message);
+            const [notification] = await self.registration.getNotifications();
+            await handleNotificationClick(notification, "");
+        }""",
+        message,
+    )
+    item = page.locator(f"#task-{next_task.id}")
+    expect(item).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(item).to_be_focused()
+
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
+    expect(page.locator(".reminders")).to_contain_text("Reminders are on")
+    screenshot(page, "settings.png")
+    screenshot(page, "settings-full.png", full_page=True)
+
+    page.get_by_role("button", name="Turn off reminders").click()
+    expect(page.locator(".reminders")).to_contain_text("Reminders are off on this phone.")
+    assert live.requests_to("DELETE", "/api/me/push-subscriptions") == [
+        ("DELETE", "/api/me/push-subscriptions", 204)
+    ]
+    assert _devices(live) == []
+    assert problems == []
+
+
+def test_reminders_subscribe_again_when_the_server_key_changed_or_it_forgot_the_phone(
+    live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
+) -> None:
+    key = httpx.get(f"{live.base_url}/api/push/public-key").json()
+    device = push_receiver.subscribe(application_server_key=key["public_key"])
+    _stub_push(handset, device)
+    handset.grant_permissions(["notifications"], origin=live.base_url)
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    page.get_by_role("button", name="Turn on reminders").click()
+    expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
+
+    page.reload()  # all is well: nothing is sent again
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    page.wait_for_timeout(300)
+    assert len(live.requests_to("POST", "/api/me/push-subscriptions")) == 1
+
+    with live.factory() as session:  # as if this subscription was made with an older key
+        [stored] = session.exec(select(PushSubscription)).all()
+        stored.vapid_key_id = "retired-key"
+        session.add(stored)
+        session.commit()
+    page.reload()
+    _wait_for(lambda: len(live.requests_to("POST", "/api/me/push-subscriptions")) == 2, page)
+    assert [d.vapid_key_id for d in _devices(live)] == [key["key_id"]]
+
+    with live.factory() as session:  # the server forgot this phone (e.g. the push service 410)
+        for row in session.exec(select(PushSubscription)).all():
+            session.delete(row)
+        session.commit()
+    page.reload()
+    _wait_for(lambda: len(live.requests_to("POST", "/api/me/push-subscriptions")) == 3, page)
+    assert [d.endpoint for d in _devices(live)] == [device.endpoint]
+    assert problems == []
+
+
+def _wait_for(condition: Any, page: Any, timeout: timedelta = timedelta(seconds=10)) -> None:
+    deadline = time.monotonic() + timeout.total_seconds()
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)

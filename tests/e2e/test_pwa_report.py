@@ -1,0 +1,123 @@
+"""Report a problem: the answer is immediate and unmistakable; the evening check opens it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from app.reports.models import SymptomReport
+from tests.e2e.pwa_support import Enrolled, Live, open_page, screenshot
+
+
+def _reports(live: Live) -> list[SymptomReport]:
+    with live.factory() as session:
+        return list(session.exec(select(SymptomReport)).all())
+
+
+def _report(page: Any, *, pain: int | None, signs: tuple[str, ...] = ()) -> None:
+    page.get_by_role("link", name="Report a problem").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report a problem")
+    if pain is not None:
+        page.get_by_role("radio", name=str(pain), exact=True).check()
+    for sign in signs:
+        page.get_by_role("checkbox", name=sign).check()
+    page.get_by_role("button", name="Send to my clinic").click()
+
+
+def test_chest_pain_gets_the_emergency_screen(live: Live, enrolled: Enrolled, handset: Any) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    page.get_by_role("link", name="Report a problem").click()
+    expect(page.get_by_role("group", name="Serious warning signs")).to_be_visible()
+    expect(page.get_by_role("link", name="Call 999")).to_have_attribute("href", "tel:999")
+    screenshot(page, "report-form.png")
+    screenshot(page, "report-form-full.png", full_page=True)
+
+    # Pain is required: the form says so and keeps the patient on it.
+    page.get_by_role("button", name="Send to my clinic").click()
+    expect(page.locator("#report-error")).to_have_text(
+        "Please choose a number for your pain (0 if you have none)."
+    )
+    assert _reports(live) == []
+
+    page.get_by_role("radio", name="3", exact=True).check()
+    page.get_by_role("checkbox", name="Chest pain or sudden breathlessness").check()
+    page.get_by_role("button", name="Send to my clinic").click()
+
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Call 999 now")
+    expect(heading).to_be_focused()
+    expect(page.get_by_text("Do not drive yourself.").first).to_be_visible()
+    call = page.get_by_role("link", name="Call 999 now")
+    expect(call).to_have_attribute("href", "tel:999")
+    expect(page.locator("body")).to_have_class("screen-emergency")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    screenshot(page, "report-emergency.png")
+    [report] = _reports(live)
+    assert (report.level, report.pain, report.signs) == ("emergency", 3, ["chest_pain_breathless"])
+
+    page.get_by_role("button", name="Back to my plan").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    expect(page.locator("body")).not_to_have_class("screen-emergency")
+    assert problems == []
+
+
+def test_urgent_and_routine_answers(live: Live, enrolled: Enrolled, handset: Any) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+
+    _report(page, pain=8)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contact the clinic now")
+    expect(page.get_by_role("link", name="Call the clinic")).to_have_attribute(
+        "href", "tel:+442079460001"
+    )
+    screenshot(page, "report-urgent.png")
+    page.get_by_role("button", name="Back to my plan").click()
+
+    _report(page, pain=2, signs=("Bruising",))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, this is expected")
+    expect(page.get_by_text("Your report has been sent to the clinic.")).to_be_visible()
+    screenshot(page, "report-routine.png")
+    assert [r.level for r in sorted(_reports(live), key=lambda r: r.created_at)] == [
+        "urgent",
+        "routine",
+    ]
+    assert problems == []
+
+
+def test_the_evening_check_reminder_opens_the_form_and_all_is_well_ticks_it(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    check = live.occurrence("symptom_check/2026-03-27")
+    live.clock.set(check.due_at)
+    page, problems = open_page(handset, check.due_at)
+    page.goto(enrolled.link.url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+
+    page.goto(f"/?task={check.id}")  # where the reminder's tap leads
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your daily check")
+    assert page.url == f"{live.base_url}/#report?task={check.id}"
+    screenshot(page, "daily-check.png")
+    page.get_by_role("button", name="All is well").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    expect(page.locator(f"#task-{check.id}")).to_contain_text("Done at 8:00 pm")
+    assert live.occurrence("symptom_check/2026-03-27").status == "done"
+    assert problems == []
+
+
+def test_a_reminder_for_a_task_shows_it_highlighted(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    later = live.occurrence("elevate_legs/t1/4")
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    page.goto(f"/?task={later.id}")
+    item = page.locator(f"#task-{later.id}")
+    expect(item).to_have_class("task kind-task state-pending timing-later highlight")
+    expect(item).to_be_focused()
+    expect(item).to_be_in_viewport()
+    screenshot(page, "task-from-reminder.png")
+    assert problems == []

@@ -1,0 +1,116 @@
+"""Enrolment from the clinic's link, the day view, ticking and undoing, the day strip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.pwa_support import Enrolled, Live, open_page, screenshot, unexpected
+
+
+def test_enrol_then_tick_and_undo_a_task(live: Live, enrolled: Enrolled, handset: Any) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    # The code is redeemed by POST and gone from the address bar and the history.
+    assert page.url == f"{live.base_url}/"
+    assert live.requests_to("POST", "/api/enrol") == [("POST", "/api/enrol", 200)]
+    assert not [r for r in live.requests if enrolled.link.code in r[1]]
+
+    expect(page.get_by_text("Good afternoon, Ada.")).to_be_visible()
+    expect(page.locator("#clinic-name")).to_have_text("Riverside Vein Clinic")
+    expect(page.locator("#call-clinic")).to_have_attribute("href", "tel:+442079460001")
+    expect(page.locator("#sync")).to_contain_text("Your phone is set up.")
+
+    first = live.occurrence("elevate_legs/t1/1")
+    task = page.locator(f"#task-{first.id}")
+    expect(task).to_contain_text("2:00 pm")
+    expect(task).to_contain_text("Raise your legs")
+    expect(task).to_contain_text("Coming up soon")
+    # Later ones cannot be ticked yet (the server takes a tick up to 2 hours early).
+    later = live.occurrence("elevate_legs/t1/3")
+    expect(page.locator(f"#task-{later.id}")).to_contain_text("You can tick it off from 4:00 pm")
+    expect(page.locator(f"#task-{later.id} button")).to_have_count(0)
+    # Advice with its end, and the next visit.
+    expect(page.get_by_text("No aspirin for six weeks")).to_be_visible()
+    expect(page.get_by_text("Until Friday 8 May")).to_be_visible()
+    expect(page.locator(".visit")).to_contain_text("Friday 10 April at 12:00 pm")
+    expect(page.get_by_role("link", name="Add visits to my calendar").first).to_have_attribute(
+        "href", "/api/me/calendar.ics"
+    )
+    screenshot(page, "today.png")
+    screenshot(page, "today-full.png", full_page=True)
+
+    tick = page.get_by_role("button", name="Mark as done: Raise your legs").first
+    tick.click()
+    expect(task).to_contain_text("Done at 12:00 pm")
+    undo = task.get_by_role("button", name="Undo: Raise your legs")
+    expect(undo).to_be_visible()
+    expect(undo).to_be_focused()  # focus stays on the control the patient used
+    assert live.occurrence("elevate_legs/t1/1").status == "done"
+    expect(page.locator("#announce")).to_have_text("Done: Raise your legs.")
+    screenshot(page, "today-ticked.png")
+
+    undo.click()
+    expect(task.get_by_role("button", name="Mark as done: Raise your legs")).to_be_visible()
+    assert live.occurrence("elevate_legs/t1/1").status == "pending"
+    assert len(live.requests_to("POST", f"/api/me/tasks/{first.id}/complete")) == 1
+    assert len(live.requests_to("DELETE", f"/api/me/tasks/{first.id}/complete")) == 1
+    assert problems == []
+
+
+def test_day_strip_looks_back_and_ahead(live: Live, enrolled: Enrolled, handset: Any) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    strip = page.get_by_role("navigation", name="Days of your plan")
+    today = strip.get_by_role("button", name="Today, Friday 27 March", exact=False)
+    expect(today).to_have_attribute("aria-pressed", "true")
+    expect(today).to_have_attribute("aria-current", "date")
+    # The plan reaches the last visit on 22 May.
+    expect(
+        strip.get_by_role("button", name="Friday 22 May: nothing to do, clinic visit")
+    ).to_have_count(1)
+
+    strip.get_by_role("button", name="Tomorrow, Saturday 28 March", exact=False).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Saturday 28 March")
+    expect(page.get_by_text("Take off the stocking from the clinic")).to_be_visible()
+    expect(page.get_by_text("Put on the cream").first).to_be_visible()
+    screenshot(page, "day-tomorrow.png")
+
+    page.get_by_role("button", name="Back to today").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    assert problems == []
+
+
+def test_a_used_link_gets_a_friendly_page(
+    live: Live, enrolled: Enrolled, browser: Any, handset: Any
+) -> None:
+    first, _ = open_page(handset, live.clock.now())
+    first.goto(enrolled.link.url)
+    expect(first.get_by_role("heading", level=1)).to_contain_text("Today")
+
+    other = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live.base_url)
+    try:
+        page, problems = open_page(other, live.clock.now())
+        page.goto(enrolled.link.url)
+        expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+        expect(page.get_by_text("has already been used or has expired")).to_be_visible()
+        assert page.url == f"{live.base_url}/"
+        expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+        screenshot(page, "link-used.png")
+        # The refused code is an expected 410, not a page error.
+        assert unexpected(problems, 410, 401) == []
+    finally:
+        other.close()
+
+
+def test_a_phone_without_a_session_is_asked_to_open_the_clinic_link(
+    live: Live, handset: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open the link from your clinic")
+    screenshot(page, "not-set-up.png")
+    assert unexpected(problems, 401) == []

@@ -1,0 +1,551 @@
+// Aftercare, the patient's app: start-up, screens, and the glue between the small modules.
+
+import { api, ApiError, NetworkError } from "./js/api.js";
+import { alertNow, announce, h, replace, telHref, uuid } from "./js/dom.js";
+import { redeemLink } from "./js/enrol.js";
+import * as pages from "./js/pages.js";
+import { byDay, planBounds, standing } from "./js/plan.js";
+import * as reminders from "./js/reminders.js";
+import { renderReportForm, renderReportResult } from "./js/report.js";
+import { renderSettings } from "./js/settings.js";
+import * as sync from "./js/sync.js";
+import { addDays, dayLong, relativeDay, timeOf, ymdIn } from "./js/time.js";
+import { renderToday } from "./js/today.js";
+import { localTriage } from "./js/triage.js";
+
+const DAYS_BACK = 59; // with DAYS_AHEAD: 120 days, the most the server gives at once
+const DAYS_AHEAD = 60;
+const SLOW_REPORT_MS = 6000; // after this, answer from the phone while the report keeps trying
+const FRESH_AT = "aftercare.fresh-at"; // when this phone last had the plan from the server
+
+const state = {
+  screen: "loading", // "app" once the plan is shown; "page" for whole-screen messages
+  page: null,
+  route: "today", // today | report | settings
+  profile: null,
+  occurrences: [],
+  days: new Map(),
+  first: null,
+  last: null,
+  today: null,
+  selected: null,
+  highlight: null,
+  savedAt: null, // the plan shown is the service worker's copy from this time (offline)
+  form: null,
+  checkTaskId: null, // the report form was opened for this daily check
+  result: null, // a report's answer being shown
+  notice: "",
+  loadedAt: 0,
+  focusAfter: null,
+  centreStrip: true,
+};
+
+const $ = (id) => document.getElementById(id);
+let markStarted;
+const started = new Promise((resolve) => { markStarted = resolve; }); // the plan is on screen
+const zone = () => state.profile.time_zone;
+
+// ---------------------------------------------------------------- loading
+
+async function loadProfile() {
+  try {
+    const { data, savedAt } = await api("GET", "/api/me");
+    state.profile = data;
+    state.savedAt = savedAt;
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) showPage(pages.signedOut());
+    else if (error instanceof NetworkError) showPage(pages.offline(() => start()));
+    else showPage(pages.failed(error.detail, () => start()));
+    return false;
+  }
+}
+
+async function loadPlan() {
+  const today = ymdIn(Date.now(), zone());
+  try {
+    const { data, savedAt } = await api("GET", `/api/me/tasks?from=${addDays(today, -DAYS_BACK)}&to=${addDays(today, DAYS_AHEAD)}`);
+    state.occurrences = data;
+    state.savedAt = savedAt || state.savedAt;
+    if (!state.savedAt) localStorage.setItem(FRESH_AT, String(Date.now()));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      showPage(pages.signedOut());
+      return false;
+    }
+    state.notice = error instanceof NetworkError
+      ? "You are offline and your plan is not saved on this phone yet."
+      : error.detail;
+  }
+  rebuild();
+  state.loadedAt = Date.now();
+  return true;
+}
+
+async function loadForm() {
+  try {
+    const { data } = await api("GET", "/api/me/report-form");
+    state.form = data;
+  } catch {
+    state.form = null;
+  }
+  if (state.route === "report" && !state.result) render();
+}
+
+function rebuild() {
+  state.today = ymdIn(Date.now(), zone());
+  const { first, last } = planBounds(state.occurrences);
+  state.first = first && first < state.today ? first : state.today;
+  state.last = last && last > state.today ? last : state.today;
+  if (!state.selected || state.selected < state.first || state.selected > state.last) state.selected = state.today;
+  state.days = byDay(state.occurrences, zone(), addDays(state.today, -DAYS_BACK), addDays(state.today, DAYS_AHEAD));
+}
+
+async function refresh() {
+  if (state.screen !== "app") return;
+  state.savedAt = null;
+  const before = state.today;
+  if (!(await loadProfileQuietly())) return;
+  if (!(await loadPlan())) return;
+  if (before && state.today !== before && state.selected === before) state.selected = state.today;
+  sync.flush();
+  retryWhileOffline();
+  if (state.route === "today") render();
+  else updateChrome();
+}
+
+// While the plan shown is the saved copy, look for the server again now and then.
+let offlineTimer = null;
+let offlineDelay = 5000;
+function retryWhileOffline() {
+  clearTimeout(offlineTimer);
+  if (!state.savedAt) {
+    offlineDelay = 5000;
+    return;
+  }
+  offlineTimer = setTimeout(refresh, offlineDelay);
+  offlineDelay = Math.min(offlineDelay * 2, 120000);
+}
+
+async function loadProfileQuietly() {
+  try {
+    const { data, savedAt } = await api("GET", "/api/me");
+    state.profile = data;
+    state.savedAt = savedAt;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      showPage(pages.signedOut());
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- screens
+
+function showPage(content) {
+  state.screen = "page";
+  state.page = content;
+  render({ moveFocus: true });
+}
+
+function routeFromHash() {
+  const [name, query] = location.hash.replace(/^#/, "").split("?");
+  const params = new URLSearchParams(query || "");
+  if (name === "report") return { route: "report", task: params.get("task") };
+  if (name === "settings") return { route: "settings" };
+  return { route: "today" };
+}
+
+function onHashChange() {
+  if (state.screen !== "app") return;
+  const { route, task } = routeFromHash();
+  state.route = route;
+  state.result = null;
+  state.checkTaskId = route === "report" ? task : null;
+  if (route === "report" && !state.form) loadForm();
+  render({ moveFocus: true });
+}
+
+function go(hash) {
+  if (location.hash === hash) onHashChange();
+  else location.hash = hash;
+}
+
+/** A reminder or link asked for one task: show its day and point at it. */
+function openTask(id) {
+  const o = state.occurrences.find((x) => x.id === id);
+  if (!o) {
+    go("#today");
+    return;
+  }
+  const st = standing(o, sync.waitingFor(o.id), Date.now());
+  if (o.task === "symptom_check" && st.status !== "done") {
+    go(`#report?task=${encodeURIComponent(id)}`);
+    return;
+  }
+  state.selected = o.local_due.slice(0, 10);
+  state.highlight = id;
+  state.centreStrip = true;
+  state.route = "today";
+  state.result = null;
+  // No hashchange (it would move focus to the heading): straight to the task instead.
+  if (location.hash) history.pushState(null, "", "/");
+  render();
+  const item = $(`task-${id}`);
+  if (item) {
+    item.scrollIntoView({ block: "center" });
+    item.focus({ preventScroll: true });
+  }
+}
+
+/** ?task=ID and ?report=1 (from reminders): take them out of the address bar, return them. */
+function takeDeepLink() {
+  const params = new URLSearchParams(location.search);
+  const link = { task: params.get("task"), report: params.get("report") };
+  if (location.search) history.replaceState(null, "", `/${location.hash}`);
+  return link;
+}
+
+// ---------------------------------------------------------------- actions
+
+async function toggle(o, done) {
+  state.focusAfter = `tick-${o.id}`;
+  announce(done ? `Done: ${o.title}.` : `Not done: ${o.title}.`);
+  await sync.setDone(o.id, done);
+}
+
+async function submitReport(fields) {
+  const body = { client_id: uuid(), ...fields };
+  const slow = new Promise((resolve) => setTimeout(() => resolve({ queued: true }), SLOW_REPORT_MS));
+  const outcome = await Promise.race([sync.sendReport(body), slow]);
+  if (outcome.error) return outcome;
+  const result = outcome.sent
+    ? outcome.sent
+    : { ...localTriage(state.form, state.profile, fields.pain, fields.signs), queued: true, client_id: body.client_id };
+  const check = checkTask();
+  if (check && checkReady(check)) sync.setDone(check.id, true); // the daily check is done
+  showResult(result);
+  return null;
+}
+
+function showResult(result) {
+  state.result = result;
+  render({ moveFocus: true });
+  if (result.level !== "routine") alertNow(`${result.title}. ${result.call_label || ""}`);
+}
+
+function checkTask() {
+  return state.checkTaskId ? state.occurrences.find((o) => o.id === state.checkTaskId) || null : null;
+}
+
+/** The daily check can be ticked now (not done, and not more than 2 hours ahead). */
+function checkReady(task) {
+  const st = standing(task, sync.waitingFor(task.id), Date.now());
+  return st.status !== "done" && st.status !== "ended" && st.timing !== "later";
+}
+
+async function allWell(task) {
+  state.checkTaskId = null;
+  announce("Thank you. Your daily check is done.");
+  go("#today");
+  await sync.setDone(task.id, true);
+}
+
+async function savePreferences(changes) {
+  try {
+    const { data } = await api("PATCH", "/api/me/preferences", changes);
+    state.profile = data;
+    await loadPlan();
+    updateChrome();
+    return null;
+  } catch (error) {
+    if (error instanceof NetworkError) return "You seem to be offline. Please try again when you are connected.";
+    return error.detail;
+  }
+}
+
+async function signOut() {
+  const waiting = sync.waiting().length;
+  const question = "Sign out of Aftercare on this phone? You will need a new link from your clinic to use it again."
+    + (waiting ? " Changes not yet sent will be lost." : "");
+  if (!confirm(question)) return;
+  await reminders.forget();
+  try {
+    await api("POST", "/api/me/logout");
+  } catch (error) {
+    if (error instanceof NetworkError) {
+      setNotice("You seem to be offline. Please try again when you are connected.");
+      return;
+    }
+  }
+  await sync.discard();
+  if ("caches" in window) await caches.delete("aftercare-data");
+  state.profile = null;
+  state.occurrences = [];
+  showPage(pages.signedOut());
+}
+
+let noticeTimer = null;
+function setNotice(text) {
+  state.notice = text;
+  updateChrome();
+  if (!text) return; // the banner is a status region: screen readers say it
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => setNotice(""), 10000);
+}
+
+// ---------------------------------------------------------------- events
+
+function onSync(event) {
+  if (event.type === "sent" && (event.item.type === "complete" || event.item.type === "undo") && event.data) {
+    state.occurrences = state.occurrences.map((o) => (o.id === event.data.id ? event.data : o));
+    rebuild();
+  }
+  if (event.type === "sent" && event.item.type === "report" && state.result && state.result.queued
+      && state.result.client_id === event.data.client_id && state.route === "report") {
+    state.result = event.data; // the clinic's own answer replaces the phone's
+    render();
+    return;
+  }
+  if (event.type === "failed") {
+    setNotice(event.error.detail);
+  }
+  if (event.type === "signed-out") {
+    showPage(pages.signedOut());
+    return;
+  }
+  if (state.screen === "app" && state.route === "today") render();
+  else updateChrome();
+}
+
+function onWorkerMessage(event) {
+  const message = event.data || {};
+  if (message.type === "task-updated") refresh();
+  if (message.type === "open" && typeof message.url === "string" && state.screen === "app") {
+    const url = new URL(message.url, location.origin);
+    const task = url.searchParams.get("task");
+    if (task) refresh().then(() => openTask(task));
+    else if (url.searchParams.get("report")) go("#report");
+  }
+}
+
+function onRemindersChange() {
+  const slot = $("reminders-slot");
+  if (!slot) return;
+  const hadFocus = slot.contains(document.activeElement);
+  replace(slot, reminders.remindersCard({ prompt: slot.dataset.prompt === "1" }));
+  if (hadFocus && !slot.contains(document.activeElement)) {
+    const heading = slot.querySelector("h2") || $("view-heading");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  }
+  const status = slot.querySelector(".reminder-message") || slot.querySelector(".reminder-status");
+  if (status) announce(status.textContent);
+}
+
+function remindersSlot(prompt) {
+  return h("div", { id: "reminders-slot", "data-prompt": prompt ? "1" : "0" }, reminders.remindersCard({ prompt }));
+}
+
+// ---------------------------------------------------------------- drawing
+
+function content() {
+  if (state.route === "report") {
+    if (state.result) return renderReportResult(state.result, { onDone: () => { state.result = null; go("#today"); } });
+    const check = checkTask();
+    return renderReportForm({
+      form: state.form,
+      profile: state.profile,
+      checkTask: check,
+      checkReady: check ? checkReady(check) : false,
+      onSubmit: submitReport,
+      onAllWell: allWell,
+    });
+  }
+  if (state.route === "settings") {
+    return renderSettings({ profile: state.profile, onSave: savePreferences, onSignOut: signOut, reminders: remindersSlot(false) });
+  }
+  return renderToday({
+    profile: state.profile,
+    zone: zone(),
+    today: state.today,
+    selected: state.selected,
+    first: state.first,
+    last: state.last,
+    days: state.days,
+    waiting: sync.waiting(),
+    now: Date.now(),
+    highlight: state.highlight,
+    remindersPrompt: remindersSlot(true),
+    onSelectDay: (ymd) => {
+      state.selected = ymd;
+      state.highlight = null;
+      state.centreStrip = true;
+      state.focusAfter = `day-${ymd}`;
+      render();
+      const rel = relativeDay(ymd, state.today);
+      announce(`${rel ? rel + ", " : ""}${dayLong(ymd)}`);
+    },
+    onToggle: toggle,
+  });
+}
+
+function render({ moveFocus = false } = {}) {
+  const view = $("view");
+  const active = document.activeElement && document.activeElement.id;
+  const openDetails = [...view.querySelectorAll("details[open]")].map((d) => d.id).filter(Boolean);
+  const oldStrip = view.querySelector(".strip-days");
+  const stripLeft = oldStrip ? oldStrip.scrollLeft : 0;
+
+  replace(view, state.screen === "app" ? content() : state.page || []);
+  for (const id of openDetails) {
+    const d = $(id);
+    if (d) d.open = true;
+  }
+  const level = state.screen === "app" && state.route === "report" && state.result ? state.result.level : null;
+  document.body.classList.toggle("screen-emergency", level === "emergency");
+  document.body.classList.toggle("screen-urgent", level === "urgent");
+  updateChrome();
+
+  const strip = view.querySelector(".strip-days");
+  if (strip) {
+    const chosen = $(`day-${state.selected}`);
+    if (state.centreStrip && chosen) strip.scrollLeft = chosen.offsetLeft - (strip.clientWidth - chosen.offsetWidth) / 2;
+    else strip.scrollLeft = stripLeft;
+    state.centreStrip = false;
+  }
+
+  const wanted = state.focusAfter || active;
+  state.focusAfter = null;
+  if (moveFocus) {
+    window.scrollTo({ top: 0, behavior: "instant" });
+    const heading = $("view-heading");
+    if (heading) heading.focus({ preventScroll: true });
+  } else if (wanted && $(wanted) && document.activeElement !== $(wanted)) {
+    $(wanted).focus({ preventScroll: true });
+  }
+}
+
+function updateChrome() {
+  const inApp = state.screen === "app" && state.profile;
+  const tabs = $("tabs");
+  tabs.hidden = !inApp;
+  for (const tab of tabs.querySelectorAll("a[data-route]")) {
+    if (tab.dataset.route === state.route) tab.setAttribute("aria-current", "page");
+    else tab.removeAttribute("aria-current");
+  }
+  const clinic = state.profile && state.profile.clinic;
+  $("clinic-name").textContent = inApp && clinic ? clinic.name : "";
+  const call = $("call-clinic");
+  call.hidden = !(inApp && clinic && clinic.phone);
+  if (!call.hidden) {
+    call.href = telHref(clinic.phone);
+    call.setAttribute("aria-label", `Call clinic: ${clinic.name}, ${clinic.phone}`);
+  }
+
+  const connection = $("connection");
+  const offline = inApp && (state.savedAt || !navigator.onLine);
+  connection.hidden = !offline;
+  if (offline) {
+    connection.textContent = state.savedAt
+      ? `You are offline. This is your plan as saved ${savedWhen(state.savedAt)}.`
+      : "You are offline. What you tick is saved on this phone.";
+  }
+
+  const waiting = sync.waiting();
+  const ticks = waiting.filter((i) => i.type !== "report").length;
+  const reports = waiting.length - ticks;
+  const parts = [];
+  if (ticks) parts.push(ticks === 1 ? "1 tick" : `${ticks} ticks`);
+  if (reports) parts.push(reports === 1 ? "1 report" : `${reports} reports`);
+  const banner = $("sync");
+  banner.hidden = !(inApp && (parts.length || state.notice));
+  banner.textContent = parts.length
+    ? `Waiting to send: ${parts.join(" and ")}. ${parts.length > 1 || ticks + reports > 1 ? "They" : "It"} will be sent when your phone is back online.`
+    : state.notice;
+}
+
+function savedWhen(iso) {
+  const at = Number(localStorage.getItem(FRESH_AT)) || Date.parse(iso);
+  if (Number.isNaN(at) || !state.profile) return "earlier";
+  const day = ymdIn(at, zone());
+  const rel = relativeDay(day, ymdIn(Date.now(), zone()));
+  return `${rel ? rel.toLowerCase() : "on " + dayLong(day)} at ${timeOf(at, zone())}`;
+}
+
+// ---------------------------------------------------------------- start
+
+async function start(link = {}) {
+  if (!state.profile && !(await loadProfile())) return;
+  if (!(await loadPlan())) return;
+  await sync.load();
+  state.screen = "app";
+  const { route, task } = routeFromHash();
+  state.route = route;
+  state.checkTaskId = route === "report" ? task : null;
+  render();
+  if (link.task) openTask(link.task);
+  else if (link.report) go("#report");
+  if (state.route === "report") loadForm();
+  reminders.check();
+  retryWhileOffline();
+  markStarted();
+}
+
+async function boot() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => undefined);
+    navigator.serviceWorker.addEventListener("message", onWorkerMessage);
+    // On the very first visit the plan was fetched before the worker could keep a copy:
+    // fetch it again through the worker so that it opens offline from now on.
+    if (!navigator.serviceWorker.controller) {
+      navigator.serviceWorker.addEventListener("controllerchange", () => started.then(refresh), { once: true });
+    }
+  }
+  sync.subscribe(onSync);
+  reminders.onChange(onRemindersChange);
+  addEventListener("hashchange", onHashChange);
+  addEventListener("online", () => {
+    offlineDelay = 2000;
+    refresh();
+  });
+  addEventListener("offline", () => updateChrome());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && Date.now() - state.loadedAt > 60000) refresh();
+  });
+  // Time moves on: "coming up" becomes "now", then "missed"; a new day starts.
+  setInterval(() => {
+    if (state.screen !== "app") return;
+    if (ymdIn(Date.now(), zone()) !== state.today) refresh();
+    else if (state.route === "today") render();
+  }, 60000);
+
+  const link = takeDeepLink();
+  if (location.pathname === "/enrol") {
+    showPage(pages.enrolling());
+    const outcome = await redeemLink();
+    if (outcome.kind === "refused") {
+      const setUp = await api("GET", "/api/me").then(() => true, () => false);
+      showPage(pages.linkRefused(outcome.detail, setUp, () => start()));
+      return;
+    }
+    if (outcome.kind === "offline") {
+      showPage(pages.messagePage("You are offline", [
+        "Your phone needs the internet to be set up.",
+        "Please connect to Wi-Fi or mobile data, then open the link from your clinic again.",
+      ]));
+      return;
+    }
+    if (outcome.kind === "ok") {
+      state.profile = outcome.profile;
+      state.notice = "Your phone is set up. Welcome to Aftercare.";
+    }
+  }
+  await start(link);
+  if (state.notice) setNotice(state.notice);
+}
+
+boot();

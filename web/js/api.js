@@ -1,0 +1,52 @@
+// Same-origin JSON calls. The session is an HttpOnly cookie: this code never sees a token.
+
+const TIMEOUT_MS = 20000;
+
+/** The server answered with an error: `code` and `detail` (a sentence for people). */
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail || `Request failed (${status})`);
+    this.status = status;
+    this.code = code || "error";
+    this.detail = detail || "Something went wrong. Please try again.";
+  }
+  /** Worth sending again later (the server or the network had a problem, not the request). */
+  get transient() {
+    return this.status >= 500 || this.status === 408 || this.status === 429;
+  }
+}
+
+/** The server could not be reached (offline, or no answer in time). */
+export class NetworkError extends Error {}
+
+/**
+ * api("GET", "/api/me") → {data, savedAt}; savedAt is set when the answer came from the
+ * service worker's copy because the phone is offline.
+ */
+export async function api(method, path, body) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  const init = { method, credentials: "same-origin", signal: controller.signal, headers: {} };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new NetworkError("offline");
+  } finally {
+    clearTimeout(timer);
+  }
+  let data = null;
+  if (response.status !== 204) {
+    try { data = await response.json(); } catch { data = null; }
+  }
+  if (!response.ok) {
+    // The service worker answers 503 "offline" when it has no saved copy.
+    if (response.status === 503 && data && data.code === "offline") throw new NetworkError("offline");
+    throw new ApiError(response.status, data && data.code, data && data.detail);
+  }
+  return { data, savedAt: response.headers.get("x-aftercare-saved-at"), status: response.status };
+}

@@ -1,0 +1,206 @@
+// Reminders (Web Push): turned on only by the patient's tap, checked again on every load.
+
+import { api, NetworkError } from "./api.js";
+import { h } from "./dom.js";
+
+const WANTED = "aftercare.reminders"; // "on" | "off": what the patient last chose on this phone
+const PROMPT = "aftercare.reminders-prompt"; // "later": hide the prompt on the day view
+
+let state = "checking"; // checking | unsupported | install | denied | off | working | on | error
+let message = "";
+const listeners = new Set();
+
+export function onChange(fn) {
+  listeners.add(fn);
+}
+
+function set(next, text = "") {
+  state = next;
+  message = text;
+  for (const fn of listeners) fn(state);
+}
+
+export function current() {
+  return state;
+}
+
+function isIos() {
+  const ua = navigator.userAgent;
+  return /iPad|iPhone|iPod/.test(ua) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+}
+
+function isInstalled() {
+  return navigator.standalone === true || matchMedia("(display-mode: standalone)").matches;
+}
+
+function supported() {
+  return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+}
+
+function keyBytes(base64url) {
+  const padded = base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4);
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+}
+
+function registration() {
+  // `ready` never settles if the service worker could not be installed: do not wait forever.
+  return Promise.race([
+    navigator.serviceWorker.ready,
+    new Promise((_, reject) => setTimeout(() => reject(new Error("no service worker")), 10000)),
+  ]);
+}
+
+async function subscribeWith(reg, key) {
+  const existing = await reg.pushManager.getSubscription();
+  if (existing) await existing.unsubscribe().catch(() => undefined);
+  const subscription = await reg.pushManager.subscribe({
+    userVisibleOnly: true,
+    applicationServerKey: keyBytes(key.public_key),
+  });
+  await api("POST", "/api/me/push-subscriptions", subscription.toJSON());
+  localStorage.setItem(WANTED, "on");
+  return subscription;
+}
+
+/**
+ * On every load: is this phone's subscription still the server's, made with its current key?
+ * If not (key rotated, or the server forgot it), subscribe again silently.
+ */
+export async function check() {
+  if (isIos() && !isInstalled()) return set("install");
+  if (!supported()) return set("unsupported");
+  if (Notification.permission === "denied") return set("denied");
+  try {
+    const reg = await registration();
+    const subscription = await reg.pushManager.getSubscription();
+    const wanted = localStorage.getItem(WANTED);
+    if (Notification.permission !== "granted" || (!subscription && wanted !== "on")) return set("off");
+    const [{ data: key }, { data: known }] = await Promise.all([
+      api("GET", "/api/push/public-key"),
+      api("GET", "/api/me/push-subscriptions"),
+    ]);
+    const mine = subscription && known.find((s) => s.endpoint === subscription.endpoint);
+    if (mine && mine.current_key && mine.vapid_key_id === key.key_id) return set("on");
+    await subscribeWith(reg, key);
+    set("on");
+  } catch (error) {
+    if (error instanceof NetworkError) return set(localStorage.getItem(WANTED) === "on" ? "on" : "off");
+    set("error", "Reminders could not be checked. We will try again next time you open the app.");
+  }
+}
+
+export async function turnOn() {
+  if (isIos() && !isInstalled()) return set("install");
+  if (!supported()) return set("unsupported");
+  // Ask first, straight from the tap: browsers only show the question after a user action.
+  const permission = await Notification.requestPermission();
+  if (permission === "denied") return set("denied");
+  if (permission !== "granted") return set("off", "Reminders are still off. You can turn them on at any time.");
+  set("working");
+  try {
+    const reg = await registration();
+    const { data: key } = await api("GET", "/api/push/public-key");
+    await subscribeWith(reg, key);
+    localStorage.removeItem(PROMPT);
+    set("on", "Reminders are on. We will remind you when it is time for each task.");
+  } catch (error) {
+    set("error", error instanceof NetworkError
+      ? "You seem to be offline. Please try again when you are connected."
+      : "Reminders could not be turned on. Please try again.");
+  }
+}
+
+export async function turnOff() {
+  set("working");
+  try {
+    const reg = await registration();
+    const subscription = await reg.pushManager.getSubscription();
+    if (subscription) {
+      await api("DELETE", "/api/me/push-subscriptions", { endpoint: subscription.endpoint });
+      await subscription.unsubscribe().catch(() => undefined);
+    }
+    localStorage.setItem(WANTED, "off");
+    set("off", "Reminders are off on this phone.");
+  } catch (error) {
+    set("on", error instanceof NetworkError
+      ? "You seem to be offline. Please try again when you are connected."
+      : "Reminders could not be turned off. Please try again.");
+  }
+}
+
+/** Remove this phone's subscription from the server (before signing out). */
+export async function forget() {
+  if (!supported()) return;
+  try {
+    const reg = await navigator.serviceWorker.getRegistration();
+    const subscription = reg && (await reg.pushManager.getSubscription());
+    if (subscription) {
+      await api("DELETE", "/api/me/push-subscriptions", { endpoint: subscription.endpoint }).catch(() => undefined);
+      await subscription.unsubscribe().catch(() => undefined);
+    }
+  } finally {
+    localStorage.removeItem(WANTED);
+    localStorage.removeItem(PROMPT);
+  }
+}
+
+function installGuide() {
+  return [
+    h("p", {}, "On iPhone, reminders work once Aftercare is on your Home Screen:"),
+    h("ol", { class: "steps" },
+      h("li", {}, "Tap the Share button ", h("span", { class: "share-icon", "aria-hidden": "true" }), " at the bottom of the screen."),
+      h("li", {}, "Scroll down and tap ", h("strong", {}, "Add to Home Screen"), ", then ", h("strong", {}, "Add"), "."),
+      h("li", {}, "Open Aftercare from your Home Screen and turn on reminders there.")),
+  ];
+}
+
+function later() {
+  return h("button", {
+    type: "button",
+    class: "button button-link",
+    onclick: () => { localStorage.setItem(PROMPT, "later"); set(state); },
+  }, "Not now");
+}
+
+/** The reminders card; `prompt` is the smaller version on the day view (with "Not now"). */
+export function remindersCard({ prompt = false } = {}) {
+  // On the day view: only while reminders are off, and once more to confirm they went on.
+  const confirming = state === "on" && message;
+  if (prompt && ((!["off", "install", "working", "error"].includes(state) && !confirming) || localStorage.getItem(PROMPT) === "later")) return null;
+  const body = [];
+  const status = (text) => h("p", { class: "reminder-status" }, text);
+  switch (state) {
+    case "checking":
+      body.push(status("Checking reminders…"));
+      break;
+    case "unsupported":
+      body.push(status("This phone's browser cannot show reminders. Please open Aftercare each day to see what to do."));
+      break;
+    case "install":
+      body.push(...installGuide());
+      break;
+    case "denied":
+      body.push(status("Reminders are blocked for Aftercare on this phone."),
+        h("p", {}, "To allow them, open your phone's Settings, find your web browser (or Aftercare), choose Notifications and allow them. Then come back here."));
+      break;
+    case "working":
+      body.push(status("Just a moment…"));
+      break;
+    case "on":
+      body.push(status(message.startsWith("Reminders are on") ? message : "Reminders are on for this phone."));
+      if (!prompt) body.push(h("button", { type: "button", class: "button button-secondary", id: "reminders-off", onclick: turnOff }, "Turn off reminders"));
+      break;
+    default:
+      body.push(status(prompt
+        ? "Get a reminder on this phone when it is time for each task."
+        : "Reminders are off for this phone."),
+      h("div", { class: "actions-row" },
+        h("button", { type: "button", class: "button button-primary", id: "reminders-on", onclick: turnOn }, "Turn on reminders"),
+        prompt ? later() : null));
+  }
+  if (message && state !== "checking" && !message.startsWith("Reminders are on")) body.push(h("p", { class: "reminder-message" }, message));
+  if (prompt && state === "install") body.push(later());
+  return h("section", { class: ["card", "reminders", `reminders-${state}`, prompt && "reminders-prompt"], "aria-labelledby": prompt ? "reminders-prompt-heading" : "reminders-heading" },
+    h("h2", { id: prompt ? "reminders-prompt-heading" : "reminders-heading" }, "Reminders"),
+    body);
+}

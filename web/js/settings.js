@@ -1,0 +1,73 @@
+// Settings: reminders, the patient's day (wake and bed time, time zone), the clinic, sign out.
+
+import { h, telHref } from "./dom.js";
+import { hhmm } from "./time.js";
+
+function phoneZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
+  }
+}
+
+/** ctx: {profile, reminders (the reminders card), onSave(changes) → Promise<error text|null>,
+ *  onSignOut()} */
+export function renderSettings(ctx) {
+  const { profile } = ctx;
+  const zone = phoneZone();
+  const status = h("p", { class: "form-status", id: "day-status", role: "status" });
+  const wake = h("input", { type: "time", id: "wake", name: "wake_time", value: hhmm(profile.wake_time), required: true });
+  const bed = h("input", { type: "time", id: "bed", name: "bed_time", value: hhmm(profile.bed_time), required: true });
+  const titles = h("input", { type: "checkbox", id: "titles", name: "show_task_titles", checked: profile.show_task_titles });
+  const useZone = h("input", { type: "checkbox", id: "use-zone", name: "use_zone" });
+  const zoneChoice = zone && zone !== profile.time_zone
+    ? h("div", { class: "field" },
+        h("label", { class: "check" }, useZone,
+          h("span", {}, `Use this phone's time zone (${zone}) instead of ${profile.time_zone}`)))
+    : h("p", { class: "hint" }, `Times are shown for ${profile.time_zone}.`);
+
+  const form = h("form", { class: "day-form", novalidate: true },
+    h("p", {}, "Reminders follow your own day: nothing is planned while you sleep."),
+    h("div", { class: "field field-row" },
+      h("div", {}, h("label", { for: "wake", class: "label" }, "I usually get up at"), wake),
+      h("div", {}, h("label", { for: "bed", class: "label" }, "I usually go to bed at"), bed)),
+    zoneChoice,
+    h("div", { class: "field" },
+      h("label", { class: "check" }, titles,
+        h("span", {}, "Show what the task is on the lock screen"),
+      ),
+      h("p", { class: "hint" }, "If this is off, reminders only say \u201cTime for your aftercare task\u201d, so others cannot read them.")),
+    status,
+    h("button", { type: "submit", class: "button button-primary", id: "save-day" }, "Save"));
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const changes = {
+      wake_time: wake.value,
+      bed_time: bed.value,
+      show_task_titles: titles.checked,
+    };
+    if (useZone.checked && zone) changes.time_zone = zone;
+    status.textContent = "Saving…";
+    const error = await ctx.onSave(changes);
+    status.textContent = error || "Saved. Your plan has been updated.";
+  });
+
+  const clinic = profile.clinic;
+  return [
+    h("h1", { id: "view-heading", tabindex: "-1" }, "Settings"),
+    ctx.reminders,
+    h("section", { class: "card", "aria-labelledby": "day-heading" }, h("h2", { id: "day-heading" }, "Your day"), form),
+    h("section", { class: "card", "aria-labelledby": "clinic-heading" },
+      h("h2", { id: "clinic-heading" }, "Your clinic"),
+      h("p", { class: "clinic-line" }, clinic.name),
+      clinic.phone ? h("p", {}, h("a", { class: "button button-call", href: telHref(clinic.phone) },
+        h("span", { class: "call-icon", "aria-hidden": "true" }), `Call ${clinic.phone}`)) : null,
+      h("p", {}, h("a", { class: "button button-secondary", href: "/api/me/calendar.ics" }, "Add visits to my calendar"))),
+    h("section", { class: "card", "aria-labelledby": "phone-heading" },
+      h("h2", { id: "phone-heading" }, "This phone"),
+      h("p", {}, "Sign out if this phone is not yours. To use Aftercare again you will need a new link from your clinic."),
+      h("button", { type: "button", class: "button button-secondary", id: "sign-out", onclick: ctx.onSignOut }, "Sign out of this phone")),
+  ];
+}

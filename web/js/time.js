@@ -1,0 +1,94 @@
+// Dates and times in the patient's own time zone (from their profile), in plain English.
+
+const cache = new Map();
+function format(zone, options) {
+  const key = zone + JSON.stringify(options);
+  let f = cache.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-GB", { timeZone: zone, ...options });
+    cache.set(key, f);
+  }
+  return f;
+}
+
+const noonUtc = (ymd) => new Date(`${ymd}T12:00:00Z`);
+
+/** The local calendar date ("2026-03-27") of an instant in `zone`. */
+export function ymdIn(instant, zone) {
+  const parts = format(zone, { year: "numeric", month: "2-digit", day: "2-digit" })
+    .formatToParts(new Date(instant));
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get("year")}-${get("month")}-${get("day")}`;
+}
+
+export function addDays(ymd, days) {
+  const d = noonUtc(ymd);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export function daysBetween(from, to) {
+  return Math.round((noonUtc(to) - noonUtc(from)) / 86400000);
+}
+
+/** "Friday 27 March" */
+export function dayLong(ymd) {
+  return format("UTC", { weekday: "long", day: "numeric", month: "long" }).format(noonUtc(ymd));
+}
+
+/** "27 March" */
+export function dateShort(ymd) {
+  return format("UTC", { day: "numeric", month: "long" }).format(noonUtc(ymd));
+}
+
+export function weekdayShort(ymd) {
+  return format("UTC", { weekday: "short" }).format(noonUtc(ymd));
+}
+
+export function monthShort(ymd) {
+  return format("UTC", { month: "short" }).format(noonUtc(ymd));
+}
+
+export function dayOfMonth(ymd) {
+  return String(Number(ymd.slice(8, 10)));
+}
+
+/** "7:30 am" */
+export function timeOf(instant, zone) {
+  return format(zone, { hour: "numeric", minute: "2-digit", hour12: true }).format(new Date(instant));
+}
+
+/** "Today", "Yesterday", "Tomorrow" or null. */
+export function relativeDay(ymd, today) {
+  const n = daysBetween(today, ymd);
+  return n === 0 ? "Today" : n === -1 ? "Yesterday" : n === 1 ? "Tomorrow" : null;
+}
+
+/** "today", "tomorrow" or "on Friday 27 March". */
+function onDay(ymd, today) {
+  const rel = relativeDay(ymd, today);
+  return rel ? rel.toLowerCase() : `on ${dayLong(ymd)}`;
+}
+
+/** When a span (advice, restriction) ends: "until Friday 8 May" or "until 12:00 pm tomorrow". */
+export function untilText(windowEnd, zone, today) {
+  const end = Date.parse(windowEnd);
+  const clock = format(zone, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(end);
+  if (clock === "00:00") {
+    const last = ymdIn(end - 1, zone);
+    return last === today ? "until the end of today" : `until ${dayLong(last)}`;
+  }
+  return `until ${timeOf(end, zone)} ${onDay(ymdIn(end, zone), today)}`;
+}
+
+/** "Friday 10 April at 12:00 pm" */
+export function whenText(instant, zone, today) {
+  const ymd = ymdIn(instant, zone);
+  const rel = relativeDay(ymd, today);
+  return `${rel || dayLong(ymd)} at ${timeOf(instant, zone)}`;
+}
+
+/** "07:30:00" → "07:30" for <input type=time>. */
+export function hhmm(value) {
+  return String(value || "").slice(0, 5);
+}

@@ -1,0 +1,164 @@
+// The day view: a strip of the plan's days, that day's tasks to tick, advice, the next visit.
+
+import { h } from "./dom.js";
+import { standing, tally } from "./plan.js";
+import { addDays, dayLong, dayOfMonth, monthShort, relativeDay, timeOf, untilText, weekdayShort, whenText } from "./time.js";
+
+function greeting(now, zone, name) {
+  const hour = Number(new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "numeric", hourCycle: "h23" }).format(now));
+  const part = hour < 12 ? "Good morning" : hour < 18 ? "Good afternoon" : "Good evening";
+  const first = String(name || "").trim().split(/\s+/)[0];
+  return first ? `${part}, ${first}.` : `${part}.`;
+}
+
+function dayStrip(ctx) {
+  const { first, last, today, selected, days, waiting, now } = ctx;
+  const buttons = [];
+  for (let ymd = first; ymd <= last; ymd = addDays(ymd, 1)) {
+    const counts = tally(days.get(ymd), waiting, now);
+    let mark = "none";
+    let said = "nothing to do";
+    if (counts.total) {
+      if (ymd > today) { mark = "open"; said = `${counts.total} to do`; }
+      else if (counts.missed) { mark = "missed"; said = `${counts.done} of ${counts.total} done, ${counts.missed} missed`; }
+      else if (counts.done === counts.total) { mark = "done"; said = "all done"; }
+      else { mark = "open"; said = `${counts.done} of ${counts.total} done`; }
+    }
+    if (counts.visit) { said += ", clinic visit"; if (mark === "none" || ymd > today) mark = "visit"; }
+    const rel = relativeDay(ymd, today);
+    const label = `${rel ? rel + ", " : ""}${dayLong(ymd)}: ${said}`;
+    buttons.push(h("li", {},
+      h("button", {
+        type: "button",
+        class: ["day", `mark-${mark}`, ymd === today && "is-today", ymd < today && "is-past"],
+        id: `day-${ymd}`,
+        "aria-pressed": ymd === selected ? "true" : "false",
+        "aria-current": ymd === today ? "date" : false,
+        onclick: () => ctx.onSelectDay(ymd),
+      },
+      // Short on screen, in full for screen readers.
+      h("span", { class: "day-wd", "aria-hidden": "true" }, ymd === today ? "Today" : weekdayShort(ymd)),
+      h("span", { class: "day-num", "aria-hidden": "true" }, dayOfMonth(ymd)),
+      h("span", { class: "day-month", "aria-hidden": "true" }, monthShort(ymd)),
+      h("span", { class: "day-mark", "aria-hidden": "true" }),
+      h("span", { class: "visually-hidden" }, label))));
+  }
+  return h("nav", { class: "strip", "aria-label": "Days of your plan" }, h("ol", { class: "strip-days" }, buttons));
+}
+
+function statusLine(o, st, zone, today) {
+  const waitingNote = st.queued ? " Waiting to send." : "";
+  if (o.kind === "appointment") return st.status === "ended" ? "This visit has passed." : "";
+  if (st.status === "done") {
+    const at = o.completed_at && !st.queued ? ` at ${timeOf(o.completed_at, zone)}` : "";
+    return `Done${at}.${waitingNote}`;
+  }
+  if (st.status === "missed") return `Missed.${waitingNote}`;
+  if (st.timing === "now") return `Please do this now, by ${timeOf(o.window_end, zone)}.${waitingNote}`;
+  if (st.timing === "soon") return `Coming up soon.${waitingNote}`;
+  if (o.local_due.slice(0, 10) > today) return "";
+  return `You can tick it off from ${timeOf(Date.parse(o.due_at) - 2 * 3600 * 1000, zone)}.`;
+}
+
+function taskItem(o, ctx) {
+  const { zone, today, waiting, now } = ctx;
+  const st = standing(o, waiting.filter((i) => i.taskId === o.id), now);
+  const titleId = `title-${o.id}`;
+  const status = statusLine(o, st, zone, today);
+  const canTick = o.kind === "task" && (st.status === "done" || st.status === "missed" || st.timing === "now" || st.timing === "soon");
+  const done = st.status === "done";
+  const tick = canTick
+    ? h("button", {
+        type: "button",
+        id: `tick-${o.id}`,
+        class: ["tick", done ? "tick-undo" : "tick-do"],
+        // The visible words first, then which task: "Mark as done: Raise your legs".
+        "aria-label": `${done ? "Undo" : "Mark as done"}: ${o.title}`,
+        onclick: () => ctx.onToggle(o, !done),
+      },
+      h("span", { class: "tick-icon", "aria-hidden": "true" }),
+      h("span", {}, done ? "Undo" : "Mark as done"))
+    : null;
+  const check = o.task === "symptom_check" && !done
+    ? h("a", { class: "button button-secondary", href: `#report?task=${encodeURIComponent(o.id)}` }, "Something wrong? Report it")
+    : null;
+  return h("li", {
+      class: ["task", `kind-${o.kind}`, `state-${st.status}`, st.timing && `timing-${st.timing}`, st.queued && "is-queued", ctx.highlight === o.id && "highlight"],
+      id: `task-${o.id}`,
+      tabindex: "-1",
+      "aria-labelledby": titleId,
+    },
+    h("div", { class: "task-head" },
+      h("span", { class: "task-icon", "aria-hidden": "true" }),
+      h("div", { class: "task-text" },
+        h("p", { class: "task-when" }, o.kind === "appointment" ? `Clinic visit at ${timeOf(o.due_at, zone)}` : timeOf(o.due_at, zone)),
+        h("h3", { class: "task-title", id: titleId }, o.title),
+        status ? h("p", { class: "task-status" }, status) : null)),
+    o.instructions ? h("details", { class: "task-how", id: `how-${o.id}` }, h("summary", {}, "How to do it"), h("p", {}, o.instructions)) : null,
+    tick || check ? h("div", { class: "task-actions" }, tick, check) : null);
+}
+
+function adviceItem(o, ctx) {
+  return h("li", { class: ["advice", `advice-${o.kind}`] },
+    h("h3", { class: "advice-title" }, o.title),
+    h("p", { class: "advice-until" }, capitalise(untilText(o.window_end, ctx.zone, ctx.today))),
+    o.instructions ? h("p", { class: "advice-text" }, o.instructions) : null);
+}
+
+function capitalise(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function nextVisit(ctx) {
+  const visit = (ctx.profile.appointments || []).find((a) => Date.parse(a.due_at) > ctx.now - 3600 * 1000);
+  const link = h("a", { class: "button button-secondary", href: "/api/me/calendar.ics" }, "Add visits to my calendar");
+  if (!visit) return null;
+  return h("section", { class: "card visit", "aria-labelledby": "visit-heading" },
+    h("h2", { id: "visit-heading" }, "Your next visit"),
+    h("p", { class: "visit-when" }, whenText(visit.due_at, ctx.zone, ctx.today)),
+    h("p", {}, visit.title),
+    h("p", {}, link));
+}
+
+/** Everything inside <main> for the day view. */
+export function renderToday(ctx) {
+  const { selected, today, days, waiting, now } = ctx;
+  const day = days.get(selected);
+  const rel = relativeDay(selected, today);
+  const items = day ? day.items : [];
+  const advice = day ? day.advice : [];
+  const counts = tally(day, waiting, now);
+  const isToday = selected === today;
+
+  const heading = h("h1", { class: "day-heading", id: "view-heading", tabindex: "-1" },
+    rel ? h("span", {}, rel) : null,
+    h("span", { class: rel ? "day-heading-date" : "" }, dayLong(selected)));
+
+  let progress = null;
+  if (counts.total) {
+    const text = selected > today
+      ? `${counts.total} ${counts.total === 1 ? "task" : "tasks"} planned.`
+      : `${counts.done} of ${counts.total} done${counts.missed ? `, ${counts.missed} missed` : ""}.`;
+    progress = h("p", { class: "progress" }, text);
+  }
+
+  return [
+    isToday ? h("p", { class: "greeting" }, greeting(now, ctx.zone, ctx.profile.name)) : null,
+    heading,
+    ctx.first ? dayStrip(ctx) : null,
+    !isToday ? h("p", {}, h("button", { type: "button", class: "button button-secondary", onclick: () => ctx.onSelectDay(today) }, "Back to today")) : null,
+    isToday ? ctx.remindersPrompt : null,
+    h("section", { class: "tasks-section", "aria-labelledby": "tasks-heading" },
+      h("h2", { id: "tasks-heading" }, isToday ? "To do today" : "To do"),
+      progress,
+      items.length
+        ? h("ul", { class: "tasks" }, items.map((o) => taskItem(o, ctx)))
+        : h("p", { class: "empty" }, "Nothing to tick off on this day.")),
+    advice.length
+      ? h("section", { class: "advice-section", "aria-labelledby": "advice-heading" },
+          h("h2", { id: "advice-heading" }, "Keep in mind"),
+          h("ul", { class: "advice-list" }, advice.map((o) => adviceItem(o, ctx))))
+      : null,
+    isToday ? nextVisit(ctx) : null,
+  ];
+}
