@@ -166,3 +166,22 @@ def wait_for_offline_copy(page: Any, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the service worker did not keep an offline copy of the plan")
         page.wait_for_timeout(100)
+
+
+def assert_status(live: Live, key: str, status: str, timeout: float = 10.0) -> None:
+    """Wait until the server holds `status` for occurrence `key`: the page updates at once
+    (optimistically), its request may still be on the way."""
+    deadline = time.monotonic() + timeout
+    while (current := live.occurrence(key).status) != status:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{key} is {current!r} on the server, expected {status!r}")
+        time.sleep(0.05)
+
+
+def assert_requests(live: Live, method: str, path: str, count: int, timeout: float = 10.0) -> None:
+    """Wait until the server has answered `count` such requests (logged as answers start)."""
+    deadline = time.monotonic() + timeout
+    while (seen := len(live.requests_to(method, path))) != count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{seen} {method} {path} answered, expected {count}")
+        time.sleep(0.05)

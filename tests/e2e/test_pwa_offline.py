@@ -13,6 +13,7 @@ from app.reports.models import SymptomReport
 from tests.e2e.pwa_support import (
     Enrolled,
     Live,
+    assert_status,
     open_page,
     screenshot,
     unexpected,
@@ -46,7 +47,7 @@ def test_a_tick_made_offline_is_sent_once_when_back_online(
     expect(item).to_contain_text("Done. Waiting to send.")
     expect(page.locator("#sync")).to_contain_text("Waiting to send: 1 tick.")
     screenshot(page, "offline-reopened.png")
-    assert live.occurrence("elevate_legs/t1/1").status == "pending"
+    assert_status(live, "elevate_legs/t1/1", "pending")
 
     live.plug_in()
     handset.set_offline(False)
@@ -54,7 +55,7 @@ def test_a_tick_made_offline_is_sent_once_when_back_online(
     expect(page.locator("#sync")).to_be_hidden(timeout=10000)
     expect(item).to_contain_text("Done at 12:00 pm")
     expect(page.locator("#connection")).to_be_hidden(timeout=10000)
-    assert live.occurrence("elevate_legs/t1/1").status == "done"
+    assert_status(live, "elevate_legs/t1/1", "done")
     page.wait_for_timeout(300)  # nothing else goes out afterwards
     assert live.requests_to("POST", "/complete") == [
         ("POST", f"/api/me/tasks/{task.id}/complete", 200)
@@ -80,7 +81,7 @@ def test_a_tick_and_undo_offline_cancel_out(live: Live, enrolled: Enrolled, hand
     page.wait_for_timeout(500)
     assert live.requests_to("POST", "/complete") == []
     assert live.requests_to("DELETE", "/complete") == []
-    assert live.occurrence("elevate_legs/t1/1").status == "pending"
+    assert_status(live, "elevate_legs/t1/1", "pending")
     assert unexpected(problems, offline=True) == []
 
 

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from app.notifications.models import PushSubscription
 from app.scheduler import build_dispatcher
-from tests.e2e.pwa_support import Enrolled, Live, open_page, screenshot
+from tests.e2e.pwa_support import Enrolled, Live, assert_status, open_page, screenshot
 from tests.support.push_service import FakePushService, FakeSubscription
 
 # Chromium cannot reach a real push service here: PushManager hands out the loopback push
@@ -175,7 +175,7 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     assert live.requests_to("POST", "/api/push-actions/complete") == [
         ("POST", "/api/push-actions/complete", 200)
     ]
-    assert live.occurrence("elevate_legs/t1/1").status == "done"
+    assert_status(live, "elevate_legs/t1/1", "done")
     # The open app hears about it and shows the task as done.
     expect(page.locator(f"#task-{task.id}")).to_contain_text("Done at 2:00 pm")
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.reports.models import SymptomReport
-from tests.e2e.pwa_support import Enrolled, Live, open_page, screenshot
+from tests.e2e.pwa_support import Enrolled, Live, assert_status, open_page, screenshot
 
 
 def _reports(live: Live) -> list[SymptomReport]:
@@ -103,7 +103,7 @@ def test_the_evening_check_reminder_opens_the_form_and_all_is_well_ticks_it(
     page.get_by_role("button", name="All is well").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
     expect(page.locator(f"#task-{check.id}")).to_contain_text("Done at 8:00 pm")
-    assert live.occurrence("symptom_check/2026-03-27").status == "done"
+    assert_status(live, "symptom_check/2026-03-27", "done")
     assert problems == []
 
 

@@ -6,7 +6,15 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.pwa_support import Enrolled, Live, open_page, screenshot, unexpected
+from tests.e2e.pwa_support import (
+    Enrolled,
+    Live,
+    assert_requests,
+    assert_status,
+    open_page,
+    screenshot,
+    unexpected,
+)
 
 
 def test_enrol_then_tick_and_undo_a_task(live: Live, enrolled: Enrolled, handset: Any) -> None:
@@ -49,15 +57,15 @@ def test_enrol_then_tick_and_undo_a_task(live: Live, enrolled: Enrolled, handset
     undo = task.get_by_role("button", name="Undo: Raise your legs")
     expect(undo).to_be_visible()
     expect(undo).to_be_focused()  # focus stays on the control the patient used
-    assert live.occurrence("elevate_legs/t1/1").status == "done"
+    assert_status(live, "elevate_legs/t1/1", "done")
     expect(page.locator("#announce")).to_have_text("Done: Raise your legs.")
     screenshot(page, "today-ticked.png")
 
     undo.click()
     expect(task.get_by_role("button", name="Mark as done: Raise your legs")).to_be_visible()
-    assert live.occurrence("elevate_legs/t1/1").status == "pending"
-    assert len(live.requests_to("POST", f"/api/me/tasks/{first.id}/complete")) == 1
-    assert len(live.requests_to("DELETE", f"/api/me/tasks/{first.id}/complete")) == 1
+    assert_status(live, "elevate_legs/t1/1", "pending")
+    assert_requests(live, "POST", f"/api/me/tasks/{first.id}/complete", 1)
+    assert_requests(live, "DELETE", f"/api/me/tasks/{first.id}/complete", 1)
     assert problems == []
 
 
