@@ -59,11 +59,6 @@ class Gone(AppError):
     code = "gone"
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-
-
 def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI `responses=` entries documenting the error statuses a route can return."""
     return {status: {"model": ErrorBody} for status in statuses}

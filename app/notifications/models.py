@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 import uuid
@@ -14,6 +13,7 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.notifications.vapid import b64url_decode
 
 
 class PushSubscription(SQLModel, table=True):
@@ -137,6 +137,6 @@ def _b64url_bytes(value: str, name: str) -> bytes:
     if not re.fullmatch(r"[A-Za-z0-9_-]+=*", value):
         raise ValueError(f"{name} must be base64url")
     try:
-        return base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+        return b64url_decode(value.rstrip("="))
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"{name} must be base64url") from exc

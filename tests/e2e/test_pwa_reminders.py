@@ -105,6 +105,20 @@ def _dispatch_once(live: Live) -> None:
     assert not failure, failure
 
 
+def _enrolled_phone_that_can_push(
+    live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
+) -> tuple[Any, list[str], FakeSubscription, dict[str, str]]:
+    """The patient's phone, enrolled, notifications allowed, PushManager answering with a
+    subscription of the loopback push service made for the server's current key (returned)."""
+    key = httpx.get(f"{live.base_url}/api/push/public-key").json()
+    device = push_receiver.subscribe(application_server_key=key["public_key"])
+    _stub_push(handset, device)
+    handset.grant_permissions(["notifications"], origin=live.base_url)
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    return page, problems, device, key
+
+
 def _devices(live: Live) -> list[PushSubscription]:
     with live.factory() as session:
         return list(session.exec(select(PushSubscription)).all())
@@ -113,12 +127,9 @@ def _devices(live: Live) -> list[PushSubscription]:
 def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
 ) -> None:
-    key = httpx.get(f"{live.base_url}/api/push/public-key").json()
-    device = push_receiver.subscribe(application_server_key=key["public_key"])
-    _stub_push(handset, device)
-    handset.grant_permissions(["notifications"], origin=live.base_url)
-    page, problems = open_page(handset, live.clock.now())
-    page.goto(enrolled.link.url)
+    page, problems, device, key = _enrolled_phone_that_can_push(
+        live, enrolled, handset, push_receiver
+    )
 
     # Nothing is asked before the patient taps the button.
     assert live.requests_to("POST", "/api/me/push-subscriptions") == []
@@ -212,12 +223,9 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
 def test_reminders_subscribe_again_when_the_server_key_changed_or_it_forgot_the_phone(
     live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
 ) -> None:
-    key = httpx.get(f"{live.base_url}/api/push/public-key").json()
-    device = push_receiver.subscribe(application_server_key=key["public_key"])
-    _stub_push(handset, device)
-    handset.grant_permissions(["notifications"], origin=live.base_url)
-    page, problems = open_page(handset, live.clock.now())
-    page.goto(enrolled.link.url)
+    page, problems, device, key = _enrolled_phone_that_can_push(
+        live, enrolled, handset, push_receiver
+    )
     page.get_by_role("button", name="Turn on reminders").click()
     expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
 
