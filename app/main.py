@@ -24,6 +24,7 @@ from app.notifications.dispatcher import Dispatcher
 from app.notifications.router import router as push_router
 from app.notifications.vapid import load_or_create
 from app.patients.device_router import router as device_router
+from app.patients.list_router import router as patient_list_router
 from app.patients.router import router as patients_router
 from app.protocols.loader import load_protocol
 from app.reports.alerts_router import router as alerts_router
@@ -95,6 +96,7 @@ def create_app(
     routers = (
         health_router,
         staff_router,
+        patient_list_router,
         patients_router,
         device_router,
         tasks_router,

@@ -2,6 +2,7 @@
 
 from app.notifications.models import OutboxMessage, PushSubscription
 from app.patients.models import AppointmentBooking, DeviceSession, EnrolmentLink, Patient, Treatment
+from app.ratelimit.models import RateLimitHit
 from app.reports.models import Alert, SymptomReport
 from app.staff.models import AuditEvent, Clinic, StaffSession, StaffUser
 from app.tasks.models import Occurrence
@@ -17,6 +18,7 @@ __all__ = [
     "OutboxMessage",
     "Patient",
     "PushSubscription",
+    "RateLimitHit",
     "StaffSession",
     "StaffUser",
     "SymptomReport",

@@ -27,6 +27,8 @@ class PushSubscription(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     patient_id: uuid.UUID | None = foreign_key("patient.id", required=False)
     staff_id: uuid.UUID | None = foreign_key("staff_user.id", required=False)
+    # The patient device that subscribed: revoking the device removes its subscription too.
+    device_session_id: uuid.UUID | None = foreign_key("device_session.id", required=False)
     endpoint: str = Field(max_length=2048, unique=True)
     p256dh: str = Field(max_length=128)
     auth: str = Field(max_length=64)
@@ -47,7 +49,8 @@ class OutboxStatus(StrEnum):
 
 class OutboxKind(StrEnum):
     REMINDER = "reminder"
-    ALERT = "alert"
+    ALERT = "alert"  # a new alert, to on-call staff (every clinician if nobody is on call)
+    ALERT_ESCALATION = "alert_escalation"  # still open after the clinic's time: every clinician
 
 
 class OutboxMessage(SQLModel, table=True):

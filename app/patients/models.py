@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, StringConstraints
-from sqlalchemy import Column, ForeignKey, Uuid
+from sqlalchemy import Column, ForeignKey, Index, Uuid
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
@@ -22,6 +22,7 @@ class TreatmentMethod(StrEnum):
 
 class Patient(SQLModel, table=True):
     __tablename__ = "patient"
+    __table_args__ = (Index("ix_patient_clinic_name", "clinic_id", "name"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     clinic_id: uuid.UUID = foreign_key("clinic.id")
@@ -38,6 +39,8 @@ class Patient(SQLModel, table=True):
     # Consultation check before treatment: "ultrasound Doppler done, no reflux".
     doppler_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     doppler_checked_by: uuid.UUID | None = None
+    # The patient's latest use of the app (a device request), at most a few minutes stale.
+    last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

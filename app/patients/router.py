@@ -18,7 +18,6 @@ from app.patients.models import (
     PatientCreate,
     PatientCreated,
     PatientDetail,
-    PatientPage,
     TreatmentCreate,
     TreatmentPublic,
 )
@@ -76,21 +75,6 @@ def enrol_patient(
     )
     _audit(session, staff, request, "patient.create", patient.id, now)
     return PatientCreated(id=patient.id, enrolment=link.public())
-
-
-@router.get("", responses=error_responses(401, 422))
-def list_patients(
-    staff: CurrentStaff,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
-) -> PatientPage:
-    """The clinic's patients by name, a page at a time."""
-    items, total = service.list_for_clinic(
-        session, clinic_id=staff.clinic_id, limit=limit, offset=offset, query=q
-    )
-    return PatientPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{patient_id}", responses=error_responses(401, 404, 422))

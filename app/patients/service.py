@@ -34,6 +34,8 @@ MAX_TREATMENT_AGE = timedelta(days=56)
 # Fewer waking hours than this leaves no room for the day's tasks; it is almost surely a typo.
 MIN_AWAKE = timedelta(hours=8)
 ENROL_AGAIN = "Please ask your clinic for a new link."
+# How stale "last activity" may be: fine for a clinic, and spares a write on every request.
+ACTIVITY_RESOLUTION = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -333,10 +335,14 @@ def patient_for_device_token(session: Session, *, token: str, now: datetime) -> 
     device, patient = row
     if device.revoked_at is not None or now >= device.expires_at:
         return None
-    # Last activity for the clinic's list, at most one write per device per hour.
+    # The device's last use (for "revoke device"), at most one write per device per hour.
     if now - device.last_seen_at >= timedelta(hours=1):
         device.last_seen_at = now
         session.add(device)
+    # The patient's last activity for the clinic's list, at most one write per few minutes.
+    if patient.last_active_at is None or now - patient.last_active_at >= ACTIVITY_RESOLUTION:
+        patient.last_active_at = now
+        session.add(patient)
     return patient
 
 

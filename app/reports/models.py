@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
@@ -35,6 +35,7 @@ class SymptomReport(SQLModel, table=True):
 
 class Alert(SQLModel, table=True):
     __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_status_escalate_at", "status", "escalate_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     clinic_id: uuid.UUID = foreign_key("clinic.id")
@@ -45,6 +46,8 @@ class Alert(SQLModel, table=True):
     level: str = Field(max_length=20)
     status: str = Field(default="open", max_length=20, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # When it escalates if still open: created_at plus the clinic's minutes of opening time.
+    escalate_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: uuid.UUID | None = None

@@ -19,6 +19,11 @@ class StaffRole(StrEnum):
     CLINICIAN = "clinician"
 
 
+DEFAULT_OPENING_HOURS: dict[str, list[list[str]]] = {
+    day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
+}
+
+
 class Clinic(SQLModel, table=True):
     __tablename__ = "clinic"
 
@@ -29,6 +34,14 @@ class Clinic(SQLModel, table=True):
     emergency_number: str = Field(default="999", max_length=20)
     # The clinic's own triage rules (app/reports/triage_rules.toml shape); None: the defaults.
     triage_rules: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # The clinic's own zone: opening hours are local wall-clock times in it.
+    time_zone: str = Field(default="Europe/London", max_length=64)
+    # {"mon": [["08:00", "18:00"]], ...}: weekday -> open intervals; a missing day is closed.
+    opening_hours: dict[str, list[list[str]]] = Field(
+        default_factory=lambda: dict(DEFAULT_OPENING_HOURS), sa_type=JSON
+    )
+    # An alert nobody acknowledges within this many minutes of opening time escalates.
+    alert_escalation_minutes: int = 15
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -43,6 +56,9 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(default=StaffRole.CLINICIAN, max_length=20)
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_last_step: int | None = None  # a TOTP code is accepted once per time step
+    totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # confirmed
+    # On call: gets the first push of every new alert (escalations go to every clinician).
+    on_call: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -59,6 +75,10 @@ class StaffSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)  # absolute expiry
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Password checked, TOTP code still owed: such a session opens nothing but the TOTP step.
+    second_factor_pending: bool = False
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
 
 
 class AuditEvent(SQLModel, table=True):
