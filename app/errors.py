@@ -59,6 +59,17 @@ class Gone(AppError):
     code = "gone"
 
 
+class TooManyRequests(AppError):
+    """A rate limit was hit; `retry_after` (seconds) goes out as the Retry-After header."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = max(1, retry_after)
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI `responses=` entries documenting the error statuses a route can return."""
     return {status: {"model": ErrorBody} for status in statuses}
@@ -78,7 +89,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
         body = ErrorBody(code=exc.code, detail=exc.detail)
-        return JSONResponse(body.model_dump(), status_code=exc.status_code)
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        )
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
     async def handle_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -1,4 +1,4 @@
-"""The CurrentStaff dependency: a signed-in, enabled staff user, from the session cookie."""
+"""Staff dependencies: CurrentStaff (a live session cookie) and AdminStaff (an admin)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 
 from app.cookies import STAFF_COOKIE
 from app.deps import ClockDep, SessionDep, SettingsDep
-from app.errors import NotAuthenticated
-from app.staff.models import StaffUser
+from app.errors import Forbidden, NotAuthenticated
+from app.staff.models import StaffRole, StaffUser
 from app.staff.service import staff_for_token
 from app.tokens import looks_like_token
 
@@ -29,6 +29,16 @@ def current_staff(
 
 
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
+
+
+def admin_staff(staff: CurrentStaff) -> StaffUser:
+    """A signed-in admin; clinicians get 403 (they know the page exists, it is not theirs)."""
+    if staff.role != StaffRole.ADMIN:
+        raise Forbidden("Only a clinic admin can do this.", code="admin_only")
+    return staff
+
+
+AdminStaff = Annotated[StaffUser, Depends(admin_staff)]
 
 
 def client_ip(request: Request) -> str:
