@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     push_max_attempts: int = Field(default=8, ge=1, le=50)
     max_push_devices: int = Field(default=5, ge=1, le=50)
 
+    # Failed attempts allowed per window (counted in the database, shared by every instance).
+    rate_limit_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_failures_per_email: int = Field(default=5, ge=1, le=1000)
+    login_failures_per_ip: int = Field(default=20, ge=1, le=10000)
+    totp_failures_per_account: int = Field(default=5, ge=1, le=1000)
+    enrol_failures_per_ip: int = Field(default=20, ge=1, le=10000)
+
     @field_validator("vapid_subject")
     @classmethod
     def _real_contact(cls, value: str) -> str:
@@ -99,3 +106,7 @@ class Settings(BaseSettings):
     @property
     def treatment_future_tolerance(self) -> timedelta:
         return timedelta(minutes=self.treatment_future_tolerance_minutes)
+
+    @property
+    def rate_limit_window(self) -> timedelta:
+        return timedelta(minutes=self.rate_limit_window_minutes)

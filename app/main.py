@@ -14,6 +14,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
+from app.adherence.router import router as adherence_router
+from app.clinics.router import router as clinic_router
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.db import make_engine, session_factory
@@ -25,12 +27,15 @@ from app.notifications.router import router as push_router
 from app.notifications.vapid import load_or_create
 from app.patients.device_router import router as device_router
 from app.patients.list_router import router as patient_list_router
+from app.patients.records_router import router as patient_records_router
 from app.patients.router import router as patients_router
 from app.protocols.loader import load_protocol
 from app.reports.alerts_router import router as alerts_router
 from app.reports.router import router as reports_router
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
+from app.staff.admin_router import router as staff_admin_router
+from app.staff.audit_router import router as audit_router
 from app.staff.router import router as staff_router
 from app.tasks.router import router as tasks_router
 
@@ -96,8 +101,13 @@ def create_app(
     routers = (
         health_router,
         staff_router,
+        staff_admin_router,
+        audit_router,
+        clinic_router,
         patient_list_router,
+        adherence_router,
         patients_router,
+        patient_records_router,
         device_router,
         tasks_router,
         reports_router,

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
 from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
-from app.errors import error_responses
+from app.errors import Gone, NotFound, error_responses
 from app.patients import service
 from app.patients.auth import CurrentPatient
 from app.patients.calendar import visits_calendar
@@ -24,6 +24,9 @@ from app.patients.models import (
     PreferencesUpdate,
     RestrictionPublic,
 )
+from app.ratelimit import service as ratelimit
+from app.ratelimit.guard import SessionFactoryDep, failures_counted
+from app.staff.auth import client_ip
 from app.tasks import service as tasks
 
 router = APIRouter(prefix="/api", tags=["patient device"])
@@ -70,27 +73,31 @@ def build_profile(session: Session, *, patient: Patient, now: datetime) -> MePro
     )
 
 
-@router.post("/enrol", responses=error_responses(404, 410, 422))
+@router.post("/enrol", responses=error_responses(404, 410, 422, 429))
 def enrol_device(
     body: EnrolRequest,
     request: Request,
     response: Response,
     session: SessionDep,
+    factory: SessionFactoryDep,
     clock: ClockDep,
     settings: SettingsDep,
 ) -> MeProfile:
     """Redeem the one-time code from the clinic's link; this phone gets a device session.
 
-    404 for a code that never existed, 410 for one used, revoked or expired.
+    404 for a code that never existed, 410 for one used, revoked or expired; such failures
+    count per client address, and over the limit the answer is 429 (codes cannot be guessed).
     """
     now = clock.now()
-    patient, token = service.redeem_enrolment_link(
-        session,
-        code=body.code,
-        label=request.headers.get("user-agent", ""),
-        now=now,
-        settings=settings,
-    )
+    keys = [ratelimit.enrol_ip(settings, client_ip(request))]
+    with failures_counted(session, factory, now, {NotFound: keys, Gone: keys}):
+        patient, token = service.redeem_enrolment_link(
+            session,
+            code=body.code,
+            label=request.headers.get("user-agent", ""),
+            now=now,
+            settings=settings,
+        )
     set_session_cookie(
         response,
         name=PATIENT_COOKIE,

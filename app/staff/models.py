@@ -108,3 +108,86 @@ class StaffPublic(SQLModel):
     role: str
     clinic_id: uuid.UUID
     clinic_name: str
+    totp_enabled: bool
+    on_call: bool
+
+
+class LoginResult(SQLModel):
+    """A login step's answer: either the signed-in staff, or a TOTP code is still owed."""
+
+    second_factor_required: bool
+    staff: StaffPublic | None
+
+
+class TotpCodeRequest(SQLModel):
+    # Six digits; spaces (as authenticator apps show them) are ignored.
+    code: str = Field(min_length=6, max_length=12)
+
+
+class PasswordCheck(SQLModel):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TotpDisableRequest(SQLModel):
+    password: str = Field(min_length=1, max_length=1024)
+    code: str = Field(min_length=6, max_length=12)
+
+
+class TotpSetup(SQLModel):
+    """The new secret, as text, as an otpauth:// URI and as a QR code (inline SVG markup)."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class PasswordChange(SQLModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class StaffAccount(SQLModel):
+    """A staff account as an admin sees it in the clinic's list."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    on_call: bool
+    totp_enabled: bool
+    disabled: bool
+    created_at: datetime
+
+
+class StaffCreate(SQLModel):
+    email: EmailStr = Field(max_length=254)
+    name: str = Field(default="", max_length=200)
+    role: StaffRole = StaffRole.CLINICIAN
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class StaffUpdate(SQLModel):
+    """Only the fields sent change; null is the same as leaving a field out."""
+
+    name: str | None = Field(default=None, max_length=200)
+    role: StaffRole | None = None
+    on_call: bool | None = None
+    disabled: bool | None = None
+
+
+class AuditEntry(SQLModel):
+    id: int
+    created_at: datetime
+    staff_id: uuid.UUID | None
+    staff_email: str | None
+    patient_id: uuid.UUID | None
+    action: str
+    detail: dict[str, Any]
+    ip: str
+
+
+class AuditPage(SQLModel):
+    """Newest first; pass `next_before_id` as `before_id` for the next page (null: no more)."""
+
+    items: list[AuditEntry]
+    next_before_id: int | None

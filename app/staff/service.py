@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotAuthenticated
+from app.staff import totp
 from app.staff.models import Clinic, StaffRole, StaffSession, StaffUser
 from app.staff.passwords import hash_password, password_problem, verify_password
 from app.tokens import hash_token, new_token
 
 WRONG_CREDENTIALS = "The e-mail address or password is not right."
+WRONG_CODE = "That code is not right, or it has been used already."
+# Long enough to open the authenticator app and type a code; a stolen password alone opens
+# nothing but the TOTP step, and only for this long.
+PENDING_SESSION_LIFETIME = timedelta(minutes=5)
+USER_AGENT_MAX = 200
+
+
+class WrongPassword(InvalidInput):
+    """A signed-in user re-entered their password wrongly (422: the session is still fine)."""
+
+    code = "wrong_password"
+
+
+class WrongCode(InvalidInput):
+    """A signed-in user's TOTP code is wrong or already used (422: the session is still fine)."""
+
+    code = "wrong_code"
 
 
 def create_clinic(
@@ -43,18 +63,24 @@ def create_staff(
     email = email.strip().lower()
     if problem := password_problem(password):
         raise InvalidInput(problem)
+    taken = Conflict(f"a staff account for {email} already exists", code="email_taken")
     if session.exec(select(StaffUser).where(StaffUser.email == email)).first() is not None:
-        raise Conflict(f"a staff account for {email} already exists")
+        raise taken
     staff = StaffUser(
         clinic_id=clinic.id,
         email=email,
-        name=name,
+        name=name.strip(),
         password_hash=hash_password(password),
         role=role,
         created_at=now,
     )
-    session.add(staff)
-    session.flush()
+    try:
+        # A savepoint: the same address added at the same moment elsewhere fails only this.
+        with session.begin_nested():
+            session.add(staff)
+            session.flush()
+    except IntegrityError:
+        raise taken from None
     return staff
 
 
@@ -67,16 +93,49 @@ def set_password(session: Session, *, staff: StaffUser, password: str) -> None:
 
 
 def log_in(
-    session: Session, *, email: str, password: str, now: datetime, settings: Settings
-) -> tuple[StaffUser, str]:
-    """Check credentials and open a server-side session: (staff, cookie token).
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    now: datetime,
+    settings: Settings,
+    ip: str = "",
+    user_agent: str = "",
+) -> tuple[StaffUser, str, bool]:
+    """Check credentials and open a server-side session: (staff, cookie token, TOTP owed).
 
-    Unknown e-mail, wrong password and disabled account give the same error after the same work.
+    With TOTP on, the session is *pending*: it opens nothing but the TOTP step, for five
+    minutes. Unknown e-mail, wrong password and disabled account give the same error after
+    the same work.
     """
     staff = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
     password_ok = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not password_ok or staff.disabled_at is not None:
         raise NotAuthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
+    pending = staff.totp_enabled_at is not None
+    token = open_session(
+        session,
+        staff=staff,
+        now=now,
+        lifetime=PENDING_SESSION_LIFETIME if pending else settings.staff_session_absolute,
+        pending=pending,
+        ip=ip,
+        user_agent=user_agent,
+    )
+    return staff, token, pending
+
+
+def open_session(
+    session: Session,
+    *,
+    staff: StaffUser,
+    now: datetime,
+    lifetime: timedelta,
+    pending: bool = False,
+    ip: str = "",
+    user_agent: str = "",
+) -> str:
+    """A new session for `staff`; returns the cookie token (only its hash is stored)."""
     token, token_hash = new_token()
     session.add(
         StaffSession(
@@ -84,11 +143,136 @@ def log_in(
             token_hash=token_hash,
             created_at=now,
             last_seen_at=now,
-            expires_at=now + settings.staff_session_absolute,
+            expires_at=now + lifetime,
+            second_factor_pending=pending,
+            ip=ip[:64],
+            user_agent=user_agent[:USER_AGENT_MAX],
         )
     )
     session.flush()
-    return staff, token
+    return token
+
+
+def pending_login(session: Session, *, token: str, now: datetime) -> tuple[StaffSession, StaffUser]:
+    """The live pending session behind `token` and its user, else NotAuthenticated."""
+    row = session.exec(
+        select(StaffSession, StaffUser)
+        .join(StaffUser, col(StaffUser.id) == StaffSession.staff_id)
+        .where(StaffSession.token_hash == hash_token(token))
+    ).first()
+    if row is not None:
+        pending, staff = row
+        if (
+            pending.second_factor_pending
+            and pending.revoked_at is None
+            and now < pending.expires_at
+            and staff.disabled_at is None
+            and staff.totp_enabled_at is not None
+        ):
+            return pending, staff
+    raise NotAuthenticated("Please sign in again.", code="not_authenticated")
+
+
+def finish_login(
+    session: Session,
+    *,
+    pending: StaffSession,
+    staff: StaffUser,
+    code: str,
+    now: datetime,
+    settings: Settings,
+    ip: str = "",
+    user_agent: str = "",
+) -> str:
+    """Check the TOTP code; end the pending session and open a full one under a new token.
+
+    A fresh token, not the pending one promoted: a token planted in the browser before the
+    login (session fixation) never becomes a signed-in session.
+    """
+    # Conditional, like the code: two right codes sent at once on one pending session must
+    # not open two sessions (a failure below rolls this back with the rest of the request).
+    ended = session.execute(
+        update(StaffSession)
+        .where(col(StaffSession.id) == pending.id, col(StaffSession.revoked_at).is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if ended.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotAuthenticated("Please sign in again.", code="not_authenticated")
+    if not use_totp_code(session, staff=staff, code=code, now=now):
+        raise NotAuthenticated(WRONG_CODE, code="wrong_code")
+    return open_session(
+        session,
+        staff=staff,
+        now=now,
+        lifetime=settings.staff_session_absolute,
+        ip=ip,
+        user_agent=user_agent,
+    )
+
+
+def use_totp_code(session: Session, *, staff: StaffUser, code: str, now: datetime) -> bool:
+    """True if `code` is right for `staff` now and its time step was not used before.
+
+    The step is claimed with a conditional UPDATE: of two requests with the same code, even
+    at the same instant on two instances, exactly one wins.
+    """
+    if staff.totp_secret is None:
+        return False
+    step = totp.matching_step(staff.totp_secret, code, now)
+    if step is None:
+        return False
+    claimed = session.execute(
+        update(StaffUser)
+        .where(
+            col(StaffUser.id) == staff.id,
+            col(StaffUser.totp_secret) == staff.totp_secret,
+            (col(StaffUser.totp_last_step).is_(None)) | (col(StaffUser.totp_last_step) < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.expire(staff, ["totp_last_step"])  # changed behind the ORM's back: read it again
+    return True
+
+
+def check_password(staff: StaffUser, password: str) -> None:
+    """A signed-in user's password re-check (before changing security settings)."""
+    if not verify_password(staff.password_hash, password):
+        raise WrongPassword("The password is not right.")
+
+
+def change_password(
+    session: Session,
+    *,
+    staff: StaffUser,
+    current_password: str,
+    new_password: str,
+    keep_token: str,
+    now: datetime,
+) -> None:
+    """Set a new password and end every other session of the account (this one stays)."""
+    check_password(staff, current_password)
+    set_password(session, staff=staff, password=new_password)
+    revoke_sessions(session, staff_id=staff.id, now=now, keep_token_hash=hash_token(keep_token))
+
+
+def revoke_sessions(
+    session: Session,
+    *,
+    staff_id: uuid.UUID,
+    now: datetime,
+    keep_token_hash: str | None = None,
+) -> None:
+    """End the account's live sessions (pending ones too), except the one kept."""
+    query = update(StaffSession).where(
+        col(StaffSession.staff_id) == staff_id, col(StaffSession.revoked_at).is_(None)
+    )
+    if keep_token_hash is not None:
+        query = query.where(col(StaffSession.token_hash) != keep_token_hash)
+    session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))
 
 
 def log_out(session: Session, *, token: str, now: datetime) -> None:
@@ -116,7 +300,8 @@ def staff_for_token(
         return None
     staff_session, staff = row
     if (
-        staff_session.revoked_at is not None
+        staff_session.second_factor_pending  # password only: opens nothing but the TOTP step
+        or staff_session.revoked_at is not None
         or staff.disabled_at is not None
         or now >= staff_session.expires_at
         or now >= staff_session.last_seen_at + settings.staff_session_idle

@@ -1,0 +1,38 @@
+"""The audit log for a clinic's admin: read only (no route edits or deletes an event)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.deps import SessionDep
+from app.errors import error_responses
+from app.staff import audit
+from app.staff.auth import AdminStaff
+from app.staff.models import AuditPage
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+@router.get("", responses=error_responses(401, 403, 422))
+def read_audit_log(
+    admin: AdminStaff,
+    session: SessionDep,
+    patient_id: uuid.UUID | None = None,
+    staff_id: uuid.UUID | None = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AuditPage:
+    """The clinic's audit events, newest first; filters combine. Page on with `before_id`."""
+    return audit.page(
+        session,
+        clinic_id=admin.clinic_id,
+        limit=limit,
+        before_id=before_id,
+        patient_id=patient_id,
+        staff_id=staff_id,
+        action=action,
+    )

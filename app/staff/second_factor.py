@@ -1,0 +1,60 @@
+"""TOTP second factor of a staff account: set up, turn on after a first code, turn off."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.errors import Conflict
+from app.patients.qr import qr_svg
+from app.staff import totp
+from app.staff.models import StaffUser, TotpSetup
+from app.staff.service import WRONG_CODE, WrongCode, check_password, clinic_of, use_totp_code
+
+
+def set_up(session: Session, *, staff: StaffUser, password: str) -> TotpSetup:
+    """A new secret for the account, not in force until `enable` sees a code made from it.
+
+    Running it again before enabling replaces the secret (a lost or mistyped QR code).
+    """
+    check_password(staff, password)
+    if staff.totp_enabled_at is not None:
+        raise Conflict(
+            "Two-step sign-in is already on; turn it off first to set up a new device.",
+            code="totp_already_enabled",
+        )
+    secret = totp.new_secret()
+    staff.totp_secret = secret
+    staff.totp_last_step = None
+    session.add(staff)
+    session.flush()
+    uri = totp.otpauth_uri(secret, email=staff.email, clinic_name=clinic_of(session, staff).name)
+    return TotpSetup(secret=secret, otpauth_uri=uri, qr_svg=qr_svg(uri))
+
+
+def enable(session: Session, *, staff: StaffUser, code: str, now: datetime) -> None:
+    """Turn TOTP on: the code proves the authenticator holds the secret. From the next login."""
+    if staff.totp_enabled_at is not None:
+        raise Conflict("Two-step sign-in is already on.", code="totp_already_enabled")
+    if staff.totp_secret is None:
+        raise Conflict("Set up two-step sign-in first.", code="totp_not_set_up")
+    if not use_totp_code(session, staff=staff, code=code, now=now):
+        raise WrongCode(WRONG_CODE)
+    staff.totp_enabled_at = now
+    session.add(staff)
+    session.flush()
+
+
+def disable(session: Session, *, staff: StaffUser, password: str, code: str, now: datetime) -> None:
+    """Turn TOTP off and forget the secret; needs both the password and a current code."""
+    check_password(staff, password)
+    if staff.totp_enabled_at is None:
+        raise Conflict("Two-step sign-in is not on.", code="totp_not_enabled")
+    if not use_totp_code(session, staff=staff, code=code, now=now):
+        raise WrongCode(WRONG_CODE)
+    staff.totp_secret = None
+    staff.totp_last_step = None
+    staff.totp_enabled_at = None
+    session.add(staff)
+    session.flush()
