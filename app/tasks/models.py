@@ -25,6 +25,8 @@ class Occurrence(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("patient_id", "key"),
         Index("ix_occurrence_patient_due", "patient_id", "due_at"),
+        # Adherence and the next visit per patient from the index alone (the list's sorts).
+        Index("ix_occurrence_kind_patient_due", "kind", "patient_id", "due_at", "status"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
