@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response, status
@@ -25,7 +26,7 @@ from app.notifications.models import (
 )
 from app.notifications.subscriptions import Owner
 from app.notifications.vapid import VapidKeys
-from app.patients.auth import CurrentPatient
+from app.patients.auth import CurrentDevice, CurrentPatient
 from app.patients.models import Patient
 from app.staff.auth import CurrentStaff
 from app.tasks import service as tasks
@@ -63,10 +64,17 @@ def _subscribe(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
+    device_session_id: uuid.UUID | None = None,
 ) -> PushSubscriptionPublic:
     key_id = _keys(request).key_id
     row = subscriptions.subscribe(
-        session, owner=owner, data=body, key_id=key_id, now=clock.now(), settings=settings
+        session,
+        owner=owner,
+        data=body,
+        key_id=key_id,
+        now=clock.now(),
+        settings=settings,
+        device_session_id=device_session_id,
     )
     return _public(row, key_id)
 
@@ -79,13 +87,15 @@ def _subscribe(
 def subscribe_patient_device(
     body: PushSubscriptionIn,
     patient: CurrentPatient,
+    device: CurrentDevice,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
 ) -> PushSubscriptionPublic:
     """Store this phone's push subscription (the browser's PushSubscription.toJSON())."""
-    return _subscribe(Owner(patient_id=patient.id), body, request, session, clock, settings)
+    owner = Owner(patient_id=patient.id)
+    return _subscribe(owner, body, request, session, clock, settings, device_session_id=device.id)
 
 
 @router.get("/api/me/push-subscriptions", responses=error_responses(401))

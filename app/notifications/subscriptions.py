@@ -66,11 +66,13 @@ def subscribe(
     key_id: str,
     now: datetime,
     settings: Settings,
+    device_session_id: uuid.UUID | None = None,
 ) -> PushSubscription:
     """Store (or refresh) a device's subscription; the owner's oldest beyond the limit go.
 
     An endpoint is one browser: if it was someone else's (a shared phone), it is now the
-    current owner's, since only they can be signed in on it.
+    current owner's, since only they can be signed in on it. A patient's subscription
+    remembers the device session that made it, so revoking that device silences it too.
     """
     check_endpoint(data.endpoint, settings)
     expires = (
@@ -87,6 +89,7 @@ def subscribe(
         )
     row.patient_id = owner.patient_id
     row.staff_id = owner.staff_id
+    row.device_session_id = device_session_id
     row.p256dh = data.keys.p256dh
     row.auth = data.keys.auth
     row.vapid_key_id = key_id

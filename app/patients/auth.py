@@ -1,4 +1,4 @@
-"""The CurrentPatient dependency: the patient behind the device session cookie."""
+"""CurrentPatient and CurrentDevice: the patient and device session behind the cookie."""
 
 from __future__ import annotations
 
@@ -9,21 +9,34 @@ from fastapi import Depends, Request
 from app.cookies import PATIENT_COOKIE
 from app.deps import ClockDep, SessionDep
 from app.errors import NotAuthenticated
-from app.patients.models import Patient
-from app.patients.service import ENROL_AGAIN, patient_for_device_token
+from app.patients.models import DeviceSession, Patient
+from app.patients.service import ENROL_AGAIN, device_for_token
 from app.tokens import looks_like_token
 
 
-def current_patient(request: Request, session: SessionDep, clock: ClockDep) -> Patient:
+def signed_in_device(
+    request: Request, session: SessionDep, clock: ClockDep
+) -> tuple[DeviceSession, Patient]:
+    """The live device session and its patient; FastAPI resolves it once per request."""
     token = request.cookies.get(PATIENT_COOKIE, "")
-    patient = (
-        patient_for_device_token(session, token=token, now=clock.now())
-        if looks_like_token(token)
-        else None
+    found = (
+        device_for_token(session, token=token, now=clock.now()) if looks_like_token(token) else None
     )
-    if patient is None:
+    if found is None:
         raise NotAuthenticated(f"This phone is not signed in. {ENROL_AGAIN}")
-    return patient
+    return found
+
+
+SignedInDevice = Annotated[tuple[DeviceSession, Patient], Depends(signed_in_device)]
+
+
+def current_patient(signed_in: SignedInDevice) -> Patient:
+    return signed_in[1]
+
+
+def current_device(signed_in: SignedInDevice) -> DeviceSession:
+    return signed_in[0]
 
 
 CurrentPatient = Annotated[Patient, Depends(current_patient)]
+CurrentDevice = Annotated[DeviceSession, Depends(current_device)]

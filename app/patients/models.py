@@ -12,6 +12,7 @@ from sqlalchemy import Column, ForeignKey, Index, Uuid
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.reports.models import ReportPublic
 from app.timezones import LocalDateTime, TimeZoneName
 
 
@@ -124,6 +125,10 @@ class PatientCreate(SQLModel):
     stockings_advised: bool = False
     phone: PhoneNumber | None = None
     treatment: TreatmentCreate
+    # The consultation check ("ultrasound Doppler done, no reflux"): recorded, or knowingly
+    # skipped; enrolling with neither is refused.
+    doppler_checked: bool = False
+    confirm_without_doppler: bool = False
 
 
 class PreferencesUpdate(SQLModel):
@@ -141,6 +146,7 @@ class EnrolmentPublic(SQLModel):
     code: str
     url: str
     expires_at: datetime
+    qr_svg: str  # <svg> markup of `url`, to show or print for the patient's phone camera
 
 
 class PatientCreated(SQLModel):
@@ -156,22 +162,6 @@ class TreatmentPublic(SQLModel):
     created_at: datetime
 
 
-class PatientSummary(SQLModel):
-    id: uuid.UUID
-    name: str
-    time_zone: str
-    first_treatment_at: datetime | None
-    last_treatment_at: datetime | None
-    created_at: datetime
-
-
-class PatientPage(SQLModel):
-    items: list[PatientSummary]
-    total: int
-    limit: int
-    offset: int
-
-
 class PatientDetail(SQLModel):
     id: uuid.UUID
     name: str
@@ -185,7 +175,11 @@ class PatientDetail(SQLModel):
     protocol_version: int
     treatments: list[TreatmentPublic]
     enrolment_status: str  # none, active, used, expired or revoked (the newest link)
+    enrolment_expires_at: datetime | None  # the newest link's expiry while it is active
     active_devices: int
+    doppler_checked_at: datetime | None
+    doppler_checked_by_name: str | None  # the staff user's name (e-mail if unnamed)
+    last_active_at: datetime | None
     created_at: datetime
 
 
@@ -226,3 +220,45 @@ class MeProfile(SQLModel):
 
 class EnrolRequest(SQLModel):
     code: str = Field(min_length=16, max_length=128)
+
+
+# --- staff views of a patient's record ------------------------------------------------------
+
+
+class PatientAppointment(SQLModel):
+    """A planned visit: `due_at` is when it is now, `computed_at` what the protocol alone gives."""
+
+    key: str
+    title: str
+    due_at: datetime
+    local_due: LocalDateTime
+    computed_at: datetime | None  # None if the protocol no longer plans this visit
+    booked: bool
+
+
+class AppointmentBookingIn(SQLModel):
+    model_config = {"extra": "forbid"}
+
+    booked_at: AwareDatetime
+
+
+class DevicePublic(SQLModel):
+    id: uuid.UUID
+    label: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    push: bool  # the device has a push subscription (reminders reach it)
+
+
+class PatientReport(ReportPublic):
+    """A report as the clinic sees it: what the patient was told, and why."""
+
+    reasons: list[str]
+
+
+class EraseRequest(SQLModel):
+    model_config = {"extra": "forbid"}
+
+    confirm_name: str = Field(max_length=400)

@@ -1,4 +1,4 @@
-"""Staff routes for patients: enrol, list, view, record treatments, re-issue links, view plans."""
+"""Staff routes for a patient: enrol, view, consultation check, treatments, plan, links, erase."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Body, Query, Request, status
 from sqlmodel import Session
 
 from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
 from app.errors import error_responses
-from app.patients import service
+from app.patients import erasure, service
 from app.patients.models import (
     EnrolmentPublic,
+    EraseRequest,
     PatientCreate,
     PatientCreated,
     PatientDetail,
@@ -22,7 +23,7 @@ from app.patients.models import (
     TreatmentPublic,
 )
 from app.staff import audit
-from app.staff.auth import CurrentStaff, client_ip
+from app.staff.auth import AdminStaff, CurrentStaff, client_ip
 from app.staff.models import StaffUser
 from app.staff.service import clinic_of
 from app.tasks import service as tasks
@@ -32,7 +33,7 @@ from app.timezones import local_date
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
 
 
-def _audit(
+def audit_patient(
     session: Session,
     staff: StaffUser,
     request: Request,
@@ -62,7 +63,11 @@ def enrol_patient(
     protocol: ProtocolDep,
     settings: SettingsDep,
 ) -> PatientCreated:
-    """Enrol a patient with their first treatment; returns a one-time enrolment link."""
+    """Enrol a patient with their first treatment; returns a one-time enrolment link.
+
+    422 `doppler_not_confirmed` unless the consultation check is recorded
+    (`doppler_checked`) or knowingly skipped (`confirm_without_doppler`).
+    """
     now = clock.now()
     patient, link = service.create_patient(
         session,
@@ -73,7 +78,15 @@ def enrol_patient(
         now=now,
         settings=settings,
     )
-    _audit(session, staff, request, "patient.create", patient.id, now)
+    audit_patient(
+        session,
+        staff,
+        request,
+        "patient.create",
+        patient.id,
+        now,
+        detail={"doppler_checked": body.doppler_checked},
+    )
     return PatientCreated(id=patient.id, enrolment=link.public())
 
 
@@ -87,16 +100,29 @@ def get_patient(
 ) -> PatientDetail:
     now = clock.now()
     patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    _audit(session, staff, request, "patient.read", patient.id, now)
-    return PatientDetail(
-        **patient.model_dump(exclude={"clinic_id", "updated_at"}),
-        treatments=[
-            TreatmentPublic.model_validate(t, from_attributes=True)
-            for t in service.treatments_of(session, patient)
-        ],
-        enrolment_status=service.enrolment_status(session, patient=patient, now=now),
-        active_devices=service.active_device_count(session, patient=patient, now=now),
+    audit_patient(session, staff, request, "patient.read", patient.id, now)
+    return service.detail_of(session, patient=patient, now=now)
+
+
+@router.post("/{patient_id}/doppler", responses=error_responses(401, 404, 422))
+def record_doppler_check(
+    patient_id: uuid.UUID,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+) -> PatientDetail:
+    """Record the consultation check (ultrasound Doppler done, no reflux) now, by this user.
+
+    The first record stands: repeating it changes nothing (`recorded` false in the audit).
+    """
+    now = clock.now()
+    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    recorded = service.record_doppler_check(session, patient=patient, staff=staff, now=now)
+    audit_patient(
+        session, staff, request, "patient.doppler", patient.id, now, detail={"recorded": recorded}
     )
+    return service.detail_of(session, patient=patient, now=now)
 
 
 @router.post(
@@ -126,7 +152,7 @@ def record_treatment(
         now=now,
         settings=settings,
     )
-    _audit(
+    audit_patient(
         session,
         staff,
         request,
@@ -157,7 +183,7 @@ def list_patient_tasks(
         local_date(treatments[0].performed_at, zone) if treatments else local_date(now, zone)
     )
     first, last = tasks.check_range(first, to or first + timedelta(days=tasks.MAX_RANGE_DAYS - 1))
-    _audit(session, staff, request, "plan.read", patient.id, now)
+    audit_patient(session, staff, request, "plan.read", patient.id, now)
     rows = tasks.list_local_days(session, patient=patient, first=first, last=last)
     return [tasks.to_public(row, zone, now) for row in rows]
 
@@ -179,5 +205,52 @@ def reissue_enrolment(
     now = clock.now()
     patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
     link = service.issue_enrolment_link(session, patient=patient, now=now, settings=settings)
-    _audit(session, staff, request, "enrolment.issue", patient.id, now)
+    audit_patient(session, staff, request, "enrolment.issue", patient.id, now)
     return link.public()
+
+
+@router.post(
+    "/{patient_id}/enrolment/revoke",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 404, 422),
+)
+def revoke_enrolment(
+    patient_id: uuid.UUID,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+) -> None:
+    """Stop the patient's unused link from working (a used link's phone stays signed in)."""
+    now = clock.now()
+    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    revoked = service.revoke_enrolment_links(session, patient=patient, now=now)
+    audit_patient(
+        session, staff, request, "enrolment.revoke", patient.id, now, detail={"revoked": revoked}
+    )
+
+
+@router.delete(
+    "/{patient_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 422),
+)
+def erase_patient(
+    patient_id: uuid.UUID,
+    body: Annotated[EraseRequest, Body()],
+    request: Request,
+    staff: AdminStaff,
+    session: SessionDep,
+    clock: ClockDep,
+) -> None:
+    """Erase the patient and every row of theirs; the audit trail stays. Admins only.
+
+    `confirm_name` must be exactly the patient's name, else 422 `confirmation_mismatch` and
+    nothing is erased. Clinicians get 403 `admin_only`.
+    """
+    now = clock.now()
+    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    erasure.check_confirmation(patient, body.confirm_name)
+    counts = erasure.erase_patient(session, patient=patient)
+    # Row counts only: the trail must not keep what the erasure removed.
+    audit_patient(session, staff, request, "patient.erase", patient_id, now, detail=counts)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -19,11 +19,13 @@ from app.patients.models import (
     EnrolmentPublic,
     Patient,
     PatientCreate,
-    PatientSummary,
+    PatientDetail,
     PreferencesUpdate,
     Treatment,
     TreatmentCreate,
+    TreatmentPublic,
 )
+from app.patients.qr import qr_svg
 from app.protocols.loader import Protocol
 from app.staff.models import Clinic, StaffUser
 from app.tasks.service import PlanChanges, sync_plan
@@ -36,6 +38,10 @@ MIN_AWAKE = timedelta(hours=8)
 ENROL_AGAIN = "Please ask your clinic for a new link."
 # How stale "last activity" may be: fine for a clinic, and spares a write on every request.
 ACTIVITY_RESOLUTION = timedelta(minutes=5)
+DOPPLER_NOT_CONFIRMED = (
+    "The consultation check (ultrasound Doppler done, no reflux) is not recorded. "
+    "Confirm to enrol without it."
+)
 
 
 @dataclass(frozen=True)
@@ -47,11 +53,18 @@ class IssuedLink:
     expires_at: datetime
 
     def public(self) -> EnrolmentPublic:
-        return EnrolmentPublic(code=self.code, url=self.url, expires_at=self.expires_at)
+        return EnrolmentPublic(
+            code=self.code,
+            url=self.url,
+            expires_at=self.expires_at,
+            qr_svg=qr_svg(self.url, title="Enrolment link"),
+        )
 
 
 def check_day(wake: time, bed: time) -> None:
     """Refuse a wake/bed pair that leaves too short a waking day."""
+    if wake.tzinfo is not None or bed.tzinfo is not None:  # "07:30+01:00" parses; the plan can't
+        raise InvalidInput("wake_time and bed_time are local wall-clock times, without an offset")
     if wake.second or bed.second or wake.microsecond or bed.microsecond:
         raise InvalidInput("wake_time and bed_time are given in hours and minutes (HH:MM)")
     awake_minutes = ((bed.hour * 60 + bed.minute) - (wake.hour * 60 + wake.minute)) % (24 * 60)
@@ -87,7 +100,13 @@ def create_patient(
     now: datetime,
     settings: Settings,
 ) -> tuple[Patient, IssuedLink]:
-    """Enrol a patient with their first treatment; computes the plan and issues a link."""
+    """Enrol a patient with their first treatment; computes the plan and issues a link.
+
+    The consultation check must be recorded (`doppler_checked`) or knowingly skipped
+    (`confirm_without_doppler`): sclerotherapy without a duplex scan is a clinical risk.
+    """
+    if not (data.doppler_checked or data.confirm_without_doppler):
+        raise InvalidInput(DOPPLER_NOT_CONFIRMED, code="doppler_not_confirmed")
     check_day(data.wake_time, data.bed_time)
     _check_treatment_time(data.treatment.performed_at, previous=None, now=now, settings=settings)
     patient = Patient(
@@ -100,6 +119,8 @@ def create_patient(
         stockings_advised=data.stockings_advised,
         protocol=protocol.name,
         protocol_version=protocol.version,
+        doppler_checked_at=now if data.doppler_checked else None,
+        doppler_checked_by=staff.id if data.doppler_checked and staff else None,
         created_at=now,
         updated_at=now,
     )
@@ -190,46 +211,65 @@ def update_preferences(
     return replan(session, patient=patient, protocol=protocol, now=now)
 
 
+def record_doppler_check(
+    session: Session, *, patient: Patient, staff: StaffUser, now: datetime
+) -> bool:
+    """Record the consultation check now, by `staff`; True if this call recorded it.
+
+    The first record stands: a repeat (or a concurrent second click) changes nothing.
+    """
+    result = session.execute(
+        update(Patient)
+        .where(col(Patient.id) == patient.id, col(Patient.doppler_checked_at).is_(None))
+        .values(doppler_checked_at=now, doppler_checked_by=staff.id, updated_at=now)
+    )
+    session.refresh(patient)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def staff_name(session: Session, staff_id: uuid.UUID | None) -> str | None:
+    """A staff user's name for display (their e-mail if unnamed); None if unknown or gone."""
+    user = session.get(StaffUser, staff_id) if staff_id else None
+    if user is None:
+        return None
+    return user.name or user.email
+
+
+def detail_of(session: Session, *, patient: Patient, now: datetime) -> PatientDetail:
+    """The patient page's header: profile, treatments, enrolment and device state, checks."""
+    link = newest_link(session, patient=patient)
+    state = link_state(link, now) if link else "none"
+    return PatientDetail(
+        id=patient.id,
+        name=patient.name,
+        phone=patient.phone,
+        time_zone=patient.time_zone,
+        wake_time=patient.wake_time,
+        bed_time=patient.bed_time,
+        stockings_advised=patient.stockings_advised,
+        show_task_titles=patient.show_task_titles,
+        protocol=patient.protocol,
+        protocol_version=patient.protocol_version,
+        treatments=[
+            TreatmentPublic.model_validate(t, from_attributes=True)
+            for t in treatments_of(session, patient)
+        ],
+        enrolment_status=state,
+        enrolment_expires_at=link.expires_at if link and state == "active" else None,
+        active_devices=active_device_count(session, patient=patient, now=now),
+        doppler_checked_at=patient.doppler_checked_at,
+        doppler_checked_by_name=staff_name(session, patient.doppler_checked_by),
+        last_active_at=patient.last_active_at,
+        created_at=patient.created_at,
+    )
+
+
 def get_for_clinic(session: Session, *, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient:
     """The clinic's patient, or NotFound (also when the patient belongs to another clinic)."""
     patient = session.get(Patient, patient_id)
     if patient is None or patient.clinic_id != clinic_id:
         raise NotFound("No such patient.")
     return patient
-
-
-def list_for_clinic(
-    session: Session, *, clinic_id: uuid.UUID, limit: int, offset: int, query: str | None
-) -> tuple[list[PatientSummary], int]:
-    """A page of the clinic's patients by name, with their first and last treatment."""
-    first = func.min(Treatment.performed_at).label("first_treatment_at")
-    last = func.max(Treatment.performed_at).label("last_treatment_at")
-    conditions: list[ColumnElement[bool]] = [col(Patient.clinic_id) == clinic_id]
-    if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(col(Patient.name).ilike(f"%{escaped}%", escape="\\"))
-    total = session.exec(select(func.count()).select_from(Patient).where(*conditions)).one()
-    rows = session.exec(
-        select(Patient, first, last)
-        .join(Treatment, col(Treatment.patient_id) == Patient.id, isouter=True)
-        .where(*conditions)
-        .group_by(col(Patient.id))
-        .order_by(col(Patient.name), col(Patient.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    items = [
-        PatientSummary(
-            id=patient.id,
-            name=patient.name,
-            time_zone=patient.time_zone,
-            first_treatment_at=first_at,
-            last_treatment_at=last_at,
-            created_at=patient.created_at,
-        )
-        for patient, first_at, last_at in rows
-    ]
-    return items, total
 
 
 # --- enrolment links and device sessions ---------------------------------------------------
@@ -239,15 +279,7 @@ def issue_enrolment_link(
     session: Session, *, patient: Patient, now: datetime, settings: Settings
 ) -> IssuedLink:
     """Revoke any unused link of the patient and issue a new one-time link."""
-    session.execute(
-        update(EnrolmentLink)
-        .where(
-            col(EnrolmentLink.patient_id) == patient.id,
-            col(EnrolmentLink.used_at).is_(None),
-            col(EnrolmentLink.revoked_at).is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    revoke_enrolment_links(session, patient=patient, now=now)
     code, code_hash = new_token()
     expires_at = now + settings.enrolment_link_lifetime
     session.add(
@@ -260,19 +292,41 @@ def issue_enrolment_link(
     return IssuedLink(code=code, url=f"{settings.public_url}/enrol#{code}", expires_at=expires_at)
 
 
-def enrolment_status(session: Session, *, patient: Patient, now: datetime) -> str:
-    """State of the newest link: none, active, used, expired or revoked."""
-    link = session.exec(
+def revoke_enrolment_links(session: Session, *, patient: Patient, now: datetime) -> int:
+    """Stop every unused link of the patient from working; how many were stopped (0 is fine)."""
+    result = session.execute(
+        update(EnrolmentLink)
+        .where(
+            col(EnrolmentLink.patient_id) == patient.id,
+            col(EnrolmentLink.used_at).is_(None),
+            col(EnrolmentLink.revoked_at).is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def newest_link(session: Session, *, patient: Patient) -> EnrolmentLink | None:
+    return session.exec(
         select(EnrolmentLink)
         .where(EnrolmentLink.patient_id == patient.id)
-        .order_by(col(EnrolmentLink.created_at).desc())
+        # Issued in the same instant as the link it replaced: the one not revoked is newer.
+        .order_by(
+            col(EnrolmentLink.created_at).desc(),
+            case((col(EnrolmentLink.revoked_at).is_(None), 0), else_=1),
+        )
     ).first()
+
+
+def enrolment_status(session: Session, *, patient: Patient, now: datetime) -> str:
+    """State of the newest link: none, active, used, expired or revoked."""
+    link = newest_link(session, patient=patient)
     if link is None:
         return "none"
-    return _link_state(link, now)
+    return link_state(link, now)
 
 
-def _link_state(link: EnrolmentLink, now: datetime) -> str:
+def link_state(link: EnrolmentLink, now: datetime) -> str:
     if link.used_at is not None:
         return "used"
     if link.revoked_at is not None:
@@ -302,7 +356,7 @@ def redeem_enrolment_link(
     if link is None:
         raise NotFound(f"This link is not valid. {ENROL_AGAIN}", code="link_unknown")
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        state = _link_state(link, now)
+        state = link_state(link, now)
         raise Gone(
             f"This link has already been used or has expired. {ENROL_AGAIN}", code=f"link_{state}"
         )
@@ -323,8 +377,10 @@ def redeem_enrolment_link(
     return patient, token
 
 
-def patient_for_device_token(session: Session, *, token: str, now: datetime) -> Patient | None:
-    """The patient behind a live device session token, else None."""
+def device_for_token(
+    session: Session, *, token: str, now: datetime
+) -> tuple[DeviceSession, Patient] | None:
+    """The live device session behind a token and its patient, else None."""
     row = session.exec(
         select(DeviceSession, Patient)
         .join(Patient, col(Patient.id) == DeviceSession.patient_id)
@@ -343,7 +399,7 @@ def patient_for_device_token(session: Session, *, token: str, now: datetime) -> 
     if patient.last_active_at is None or now - patient.last_active_at >= ACTIVITY_RESOLUTION:
         patient.last_active_at = now
         session.add(patient)
-    return patient
+    return device, patient
 
 
 def end_device_session(session: Session, *, token: str, now: datetime) -> None:

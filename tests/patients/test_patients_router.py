@@ -1,26 +1,50 @@
-"""Staff patient routes: enrol, list, view, re-treat, re-issue links; clinic isolation."""
+"""Staff patient routes: enrol, view, consultation check, re-treat, links; clinic isolation."""
 
 from __future__ import annotations
 
 import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.clock import FixedClock
 from app.patients.models import Patient, Treatment
 from app.staff.models import AuditEvent
 from app.tasks.models import Occurrence
 from tests.support.api import enrol, log_in, new_patient_body, pair_phone, sign_in_staff
+from tests.support.factories import add_staff
 
 
 def count(factory: sessionmaker[Session], model: Any) -> int:
     with factory() as session:
         return session.exec(select(func.count()).select_from(model)).one()
+
+
+def audit_actions(factory: sessionmaker[Session], patient_id: str) -> list[str]:
+    with factory() as session:
+        return list(
+            session.exec(
+                select(AuditEvent.action)
+                .where(AuditEvent.patient_id == uuid.UUID(patient_id))
+                .order_by(col(AuditEvent.id))
+            ).all()
+        )
+
+
+@pytest.fixture
+def hill(app: Any, factory: sessionmaker[Session], clock: FixedClock) -> Iterator[TestClient]:
+    """A clinician of another clinic, Hill Clinic, signed in."""
+    with TestClient(app) as other:
+        sign_in_staff(
+            other, factory, now=clock.now(), clinic_name="Hill Clinic", email="dr@hill.example"
+        )
+        yield other
 
 
 class TestEnrol:
@@ -225,3 +249,209 @@ class TestEnrolmentLinks:
         assert staff.get(path, params={"from": "2026-04-02", "to": "2026-04-01"}).status_code == 422
         assert staff.get(path, params={"from": "2026-01-01", "to": "2026-12-31"}).status_code == 422
         assert staff.get(path, params={"from": "tomorrow"}).status_code == 422
+
+
+class TestConsultationCheck:
+    def test_enrolling_needs_the_check_or_an_explicit_skip(
+        self, staff: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        refused: list[dict[str, Any]] = [
+            {"doppler_checked": False},
+            {"doppler_checked": False, "confirm_without_doppler": False},
+        ]
+        for fields in refused:
+            response = staff.post("/api/patients", json=new_patient_body(**fields))
+            assert response.status_code == 422, response.text
+            assert response.json()["code"] == "doppler_not_confirmed"
+        body = new_patient_body()
+        del body["doppler_checked"]
+        assert staff.post("/api/patients", json=body).json()["code"] == "doppler_not_confirmed"
+        assert count(factory, Patient) == count(factory, Occurrence) == 0
+
+    def test_a_checked_enrolment_records_when_and_by_whom(
+        self, staff: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        created = enrol(staff)
+        detail = staff.get(f"/api/patients/{created['id']}").json()
+        assert detail["doppler_checked_at"].startswith("2026-03-27T12:00:00")
+        assert detail["doppler_checked_by_name"] == "nurse@riverside.example"  # no name set
+        with factory() as session:
+            event = session.exec(
+                select(AuditEvent).where(AuditEvent.action == "patient.create")
+            ).one()
+        assert event.detail == {"doppler_checked": True}
+
+    def test_a_knowing_skip_enrols_without_a_check(
+        self, staff: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        created = enrol(staff, doppler_checked=False, confirm_without_doppler=True)
+        detail = staff.get(f"/api/patients/{created['id']}").json()
+        assert detail["doppler_checked_at"] is None
+        assert detail["doppler_checked_by_name"] is None
+        with factory() as session:
+            patient = session.get(Patient, uuid.UUID(created["id"]))
+            assert patient is not None and patient.doppler_checked_by is None
+
+    def test_the_check_can_be_recorded_later_and_the_first_record_stands(
+        self,
+        staff: TestClient,
+        factory: sessionmaker[Session],
+        clock: FixedClock,
+        app: Any,
+    ) -> None:
+        created = enrol(staff, doppler_checked=False, confirm_without_doppler=True)
+        path = f"/api/patients/{created['id']}/doppler"
+        clock.advance(timedelta(minutes=20))
+        add_staff(
+            factory, colleague_of="nurse@riverside.example", email="dr@riverside.example",
+            now=clock.now(), name="Dr Grace Hopper",
+        )  # fmt: skip
+        with TestClient(app) as doctor:
+            log_in(doctor, "dr@riverside.example")
+            response = doctor.post(path)
+            assert response.status_code == 200, response.text
+            assert response.json()["doppler_checked_at"].startswith("2026-03-27T12:20:00")
+            assert response.json()["doppler_checked_by_name"] == "Dr Grace Hopper"
+        clock.advance(timedelta(minutes=5))
+        again = staff.post(path)
+        assert again.status_code == 200
+        assert again.json()["doppler_checked_at"].startswith("2026-03-27T12:20:00")
+        assert again.json()["doppler_checked_by_name"] == "Dr Grace Hopper"
+        with factory() as session:
+            details = session.exec(
+                select(AuditEvent.detail)
+                .where(AuditEvent.action == "patient.doppler")
+                .order_by(col(AuditEvent.id))
+            ).all()
+        assert details == [{"recorded": True}, {"recorded": False}]
+
+
+class TestEnrolmentQr:
+    def test_the_link_comes_with_its_qr_code_as_svg(self, staff: TestClient) -> None:
+        link = enrol(staff)["enrolment"]
+        root = ET.fromstring(link["qr_svg"])  # noqa: S314 - our own server's markup
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert root.findtext("{http://www.w3.org/2000/svg}title") == "Enrolment link"
+        reissued = staff.post(f"/api/patients/{enrol(staff, name='B')['id']}/enrolment").json()
+        assert ET.fromstring(reissued["qr_svg"]).tag == root.tag  # noqa: S314
+        assert reissued["qr_svg"] != link["qr_svg"]  # a new code, a new picture
+
+
+class TestDetailAdditions:
+    def test_shows_link_expiry_while_active_and_last_activity(
+        self, staff: TestClient, phone: TestClient, clock: FixedClock
+    ) -> None:
+        created = enrol(staff)
+        path = f"/api/patients/{created['id']}"
+        detail = staff.get(path).json()
+        assert detail["enrolment_expires_at"] == created["enrolment"]["expires_at"]
+        assert detail["last_active_at"] is None
+        clock.advance(timedelta(minutes=3))
+        pair_phone(phone, created["enrolment"]["code"])
+        clock.advance(timedelta(minutes=10))
+        assert phone.get("/api/me").status_code == 200
+        detail = staff.get(path).json()
+        assert detail["enrolment_status"] == "used"
+        assert detail["enrolment_expires_at"] is None
+        assert detail["last_active_at"].startswith("2026-03-27T12:13:00")
+
+
+class TestEnrolmentRevoke:
+    def test_a_revoked_link_cannot_be_redeemed(
+        self, staff: TestClient, phone: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        created = enrol(staff)
+        response = staff.post(f"/api/patients/{created['id']}/enrolment/revoke")
+        assert response.status_code == 204
+        assert response.content == b""
+        refused = phone.post("/api/enrol", json={"code": created["enrolment"]["code"]})
+        assert refused.status_code == 410
+        assert refused.json()["code"] == "link_revoked"
+        detail = staff.get(f"/api/patients/{created['id']}").json()
+        assert (detail["enrolment_status"], detail["enrolment_expires_at"]) == ("revoked", None)
+        # Repeating it is harmless; the audit says nothing was left to revoke.
+        assert staff.post(f"/api/patients/{created['id']}/enrolment/revoke").status_code == 204
+        with factory() as session:
+            details = session.exec(
+                select(AuditEvent.detail)
+                .where(AuditEvent.action == "enrolment.revoke")
+                .order_by(col(AuditEvent.id))
+            ).all()
+        assert details == [{"revoked": 1}, {"revoked": 0}]
+
+    def test_revoking_keeps_a_paired_phone_signed_in(
+        self, staff: TestClient, phone: TestClient
+    ) -> None:
+        created = enrol(staff)
+        pair_phone(phone, created["enrolment"]["code"])
+        assert staff.post(f"/api/patients/{created['id']}/enrolment/revoke").status_code == 204
+        assert phone.get("/api/me").status_code == 200
+        assert staff.get(f"/api/patients/{created['id']}").json()["enrolment_status"] == "used"
+
+    def test_a_reissued_link_after_a_revoke_works(
+        self, staff: TestClient, phone: TestClient
+    ) -> None:
+        created = enrol(staff)
+        staff.post(f"/api/patients/{created['id']}/enrolment/revoke")
+        fresh = staff.post(f"/api/patients/{created['id']}/enrolment").json()
+        pair_phone(phone, fresh["code"])
+
+    def test_only_this_patients_links_are_revoked(
+        self, staff: TestClient, phone: TestClient
+    ) -> None:
+        first = enrol(staff)
+        second = enrol(staff, name="Second Patient")
+        staff.post(f"/api/patients/{first['id']}/enrolment/revoke")
+        pair_phone(phone, second["enrolment"]["code"])
+
+
+# Every staff route of this module: (method, path under the patient, JSON body, audit action).
+ROUTES: list[tuple[str, str, dict[str, Any] | None, str]] = [
+    ("GET", "", None, "patient.read"),
+    ("POST", "/doppler", None, "patient.doppler"),
+    ("POST", "/treatments", {"performed_at": "2026-03-27T11:00:00+00:00"}, "treatment.create"),
+    ("GET", "/tasks", None, "plan.read"),
+    ("POST", "/enrolment", None, "enrolment.issue"),
+    ("POST", "/enrolment/revoke", None, "enrolment.revoke"),
+]
+
+
+class TestAccess:
+    @pytest.mark.parametrize(("method", "suffix", "body", "action"), ROUTES)
+    def test_staff_of_the_clinic_are_served_and_audited(
+        self,
+        staff: TestClient,
+        factory: sessionmaker[Session],
+        method: str,
+        suffix: str,
+        body: dict[str, Any] | None,
+        action: str,
+    ) -> None:
+        patient_id = enrol(staff)["id"]
+        response = staff.request(method, f"/api/patients/{patient_id}{suffix}", json=body)
+        assert response.status_code < 300, response.text
+        assert audit_actions(factory, patient_id) == ["patient.create", action]
+
+    @pytest.mark.parametrize(("method", "suffix", "body", "action"), ROUTES)
+    def test_anonymous_other_clinic_and_unknown_are_refused(
+        self,
+        staff: TestClient,
+        hill: TestClient,
+        app: Any,
+        factory: sessionmaker[Session],
+        method: str,
+        suffix: str,
+        body: dict[str, Any] | None,
+        action: str,
+    ) -> None:
+        patient_id = enrol(staff)["id"]
+        path = f"/api/patients/{patient_id}{suffix}"
+        with TestClient(app) as anonymous:
+            refused = anonymous.request(method, path, json=body)
+        assert (refused.status_code, refused.json()["code"]) == (401, "not_authenticated")
+        foreign = hill.request(method, path, json=body)
+        assert (foreign.status_code, foreign.json()["code"]) == (404, "not_found")
+        unknown = staff.request(method, f"/api/patients/{uuid.uuid4()}{suffix}", json=body)
+        assert unknown.status_code == 404
+        assert unknown.json() == foreign.json()  # another clinic's patient looks missing
+        assert audit_actions(factory, patient_id) == ["patient.create"]

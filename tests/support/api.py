@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from app.staff.models import StaffRole
+from app.staff.totp import code_at
 from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff
+from tests.support.push_service import b64url_encode
 
 
 def sign_in_staff(
@@ -32,6 +37,19 @@ def log_in(client: TestClient, email: str = "nurse@riverside.example") -> None:
     assert response.status_code == 200, response.text
 
 
+def turn_on_totp(client: TestClient, *, now: datetime) -> str:
+    """Set up and enable TOTP for the signed-in staff user; returns the secret.
+
+    Enabling uses the code of `now`'s time step: move the clock 30 s on before the next code.
+    """
+    setup = client.post("/api/auth/totp/setup", json={"password": STAFF_PASSWORD})
+    assert setup.status_code == 200, setup.text
+    secret: str = setup.json()["secret"]
+    enabled = client.post("/api/auth/totp/enable", json={"code": code_at(secret, now)})
+    assert enabled.status_code == 204, enabled.text
+    return secret
+
+
 def new_patient_body(
     performed_at: str = "2026-03-27T10:00:00+00:00", **fields: Any
 ) -> dict[str, Any]:
@@ -43,6 +61,7 @@ def new_patient_body(
         "stockings_advised": True,
         "phone": "+44 7700 900123",
         "treatment": {"performed_at": performed_at, "method": "sclerotherapy"},
+        "doppler_checked": True,
     }
     body.update(fields)
     return body
@@ -61,3 +80,22 @@ def pair_phone(phone: TestClient, code: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     profile: dict[str, Any] = response.json()
     return profile
+
+
+def push_subscription_body() -> dict[str, Any]:
+    """What a browser's PushSubscription.toJSON() gives: an https endpoint and fresh keys."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    point = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return {
+        "endpoint": f"https://push.example.net/send/{secrets.token_urlsafe(16)}",
+        "expirationTime": None,
+        "keys": {"p256dh": b64url_encode(point), "auth": b64url_encode(secrets.token_bytes(16))},
+    }
+
+
+def subscribe_push(phone: TestClient) -> dict[str, Any]:
+    """Subscribe the signed-in phone to push; the body it sent."""
+    body = push_subscription_body()
+    response = phone.post("/api/me/push-subscriptions", json=body)
+    assert response.status_code == 201, response.text
+    return body

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.config import Settings
 from app.db import transaction
@@ -34,6 +34,31 @@ def make_clinic_with_staff(
     return clinic, staff
 
 
+def add_staff(
+    factory: sessionmaker[Session],
+    *,
+    colleague_of: str,
+    email: str,
+    now: datetime,
+    role: StaffRole = StaffRole.CLINICIAN,
+    name: str = "",
+) -> StaffUser:
+    """Another staff account in the clinic of the account `colleague_of` (an e-mail)."""
+    with transaction(factory) as session:
+        colleague = session.exec(select(StaffUser).where(StaffUser.email == colleague_of)).one()
+        clinic = session.get(Clinic, colleague.clinic_id)
+        assert clinic is not None
+        return create_staff(
+            session,
+            clinic=clinic,
+            email=email,
+            password=STAFF_PASSWORD,
+            now=now,
+            role=role,
+            name=name,
+        )
+
+
 def make_patient(
     factory: sessionmaker[Session],
     *,
@@ -48,6 +73,7 @@ def make_patient(
         "time_zone": "Europe/London",
         "stockings_advised": True,
         "treatment": {"performed_at": now.isoformat()},
+        "doppler_checked": True,
     } | fields
     with transaction(factory) as session:
         return create_patient(

@@ -1,0 +1,138 @@
+"""Clinic bookings of planned visits: list them, book a time, go back to the computed time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from app.careplan import OccurrenceKind, TreatmentSession, compute_plan
+from app.errors import Conflict, InvalidInput, NotFound
+from app.patients.models import AppointmentBooking, Patient, PatientAppointment
+from app.patients.service import replan, treatments_of
+from app.protocols.loader import Protocol
+from app.staff.models import StaffUser
+from app.tasks.models import Occurrence
+from app.tasks.service import preferences_of
+
+# Further ahead than this is a typo (a wrong year), not a plan.
+BOOKING_HORIZON = timedelta(days=365)
+
+
+def _appointment_rows(session: Session, patient: Patient) -> Sequence[Occurrence]:
+    return session.exec(
+        select(Occurrence)
+        .where(Occurrence.patient_id == patient.id, Occurrence.kind == OccurrenceKind.APPOINTMENT)
+        .order_by(col(Occurrence.due_at), col(Occurrence.key))
+    ).all()
+
+
+def _computed_times(session: Session, patient: Patient, protocol: Protocol) -> dict[str, datetime]:
+    """When each visit falls by the protocol alone, as if nothing had been booked."""
+    plan = compute_plan(
+        protocol,
+        [
+            TreatmentSession(performed_at=t.performed_at, method=t.method)
+            for t in treatments_of(session, patient)
+        ],
+        preferences_of(patient),
+    )
+    return {item.key: item.due_at for item in plan if item.kind == OccurrenceKind.APPOINTMENT}
+
+
+def list_appointments(
+    session: Session, *, patient: Patient, protocol: Protocol
+) -> list[PatientAppointment]:
+    """The patient's planned visits in time order, with the computed time beside the booked."""
+    zone = ZoneInfo(patient.time_zone)
+    computed = _computed_times(session, patient, protocol)
+    booked = set(
+        session.exec(
+            select(AppointmentBooking.key).where(AppointmentBooking.patient_id == patient.id)
+        ).all()
+    )
+    return [
+        PatientAppointment(
+            key=row.key,
+            title=row.title,
+            due_at=row.due_at,
+            local_due=row.due_at.astimezone(zone),
+            computed_at=computed.get(row.key),
+            booked=row.key in booked,
+        )
+        for row in _appointment_rows(session, patient)
+    ]
+
+
+def _bookable(session: Session, *, patient: Patient, key: str, now: datetime) -> Occurrence:
+    """The patient's visit `key`, still ahead; NotFound for an unknown key."""
+    row = session.exec(
+        select(Occurrence).where(
+            Occurrence.patient_id == patient.id,
+            Occurrence.key == key,
+            Occurrence.kind == OccurrenceKind.APPOINTMENT,
+        )
+    ).first()
+    if row is None:
+        raise NotFound("The patient's plan has no such visit.", code="appointment_unknown")
+    # A past visit is history: the plan never rewrites it, so a booking could not move it.
+    if row.due_at <= now:
+        raise Conflict(
+            "This visit's time has passed; it can no longer be moved.", code="appointment_past"
+        )
+    return row
+
+
+def _lock(session: Session, patient: Patient) -> None:
+    # Two concurrent bookings of one patient would both insert the same booking row.
+    session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
+
+
+def book(
+    session: Session,
+    *,
+    patient: Patient,
+    key: str,
+    booked_at: datetime,
+    staff: StaffUser,
+    protocol: Protocol,
+    now: datetime,
+) -> None:
+    """Book visit `key` at `booked_at` (any offset; stored UTC); the plan and reminders follow.
+
+    A time already past is refused: the plan never rewrites the past, so a booking there
+    could not move the visit, and no reminder could go out for it.
+    """
+    if booked_at <= now:
+        raise InvalidInput("booked_at is in the past.", code="booking_in_past")
+    if booked_at > now + BOOKING_HORIZON:
+        raise InvalidInput("booked_at is more than a year ahead.", code="booking_too_far")
+    _lock(session, patient)
+    _bookable(session, patient=patient, key=key, now=now)
+    booking = session.get(AppointmentBooking, (patient.id, key))
+    if booking is None:
+        booking = AppointmentBooking(
+            patient_id=patient.id, key=key, booked_at=booked_at, updated_at=now
+        )
+    booking.booked_at = booked_at
+    booking.booked_by = staff.id
+    booking.updated_at = now
+    session.add(booking)
+    session.flush()
+    replan(session, patient=patient, protocol=protocol, now=now)
+
+
+def unbook(
+    session: Session, *, patient: Patient, key: str, protocol: Protocol, now: datetime
+) -> None:
+    """Drop the booking of visit `key`: it goes back to the protocol's time."""
+    _lock(session, patient)
+    booking = session.get(AppointmentBooking, (patient.id, key))
+    if booking is None:
+        raise NotFound("This visit has no booking.", code="booking_unknown")
+    _bookable(session, patient=patient, key=key, now=now)
+    session.delete(booking)
+    session.flush()
+    replan(session, patient=patient, protocol=protocol, now=now)

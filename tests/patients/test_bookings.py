@@ -1,0 +1,269 @@
+"""Booking planned visits: the occurrence and its reminder move, and go back when unbooked."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, select
+
+from app.clock import FixedClock
+from app.notifications.models import OutboxKind, OutboxMessage
+from app.patients.models import AppointmentBooking
+from app.staff.models import AuditEvent
+from app.tasks.models import Occurrence
+from tests.support.api import enrol, log_in, pair_phone
+
+# Treated 10:00 GMT on Fri 27 Mar 2026; the clocks go forward on Sun 29 Mar, so the visits
+# on day 14 and day 56 are at 10:00 BST, which is 09:00 UTC.
+FIRST_VISIT = datetime(2026, 4, 10, 9, 0, tzinfo=UTC)
+SECOND_VISIT = datetime(2026, 5, 22, 9, 0, tzinfo=UTC)
+REMINDER_LEAD = timedelta(hours=24)
+
+
+def visit(factory: sessionmaker[Session], patient_id: str, key: str) -> tuple[Occurrence, Any]:
+    """The visit's occurrence and its reminder row in the outbox."""
+    with factory() as session:
+        occurrence = session.exec(
+            select(Occurrence).where(
+                Occurrence.patient_id == uuid.UUID(patient_id), Occurrence.key == key
+            )
+        ).one()
+        reminders = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.occurrence_id == occurrence.id,
+                OutboxMessage.kind == OutboxKind.REMINDER,
+            )
+        ).all()
+    assert len(reminders) == 1
+    return occurrence, reminders[0]
+
+
+def at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class TestList:
+    def test_lists_the_visits_with_computed_times_across_the_clock_change(
+        self, staff: TestClient
+    ) -> None:
+        created = enrol(staff)
+        listed = staff.get(f"/api/patients/{created['id']}/appointments").json()
+        assert [a["key"] for a in listed] == ["follow_up/1", "follow_up/2"]
+        first = listed[0]
+        assert at(first["due_at"]) == at(first["computed_at"]) == FIRST_VISIT
+        assert first["local_due"] == "2026-04-10T10:00:00+01:00"
+        assert first["booked"] is False
+        assert first["title"]
+        assert at(listed[1]["due_at"]) == SECOND_VISIT
+
+
+class TestBook:
+    def test_the_visit_and_its_reminder_move(
+        self, staff: TestClient, phone: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        created = enrol(staff)
+        pair_phone(phone, created["enrolment"]["code"])
+        before, reminder_before = visit(factory, created["id"], "follow_up/1")
+        assert reminder_before.due_at == FIRST_VISIT - REMINDER_LEAD
+        response = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/1",
+            json={"booked_at": "2026-04-13T14:30:00+01:00"},
+        )
+        assert response.status_code == 200, response.text
+        booked = response.json()
+        new_time = datetime(2026, 4, 13, 13, 30, tzinfo=UTC)
+        assert at(booked["due_at"]) == new_time
+        assert at(booked["computed_at"]) == FIRST_VISIT
+        assert booked["local_due"] == "2026-04-13T14:30:00+01:00"
+        assert booked["booked"] is True
+        after, reminder_after = visit(factory, created["id"], "follow_up/1")
+        assert after.id == before.id  # moved, not replaced
+        assert (after.due_at, after.remind_at) == (new_time, new_time - REMINDER_LEAD)
+        assert reminder_after.id == reminder_before.id
+        assert reminder_after.status == "pending"
+        assert reminder_after.due_at == reminder_after.next_attempt_at == new_time - REMINDER_LEAD
+        assert reminder_after.expires_at == after.window_end
+        # The other visit stays where the protocol puts it, and the phone sees the new time.
+        second, second_reminder = visit(factory, created["id"], "follow_up/2")
+        assert (second.due_at, second_reminder.due_at) == (
+            SECOND_VISIT,
+            SECOND_VISIT - REMINDER_LEAD,
+        )
+        shown = {a["key"]: a["local_due"] for a in phone.get("/api/me").json()["appointments"]}
+        assert shown["follow_up/1"] == "2026-04-13T14:30:00+01:00"
+
+    def test_a_booking_on_the_day_the_clocks_change_keeps_its_wall_time(
+        self, staff: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        created = enrol(staff)
+        # 10:00 on Sunday 29 March, an hour after the clocks went forward: 09:00 UTC.
+        booked = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/1",
+            json={"booked_at": "2026-03-29T10:00:00+01:00"},
+        ).json()
+        assert at(booked["due_at"]) == datetime(2026, 3, 29, 9, 0, tzinfo=UTC)
+        assert booked["local_due"] == "2026-03-29T10:00:00+01:00"
+        _, reminder = visit(factory, created["id"], "follow_up/1")
+        # 24 hours before is 09:00 GMT on Saturday, before the change.
+        assert reminder.due_at == datetime(2026, 3, 28, 9, 0, tzinfo=UTC)
+        # The same instant written in UTC is the same booking.
+        again = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/1",
+            json={"booked_at": "2026-03-29T09:00:00Z"},
+        ).json()
+        assert again["local_due"] == "2026-03-29T10:00:00+01:00"
+
+    def test_booking_again_moves_it_again_and_keeps_one_booking(
+        self, staff: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        created = enrol(staff)
+        path = f"/api/patients/{created['id']}/appointments/follow_up/2"
+        staff.put(path, json={"booked_at": "2026-05-20T09:00:00+01:00"})
+        staff.put(path, json={"booked_at": "2026-05-27T16:00:00+01:00"})
+        occurrence, reminder = visit(factory, created["id"], "follow_up/2")
+        assert occurrence.due_at == datetime(2026, 5, 27, 15, 0, tzinfo=UTC)
+        assert reminder.due_at == datetime(2026, 5, 26, 15, 0, tzinfo=UTC)
+        with factory() as session:
+            bookings = session.exec(select(AppointmentBooking)).all()
+            assert [(b.key, b.booked_at) for b in bookings] == [
+                ("follow_up/2", datetime(2026, 5, 27, 15, 0, tzinfo=UTC))
+            ]
+            assert bookings[0].booked_by is not None
+            details = session.exec(
+                select(AuditEvent.detail).where(AuditEvent.action == "appointment.book")
+            ).all()
+        assert {"key": "follow_up/2", "booked_at": "2026-05-27T16:00:00+01:00"} in details
+
+    @pytest.mark.parametrize(
+        ("booked_at", "status", "code"),
+        [
+            ("2026-03-27T11:59:00+00:00", 422, "booking_in_past"),
+            ("2026-03-27T12:00:00+00:00", 422, "booking_in_past"),
+            ("2026-03-20T10:00:00+00:00", 422, "booking_in_past"),
+            ("2027-03-28T12:00:00+00:00", 422, "booking_too_far"),
+            ("2026-04-13T14:30:00", 422, "invalid_input"),  # no offset: which 14:30?
+            ("next tuesday", 422, "invalid_input"),
+        ],
+    )
+    def test_bad_times_are_refused_and_nothing_moves(
+        self,
+        staff: TestClient,
+        factory: sessionmaker[Session],
+        booked_at: str,
+        status: int,
+        code: str,
+    ) -> None:
+        created = enrol(staff)
+        response = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/1",
+            json={"booked_at": booked_at},
+        )
+        assert (response.status_code, response.json()["code"]) == (status, code)
+        occurrence, reminder = visit(factory, created["id"], "follow_up/1")
+        assert (occurrence.due_at, reminder.due_at) == (FIRST_VISIT, FIRST_VISIT - REMINDER_LEAD)
+        with factory() as session:
+            assert session.exec(select(AppointmentBooking)).all() == []
+
+    @pytest.mark.parametrize("key", ["follow_up/3", "follow_up", "keep_dry/0", "nothing"])
+    def test_an_unknown_visit_is_not_found(self, staff: TestClient, key: str) -> None:
+        created = enrol(staff)
+        response = staff.put(
+            f"/api/patients/{created['id']}/appointments/{key}",
+            json={"booked_at": "2026-04-13T14:30:00+01:00"},
+        )
+        assert (response.status_code, response.json()["code"]) == (404, "appointment_unknown")
+
+    def test_a_task_is_not_a_visit(self, staff: TestClient, factory: sessionmaker[Session]) -> None:
+        created = enrol(staff)
+        with factory() as session:
+            task_key = session.exec(
+                select(Occurrence.key).where(Occurrence.kind == "task").limit(1)
+            ).one()
+        response = staff.put(
+            f"/api/patients/{created['id']}/appointments/{task_key}",
+            json={"booked_at": "2026-04-13T14:30:00+01:00"},
+        )
+        assert (response.status_code, response.json()["code"]) == (404, "appointment_unknown")
+
+    def test_extra_fields_are_refused(self, staff: TestClient) -> None:
+        created = enrol(staff)
+        response = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/1",
+            json={"booked_at": "2026-04-13T14:30:00+01:00", "booked_by": str(uuid.uuid4())},
+        )
+        assert response.status_code == 422
+
+    def test_a_visit_already_past_cannot_be_moved(
+        self, staff: TestClient, clock: FixedClock
+    ) -> None:
+        created = enrol(staff)
+        clock.advance(timedelta(days=14))  # 12:00 UTC on 10 April: the 09:00 visit is over
+        log_in(staff)
+        response = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/1",
+            json={"booked_at": "2026-04-14T10:00:00+01:00"},
+        )
+        assert (response.status_code, response.json()["code"]) == (409, "appointment_past")
+        later = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/2",
+            json={"booked_at": "2026-05-21T10:00:00+01:00"},
+        )
+        assert later.status_code == 200
+
+    def test_another_patients_visit_is_untouched(
+        self, staff: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        first = enrol(staff)
+        second = enrol(staff, name="Second Patient")
+        staff.put(
+            f"/api/patients/{first['id']}/appointments/follow_up/1",
+            json={"booked_at": "2026-04-13T14:30:00+01:00"},
+        )
+        occurrence, reminder = visit(factory, second["id"], "follow_up/1")
+        assert (occurrence.due_at, reminder.due_at) == (FIRST_VISIT, FIRST_VISIT - REMINDER_LEAD)
+        listed = staff.get(f"/api/patients/{second['id']}/appointments").json()
+        assert [a["booked"] for a in listed] == [False, False]
+
+
+class TestUnbook:
+    def test_the_visit_and_its_reminder_go_back_to_the_computed_time(
+        self, staff: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        created = enrol(staff)
+        path = f"/api/patients/{created['id']}/appointments/follow_up/1"
+        staff.put(path, json={"booked_at": "2026-04-13T14:30:00+01:00"})
+        _, booked_reminder = visit(factory, created["id"], "follow_up/1")
+        response = staff.delete(path)
+        assert response.status_code == 204
+        occurrence, reminder = visit(factory, created["id"], "follow_up/1")
+        assert (occurrence.due_at, reminder.due_at) == (FIRST_VISIT, FIRST_VISIT - REMINDER_LEAD)
+        assert reminder.id == booked_reminder.id
+        listed = staff.get(f"/api/patients/{created['id']}/appointments").json()
+        assert (listed[0]["booked"], at(listed[0]["due_at"])) == (False, FIRST_VISIT)
+        with factory() as session:
+            assert session.exec(select(AppointmentBooking)).all() == []
+
+    def test_a_visit_without_a_booking_is_not_found(self, staff: TestClient) -> None:
+        created = enrol(staff)
+        response = staff.delete(f"/api/patients/{created['id']}/appointments/follow_up/1")
+        assert (response.status_code, response.json()["code"]) == (404, "booking_unknown")
+        unknown = staff.delete(f"/api/patients/{created['id']}/appointments/nothing/9")
+        assert unknown.status_code == 404
+
+    def test_a_booked_visit_already_past_stays(
+        self, staff: TestClient, clock: FixedClock, factory: sessionmaker[Session]
+    ) -> None:
+        created = enrol(staff)
+        path = f"/api/patients/{created['id']}/appointments/follow_up/1"
+        staff.put(path, json={"booked_at": "2026-03-30T10:00:00+01:00"})
+        clock.advance(timedelta(days=3))
+        log_in(staff)
+        response = staff.delete(path)
+        assert (response.status_code, response.json()["code"]) == (409, "appointment_past")
+        occurrence, _ = visit(factory, created["id"], "follow_up/1")
+        assert occurrence.due_at == datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
