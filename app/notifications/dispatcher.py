@@ -1,4 +1,4 @@
-"""The dispatcher: claims due outbox rows, sends them concurrently, records each outcome."""
+"""The dispatcher: escalates due alerts, claims due outbox rows, sends them, records outcomes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, func, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -24,10 +25,14 @@ from app.db import transaction
 from app.dbtypes import UTCDateTime
 from app.notifications import metrics
 from app.notifications.actions import make_token
-from app.notifications.models import OutboxMessage, OutboxStatus, PushSubscription
-from app.notifications.payload import reminder_payload
+from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus, PushSubscription
+from app.notifications.payload import alert_payload, reminder_payload
 from app.notifications.sender import Device, PushResult, PushSender
 from app.patients.models import Patient
+from app.reports.alerts import OPEN
+from app.reports.escalation import escalate_due
+from app.reports.models import Alert
+from app.staff.models import StaffUser
 from app.tasks.models import Occurrence, OccurrenceStatus
 
 log = logging.getLogger("aftercare.dispatch")
@@ -39,8 +44,13 @@ MIN_RETRY = timedelta(seconds=5)
 # One run keeps claiming while batches come back full, so a burst drains without waiting for
 # the next tick; the budget bounds how long one run holds the scheduler's thread.
 RUN_BUDGET_SECONDS = 20.0
+# Recording a sent batch's outcomes is retried while the database is away (a restart takes
+# seconds): first after this pause, doubling up to the cap, for as long as the lease holds.
+RECORD_RETRY_FIRST_SECONDS = 0.25
+RECORD_RETRY_MAX_SECONDS = 2.0
 
 GONE = frozenset({404, 410})
+ALERT_KINDS = frozenset({OutboxKind.ALERT.value, OutboxKind.ALERT_ESCALATION.value})
 
 
 @dataclass
@@ -63,6 +73,24 @@ class Claim:
     show_title: bool
     rhythm: Rhythm | None
     patient_id: uuid.UUID | None
+    devices: list[tuple[uuid.UUID, Device]] = field(default_factory=list)
+
+
+@dataclass
+class AlertClaim:
+    """A claimed alert push: the alert's state now, and the staff devices it goes to.
+
+    `level` is None when the alert is gone (the patient was erased meanwhile).
+    """
+
+    row_id: int
+    due_at: datetime
+    expires_at: datetime
+    attempts: int
+    kind: str
+    alert_id: uuid.UUID | None
+    level: str | None
+    still_open: bool
     devices: list[tuple[uuid.UUID, Device]] = field(default_factory=list)
 
 
@@ -122,24 +150,49 @@ class Dispatcher:
     def run_once(self) -> RunReport:
         """Send everything due now, batch after batch, within the run's time budget."""
         report = RunReport()
+        self._escalate(self._clock.now())
         started = time.monotonic()
         while time.monotonic() - started < RUN_BUDGET_SECONDS:
             now = self._clock.now()
-            claims = self._claim(now)
+            claimed_at = time.monotonic()
+            try:
+                claims = self._claim(now)
+            except DBAPIError as exc:
+                if not _connection_lost(exc):
+                    raise
+                # Nothing was sent: the next run claims again once the database is back.
+                log.warning("database unavailable, nothing claimed: %s", _first_line(exc))
+                break
             if not claims:
                 break
             report.claimed += len(claims)
             outcomes = self._loop.run_until_complete(self._decide_all(claims, now))
-            self._record(outcomes, self._clock.now())
+            lease_ends = claimed_at + self._settings.dispatch_lease_seconds
+            self._record(outcomes, self._clock.now(), lease_ends=lease_ends)
             for outcome in outcomes:
                 report.add(outcome)
             if len(claims) < self._settings.dispatch_batch_size:
                 break
         return report
 
+    def _escalate(self, now: datetime) -> None:
+        """Queue escalation pushes for alerts open past their time, in their own transaction.
+
+        Every dispatcher process runs this (web service and workers): the conditional update
+        in escalate_due lets only one of them escalate a given alert.
+        """
+        try:
+            with transaction(self._sessions) as session:
+                escalated = escalate_due(session, now=now)
+        except Exception:  # reminders must still go out; the next run tries again
+            log.exception("alert escalation failed")
+            return
+        if escalated:
+            log.info("escalated alerts=%d", escalated)
+
     # --- claiming ---------------------------------------------------------------------------
 
-    def _claim(self, now: datetime) -> list[Claim]:
+    def _claim(self, now: datetime) -> list[Claim | AlertClaim]:
         """Atomically take up to a batch of due rows (and rows whose lease ran out)."""
         table = OutboxMessage
         due = or_(
@@ -150,13 +203,15 @@ class Dispatcher:
             candidates = (
                 select(table.id)
                 .where(due)
-                .order_by(col(table.next_attempt_at))
+                # A total order: PostgreSQL may evaluate this subquery more than once in
+                # the UPDATE, and with ties each run could pick other rows (a batch too big).
+                .order_by(col(table.next_attempt_at), col(table.id))
                 .limit(self._settings.dispatch_batch_size)
             )
             if session.get_bind().dialect.name == "postgresql":
                 # Concurrent dispatchers skip each other's rows instead of waiting on them.
                 candidates = candidates.with_for_update(skip_locked=True)
-            claimed_ids = session.exec(
+            claimed = session.exec(
                 update(table)
                 .where(col(table.id).in_(candidates.scalar_subquery()))
                 .values(
@@ -164,9 +219,14 @@ class Dispatcher:
                     lease_until=now + timedelta(seconds=self._settings.dispatch_lease_seconds),
                     attempts=col(table.attempts) + 1,
                 )
-                .returning(col(table.id))
+                .returning(col(table.id), col(table.kind))
             ).all()
-            return self._load(session, [row_id for (row_id,) in claimed_ids])
+            reminders = [row_id for row_id, kind in claimed if kind not in ALERT_KINDS]
+            alerts = [row_id for row_id, kind in claimed if kind in ALERT_KINDS]
+            claims: list[Claim | AlertClaim] = []
+            claims.extend(self._load(session, reminders))
+            claims.extend(self._load_alerts(session, alerts))
+            return claims
 
     def _load(self, session: Session, ids: Sequence[int]) -> list[Claim]:
         if not ids:
@@ -252,14 +312,90 @@ class Dispatcher:
                 devices.setdefault(patient_id, []).append((sub_id, Device(endpoint, p256dh, auth)))
         return devices
 
+    def _load_alerts(self, session: Session, ids: Sequence[int]) -> list[AlertClaim]:
+        """Alert pushes with their alert's state and the devices of the staff to reach."""
+        if not ids:
+            return []
+        rows = session.execute(
+            sa_select(
+                col(OutboxMessage.id),
+                col(OutboxMessage.due_at),
+                col(OutboxMessage.expires_at),
+                col(OutboxMessage.attempts),
+                col(OutboxMessage.kind),
+                col(Alert.id),
+                col(Alert.level),
+                col(Alert.status),
+                col(Alert.clinic_id),
+            )
+            .join(Alert, col(Alert.id) == OutboxMessage.alert_id, isouter=True)
+            .where(col(OutboxMessage.id).in_(ids))
+        ).all()
+        claims = []
+        clinics: dict[uuid.UUID, list[tuple[uuid.UUID, Device]]] = {}
+        everyone: dict[uuid.UUID, list[tuple[uuid.UUID, Device]]] = {}
+        for row_id, due_at, expires_at, attempts, kind, alert_id, level, status, clinic in rows:
+            claim = AlertClaim(
+                row_id=row_id,
+                due_at=due_at,
+                expires_at=expires_at,
+                attempts=attempts,
+                kind=kind,
+                alert_id=alert_id,
+                level=level,
+                still_open=status == OPEN,
+            )
+            if clinic is not None and claim.still_open:
+                if kind == OutboxKind.ALERT:
+                    if clinic not in clinics:
+                        clinics[clinic] = self._staff_devices(session, clinic, on_call_only=True)
+                    claim.devices = clinics[clinic]
+                if not claim.devices:  # an escalation, or nobody on call can be reached
+                    if clinic not in everyone:
+                        everyone[clinic] = self._staff_devices(session, clinic, on_call_only=False)
+                    claim.devices = everyone[clinic]
+            claims.append(claim)
+        return claims
+
+    def _staff_devices(
+        self, session: Session, clinic_id: uuid.UUID, *, on_call_only: bool
+    ) -> list[tuple[uuid.UUID, Device]]:
+        """Devices (current key) of the clinic's enabled staff, or of those on call only."""
+        query = (
+            sa_select(
+                col(PushSubscription.id),
+                col(PushSubscription.endpoint),
+                col(PushSubscription.p256dh),
+                col(PushSubscription.auth),
+                col(PushSubscription.vapid_key_id),
+            )
+            .join(StaffUser, col(StaffUser.id) == PushSubscription.staff_id)
+            .where(col(StaffUser.clinic_id) == clinic_id, col(StaffUser.disabled_at).is_(None))
+            .order_by(col(PushSubscription.created_at), col(PushSubscription.id))
+        )
+        if on_call_only:
+            query = query.where(col(StaffUser.on_call).is_(True))
+        subscriptions = session.execute(query).all()
+        stale = [sub_id for sub_id, *_, key_id in subscriptions if key_id != self._key_id]
+        if stale:
+            # As for patients: made with an older server key; the console subscribes again.
+            session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(stale)))
+        return [
+            (sub_id, Device(endpoint, p256dh, auth))
+            for sub_id, endpoint, p256dh, auth, key_id in subscriptions
+            if key_id == self._key_id
+        ]
+
     # --- deciding and sending ---------------------------------------------------------------
 
-    async def _decide_all(self, claims: list[Claim], now: datetime) -> list[Outcome]:
+    async def _decide_all(self, claims: list[Claim | AlertClaim], now: datetime) -> list[Outcome]:
         return list(await asyncio.gather(*(self._decide_safely(claim, now) for claim in claims)))
 
-    async def _decide_safely(self, claim: Claim, now: datetime) -> Outcome:
+    async def _decide_safely(self, claim: Claim | AlertClaim, now: datetime) -> Outcome:
         """One row's bug must not hold back its batch, nor come back after every lease."""
         try:
+            if isinstance(claim, AlertClaim):
+                return await self._decide_alert(claim, now)
             return await self._decide(claim, now)
         except Exception:
             log.exception("outbox message=%s could not be sent", claim.row_id)
@@ -303,8 +439,41 @@ class Dispatcher:
         )
         return self._settle(claim, list(results), now, rhythm)
 
+    async def _decide_alert(self, claim: AlertClaim, now: datetime) -> Outcome:
+        """Staff alerts: no night rule (a clinic wants them at once), cancelled once handled."""
+        if claim.alert_id is None or claim.level is None:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "alert no longer exists")
+        if not claim.still_open:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "alert already acknowledged")
+        if now >= claim.expires_at:
+            return Outcome(claim.row_id, OutboxStatus.DROPPED, "too late: alert push expired")
+        if not claim.devices:
+            reason = "no staff device subscribed to alerts"
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+        plaintext = alert_payload(
+            alert_id=claim.alert_id,
+            level=claim.level,
+            escalation=claim.kind == OutboxKind.ALERT_ESCALATION,
+            public_url=self._settings.public_url,
+        )
+        ttl = int((claim.expires_at - now).total_seconds())
+        results = await asyncio.gather(
+            *(
+                # The alert's id as Topic: an escalation replaces a first push still queued.
+                self._sender.send(
+                    device, plaintext, ttl=ttl, urgency="high", topic=claim.alert_id.hex
+                )
+                for _, device in claim.devices
+            )
+        )
+        return self._settle(claim, list(results), now, None)
+
     def _settle(
-        self, claim: Claim, results: list[PushResult], now: datetime, rhythm: Rhythm
+        self,
+        claim: Claim | AlertClaim,
+        results: list[PushResult],
+        now: datetime,
+        rhythm: Rhythm | None,
     ) -> Outcome:
         ids = [sub_id for sub_id, _ in claim.devices]
         for result in results:
@@ -342,9 +511,13 @@ class Dispatcher:
         outcome.gone = gone
         return outcome
 
-    def _later(self, claim: Claim, when: datetime, rhythm: Rhythm, reason: str) -> Outcome:
-        """Try again at `when` (moved out of the night), or drop it if that is too late."""
-        when = rhythm.to_daytime(when)
+    def _later(
+        self, claim: Claim | AlertClaim, when: datetime, rhythm: Rhythm | None, reason: str
+    ) -> Outcome:
+        """Try again at `when` (moved out of the patient's night, if any), or drop it if that
+        is too late."""
+        if rhythm is not None:
+            when = rhythm.to_daytime(when)
         if when >= claim.expires_at:
             return Outcome(claim.row_id, OutboxStatus.DROPPED, f"too late to retry: {reason}")
         return Outcome(claim.row_id, OutboxStatus.PENDING, reason, next_attempt_at=when)
@@ -356,7 +529,9 @@ class Dispatcher:
 
     # --- recording ----------------------------------------------------------------------------
 
-    def _record(self, outcomes: list[Outcome], now: datetime) -> None:
+    def _record(self, outcomes: list[Outcome], now: datetime, *, lease_ends: float) -> None:
+        """Write the outcomes; a lost database connection is retried until `lease_ends`
+        (time.monotonic()): giving up would leave the batch to be claimed and sent again."""
         if not outcomes:
             return
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -387,16 +562,34 @@ class Dispatcher:
         )
         gone = [sub for o in outcomes for sub in o.gone]
         delivered = [sub for o in outcomes for sub in o.delivered_to]
-        with transaction(self._sessions) as session:
-            session.connection().execute(statement, params)
-            if gone:
-                session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(gone)))
-            if delivered:
-                session.execute(
-                    update(PushSubscription)
-                    .where(col(PushSubscription.id).in_(delivered))
-                    .values(last_success_at=now)
+        pause = RECORD_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                # Safe to repeat: the update only touches rows still `sending`.
+                with transaction(self._sessions) as session:
+                    session.connection().execute(statement, params)
+                    if gone:
+                        session.execute(
+                            delete(PushSubscription).where(col(PushSubscription.id).in_(gone))
+                        )
+                    if delivered:
+                        session.execute(
+                            update(PushSubscription)
+                            .where(col(PushSubscription.id).in_(delivered))
+                            .values(last_success_at=now)
+                        )
+                break
+            except DBAPIError as exc:
+                if not _connection_lost(exc) or time.monotonic() + pause >= lease_ends:
+                    raise
+                log.warning(
+                    "database unavailable recording %d outcomes, retrying in %.2g s: %s",
+                    len(outcomes),
+                    pause,
+                    _first_line(exc),
                 )
+                time.sleep(pause)
+                pause = min(pause * 2, RECORD_RETRY_MAX_SECONDS)
         for outcome in outcomes:
             metrics.sends.labels(outcome.status.value).inc()
             if outcome.sent_at is not None and outcome.due_at is not None:
@@ -418,6 +611,16 @@ def _retryable(status: int | None) -> bool:
     # No answer, rate limited, or a server error: the same message may go through later.
     # 401/403 mean our VAPID setup is wrong; retrying lets a fixed configuration recover.
     return status is None or status in (401, 403, 429) or status >= 500
+
+
+def _connection_lost(exc: DBAPIError) -> bool:
+    # A dropped or refused connection, a terminated backend, a locked SQLite file: all pass.
+    return exc.connection_invalidated or isinstance(exc, OperationalError)
+
+
+def _first_line(exc: DBAPIError) -> str:
+    # The driver's message only: the statement and its parameters stay out of the log.
+    return (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0][:200]
 
 
 def _status_class(status: int | None) -> str:

@@ -1,14 +1,17 @@
-"""Outbox planning: one reminder row per notifying occurrence, kept in step with the plan."""
+"""Outbox planning: reminder rows kept in step with the plan, and alert pushes to staff."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
 from app.tasks.models import Occurrence, OccurrenceStatus
+
+# An alert push still undelivered after this long is dropped: the console's inbox shows it.
+ALERT_PUSH_LIFETIME = timedelta(days=1)
 
 # Rows whose send is settled; a changed reminder time re-arms them only if it is still ahead.
 SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CANCELLED, OutboxStatus.DROPPED)
@@ -80,3 +83,33 @@ def _move(row: OutboxMessage, *, remind_at: datetime, expires_at: datetime, now:
     row.expires_at = expires_at
     row.attempts = 0
     row.last_error = ""
+
+
+def queue_alert_push(
+    session: Session,
+    *,
+    alert_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    kind: OutboxKind,
+    now: datetime,
+) -> None:
+    """Push an alert (kind ALERT) or its escalation (ALERT_ESCALATION) to staff, due now.
+
+    The dispatcher picks the staff devices at send time and cancels the row if the alert was
+    acknowledged first. `patient_id` makes the row go with the patient on erasure.
+    """
+    if kind not in (OutboxKind.ALERT, OutboxKind.ALERT_ESCALATION):
+        raise ValueError(f"{kind!r} is not an alert push")
+    session.add(
+        OutboxMessage(
+            kind=kind,
+            alert_id=alert_id,
+            patient_id=patient_id,
+            status=OutboxStatus.PENDING,
+            due_at=now,
+            next_attempt_at=now,
+            expires_at=now + ALERT_PUSH_LIFETIME,
+            created_at=now,
+        )
+    )
+    session.flush()

@@ -12,6 +12,16 @@ APP_NAME = "Aftercare"
 GENERIC_TASK_TEXT = "Time for your aftercare task"
 GENERIC_APPOINTMENT_TEXT = "A reminder about your next clinic visit"
 OPENS_REPORT_FORM = frozenset({"symptom_check"})
+# Staff lock screens: the level only, never the patient's name or symptoms.
+ALERT_TEXT = {
+    "emergency": "New emergency report — open the console",
+    "urgent": "New urgent report — open the console",
+}
+ESCALATION_TEXT = {
+    "emergency": "Emergency report still not acknowledged — open the console",
+    "urgent": "Urgent report still not acknowledged — open the console",
+}
+ALERTS_PATH = "/console/#/alerts"
 
 
 def reminder_payload(
@@ -57,3 +67,27 @@ def reminder_payload(
         if len(encoded) > MAX_PLAINTEXT_BYTES:
             raise ValueError("notification payload cannot fit in a push message")
     return encoded
+
+
+def alert_payload(*, alert_id: uuid.UUID, level: str, escalation: bool, public_url: str) -> bytes:
+    """The JSON a staff device receives for a new or escalated alert.
+
+    Generic text (the level, nothing about the patient), opening the console's alert inbox.
+    The tag is the alert's, so an escalation replaces the first notification on the device.
+    """
+    texts = ESCALATION_TEXT if escalation else ALERT_TEXT
+    body = texts.get(level, texts["urgent"])
+    document = {
+        "web_push": 8030,
+        "notification": {
+            "title": APP_NAME,
+            "body": body,
+            "navigate": f"{public_url}{ALERTS_PATH}",
+            "tag": f"alert-{alert_id}",
+        },
+        "alert_id": str(alert_id),
+        "kind": "alert_escalation" if escalation else "alert",
+        "level": level,
+        "url": ALERTS_PATH,
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

@@ -15,11 +15,14 @@ from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomRe
 from app.reports.router import public_report
 from app.staff import audit
 from app.staff.auth import CurrentStaff, client_ip
+from app.staff.models import StaffUser
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts (staff)"])
 
 
-def _public(alert: Alert, patient: Patient, report: SymptomReport | None) -> AlertPublic:
+def _public(
+    alert: Alert, patient: Patient, report: SymptomReport | None, acknowledger: StaffUser | None
+) -> AlertPublic:
     return AlertPublic(
         id=alert.id,
         patient_id=patient.id,
@@ -30,7 +33,10 @@ def _public(alert: Alert, patient: Patient, report: SymptomReport | None) -> Ale
         report=public_report(report) if report else None,
         acknowledged_at=alert.acknowledged_at,
         acknowledged_by=alert.acknowledged_by,
+        acknowledged_by_name=alerts.staff_name(acknowledger),
         acknowledgement_note=alert.acknowledgement_note,
+        escalate_at=alert.escalate_at,
+        escalated_at=alert.escalated_at,
     )
 
 
@@ -43,7 +49,7 @@ def list_alerts(
 ) -> list[AlertPublic]:
     """The clinic's alerts, emergencies first, then the longest waiting."""
     rows = alerts.list_for_clinic(session, clinic_id=staff.clinic_id, status=status, limit=limit)
-    return [_public(alert, patient, report) for alert, patient, report in rows]
+    return [_public(*row) for row in rows]
 
 
 @router.post("/{alert_id}/acknowledge", responses=error_responses(401, 404, 422))
@@ -55,9 +61,10 @@ def acknowledge_alert(
     session: SessionDep,
     clock: ClockDep,
 ) -> AlertPublic:
-    """Acknowledge with a note (who and when are kept). Idempotent: the first one stands."""
+    """Acknowledge with a note (who and when are kept). Idempotent: the first one stands, and
+    a later call answers 200 with it unchanged (`acknowledged_by_name` says whose it is)."""
     now = clock.now()
-    alert = alerts.acknowledge(
+    alert, first = alerts.acknowledge(
         session,
         clinic_id=staff.clinic_id,
         alert_id=alert_id,
@@ -67,9 +74,10 @@ def acknowledge_alert(
     )
     audit.record(
         session, staff=staff, action="alert.acknowledge", patient_id=alert.patient_id, now=now,
-        ip=client_ip(request), detail={"alert_id": str(alert.id)},
+        ip=client_ip(request), detail={"alert_id": str(alert.id), "first": first},
     )  # fmt: skip
     patient = session.get(Patient, alert.patient_id)
     report = session.get(SymptomReport, alert.report_id) if alert.report_id else None
+    acknowledger = session.get(StaffUser, alert.acknowledged_by) if alert.acknowledged_by else None
     assert patient is not None  # foreign key
-    return _public(alert, patient, report)
+    return _public(alert, patient, report, acknowledger)

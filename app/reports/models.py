@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import StringConstraints
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -108,10 +110,16 @@ class AlertPublic(SQLModel):
     report: ReportPublic | None
     acknowledged_at: datetime | None
     acknowledged_by: uuid.UUID | None
+    acknowledged_by_name: str | None  # the staff user's name (e-mail if unnamed)
     acknowledgement_note: str
+    # When it escalates if still open (the clinic's minutes of opening time after created_at),
+    # and when it did: every clinician's devices were alerted again.
+    escalate_at: datetime | None
+    escalated_at: datetime | None
 
 
 class AcknowledgeRequest(SQLModel):
     model_config = {"extra": "forbid"}
 
-    note: str = Field(default="", max_length=2000)
+    # What was done about it: the record a later reader (or an inquiry) relies on.
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -7,7 +7,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app.clinics.service import escalation_time
 from app.errors import InvalidInput
+from app.notifications.models import OutboxKind
+from app.notifications.outbox import queue_alert_push
 from app.patients.models import Patient
 from app.reports.models import Alert, ReportCreate, ReportForm, SignPublic, SymptomReport
 from app.reports.triage import Level, TriageRules, rules_from, triage
@@ -81,16 +84,20 @@ def submit(
     session.add(report)
     session.flush()
     if result.level in (Level.EMERGENCY, Level.URGENT):
-        session.add(
-            Alert(
-                clinic_id=clinic.id,
-                patient_id=patient.id,
-                report_id=report.id,
-                level=result.level,
-                created_at=now,
-            )
+        alert = Alert(
+            clinic_id=clinic.id,
+            patient_id=patient.id,
+            report_id=report.id,
+            level=result.level,
+            created_at=now,
+            escalate_at=escalation_time(clinic, now),
         )
+        session.add(alert)
         session.flush()
+        # In the report's transaction: the push is queued exactly when the alert exists.
+        queue_alert_push(
+            session, alert_id=alert.id, patient_id=patient.id, kind=OutboxKind.ALERT, now=now
+        )
     return report, True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from app.notifications import payload as payload_module
 from app.notifications.actions import action_secret, check_token
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.models import (
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     PushSubscription,
@@ -26,6 +28,9 @@ from app.notifications.models import (
 from app.notifications.subscriptions import Owner, subscribe
 from app.notifications.vapid import VapidKeys
 from app.patients.models import Patient
+from app.reports.models import ReportCreate
+from app.reports.service import submit
+from app.staff.models import Clinic, StaffUser
 from app.tasks import service as tasks
 from app.tasks.models import Occurrence
 from tests.notifications.conftest import MakeDispatcher
@@ -445,3 +450,55 @@ def test_one_broken_row_fails_alone_and_does_not_hold_the_batch(
     assert failed.status == OutboxStatus.FAILED
     assert failed.last_error == "internal error (see logs)"
     assert world.row("hydrocortisone/t1/d3/morning").status == OutboxStatus.SENT
+
+
+class TestAlertsAndRemindersTogether:
+    def test_a_staff_alert_and_a_patient_reminder_go_out_in_one_run(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        phone = world.device()
+        world.at_due("stockings_on/2026-03-28")
+        with transaction(world.factory) as session:
+            patient = session.get(Patient, world.patient.id)
+            assert patient is not None
+            clinic = session.get(Clinic, patient.clinic_id)
+            nurse = session.exec(
+                select(StaffUser).where(StaffUser.clinic_id == patient.clinic_id)
+            ).one()
+            assert clinic is not None
+            console = push.subscribe()
+            subscribe(
+                session, owner=Owner(staff_id=nurse.id),
+                data=PushSubscriptionIn.model_validate(console.to_json()),
+                key_id=world.keys.key_id, now=world.clock.now(), settings=world.settings,
+            )  # fmt: skip
+            data = ReportCreate(client_id=uuid.uuid4(), pain=9)
+            submit(session, patient=patient, clinic=clinic, data=data, now=world.clock.now())
+        dispatcher.run_once()
+        [reminder] = world.received("stockings_on/2026-03-28")
+        assert reminder.subscription_id == phone.id
+        [alert] = push.deliveries(console.id)
+        assert alert.json()["kind"] == "alert"
+        # Neither device gets the other's message.
+        assert {d.json()["kind"] for d in push.deliveries(phone.id)} == {"task"}
+
+    def test_escalation_runs_first_so_its_push_goes_in_the_same_run(
+        self, world: World, dispatcher: Dispatcher, push: FakePushService
+    ) -> None:
+        with transaction(world.factory) as session:
+            patient = session.get(Patient, world.patient.id)
+            assert patient is not None
+            clinic = session.get(Clinic, patient.clinic_id)
+            assert clinic is not None
+            data = ReportCreate(client_id=uuid.uuid4(), pain=9)
+            submit(session, patient=patient, clinic=clinic, data=data, now=world.clock.now())
+        dispatcher.run_once()  # the first push: nobody subscribed, it fails
+        world.clock.advance(timedelta(minutes=15))
+        report = dispatcher.run_once()
+        assert report.claimed == 1
+        with world.factory() as session:
+            [row] = session.exec(
+                select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.ALERT_ESCALATION)
+            ).all()
+        assert row.status == OutboxStatus.FAILED  # no staff device: visible, not silent
+        assert row.attempts == 1

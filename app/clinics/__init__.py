@@ -1,0 +1,1 @@
+"""Clinic settings: opening hours, time zone, alert escalation, the numbers patients call."""

@@ -1,0 +1,53 @@
+"""API schemas for clinic settings (the Clinic table itself lives in app/staff/models.py)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import StringConstraints, model_validator
+from sqlmodel import Field, SQLModel
+
+from app.clinics.opening_hours import Hours, OpeningHours
+from app.patients.models import PhoneNumber
+from app.timezones import TimeZoneName
+
+ClinicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# What patients are told to dial in an emergency: 999, 112, 911, 000 or a full number.
+EmergencyNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ]{1,18}$")
+]
+
+
+class ClinicSettings(SQLModel):
+    id: uuid.UUID
+    name: str
+    phone: str
+    emergency_number: str
+    time_zone: str
+    opening_hours: Hours
+    alert_escalation_minutes: int
+
+
+class ClinicSettingsUpdate(SQLModel):
+    """Admin changes; omitted fields stay as they are."""
+
+    model_config = {"extra": "forbid"}
+
+    name: ClinicName | None = None
+    phone: PhoneNumber | None = None
+    emergency_number: EmergencyNumber | None = None
+    time_zone: TimeZoneName | None = None
+    opening_hours: OpeningHours | None = None
+    # Minutes of opening time an alert may stay unacknowledged: a minute to a (working) day.
+    alert_escalation_minutes: int | None = Field(default=None, ge=1, le=1440)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: object) -> object:
+        # Omitting a field keeps it; null would read as "clear it", which no setting allows.
+        if isinstance(data, dict):
+            nulls = sorted(str(name) for name, value in data.items() if value is None)
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} cannot be null: leave a field out to keep it")
+        return data

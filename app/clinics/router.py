@@ -1,0 +1,40 @@
+"""Staff routes for the clinic's own settings: anyone reads them, admins change them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from app.clinics import service
+from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
+from app.deps import ClockDep, SessionDep
+from app.errors import error_responses
+from app.staff import audit
+from app.staff.auth import AdminStaff, CurrentStaff, client_ip
+from app.staff.service import clinic_of
+
+router = APIRouter(prefix="/api/clinic", tags=["clinic (staff)"])
+
+
+@router.get("", responses=error_responses(401))
+def read_settings(staff: CurrentStaff, session: SessionDep) -> ClinicSettings:
+    """The signed-in user's clinic: numbers, time zone, opening hours, escalation minutes."""
+    return service.to_settings(clinic_of(session, staff))
+
+
+@router.patch("", responses=error_responses(401, 403, 409, 422))
+def change_settings(
+    body: ClinicSettingsUpdate,
+    request: Request,
+    staff: AdminStaff,
+    session: SessionDep,
+    clock: ClockDep,
+) -> ClinicSettings:
+    """Change some settings (admins). Alerts already open keep their escalation time."""
+    clinic = clinic_of(session, staff)
+    changes = service.update(session, clinic=clinic, data=body)
+    if changes:
+        audit.record(
+            session, staff=staff, action="clinic.update", now=clock.now(),
+            ip=client_ip(request), detail={"changed": changes},
+        )  # fmt: skip
+    return service.to_settings(clinic)
