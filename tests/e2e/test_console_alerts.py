@@ -1,0 +1,214 @@
+"""The alert inbox: a patient's report appears without reload, is acknowledged with a note, and
+a browser that turned alerts on gets a push its service worker shows without the patient's name."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+from sqlmodel import col, select
+
+from app.notifications.models import PushSubscription
+from app.patients.models import Patient
+from app.reports.models import Alert
+from app.scheduler import build_dispatcher
+from tests.e2e.console_support import (
+    NURSE_EMAIL,
+    close_phones,
+    desk,
+    no_problems,
+    open_console,
+    riverside,
+    sign_in,
+    staff_by_email,
+    wait_until,
+)
+from tests.e2e.pwa_support import Live, screenshot
+from tests.support.push_service import FakePushService
+
+__all__ = ["desk"]  # the fixture, used by name
+
+# Chromium cannot reach a real push service here: PushManager hands out the loopback push
+# service's subscription instead (as in the PWA's reminder tests).
+PUSH_STUB = """
+(() => {
+  if (typeof PushManager === "undefined") return;
+  const made = %s;
+  const KEY = "test.staff-push";
+  const subscription = () => ({
+    endpoint: made.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: true, applicationServerKey: null },
+    toJSON: () => made.json,
+    unsubscribe: async () => { localStorage.removeItem(KEY); return true; },
+  });
+  PushManager.prototype.subscribe = async function () {
+    localStorage.setItem(KEY, "1");
+    return subscription();
+  };
+  PushManager.prototype.getSubscription = async function () {
+    return localStorage.getItem(KEY) ? subscription() : null;
+  };
+})();
+"""
+
+
+def _alert(live: Live, patient_name: str) -> Alert:
+    with live.factory() as session:
+        patient = session.exec(select(Patient).where(Patient.name == patient_name)).one()
+        return session.exec(select(Alert).where(Alert.patient_id == patient.id)).one()
+
+
+def _dispatch_once(live: Live) -> None:
+    """One dispatcher run in its own thread (it runs its own event loop; Playwright's sync API
+    already runs one in this thread)."""
+    dispatcher = build_dispatcher(
+        live.settings, session_factory=live.factory, clock=live.clock, keys=live.keys
+    )
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            dispatcher.run_once()
+        except BaseException as error:
+            failure.append(error)
+        finally:
+            dispatcher.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert not failure, failure
+
+
+def test_a_report_appears_live_and_is_acknowledged_with_a_note(
+    live: Live, desk: Any, push_receiver: FakePushService
+) -> None:
+    clinic = riverside(live, push_receiver)
+    now = live.clock.now()
+    # An emergency raised 20 minutes ago is already waiting when the nurse opens the inbox.
+    live.clock.set(now - timedelta(minutes=20))
+    clinic.phones["Florence Nightingale"].report(pain=4, signs=["chest_pain_breathless"])
+    live.clock.set(now)
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    nav_alerts = page.get_by_role("navigation", name="Console").get_by_role("link", name="Alerts")
+    expect(nav_alerts).to_have_accessible_name("Alerts, 1 open")
+    nav_alerts.click()
+    inbox = page.get_by_role("list", name="Open alerts")
+    emergency = inbox.get_by_role("listitem", name="Florence Nightingale")
+    expect(emergency).to_have_class(re.compile(r"\balert-emergency\b"))
+    expect(emergency).to_contain_text("Emergency")
+    expect(emergency).to_contain_text("Chest pain breathless")
+    page.evaluate("window.sameDocument = true")
+
+    # Mary reports a fever from her phone: the open inbox shows it by itself, below the emergency.
+    clinic.phones["Mary Seacole"].report(pain=7, signs=["fever"], note="Hot & shivery <since 6pm>")
+    urgent = inbox.get_by_role("listitem", name="Mary Seacole")
+    expect(urgent).to_be_visible(timeout=12_000)
+    expect(urgent).to_contain_text("Hot & shivery <since 6pm>")
+    expect(inbox.locator(":scope > li")).to_have_count(2)
+    expect(inbox.locator(":scope > li").first).to_have_accessible_name("Florence Nightingale")
+    expect(nav_alerts).to_have_accessible_name("Alerts, 2 open")
+    expect(page.locator("#alert")).to_have_text("New urgent alert: Mary Seacole")
+    assert page.evaluate("window.sameDocument") is True  # no reload
+    screenshot(page, "console-alerts.png")
+
+    # A note is required; then the alert leaves the open list and shows who acknowledged it.
+    urgent.get_by_role("button", name="Acknowledge").click()
+    expect(urgent.get_by_role("alert")).to_contain_text("Please write what was done")
+    urgent.get_by_label("Note (what was done)").fill("Called Mary; GP visit today.")
+    urgent.get_by_role("button", name="Acknowledge").click()
+    expect(inbox.locator(":scope > li")).to_have_count(1)
+    handled = page.get_by_role("list", name="Recently acknowledged")
+    expect(handled).to_contain_text("Acknowledged by nurse@riverside.example")
+    expect(handled).to_contain_text("Called Mary; GP visit today.")
+    expect(nav_alerts).to_have_accessible_name("Alerts, 1 open")
+
+    alert = _alert(live, "Mary Seacole")
+    nurse = staff_by_email(live, NURSE_EMAIL)
+    assert alert.status == "acknowledged"
+    assert alert.acknowledged_by == nurse.id
+    assert alert.acknowledgement_note == "Called Mary; GP visit today."
+    assert alert.acknowledged_at == now
+    assert _alert(live, "Florence Nightingale").status == "open"
+    close_phones(clinic)
+    no_problems(problems)
+
+
+def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
+    live: Live, desk: Any, push_receiver: FakePushService
+) -> None:
+    clinic = riverside(live, push_receiver)
+    key = httpx.get(f"{live.base_url}/api/push/public-key").json()
+    device = push_receiver.subscribe(application_server_key=key["public_key"])
+    made = {"endpoint": device.endpoint, "json": device.to_json()}
+    desk.add_init_script(PUSH_STUB % json.dumps(made))
+    desk.grant_permissions(["notifications"], origin=live.base_url)
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.goto("/console/#/alerts")
+
+    page.get_by_role("button", name="Enable alerts on this browser").click()
+    expect(page.get_by_text("notifications on")).to_be_visible()
+    assert live.requests_to("POST", "/api/staff/push-subscriptions") == [
+        ("POST", "/api/staff/push-subscriptions", 201)
+    ]
+    with live.factory() as session:
+        [stored] = session.exec(select(PushSubscription)).all()[-1:]
+    assert stored.staff_id == staff_by_email(live, NURSE_EMAIL).id
+    assert stored.endpoint == device.endpoint
+
+    clinic.phones["Mary Seacole"].report(pain=8, signs=["spreading_redness"])
+    _dispatch_once(live)
+    [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
+    message = delivery.json()
+    assert message["kind"] == "alert"
+    assert "Mary" not in delivery.payload.decode()
+
+    cdp = desk.new_cdp_session(page)
+    found: dict[str, str] = {}
+
+    def seen(event: dict[str, Any]) -> None:
+        for registration in event["registrations"]:
+            if registration["scopeURL"].endswith("/console/") and not registration["isDeleted"]:
+                found["id"] = registration["registrationId"]
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
+    cdp.send("ServiceWorker.enable")
+    wait_until(lambda: page.wait_for_timeout(50) or "id" in found, "the console worker registers")
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": live.base_url, "registrationId": found["id"], "data": delivery.payload.decode()},
+    )
+    script = """async () => {
+        const registration = await navigator.serviceWorker.getRegistration("/console/");
+        return (await registration.getNotifications()).map((n) => ({
+            title: n.title, body: n.body, tag: n.tag, data: n.data }));
+    }"""
+    deadline = time.monotonic() + 10
+    while not (shown := page.evaluate(script)):
+        assert time.monotonic() < deadline, "the console worker showed no notification"
+        page.wait_for_timeout(50)
+    [notification] = shown
+    assert notification["tag"] == f"alert-{message['alert_id']}"
+    assert "Mary" not in notification["body"]
+    assert notification["data"]["url"] == "/console/#/alerts"
+    # The open inbox heard about the push and asked at once.
+    expect(page.get_by_role("list", name="Open alerts").locator(":scope > li")).to_have_count(1)
+
+    page.get_by_role("button", name="Turn off alerts on this browser").click()
+    expect(page.get_by_role("button", name="Enable alerts on this browser")).to_be_visible()
+    with live.factory() as session:
+        left = session.exec(
+            select(PushSubscription).where(col(PushSubscription.staff_id).is_not(None))
+        )
+        assert left.all() == []
+    close_phones(clinic)
+    no_problems(problems)

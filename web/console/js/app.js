@@ -1,0 +1,180 @@
+// The console shell: who is signed in, the hash router (#/patients, #/patients/ID, ...), the nav.
+
+import { call, whenSessionEnds } from "./http.js";
+import { session, isAdmin, loadClinic } from "./session.js";
+import * as watch from "./watch.js";
+import { listen as listenToWorker } from "./push.js";
+import { h, replace, announce } from "/js/dom.js";
+
+const NEXT_KEY = "console.next";
+
+// path pattern → [module, page title, admins only]
+const ROUTES = [
+  [/^\/signin$/, "signin", "Sign in"],
+  [/^\/patients$/, "patients", "Patients"],
+  [/^\/patients\/([0-9a-f-]{36})$/, "patient", "Patient"],
+  [/^\/enrol$/, "enrol", "Enrol a patient"],
+  [/^\/alerts$/, "alerts", "Alerts"],
+  [/^\/adherence$/, "adherence", "Adherence"],
+  [/^\/audit$/, "audit", "Audit log", true],
+  [/^\/staff$/, "staff", "Staff", true],
+  [/^\/settings$/, "settings", "Settings"],
+];
+
+const view = () => document.getElementById("view");
+let cleanup = null;
+let notice = "";
+let renders = 0;
+
+/** "#/patients?q=ada" → {path: "/patients", query: URLSearchParams}. */
+function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/patients";
+  const [path, search = ""] = raw.split("?");
+  return { path: path === "/" ? "/patients" : path, query: new URLSearchParams(search) };
+}
+
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+/** Change the address without a new render (e.g. the list's search box). */
+export function setQuery(path, query) {
+  const search = query.toString();
+  history.replaceState(null, "", `#${path}${search ? `?${search}` : ""}`);
+}
+
+function showShell() {
+  const signedIn = Boolean(session.me);
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("who").hidden = !signedIn;
+  document.getElementById("clinic-name").textContent = signedIn ? session.me.clinic_name : "";
+  document.getElementById("who-name").textContent = signedIn
+    ? `${session.me.name || session.me.email} · ${session.me.role}` : "";
+  for (const link of document.querySelectorAll("#nav [data-admin]")) link.hidden = !isAdmin();
+}
+
+function markNav(name) {
+  for (const link of document.querySelectorAll("#nav a")) {
+    const current = link.dataset.route === name || (name === "patient" && link.dataset.route === "patients");
+    if (current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+/** Signed in (after sign-in, or a live session on load). */
+export async function signedIn(me) {
+  session.me = me;
+  try {
+    await loadClinic();
+  } catch {
+    return; // the session lapsed at once: expired() has taken over
+  }
+  showShell();
+  watch.start();
+  const next = sessionStorage.getItem(NEXT_KEY);
+  sessionStorage.removeItem(NEXT_KEY);
+  navigate(next && !next.startsWith("#/signin") ? next : "#/patients");
+}
+
+/** Any call answered 401: back to sign-in, coming back here afterwards. */
+function expired() {
+  if (!session.me) return;
+  session.me = null;
+  watch.stop();
+  showShell();
+  if (!location.hash.startsWith("#/signin")) sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
+  notice = "Your session has ended. Please sign in again.";
+  navigate("#/signin");
+}
+
+async function signOut() {
+  try {
+    await call("POST", "/api/auth/logout");
+  } catch {
+    // signed out on this side anyway; the session ends on the server by itself
+  }
+  session.me = null;
+  watch.stop();
+  showShell();
+  sessionStorage.removeItem(NEXT_KEY);
+  notice = "You have signed out.";
+  navigate("#/signin");
+}
+
+/** A notice for the sign-in page (session ended, signed out), taken once. */
+export function takeNotice() {
+  const text = notice;
+  notice = "";
+  return text;
+}
+
+async function route() {
+  const { path, query } = parseHash();
+  if (!session.me && path !== "/signin") {
+    sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
+    navigate("#/signin");
+    return;
+  }
+  if (session.me && path === "/signin") {
+    navigate("#/patients");
+    return;
+  }
+  const found = ROUTES.map(([pattern, ...rest]) => [pattern.exec(path), ...rest]).find(([m]) => m);
+  if (cleanup) {
+    cleanup();
+    cleanup = null;
+  }
+  const target = view();
+  const mine = ++renders;
+  if (!found) {
+    document.title = "Not found · Aftercare console";
+    replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Page not found")),
+      h("p", {}, h("a", { href: "#/patients" }, "Go to the patient list")));
+    focusHeading(target);
+    return;
+  }
+  const [match, name, title, adminOnly] = found;
+  markNav(name);
+  document.title = `${title} · Aftercare console`;
+  if (adminOnly && !isAdmin()) {
+    replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title)),
+      h("p", { class: "message message-error" }, "Only a clinic admin can see this page."));
+    focusHeading(target);
+    return;
+  }
+  const page = await import(`./${name}.js`);
+  if (mine !== renders) return; // the address changed again while the page loaded
+  target.replaceChildren();
+  const before = document.activeElement;
+  const done = page.render(target, { params: match.slice(1), query, path, setTitle: (t) => { document.title = `${t} · Aftercare console`; } });
+  cleanup = typeof done === "function" ? done : null;
+  if (document.activeElement === before || !target.contains(document.activeElement)) focusHeading(target);
+}
+
+function focusHeading(target) {
+  const heading = target.querySelector("h1");
+  if (heading) heading.focus({ preventScroll: true });
+}
+
+async function boot() {
+  whenSessionEnds(expired);
+  document.getElementById("sign-out").addEventListener("click", signOut);
+  document.getElementById("skip").addEventListener("click", () => document.getElementById("main").focus());
+  window.addEventListener("hashchange", route);
+  // A tapped alert notification while the console is open: go to the inbox, ask at once.
+  listenToWorker((hash) => { navigate(hash); watch.refresh(); }, () => watch.refresh());
+  try {
+    const me = await call("GET", "/api/auth/me");
+    session.me = me;
+    await loadClinic();
+    showShell();
+    watch.start();
+  } catch {
+    session.me = null;
+  }
+  route();
+}
+
+export { announce };
+boot();

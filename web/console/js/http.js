@@ -1,0 +1,66 @@
+// The console's JSON calls: same-origin, cookie session; a lapsed session sends staff to sign in.
+
+import { ApiError, NetworkError } from "/js/api.js";
+
+export { ApiError, NetworkError };
+
+const TIMEOUT_MS = 20000;
+let onExpired = () => undefined;
+
+/** What to do when any call finds the session gone (set once by the app shell). */
+export function whenSessionEnds(fn) {
+  onExpired = fn;
+}
+
+/** A 401 that means "signed out", not "that password or code was wrong". */
+function sessionGone(error, path) {
+  return error.status === 401 && !path.startsWith("/api/auth/login") && !/^wrong_/.test(error.code);
+}
+
+/** call("GET", "/api/patients") → the JSON body (null for 204); throws ApiError / NetworkError. */
+export async function call(method, path, body) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  const init = { method, credentials: "same-origin", signal: controller.signal, headers: { accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new NetworkError("offline");
+  } finally {
+    clearTimeout(timer);
+  }
+  let data = null;
+  if (response.status !== 204) {
+    try { data = await response.json(); } catch { data = null; }
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, data && data.code, data && data.detail);
+    error.retryAfter = Number(response.headers.get("retry-after")) || null;
+    if (sessionGone(error, path)) onExpired();
+    throw error;
+  }
+  return data;
+}
+
+/** A sentence for staff about a failed call. */
+export function problem(error) {
+  if (error instanceof NetworkError) return "The server could not be reached. Check the connection and try again.";
+  if (error instanceof ApiError) {
+    if (error.status === 429) {
+      const minutes = error.retryAfter ? Math.max(1, Math.ceil(error.retryAfter / 60)) : null;
+      return minutes
+        ? `Too many attempts. Please try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`
+        : "Too many attempts. Please wait a few minutes and try again.";
+    }
+    if (error.status === 403 && error.code === "admin_only") return "Only a clinic admin can do this.";
+    if (error.status === 404) return "Not found: it may have been removed, or belong to another clinic.";
+    if (error.status >= 500) return "The server had a problem. Please try again in a moment.";
+    return error.detail;
+  }
+  return "Something went wrong. Please try again.";
+}

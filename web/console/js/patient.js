@@ -1,0 +1,400 @@
+// One patient: details, the plan as a timeline, reports with a pain chart, visits, re-treatment,
+// the enrolment link, devices, export, erase.
+
+import { call } from "./http.js";
+import { navigate } from "./app.js";
+import { clinicZone, isAdmin } from "./session.js";
+import { linkPanel } from "./linkcard.js";
+import { painChart } from "./chart.js";
+import {
+  h, replace, field, messageLine, busy, badge, confirmDialog, emptyRow, announce,
+} from "./ui.js";
+import { dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, humanize, daysBetween, ymdIn, dayHeading } from "./format.js";
+
+const ENROLMENT = {
+  none: ["no link", "muted"],
+  active: ["link not used yet", "warn"],
+  used: ["app paired", "ok"],
+  expired: ["link expired", "warn"],
+  revoked: ["link revoked", "muted"],
+};
+
+export function render(view, { params, setTitle }) {
+  const id = params[0];
+  const base = `/api/patients/${id}`;
+  let alive = true;
+  const head = h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Patient"));
+  const message = messageLine();
+  const facts = h("section", { class: "card", "aria-labelledby": "facts-h" });
+  const plan = h("section", { class: "card", "aria-labelledby": "plan-h" });
+  const reports = h("section", { class: "card", "aria-labelledby": "reports-h" });
+  const visits = h("section", { class: "card", "aria-labelledby": "visits-h" });
+  const link = h("section", { class: "card", "aria-labelledby": "link-h" });
+  const devices = h("section", { class: "card", "aria-labelledby": "devices-h" });
+  const retreat = h("section", { class: "card", "aria-labelledby": "retreat-h" });
+  const records = h("section", { class: "card", "aria-labelledby": "records-h" });
+  view.append(head, message.el,
+    h("div", { class: "grid grid-main" },
+      h("div", { class: "stack" }, plan, reports, visits),
+      h("div", { class: "stack" }, facts, link, devices, retreat, records)));
+
+  let patient = null;
+
+  async function loadPatient() {
+    try {
+      patient = await call("GET", base);
+    } catch (error) {
+      if (!alive) return false;
+      replace(head, h("h1", { tabindex: "-1" }, "Patient not found"));
+      message.error(error);
+      for (const s of [facts, plan, reports, visits, link, devices, retreat, records]) s.hidden = true;
+      return false;
+    }
+    if (!alive) return false;
+    setTitle(patient.name);
+    const [label, kind] = ENROLMENT[patient.enrolment_status] || [patient.enrolment_status, "muted"];
+    replace(head,
+      h("h1", { tabindex: "-1" }, patient.name),
+      badge(label, kind),
+      patient.active_devices ? badge(`${patient.active_devices} device${patient.active_devices === 1 ? "" : "s"}`, "ok") : badge("no device", "warn"),
+      h("span", { class: "sub" }, `Last active ${relative(patient.last_active_at)}`),
+      h("a", { class: "button", href: "#/patients" }, "Back to the list"));
+    showFacts();
+    showLink();
+    return true;
+  }
+
+  function showFacts() {
+    const zone = clinicZone();
+    const doppler = patient.doppler_checked_at
+      ? `${dateOnly(patient.doppler_checked_at, zone)}${patient.doppler_checked_by_name ? `, ${patient.doppler_checked_by_name}` : ""}`
+      : null;
+    const note = messageLine();
+    const record = h("button", { type: "button", class: "button button-small" }, "Record check now");
+    record.addEventListener("click", () => busy(record, async () => {
+      try {
+        patient = await call("POST", `${base}/doppler`);
+        showFacts();
+        announce("Doppler check recorded.");
+      } catch (error) {
+        note.error(error);
+      }
+    }));
+    replace(facts,
+      h("h2", { id: "facts-h" }, "Details"),
+      h("dl", { class: "facts" },
+        h("dt", {}, "Time zone"), h("dd", {}, patient.time_zone),
+        h("dt", {}, "Day"), h("dd", {}, `up ${String(patient.wake_time).slice(0, 5)}, bed ${String(patient.bed_time).slice(0, 5)}`),
+        h("dt", {}, "Stockings"), h("dd", {}, patient.stockings_advised ? "advised" : "not advised"),
+        h("dt", {}, "Phone"), h("dd", {}, patient.phone || "—"),
+        h("dt", {}, "Doppler"), h("dd", {}, doppler || h("span", {}, h("span", { class: "warn-text" }, "not recorded "), record)),
+        h("dt", {}, "Treatments"), h("dd", {},
+          patient.treatments.length
+            ? h("ul", { class: "plain-list" }, patient.treatments.map((t) => h("li", {}, `${dateTime(t.performed_at, zone)} · ${humanize(t.method)}`)))
+            : "—"),
+        h("dt", {}, "Protocol"), h("dd", {}, `${patient.protocol} v${patient.protocol_version}`),
+        h("dt", {}, "Enrolled"), h("dd", {}, dateOnly(patient.created_at, zone))),
+      note.el);
+  }
+
+  // ------------------------------------------------------------ plan timeline
+  async function loadPlan() {
+    replace(plan, h("h2", { id: "plan-h" }, "Plan"), h("p", { class: "muted" }, "Loading…"));
+    let rows;
+    try {
+      rows = await call("GET", `${base}/tasks`);
+    } catch (error) {
+      const m = messageLine();
+      m.error(error);
+      replace(plan, h("h2", { id: "plan-h" }, "Plan"), m.el);
+      return;
+    }
+    if (!alive) return;
+    const zone = patient.time_zone;
+    const today = ymdIn(Date.now(), zone);
+    const firstDay = patient.treatments.length ? ymdIn(patient.treatments[0].performed_at, zone) : today;
+    const timed = rows.filter((r) => r.kind === "task" || r.kind === "appointment");
+    const spans = rows.filter((r) => r.kind === "restriction");
+    const counts = { done: 0, missed: 0, pending: 0, ended: 0 };
+    for (const r of timed) if (r.kind === "task") counts[r.status] = (counts[r.status] || 0) + 1;
+    const days = new Map();
+    for (const r of timed) {
+      const day = String(r.local_due).slice(0, 10);
+      if (!days.has(day)) days.set(day, []);
+      days.get(day).push(r);
+    }
+    const body = h("tbody");
+    let todayRow = null;
+    for (const [day, items] of days) {
+      const tr = h("tr", { class: day === today ? "day-today" : null },
+        h("th", { scope: "row", class: "nowrap" },
+          dayHeading(day).replace(/ \d{4}$/, ""),
+          h("div", { class: "muted" }, `day ${daysBetween(firstDay, day)}${day === today ? " · today" : ""}`)),
+        h("td", {}, h("div", { class: "chips" }, items.map((r) => {
+          const time = String(r.local_due).slice(11, 16);
+          const status = r.kind === "appointment" ? "info" : r.status;
+          return h("span", {
+            class: ["chip", `chip-${status}`],
+            title: `${r.title} · ${time} · ${r.kind === "appointment" ? "visit" : r.status}`,
+          }, `${time} ${r.title}`, h("span", { class: "visually-hidden" }, ` (${r.kind === "appointment" ? "visit" : r.status})`));
+        }))));
+      if (day === today) todayRow = tr;
+      body.append(tr);
+    }
+    if (!days.size) body.append(emptyRow(2, "No tasks planned."));
+    const scroller = h("div", { class: "timeline", tabindex: "0", "aria-label": "Plan by day" },
+      h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Plan by day"),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Day"), h("th", { scope: "col" }, "Tasks (patient's time)"))), body));
+    replace(plan,
+      h("div", { class: "card-head" }, h("h2", { id: "plan-h" }, "Plan"),
+        h("span", { class: "muted" }, `times in ${zone}`)),
+      h("div", { class: "summary-line" },
+        badge(`${counts.done} done`, "done"), badge(`${counts.missed} missed`, "missed"),
+        badge(`${counts.pending} pending`, "pending"),
+        spans.length ? h("span", { class: "muted" }, spans.map((s) => `${s.title} until ${dateOnly(s.window_end, zone)}`).join(" · ")) : null),
+      scroller);
+    // Open at yesterday and today (under the sticky header): what needs attention now.
+    if (todayRow) {
+      const from = todayRow.previousElementSibling || todayRow;
+      scroller.scrollTop = Math.max(0, from.offsetTop - scroller.querySelector("thead").offsetHeight);
+    }
+  }
+
+  // ------------------------------------------------------------ reports
+  async function loadReports() {
+    let list;
+    try {
+      list = await call("GET", `${base}/reports`);
+    } catch (error) {
+      const m = messageLine();
+      m.error(error);
+      replace(reports, h("h2", { id: "reports-h" }, "Reports"), m.el);
+      return;
+    }
+    if (!alive) return;
+    const zone = clinicZone();
+    replace(reports,
+      h("div", { class: "card-head" }, h("h2", { id: "reports-h" }, "Reports"), h("span", { class: "muted" }, `${list.length} in all`)),
+      painChart(list, zone),
+      list.length
+        ? h("ul", { class: "report-list" }, list.slice(0, 20).map((r) => h("li", {},
+          h("div", { class: "alert-head" },
+            badge(r.level, r.level), h("strong", {}, `Pain ${r.pain}/10`),
+            h("span", { class: "muted" }, dateTime(r.created_at, zone))),
+          r.signs && r.signs.length ? h("div", {}, `Signs: ${r.signs.map(humanize).join(", ")}`) : null,
+          r.reasons && r.reasons.length ? h("div", { class: "muted" }, `Why: ${r.reasons.map(humanize).join(", ")}`) : null,
+          r.note ? h("p", { class: "report-note" }, r.note) : null)))
+        : h("p", { class: "muted" }, "No reports yet."));
+  }
+
+  // ------------------------------------------------------------ visits
+  async function loadVisits() {
+    let list;
+    try {
+      list = await call("GET", `${base}/appointments`);
+    } catch (error) {
+      const m = messageLine();
+      m.error(error);
+      replace(visits, h("h2", { id: "visits-h" }, "Visits"), m.el);
+      return;
+    }
+    if (!alive) return;
+    const zone = clinicZone();
+    const m = messageLine();
+    const body = h("tbody");
+    for (const a of list) {
+      const at = h("input", { type: "datetime-local", value: localInputValue(a.due_at, zone), "aria-label": `Book ${a.title} at` });
+      const save = h("button", { type: "button", class: "button button-small" }, "Book");
+      const reset = a.booked
+        ? h("button", { type: "button", class: "button button-small button-link" }, "Back to planned time")
+        : null;
+      const path = `${base}/appointments/${a.key.split("/").map(encodeURIComponent).join("/")}`;
+      save.addEventListener("click", () => busy(save, async () => {
+        const instant = instantOf(at.value, zone);
+        if (!instant) { m.error("Please enter a date and time."); at.focus(); return; }
+        try {
+          await call("PUT", path, { booked_at: instant.toISOString() });
+          m.ok(`${a.title} booked for ${dateTime(instant, zone)}. The patient's plan and reminders follow.`);
+          loadVisits();
+          loadPlan();
+        } catch (error) { m.error(error); }
+      }));
+      if (reset) {
+        reset.addEventListener("click", () => busy(reset, async () => {
+          try {
+            await call("DELETE", path);
+            m.ok(`${a.title} is back at the planned time.`);
+            loadVisits();
+            loadPlan();
+          } catch (error) { m.error(error); }
+        }));
+      }
+      body.append(h("tr", {},
+        h("th", { scope: "row" }, a.title),
+        h("td", { class: "nowrap" }, dateTime(a.due_at, zone), " ", a.booked ? badge("booked", "ok") : badge("planned", "muted"),
+          a.booked && a.computed_at ? h("div", { class: "muted" }, `planned ${dateOnly(a.computed_at, zone)}`) : null),
+        h("td", { class: "actions-cell" }, h("div", { class: "link-box" }, at, save), reset)));
+    }
+    if (!list.length) body.append(emptyRow(3, "No visits planned."));
+    replace(visits,
+      h("div", { class: "card-head" }, h("h2", { id: "visits-h" }, "Visits"), h("span", { class: "muted" }, `times in ${zone}`)),
+      h("table", { class: "table" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Visit"), h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Book at"))),
+        body),
+      m.el);
+  }
+
+  // ------------------------------------------------------------ link
+  function showLink(fresh = null) {
+    const m = messageLine();
+    const zone = clinicZone();
+    const reissue = h("button", { type: "button", class: "button" }, patient.enrolment_status === "none" ? "Create link" : "Re-issue link");
+    const revoke = h("button", { type: "button", class: "button button-quiet" }, "Revoke link");
+    revoke.hidden = patient.enrolment_status !== "active";
+    reissue.addEventListener("click", () => busy(reissue, async () => {
+      try {
+        const enrolment = await call("POST", `${base}/enrolment`);
+        patient.enrolment_status = "active";
+        patient.enrolment_expires_at = enrolment.expires_at;
+        showLink(enrolment);
+        announce("A new link is ready. The previous one no longer works.");
+      } catch (error) { m.error(error); }
+    }));
+    revoke.addEventListener("click", async () => {
+      const sure = await confirmDialog({ title: "Revoke the link?", body: "The unused link stops working. Devices already paired stay signed in.", confirm: "Revoke", danger: true });
+      if (!sure) return;
+      await busy(revoke, async () => {
+        try {
+          await call("POST", `${base}/enrolment/revoke`);
+          patient.enrolment_status = "revoked";
+          showLink();
+          announce("Link revoked.");
+        } catch (error) { m.error(error); }
+      });
+    });
+    const [label, kind] = ENROLMENT[patient.enrolment_status] || [patient.enrolment_status, "muted"];
+    replace(link,
+      h("div", { class: "card-head" }, h("h2", { id: "link-h" }, "Enrolment link"), badge(label, kind)),
+      fresh ? linkPanel(fresh, { small: true }) : h("p", { class: "muted" },
+        patient.enrolment_status === "active" && patient.enrolment_expires_at
+          ? `An unused link is valid until ${dateTime(patient.enrolment_expires_at, zone)}. Re-issue it to see the QR code again.`
+          : "Re-issue a link to pair a new phone."),
+      m.el,
+      h("div", { class: "actions" }, reissue, revoke));
+  }
+
+  // ------------------------------------------------------------ devices
+  async function loadDevices() {
+    let list;
+    try {
+      list = await call("GET", `${base}/devices`);
+    } catch (error) {
+      const m = messageLine();
+      m.error(error);
+      replace(devices, h("h2", { id: "devices-h" }, "Devices"), m.el);
+      return;
+    }
+    if (!alive) return;
+    const zone = clinicZone();
+    const m = messageLine();
+    const body = h("tbody");
+    for (const d of list) {
+      const revoke = h("button", { type: "button", class: "button button-small" }, "Revoke");
+      revoke.addEventListener("click", async () => {
+        const sure = await confirmDialog({ title: "Sign this device out?", body: "The app on it stops working and its reminders stop.", confirm: "Revoke", danger: true });
+        if (!sure) return;
+        await busy(revoke, async () => {
+          try {
+            await call("POST", `${base}/devices/${d.id}/revoke`);
+            announce("Device revoked.");
+            loadDevices();
+            loadPatient();
+          } catch (error) { m.error(error); }
+        });
+      });
+      body.append(h("tr", { class: d.revoked_at ? "row-disabled" : null },
+        h("th", { scope: "row" }, d.label || "Phone"),
+        h("td", { title: dateTime(d.last_seen_at, zone) }, relative(d.last_seen_at)),
+        h("td", {}, d.revoked_at ? badge("revoked", "muted") : d.push ? badge("push on", "ok") : badge("no push", "warn", "Reminders cannot reach this device")),
+        h("td", { class: "actions-cell" }, d.revoked_at ? "" : revoke)));
+    }
+    if (!list.length) body.append(emptyRow(4, "No device has used the link yet."));
+    replace(devices,
+      h("h2", { id: "devices-h" }, "Devices"),
+      h("table", { class: "table" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Device"), h("th", { scope: "col" }, "Last seen"), h("th", { scope: "col" }, "Reminders"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
+        body),
+      m.el);
+  }
+
+  // ------------------------------------------------------------ re-treatment
+  function showRetreat() {
+    const zone = clinicZone();
+    const at = h("input", { type: "datetime-local", required: true, value: localInputValue(nowRounded(), zone) });
+    const method = h("select", {}, h("option", { value: "sclerotherapy" }, "Sclerotherapy"), h("option", { value: "laser" }, "Laser"));
+    const notes = h("input", { type: "text", maxlength: "500" });
+    const m = messageLine();
+    const submit = h("button", { type: "submit", class: "button" }, "Record treatment");
+    const form = h("form", { novalidate: true },
+      h("div", { class: "form-grid" }, field(`Date and time (${zone})`, at), field("Method", method)),
+      field("Notes (optional)", notes),
+      m.el,
+      h("div", { class: "actions" }, submit));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const instant = instantOf(at.value, zone);
+      if (!instant) { m.error("Please enter the date and time of the treatment."); at.focus(); return; }
+      busy(submit, async () => {
+        try {
+          await call("POST", `${base}/treatments`, { performed_at: instant.toISOString(), method: method.value, notes: notes.value.trim() });
+          m.ok("Treatment recorded. The plan was recomputed from it.");
+          notes.value = "";
+          await loadPatient();
+          loadPlan();
+          loadVisits();
+        } catch (error) { m.error(error); }
+      });
+    });
+    replace(retreat, h("h2", { id: "retreat-h" }, "Record a re-treatment"), form);
+  }
+
+  // ------------------------------------------------------------ export and erase
+  function showRecords() {
+    const items = [
+      h("h2", { id: "records-h" }, "Record"),
+      h("p", {}, h("a", { class: "button", href: `${base}/export`, download: `patient-${id}.json` }, "Export all data (JSON)")),
+    ];
+    if (isAdmin()) {
+      const m = messageLine();
+      const erase = h("button", { type: "button", class: "button button-danger" }, "Erase patient…");
+      erase.addEventListener("click", async () => {
+        const sure = await confirmDialog({
+          title: `Erase ${patient.name}?`,
+          body: ["Every record of this patient goes for good: treatments, plan, reminders, reports, alerts, links and devices. The audit trail stays.",
+            "Export the data first if it must be kept."],
+          confirm: "Erase for good",
+          danger: true,
+          typeToConfirm: patient.name,
+        });
+        if (!sure) return;
+        await busy(erase, async () => {
+          try {
+            await call("DELETE", base, { confirm_name: patient.name });
+            announce(`${patient.name} was erased.`);
+            navigate("#/patients");
+          } catch (error) { m.error(error); }
+        });
+      });
+      items.push(h("div", { class: "danger-zone" }, h("p", { class: "muted" }, "Erasing removes the patient and all their data."), erase, m.el));
+    }
+    replace(records, ...items);
+  }
+
+  (async () => {
+    if (!(await loadPatient())) return;
+    showRetreat();
+    showRecords();
+    await Promise.all([loadPlan(), loadReports(), loadVisits(), loadDevices()]);
+  })();
+  return () => { alive = false; };
+}

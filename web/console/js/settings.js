@@ -1,0 +1,219 @@
+// Settings: own password, two-step sign-in (TOTP), and the clinic's settings (admins change them).
+
+import { call } from "./http.js";
+import { session, isAdmin } from "./session.js";
+import { h, replace, field, messageLine, busy, pageHeading, safeSvg, zoneSelect, announce } from "./ui.js";
+
+const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"], ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"]];
+
+export function render(view) {
+  const totp = h("section", { class: "card", "aria-labelledby": "totp-h" });
+  const clinic = h("section", { class: "card", "aria-labelledby": "clinic-h" });
+  view.append(
+    pageHeading("Settings"),
+    h("div", { class: "grid grid-2" },
+      h("div", { class: "stack" }, passwordCard(), totp),
+      clinic));
+  showTotp(totp);
+  showClinic(clinic);
+}
+
+function passwordCard() {
+  const current = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const next = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: "12" });
+  const again = h("input", { type: "password", autocomplete: "new-password", required: true });
+  const message = messageLine();
+  const submit = h("button", { type: "submit", class: "button button-primary" }, "Change password");
+  const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "pw-h" },
+    h("h2", { id: "pw-h" }, "Your password"),
+    field("Current password", current),
+    field("New password", next, { hint: "At least 12 characters. A few unrelated words work well." }),
+    field("New password again", again),
+    message.el,
+    h("div", { class: "actions" }, submit));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!current.value || !next.value) {
+      message.error("Please fill in your current and new password.");
+      (current.value ? next : current).focus();
+      return;
+    }
+    if (next.value !== again.value) {
+      message.error("The new passwords differ.");
+      again.focus();
+      return;
+    }
+    busy(submit, async () => {
+      try {
+        await call("POST", "/api/auth/password", { current_password: current.value, new_password: next.value });
+        form.reset();
+        message.ok("Password changed. Your other sessions were signed out.");
+      } catch (error) {
+        message.error(error.status === 401 ? "The current password is not right." : error);
+      }
+    });
+  });
+  return form;
+}
+
+function codeInput() {
+  return h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6", required: true, class: "input-code" });
+}
+
+function showTotp(card) {
+  const me = session.me;
+  const message = messageLine();
+  if (me.totp_enabled) {
+    const password = h("input", { type: "password", autocomplete: "current-password", required: true });
+    const code = codeInput();
+    const submit = h("button", { type: "submit", class: "button" }, "Turn off two-step sign-in");
+    const form = h("form", { novalidate: true }, field("Password", password), field("Current code", code), message.el, h("div", { class: "actions" }, submit));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(submit, async () => {
+        try {
+          await call("POST", "/api/auth/totp/disable", { password: password.value, code: code.value.trim() });
+          me.totp_enabled = false;
+          showTotp(card);
+          announce("Two-step sign-in is off.");
+        } catch (error) {
+          message.error(error.status === 401 ? "The password or the code is not right." : error);
+        }
+      });
+    });
+    replace(card,
+      h("div", { class: "card-head" }, h("h2", { id: "totp-h" }, "Two-step sign-in"), h("span", { class: "badge badge-ok" }, "on")),
+      h("p", {}, "Signing in asks for a code from your authenticator app."),
+      form);
+    return;
+  }
+  const password = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const start = h("button", { type: "submit", class: "button button-primary" }, "Set up");
+  const form = h("form", { novalidate: true }, field("Your password", password), message.el, h("div", { class: "actions" }, start));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!password.value) { message.error("Please enter your password."); password.focus(); return; }
+    busy(start, async () => {
+      try {
+        const setup = await call("POST", "/api/auth/totp/setup", { password: password.value });
+        confirmStep(card, setup);
+      } catch (error) {
+        message.error(error.status === 401 ? "The password is not right." : error);
+      }
+    });
+  });
+  replace(card,
+    h("div", { class: "card-head" }, h("h2", { id: "totp-h" }, "Two-step sign-in"), h("span", { class: "badge badge-warn" }, "off")),
+    h("p", {}, "Protect your account with a 6-digit code from an authenticator app on your phone."),
+    form);
+}
+
+function confirmStep(card, setup) {
+  const code = codeInput();
+  const message = messageLine();
+  const submit = h("button", { type: "submit", class: "button button-primary" }, "Turn on");
+  const cancel = h("button", { type: "button", class: "button button-link", onclick: () => showTotp(card) }, "Cancel");
+  const form = h("form", { novalidate: true }, field("Code from the app", code), message.el, h("div", { class: "actions" }, cancel, submit));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = code.value.replace(/\s+/g, "");
+    if (!/^\d{6}$/.test(value)) { message.error("The code is 6 digits."); code.focus(); return; }
+    busy(submit, async () => {
+      try {
+        await call("POST", "/api/auth/totp/enable", { code: value });
+        session.me.totp_enabled = true;
+        showTotp(card);
+        announce("Two-step sign-in is on.");
+      } catch (error) {
+        message.error(error.status === 401 || error.status === 422 ? "That code is not right. Check the phone's clock and try the next code." : error);
+      }
+    });
+  });
+  const qr = safeSvg(setup.qr_svg);
+  replace(card,
+    h("h2", { id: "totp-h" }, "Two-step sign-in"),
+    h("div", { class: "result" },
+      h("figure", { class: "qr qr-small", "aria-label": "QR code for the authenticator app" }, qr),
+      h("div", {},
+        h("p", {}, "Scan the code with the authenticator app, or type this key into it:"),
+        h("p", {}, h("code", { class: "secret" }, setup.secret)),
+        form)));
+  code.focus();
+}
+
+function hoursText(intervals) {
+  return (intervals || []).map(([a, b]) => `${a}-${b}`).join(", ");
+}
+
+/** "08:00-12:00, 13:00-18:00" → [["08:00","12:00"], ["13:00","18:00"]]; null when unreadable. */
+function parseHours(text) {
+  const out = [];
+  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$/.exec(part);
+    if (!m) return null;
+    out.push([m[1].padStart(5, "0"), m[2].padStart(5, "0")]);
+  }
+  return out;
+}
+
+async function showClinic(card) {
+  let settings;
+  const message = messageLine();
+  try {
+    settings = await call("GET", "/api/clinic");
+  } catch (error) {
+    message.error(error);
+    replace(card, h("h2", { id: "clinic-h" }, "Clinic"), message.el);
+    return;
+  }
+  const admin = isAdmin();
+  const ro = admin ? {} : { readonly: true };
+  const name = h("input", { type: "text", value: settings.name, required: true, maxlength: "200", ...ro });
+  const phone = h("input", { type: "tel", value: settings.phone, ...ro });
+  const emergency = h("input", { type: "tel", value: settings.emergency_number, ...ro });
+  const zone = zoneSelect(settings.time_zone, { disabled: !admin });
+  const minutes = h("input", { type: "number", min: "1", max: "240", value: String(settings.alert_escalation_minutes), ...ro });
+  const hours = DAYS.map(([key, label]) => [key, h("input", { type: "text", value: hoursText(settings.opening_hours[key]), placeholder: "closed", "aria-label": `${label} opening hours`, ...ro })]);
+  const submit = h("button", { type: "submit", class: "button button-primary" }, "Save clinic settings");
+  const form = h("form", { novalidate: true },
+    h("div", { class: "form-grid" },
+      field("Clinic name", name, { className: "wide" }),
+      field("Clinic phone", phone),
+      field("Emergency number", emergency),
+      field("Time zone", zone),
+      field("Escalate unacknowledged alerts after (opening minutes)", minutes)),
+    h("fieldset", {},
+      h("legend", {}, "Opening hours"),
+      h("p", { class: "hint muted" }, "Like 08:00-18:00; several with commas; empty means closed."),
+      h("table", { class: "table" }, h("tbody", {}, hours.map(([key, input], i) => h("tr", {}, h("th", { scope: "row" }, DAYS[i][1]), h("td", {}, input)))))),
+    message.el,
+    admin ? h("div", { class: "actions" }, submit) : h("p", { class: "muted" }, "Only a clinic admin can change these."));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!admin) return;
+    const opening = {};
+    for (const [key, input] of hours) {
+      const parsed = parseHours(input.value);
+      if (parsed === null) {
+        message.error(`${DAYS.find(([k]) => k === key)[1]}: write hours like 08:00-18:00.`);
+        input.focus();
+        return;
+      }
+      if (parsed.length) opening[key] = parsed;
+    }
+    busy(submit, async () => {
+      try {
+        const saved = await call("PATCH", "/api/clinic", {
+          name: name.value.trim(), phone: phone.value.trim(), emergency_number: emergency.value.trim(),
+          time_zone: zone.value, alert_escalation_minutes: Number(minutes.value), opening_hours: opening,
+        });
+        session.clinic = saved;
+        document.getElementById("clinic-name").textContent = saved.name;
+        message.ok("Clinic settings saved.");
+      } catch (error) {
+        message.error(error);
+      }
+    });
+  });
+  replace(card, h("h2", { id: "clinic-h" }, "Clinic"), form);
+}

@@ -1,0 +1,116 @@
+// Staff accounts (admins): the clinic's team, add someone, change role, on call, disable.
+
+import { call } from "./http.js";
+import { session, clinicZone } from "./session.js";
+import { h, replace, field, checkbox, messageLine, busy, pageHeading, emptyRow, announce, confirmDialog } from "./ui.js";
+import { dateOnly } from "./format.js";
+
+export function render(view) {
+  const message = messageLine();
+  const body = h("tbody");
+  view.append(
+    pageHeading("Staff"),
+    message.el,
+    h("div", { class: "grid grid-main" },
+      h("div", { class: "table-wrap" },
+        h("table", { class: "table table-middle" },
+          h("caption", { class: "visually-hidden" }, "Staff accounts"),
+          h("thead", {}, h("tr", {}, ["Name", "E-mail", "Role", "On call", "Two-step", "Account", "Since"].map((c) => h("th", { scope: "col" }, c)))),
+          body)),
+      addForm(() => load())));
+
+  async function patch(account, change, what) {
+    try {
+      const updated = await call("PATCH", `/api/staff/${account.id}`, change);
+      message.ok(`${updated.name || updated.email}: ${what}.`);
+      announce(`${updated.name || updated.email}: ${what}.`);
+    } catch (error) {
+      message.error(error.code === "last_admin"
+        ? "The clinic must keep at least one enabled admin: make someone else admin first."
+        : error);
+    }
+    load();
+  }
+
+  function row(account) {
+    const zone = clinicZone();
+    const me = session.me && session.me.id === account.id;
+    const label = account.name || account.email;
+    const role = h("select", { "aria-label": `Role of ${label}` },
+      h("option", { value: "clinician", selected: account.role === "clinician" }, "Clinician"),
+      h("option", { value: "admin", selected: account.role === "admin" }, "Admin"));
+    role.addEventListener("change", () => patch(account, { role: role.value }, `role is now ${role.value}`));
+    const onCall = h("input", { type: "checkbox", checked: account.on_call, "aria-label": `${label} is on call` });
+    onCall.addEventListener("change", () => patch(account, { on_call: onCall.checked }, onCall.checked ? "on call" : "no longer on call"));
+    const toggle = h("button", { type: "button", class: ["button", "button-small", account.disabled ? null : "button-quiet"] },
+      account.disabled ? "Enable" : "Disable");
+    toggle.addEventListener("click", async () => {
+      if (!account.disabled) {
+        const sure = await confirmDialog({
+          title: `Disable ${label}?`,
+          body: "They are signed out everywhere at once and cannot sign in until enabled again.",
+          confirm: "Disable", danger: true,
+        });
+        if (!sure) return;
+      }
+      busy(toggle, () => patch(account, { disabled: !account.disabled }, account.disabled ? "enabled" : "disabled"));
+    });
+    return h("tr", { class: account.disabled ? "row-disabled" : null },
+      h("th", { scope: "row" }, account.name || "—", me ? h("span", { class: "muted" }, " (you)") : null),
+      h("td", {}, account.email),
+      h("td", {}, role),
+      h("td", {}, onCall),
+      h("td", {}, account.totp_enabled ? h("span", { class: "badge badge-ok" }, "on") : h("span", { class: "badge badge-muted" }, "off")),
+      h("td", {}, account.disabled ? h("span", { class: "badge badge-warn" }, "disabled") : "", " ", toggle),
+      h("td", { class: "nowrap" }, dateOnly(account.created_at, zone)));
+  }
+
+  async function load() {
+    try {
+      const list = await call("GET", "/api/staff");
+      replace(body, list.length ? list.map(row) : emptyRow(7, "No staff."));
+    } catch (error) {
+      message.error(error);
+    }
+  }
+  load();
+}
+
+function addForm(added) {
+  const email = h("input", { type: "email", required: true, autocomplete: "off", maxlength: "254" });
+  const name = h("input", { type: "text", autocomplete: "off", maxlength: "200" });
+  const role = h("select", {}, h("option", { value: "clinician" }, "Clinician"), h("option", { value: "admin" }, "Admin"));
+  const password = h("input", { type: "password", required: true, autocomplete: "new-password", minlength: "12" });
+  const message = messageLine();
+  const submit = h("button", { type: "submit", class: "button button-primary" }, "Add account");
+  const onCall = checkbox("On call now");
+  const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "add-staff-h" },
+    h("h2", { id: "add-staff-h" }, "Add a staff member"),
+    field("E-mail", email),
+    field("Name", name),
+    field("Role", role),
+    field("First password", password, { hint: "At least 12 characters. Give it to them in person; they change it under Settings." }),
+    onCall.el,
+    message.el,
+    h("div", { class: "actions" }, submit));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!email.value.trim() || !password.value) {
+      message.error("E-mail and a first password are needed.");
+      (email.value.trim() ? password : email).focus();
+      return;
+    }
+    busy(submit, async () => {
+      try {
+        const account = await call("POST", "/api/staff", { email: email.value.trim(), name: name.value.trim(), role: role.value, password: password.value });
+        if (onCall.input.checked) await call("PATCH", `/api/staff/${account.id}`, { on_call: true });
+        form.reset();
+        message.ok(`${account.email} can now sign in.`);
+        added();
+      } catch (error) {
+        message.error(error);
+      }
+    });
+  });
+  return form;
+}

@@ -1,0 +1,171 @@
+// Small building blocks the console pages share: fields, messages, dialogs, badges, safe SVG.
+
+import { h, replace, announce } from "/js/dom.js";
+import { problem } from "./http.js";
+import { zoneNames } from "./format.js";
+
+export { h, replace, announce };
+
+let ids = 0;
+/** A unique id for label/description wiring. */
+export function uid(prefix = "f") {
+  ids += 1;
+  return `${prefix}-${ids}`;
+}
+
+/** A labelled control: field("Name", h("input", {...}), {hint}) → div.field. */
+export function field(label, control, { hint, className } = {}) {
+  if (!control.id) control.id = uid();
+  let hintEl = null;
+  if (hint) {
+    hintEl = h("p", { class: "hint", id: uid("hint") }, hint);
+    control.setAttribute("aria-describedby", hintEl.id);
+  }
+  return h("div", { class: ["field", className] }, h("label", { for: control.id }, label), control, hintEl);
+}
+
+/** A checkbox with its label after it. */
+export function checkbox(label, attrs = {}) {
+  const input = h("input", { type: "checkbox", id: uid(), ...attrs });
+  return { input, el: h("div", { class: "check" }, input, h("label", { for: input.id }, label)) };
+}
+
+/** A message line for a form: role=alert for errors (read at once), status for success. */
+export function messageLine() {
+  const el = h("p", { class: "message", role: "status", hidden: true });
+  return {
+    el,
+    error(errorOrText) {
+      el.className = "message message-error";
+      el.setAttribute("role", "alert");
+      el.textContent = typeof errorOrText === "string" ? errorOrText : problem(errorOrText);
+      el.hidden = false;
+    },
+    ok(text) {
+      el.className = "message message-ok";
+      el.setAttribute("role", "status");
+      el.textContent = text;
+      el.hidden = false;
+    },
+    clear() {
+      el.hidden = true;
+      el.textContent = "";
+    },
+  };
+}
+
+/** Run `work` with `button` disabled (no double submit); returns what it returns. */
+export async function busy(button, work) {
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+/** A coloured label; `kind` picks the colour (emergency, urgent, routine, ok, warn, muted). */
+export function badge(text, kind = "muted", title) {
+  return h("span", { class: ["badge", `badge-${kind}`], title: title || null }, text);
+}
+
+/**
+ * A modal question. confirmDialog({title, body, confirm, danger, typeToConfirm}) → true/false.
+ * With `typeToConfirm`, the confirm button waits until that exact text is typed.
+ */
+export function confirmDialog({ title, body, confirm = "Confirm", cancel = "Cancel", danger = false, typeToConfirm = null }) {
+  return new Promise((resolve) => {
+    const titleId = uid("dlg");
+    const ok = h("button", { type: "submit", class: ["button", danger ? "button-danger" : "button-primary"], value: "ok" }, confirm);
+    const no = h("button", { type: "button", class: "button", onclick: () => dialog.close("cancel") }, cancel);
+    let typed = null;
+    if (typeToConfirm !== null) {
+      typed = h("input", { type: "text", autocomplete: "off", spellcheck: "false" });
+      ok.disabled = true;
+      typed.addEventListener("input", () => { ok.disabled = typed.value.trim() !== typeToConfirm.trim(); });
+    }
+    const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId },
+      h("form", { method: "dialog" },
+        h("h2", { id: titleId }, title),
+        ...(Array.isArray(body) ? body : [body]).map((p) => (typeof p === "string" ? h("p", {}, p) : p)),
+        typed ? field(`Type "${typeToConfirm}" to confirm`, typed) : null,
+        h("div", { class: "actions" }, no, ok)));
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "ok");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    (typed || no).focus();
+  });
+}
+
+/** A page heading; the router focuses it so screen readers hear where they are. */
+export function pageHeading(text, ...extra) {
+  return h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, text), ...extra);
+}
+
+/** An input with a searchable list of IANA zones (datalist), checked on change. */
+export function zoneInput(value, attrs = {}) {
+  const listId = "zone-names";
+  if (!document.getElementById(listId)) {
+    document.body.append(h("datalist", { id: listId }, zoneNames().map((z) => h("option", { value: z }))));
+  }
+  const input = h("input", { type: "text", list: listId, value, autocomplete: "off", spellcheck: "false", required: true, ...attrs });
+  const known = new Set(zoneNames());
+  input.addEventListener("change", () => {
+    input.setCustomValidity(known.has(input.value) ? "" : "Choose a time zone from the list, e.g. Europe/London.");
+  });
+  return input;
+}
+
+/** A <select> of IANA zones with `value` chosen (added to the list if the browser lacks it). */
+export function zoneSelect(value, attrs = {}) {
+  const names = zoneNames();
+  if (value && !names.includes(value)) names.unshift(value);
+  return h("select", { required: true, ...attrs },
+    names.map((z) => h("option", { value: z, selected: z === value }, z.replace(/_/g, " "))));
+}
+
+/**
+ * Server SVG markup (a QR code) as a node, without anything active in it: parsed as an SVG
+ * document (never as HTML), the root must be <svg>, and scripts, foreign objects, event
+ * handlers and outside links are removed.
+ */
+export function safeSvg(markup) {
+  if (typeof markup !== "string" || !markup) return null;
+  const doc = new DOMParser().parseFromString(markup, "image/svg+xml");
+  const root = doc.documentElement;
+  if (!root || root.namespaceURI !== "http://www.w3.org/2000/svg" || root.localName !== "svg") return null;
+  for (const bad of root.querySelectorAll("script, style, foreignObject, iframe, a, use, image, animate, set")) bad.remove();
+  for (const el of [root, ...root.querySelectorAll("*")]) {
+    for (const attr of [...el.attributes]) {
+      const name = attr.name.toLowerCase();
+      if (name.startsWith("on") || name === "style" || name.endsWith("href")) el.removeAttribute(attr.name);
+    }
+  }
+  // Sized by the stylesheet: keep the drawing's own coordinates so it scales.
+  const width = parseFloat(root.getAttribute("width"));
+  const height = parseFloat(root.getAttribute("height"));
+  if (!root.hasAttribute("viewBox") && width && height) root.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  root.removeAttribute("width");
+  root.removeAttribute("height");
+  return document.importNode(root, true);
+}
+
+/** An empty-state line inside a table body. */
+export function emptyRow(columns, text) {
+  return h("tr", { class: "empty" }, h("td", { colspan: String(columns) }, text));
+}
+
+/** Copy `text`; true when it worked (needs a secure context, which 127.0.0.1 and https are). */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
