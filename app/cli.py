@@ -1,4 +1,4 @@
-"""The `aftercare` command: serve, demo, migrate, staff create, plan."""
+"""The `aftercare` command: serve, demo, migrate, staff create, plan, backup, restore."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from app import backup as backups
 from app.clock import SystemClock
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
@@ -213,11 +214,11 @@ def create_staff(clinic_name: str, email: str, name: str, role: str, password: s
     """Create a staff account (and its clinic, the first time)."""
     settings = Settings()
     now = SystemClock().now()
+    LoginRequest(email=email, password=password)  # the same e-mail rules as the login form
     with unit_of_work(settings) as session:
         clinic = session.exec(select(Clinic).where(Clinic.name == clinic_name.strip())).first()
         if clinic is None:
             clinic = staff_service.create_clinic(session, name=clinic_name, now=now)
-        LoginRequest(email=email, password=password)  # the same e-mail rules as the login form
         user = staff_service.create_staff(
             session,
             clinic=clinic,
@@ -228,6 +229,36 @@ def create_staff(clinic_name: str, email: str, name: str, role: str, password: s
             name=name,
         )
         click.echo(f"created {user.role} {user.email} in clinic {clinic.name!r}")
+
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="replace TARGET if it exists")
+@one_line_errors
+def backup(target: Path, overwrite: bool) -> None:
+    """Copy the SQLite database to TARGET while the service runs (PostgreSQL: use pg_dump)."""
+    result = backups.backup_sqlite(Settings().database_url, target, overwrite=overwrite)
+    click.echo(
+        f"backed up to {result.path} ({result.size_bytes} bytes, schema {result.schema_revision})"
+    )
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="do not ask; the service must be stopped")
+@one_line_errors
+def restore(source: Path, yes: bool) -> None:
+    """Replace the SQLite database's content with the backup SOURCE (stop the service first)."""
+    settings = Settings()
+    if not yes:
+        click.confirm(
+            f"Replace everything in {backups.sqlite_path(settings.database_url)} "
+            f"with {source}? Stop the service first.",
+            abort=True,
+        )
+    result = backups.restore_sqlite(source, settings.database_url)
+    click.echo(f"restored {result.path} from {source} (schema {result.schema_revision})")
+    click.echo("run `aftercare migrate` if this backup is older than the installed version")
 
 
 @main.command()
@@ -325,7 +356,8 @@ def demo(public_url: str | None) -> None:
         "\n".join(
             [
                 "Aftercare demo is ready.",
-                f"  Staff login:     {DEMO_STAFF_EMAIL}  password: {password}",
+                f"  Admin login:     {DEMO_STAFF_EMAIL}  password: {password}",
+                f"  Clinic console:  {settings.public_url}/console/",
                 f"  Enrolment link:  {link.url}",
                 f"                   (one use, open it on the patient's phone; "
                 f"expires {link.expires_at:%d %b %Y})",
@@ -348,6 +380,7 @@ def _demo_patient(now: datetime) -> PatientCreate:
         time_zone="Europe/London",
         stockings_advised=True,
         treatment=TreatmentCreate(performed_at=treated),
+        confirm_without_doppler=True,  # a made-up patient: no scan was done
     )
 
 

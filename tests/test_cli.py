@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app.cli import main
@@ -50,8 +51,13 @@ def test_demo_prints_a_working_login_and_link(
     password = re.search(r"password: (\S+)", result.output)
     link = re.search(r"Enrolment link:\s+(http://testserver/enrol#(\S+))", result.output)
     assert password and link
+    assert "Admin login:" in result.output
+    assert "http://testserver/console/" in result.output
     login = {"email": "demo@aftercare.example", "password": password.group(1)}
-    assert client.post("/api/auth/login", json=login).status_code == 200
+    signed_in = client.post("/api/auth/login", json=login)
+    assert signed_in.status_code == 200
+    assert signed_in.json()["staff"]["role"] == "admin"
+    assert client.get("/api/staff").status_code == 200  # the admin pages open
     assert phone.post("/api/enrol", json={"code": link.group(2)}).status_code == 200
     again = run("demo")  # re-runnable: new password, new link, same patient
     assert again.exit_code == 0, again.output
@@ -99,6 +105,47 @@ def test_staff_create_then_duplicate(run: Invoke) -> None:
     assert "already exists" in one_line_error(run(*args, "--password", "another long password"))
 
 
+def test_staff_create_joins_an_existing_clinic_with_role_and_name(
+    run: Invoke, client: TestClient
+) -> None:
+    password = "a long enough password"
+    base = ("staff", "create", "--password", password, "--clinic")
+    assert run(*base, "Hill Clinic", "--email", "boss@hill.example").exit_code == 0
+    second = run(
+        *base, " Hill Clinic ", "--email", "nurse@hill.example", "--name", "Nina Nurse",
+        "--role", "clinician",
+    )  # fmt: skip
+    assert second.exit_code == 0, second.output
+    assert "created clinician nurse@hill.example in clinic 'Hill Clinic'" in second.output
+    login = client.post(
+        "/api/auth/login", json={"email": "nurse@hill.example", "password": password}
+    )
+    me = login.json()["staff"]
+    assert (me["name"], me["role"], me["clinic_name"]) == ("Nina Nurse", "clinician", "Hill Clinic")
+    client.post("/api/auth/login", json={"email": "boss@hill.example", "password": password})
+    assert len(client.get("/api/staff").json()) == 2  # one clinic, both accounts
+
+
+def test_a_refused_account_leaves_no_clinic_behind(run: Invoke, engine: Engine) -> None:
+    refused = run(
+        "staff", "create", "--clinic", "Ghost Clinic", "--email", "nope", "--password", "x" * 12
+    )
+    assert "email" in one_line_error(refused)
+    short = run("staff", "create", "--clinic", "Ghost Clinic", "--email", "a@b.example",
+                "--password", "short")  # fmt: skip
+    assert "at least 12 characters" in one_line_error(short)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM clinic")).scalar() == 0
+
+
+@pytest.mark.parametrize("role", ["owner", "ADMIN"])
+def test_an_unknown_role_is_refused(run: Invoke, role: str) -> None:
+    result = run("staff", "create", "--clinic", "C", "--email", "a@b.example", "--role", role,
+                 "--password", "x" * 12)  # fmt: skip
+    assert result.exit_code != 0
+    assert "role" in result.output.lower()
+
+
 def test_password_is_prompted_when_omitted(run: Invoke) -> None:
     result = run(
         "staff", "create", "--clinic", "Hill", "--email", "p@hill.example",
@@ -123,6 +170,8 @@ def test_migrate_is_idempotent(run: Invoke) -> None:
         ("plan",),
         ("worker",),
         ("vapid", "generate"),
+        ("backup",),
+        ("restore",),
     ],
 )
 def test_every_command_has_help(args: tuple[str, ...]) -> None:
@@ -177,3 +226,32 @@ def test_production_refuses_the_example_contact(tmp_path: Path) -> None:
         env={"AFTERCARE_ENV": "production", "AFTERCARE_PUBLIC_URL": "https://care.example.org"},
     )
     assert "AFTERCARE_VAPID_SUBJECT" in one_line_error(result)
+
+
+def test_backup_then_restore_on_a_sqlite_file(tmp_path: Path) -> None:
+    env = {"AFTERCARE_DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}"}
+    runner = CliRunner()
+    create = ["staff", "create", "--clinic", "Riverside", "--email", "a@riverside.example"]
+    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
+    assert runner.invoke(main, [*create, "--password", "x" * 12], env=env).exit_code == 0
+    backed_up = runner.invoke(main, ["backup", str(tmp_path / "copy.db")], env=env)
+    assert backed_up.exit_code == 0, backed_up.output
+    assert "schema" in backed_up.output
+    again = runner.invoke(main, ["backup", str(tmp_path / "copy.db")], env=env)
+    assert "exists" in one_line_error(again)
+
+    unconfirmed = runner.invoke(main, ["restore", str(tmp_path / "copy.db")], env=env, input="n\n")
+    assert unconfirmed.exit_code != 0
+    restored = runner.invoke(main, ["restore", "--yes", str(tmp_path / "copy.db")], env=env)
+    assert restored.exit_code == 0, restored.output
+    duplicate = runner.invoke(main, [*create, "--password", "x" * 12], env=env)
+    assert "already" in one_line_error(duplicate).lower()
+
+
+def test_backup_of_postgresql_names_pg_dump(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["backup", str(tmp_path / "x.db")],
+        env={"AFTERCARE_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/aftercare"},
+    )
+    assert "pg_dump" in one_line_error(result)
