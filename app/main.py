@@ -34,6 +34,7 @@ from app.reports.alerts_router import router as alerts_router
 from app.reports.router import router as reports_router
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
+from app.server_time import ServerTime
 from app.staff.admin_router import router as staff_admin_router
 from app.staff.audit_router import router as audit_router
 from app.staff.router import router as staff_router
@@ -96,6 +97,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    app.add_middleware(ServerTime, clock=clock)
     # The PWA's first load is ~93 KB raw, ~31 KB compressed: a cheap phone on a slow link cares.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     routers = (

@@ -9,7 +9,7 @@ import * as reminders from "./js/reminders.js";
 import { renderReportForm, renderReportResult } from "./js/report.js";
 import { renderSettings } from "./js/settings.js";
 import * as sync from "./js/sync.js";
-import { addDays, dayLong, relativeDay, timeOf, ymdIn } from "./js/time.js";
+import { addDays, dayLong, now, relativeDay, timeOf, ymdIn } from "./js/time.js";
 import { renderToday } from "./js/today.js";
 import { localTriage } from "./js/triage.js";
 
@@ -62,7 +62,7 @@ async function loadProfile() {
 }
 
 async function loadPlan() {
-  const today = ymdIn(Date.now(), zone());
+  const today = ymdIn(now(), zone());
   try {
     const { data, savedAt } = await api("GET", `/api/me/tasks?from=${addDays(today, -DAYS_BACK)}&to=${addDays(today, DAYS_AHEAD)}`);
     state.occurrences = data;
@@ -93,7 +93,7 @@ async function loadForm() {
 }
 
 function rebuild() {
-  state.today = ymdIn(Date.now(), zone());
+  state.today = ymdIn(now(), zone());
   const { first, last } = planBounds(state.occurrences);
   state.first = first && first < state.today ? first : state.today;
   state.last = last && last > state.today ? last : state.today;
@@ -179,7 +179,7 @@ function openTask(id) {
     go("#today");
     return;
   }
-  const st = standing(o, sync.waitingFor(o.id), Date.now());
+  const st = standing(o, sync.waitingFor(o.id), now());
   if (o.task === "symptom_check" && st.status !== "done") {
     go(`#report?task=${encodeURIComponent(id)}`);
     return;
@@ -241,7 +241,7 @@ function checkTask() {
 
 /** The daily check can be ticked now (not done, and not more than 2 hours ahead). */
 function checkReady(task) {
-  const st = standing(task, sync.waitingFor(task.id), Date.now());
+  const st = standing(task, sync.waitingFor(task.id), now());
   return st.status !== "done" && st.status !== "ended" && st.timing !== "later";
 }
 
@@ -377,7 +377,7 @@ function content() {
     last: state.last,
     days: state.days,
     waiting: sync.waiting(),
-    now: Date.now(),
+    now: now(),
     highlight: state.highlight,
     remindersPrompt: remindersSlot(true),
     onSelectDay: (ymd) => {
@@ -472,7 +472,7 @@ function savedWhen(iso) {
   const at = Number(localStorage.getItem(FRESH_AT)) || Date.parse(iso);
   if (Number.isNaN(at) || !state.profile) return "earlier";
   const day = ymdIn(at, zone());
-  const rel = relativeDay(day, ymdIn(Date.now(), zone()));
+  const rel = relativeDay(day, ymdIn(now(), zone()));
   return `${rel ? rel.toLowerCase() : "on " + dayLong(day)} at ${timeOf(at, zone())}`;
 }
 
@@ -519,7 +519,7 @@ async function boot() {
   // Time moves on: "coming up" becomes "now", then "missed"; a new day starts.
   setInterval(() => {
     if (state.screen !== "app") return;
-    if (ymdIn(Date.now(), zone()) !== state.today) refresh();
+    if (ymdIn(now(), zone()) !== state.today) refresh();
     else if (state.route === "today") render();
   }, 60000);
 

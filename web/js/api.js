@@ -1,5 +1,7 @@
 // Same-origin JSON calls. The session is an HttpOnly cookie: this code never sees a token.
 
+import { learnServerTime } from "./time.js";
+
 const TIMEOUT_MS = 20000;
 
 /** The server answered with an error: `code` and `detail` (a sentence for people). */
@@ -32,6 +34,7 @@ export async function api(method, path, body) {
     init.body = JSON.stringify(body);
   }
   let response;
+  const sentAt = Date.now();
   try {
     response = await fetch(path, init);
   } catch {
@@ -39,6 +42,8 @@ export async function api(method, path, body) {
   } finally {
     clearTimeout(timer);
   }
+  const savedAt = response.headers.get("x-aftercare-saved-at");
+  if (!savedAt) learnServerTime(response.headers.get("x-server-time"), sentAt, Date.now());
   let data = null;
   if (response.status !== 204) {
     try { data = await response.json(); } catch { data = null; }
@@ -48,5 +53,5 @@ export async function api(method, path, body) {
     if (response.status === 503 && data && data.code === "offline") throw new NetworkError("offline");
     throw new ApiError(response.status, data && data.code, data && data.detail);
   }
-  return { data, savedAt: response.headers.get("x-aftercare-saved-at"), status: response.status };
+  return { data, savedAt, status: response.status };
 }

@@ -11,6 +11,33 @@ function format(zone, options) {
   return f;
 }
 
+// A phone's clock can be hours off (set by hand, never synced). Tasks would then show as
+// missed or not yet due, and "today" as the wrong day: the server's clock is the truth.
+const OFFSET_KEY = "aftercare-clock-offset";
+const NOISE_MS = 5000; // a few seconds off is the network, not a wrong clock
+let offsetMs = Number(globalThis.localStorage?.getItem(OFFSET_KEY)) || 0;
+
+/** Now (epoch ms) by the server's clock as last measured; the phone's own clock until then. */
+export function now() {
+  return Date.now() + offsetMs;
+}
+
+/** Learn the phone's offset from a live answer's X-Server-Time, asked at `sentAt`, answered at
+ * `receivedAt` (both phone time): the server read its clock about half-way between. */
+export function learnServerTime(header, sentAt, receivedAt) {
+  const server = Number(header);
+  if (!header || !Number.isFinite(server)) return;
+  const measured = server - (sentAt + receivedAt) / 2;
+  const next = Math.abs(measured) < NOISE_MS ? 0 : Math.round(measured);
+  if (next === offsetMs) return;
+  offsetMs = next;
+  try {
+    localStorage.setItem(OFFSET_KEY, String(next)); // kept for when the phone opens offline
+  } catch {
+    // private mode: the offset still holds for this visit
+  }
+}
+
 const noonUtc = (ymd) => new Date(`${ymd}T12:00:00Z`);
 
 /** The local calendar date ("2026-03-27") of an instant in `zone`. */
