@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+from typing import Protocol as Structural
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from sqlmodel import Session, col, select
 
@@ -27,6 +30,20 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class _PatientRow(Structural):
+    """A table row that belongs to one patient."""
+
+    patient_id: Any  # UUID, or UUID | None where a row may belong to staff instead
+
+
+_Row = TypeVar("_Row", bound=_PatientRow)
+
+
+def _of_patient(session: Session, model: type[_Row], pid: UUID, order: Any) -> Sequence[_Row]:
+    """The model's rows of the patient, sorted by the `order` column."""
+    return session.exec(select(model).where(model.patient_id == pid).order_by(col(order))).all()
+
+
 def build_export(
     session: Session, *, patient: Patient, protocol: Protocol, now: datetime
 ) -> dict[str, Any]:
@@ -38,37 +55,13 @@ def build_export(
     saw and changed the record goes too, without the staff's network addresses.
     """
     pid = patient.id
-    links = session.exec(
-        select(EnrolmentLink)
-        .where(EnrolmentLink.patient_id == pid)
-        .order_by(col(EnrolmentLink.created_at))
-    ).all()
-    devices = session.exec(
-        select(DeviceSession)
-        .where(DeviceSession.patient_id == pid)
-        .order_by(col(DeviceSession.created_at))
-    ).all()
-    subscriptions = session.exec(
-        select(PushSubscription)
-        .where(PushSubscription.patient_id == pid)
-        .order_by(col(PushSubscription.created_at))
-    ).all()
-    reports = session.exec(
-        select(SymptomReport)
-        .where(SymptomReport.patient_id == pid)
-        .order_by(col(SymptomReport.created_at))
-    ).all()
-    alerts = session.exec(
-        select(Alert).where(Alert.patient_id == pid).order_by(col(Alert.created_at))
-    ).all()
-    bookings = session.exec(
-        select(AppointmentBooking)
-        .where(AppointmentBooking.patient_id == pid)
-        .order_by(col(AppointmentBooking.key))
-    ).all()
-    messages = session.exec(
-        select(OutboxMessage).where(OutboxMessage.patient_id == pid).order_by(col(OutboxMessage.id))
-    ).all()
+    links = _of_patient(session, EnrolmentLink, pid, EnrolmentLink.created_at)
+    devices = _of_patient(session, DeviceSession, pid, DeviceSession.created_at)
+    subscriptions = _of_patient(session, PushSubscription, pid, PushSubscription.created_at)
+    reports = _of_patient(session, SymptomReport, pid, SymptomReport.created_at)
+    alerts = _of_patient(session, Alert, pid, Alert.created_at)
+    bookings = _of_patient(session, AppointmentBooking, pid, AppointmentBooking.key)
+    messages = _of_patient(session, OutboxMessage, pid, OutboxMessage.id)
     events = session.exec(
         select(AuditEvent, StaffUser.email)
         .join(StaffUser, col(StaffUser.id) == AuditEvent.staff_id, isouter=True)

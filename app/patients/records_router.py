@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from app.deps import ClockDep, ProtocolDep, SessionDep
+from app.deps import ProtocolDep
 from app.errors import error_responses
-from app.patients import bookings, devices, service
+from app.patients import bookings, devices
 from app.patients.export import build_export
 from app.patients.models import (
     AppointmentBookingIn,
@@ -18,46 +18,32 @@ from app.patients.models import (
     PatientAppointment,
     PatientReport,
 )
-from app.patients.router import audit_patient
+from app.patients.staff_access import StaffAccess
 from app.reports.router import public_report
 from app.reports.service import reports_of
-from app.staff.auth import CurrentStaff
 
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
 
 
 @router.get("/{patient_id}/reports", responses=error_responses(401, 404, 422))
-def list_patient_reports(
-    patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-) -> list[PatientReport]:
+def list_patient_reports(patient_id: uuid.UUID, access: StaffAccess) -> list[PatientReport]:
     """The patient's reports, newest first, with the reasons behind each level."""
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    audit_patient(session, staff, request, "reports.read", patient.id, now)
+    patient = access.patient(patient_id)
+    access.audit("reports.read", patient.id)
     return [
         PatientReport(**public_report(report).model_dump(), reasons=report.reasons)
-        for report in reports_of(session, patient=patient)
+        for report in reports_of(access.session, patient=patient)
     ]
 
 
 @router.get("/{patient_id}/appointments", responses=error_responses(401, 404, 422))
 def list_patient_appointments(
-    patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-    protocol: ProtocolDep,
+    patient_id: uuid.UUID, access: StaffAccess, protocol: ProtocolDep
 ) -> list[PatientAppointment]:
     """The patient's planned visits: when each is, and when the protocol alone would put it."""
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    audit_patient(session, staff, request, "appointments.read", patient.id, now)
-    return bookings.list_appointments(session, patient=patient, protocol=protocol)
+    patient = access.patient(patient_id)
+    access.audit("appointments.read", patient.id)
+    return bookings.list_appointments(access.session, patient=patient, protocol=protocol)
 
 
 @router.put("/{patient_id}/appointments/{key:path}", responses=error_responses(401, 404, 409, 422))
@@ -65,10 +51,7 @@ def book_appointment(
     patient_id: uuid.UUID,
     key: str,
     body: AppointmentBookingIn,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
+    access: StaffAccess,
     protocol: ProtocolDep,
 ) -> PatientAppointment:
     """Book visit `key` (e.g. `follow_up/1`) at `booked_at`; the plan and reminders follow.
@@ -77,27 +60,20 @@ def book_appointment(
     `appointment_past` for a visit already past; 422 `booking_in_past` for a time not ahead,
     `booking_too_far` for one more than a year ahead.
     """
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    patient = access.patient(patient_id)
     bookings.book(
-        session,
+        access.session,
         patient=patient,
         key=key,
         booked_at=body.booked_at,
-        staff=staff,
+        staff=access.staff,
         protocol=protocol,
-        now=now,
+        now=access.now,
     )
-    audit_patient(
-        session,
-        staff,
-        request,
-        "appointment.book",
-        patient.id,
-        now,
-        detail={"key": key, "booked_at": body.booked_at.isoformat()},
+    access.audit(
+        "appointment.book", patient.id, detail={"key": key, "booked_at": body.booked_at.isoformat()}
     )
-    items = bookings.list_appointments(session, patient=patient, protocol=protocol)
+    items = bookings.list_appointments(access.session, patient=patient, protocol=protocol)
     return next(item for item in items if item.key == key)  # book() checked that it exists
 
 
@@ -107,39 +83,23 @@ def book_appointment(
     responses=error_responses(401, 404, 409, 422),
 )
 def unbook_appointment(
-    patient_id: uuid.UUID,
-    key: str,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-    protocol: ProtocolDep,
+    patient_id: uuid.UUID, key: str, access: StaffAccess, protocol: ProtocolDep
 ) -> None:
     """Drop the booking: the visit goes back to the computed time.
 
     404 `booking_unknown` if the visit has no booking; 409 `appointment_past` once it is past.
     """
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    bookings.unbook(session, patient=patient, key=key, protocol=protocol, now=now)
-    audit_patient(
-        session, staff, request, "appointment.unbook", patient.id, now, detail={"key": key}
-    )
+    patient = access.patient(patient_id)
+    bookings.unbook(access.session, patient=patient, key=key, protocol=protocol, now=access.now)
+    access.audit("appointment.unbook", patient.id, detail={"key": key})
 
 
 @router.get("/{patient_id}/devices", responses=error_responses(401, 404, 422))
-def list_patient_devices(
-    patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-) -> list[DevicePublic]:
+def list_patient_devices(patient_id: uuid.UUID, access: StaffAccess) -> list[DevicePublic]:
     """The patient's signed-in phones (ended ones too), newest first."""
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    audit_patient(session, staff, request, "devices.read", patient.id, now)
-    return devices.list_devices(session, patient=patient)
+    patient = access.patient(patient_id)
+    access.audit("devices.read", patient.id)
+    return devices.list_devices(access.session, patient=patient)
 
 
 @router.post(
@@ -147,27 +107,11 @@ def list_patient_devices(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 404, 422),
 )
-def revoke_patient_device(
-    patient_id: uuid.UUID,
-    device_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-) -> None:
+def revoke_patient_device(patient_id: uuid.UUID, device_id: uuid.UUID, access: StaffAccess) -> None:
     """Sign the phone out (it must enrol again) and stop its push reminders; safe to repeat."""
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    devices.revoke_device(session, patient=patient, device_id=device_id, now=now)
-    audit_patient(
-        session,
-        staff,
-        request,
-        "device.revoke",
-        patient.id,
-        now,
-        detail={"device_id": str(device_id)},
-    )
+    patient = access.patient(patient_id)
+    devices.revoke_device(access.session, patient=patient, device_id=device_id, now=access.now)
+    access.audit("device.revoke", patient.id, detail={"device_id": str(device_id)})
 
 
 @router.get(
@@ -176,22 +120,16 @@ def revoke_patient_device(
     responses={**error_responses(401, 404, 422), 200: {"content": {"application/json": {}}}},
 )
 def export_patient(
-    patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-    protocol: ProtocolDep,
+    patient_id: uuid.UUID, access: StaffAccess, protocol: ProtocolDep
 ) -> JSONResponse:
     """The patient's full record as a JSON file (secrets such as token hashes left out).
 
     The export is audited first, so the file's own audit trail ends with its making.
     """
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    audit_patient(session, staff, request, "patient.export", patient.id, now)
-    session.flush()
-    document = build_export(session, patient=patient, protocol=protocol, now=now)
+    patient = access.patient(patient_id)
+    access.audit("patient.export", patient.id)
+    access.session.flush()
+    document = build_export(access.session, patient=patient, protocol=protocol, now=access.now)
     return JSONResponse(
         jsonable_encoder(document),
         headers={

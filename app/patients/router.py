@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Query, Request, status
-from sqlmodel import Session
+from fastapi import APIRouter, Body, Query, status
 
-from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
+from app.deps import ProtocolDep, SettingsDep
 from app.errors import error_responses
 from app.patients import erasure, service
 from app.patients.models import (
@@ -22,9 +21,7 @@ from app.patients.models import (
     TreatmentCreate,
     TreatmentPublic,
 )
-from app.staff import audit
-from app.staff.auth import AdminStaff, CurrentStaff, client_ip
-from app.staff.models import StaffUser
+from app.patients.staff_access import AdminAccess, StaffAccess
 from app.staff.service import clinic_of
 from app.tasks import service as tasks
 from app.tasks.models import OccurrencePublic
@@ -33,96 +30,47 @@ from app.timezones import local_date
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
 
 
-def audit_patient(
-    session: Session,
-    staff: StaffUser,
-    request: Request,
-    action: str,
-    patient_id: uuid.UUID,
-    now: datetime,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    audit.record(
-        session,
-        staff=staff,
-        action=action,
-        patient_id=patient_id,
-        now=now,
-        ip=client_ip(request),
-        detail=detail,
-    )
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 409, 413, 422))
 def enrol_patient(
-    body: PatientCreate,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-    protocol: ProtocolDep,
-    settings: SettingsDep,
+    body: PatientCreate, access: StaffAccess, protocol: ProtocolDep, settings: SettingsDep
 ) -> PatientCreated:
     """Enrol a patient with their first treatment; returns a one-time enrolment link.
 
     422 `doppler_not_confirmed` unless the consultation check is recorded
     (`doppler_checked`) or knowingly skipped (`confirm_without_doppler`).
     """
-    now = clock.now()
     patient, link = service.create_patient(
-        session,
-        clinic=clinic_of(session, staff),
+        access.session,
+        clinic=clinic_of(access.session, access.staff),
         data=body,
         protocol=protocol,
-        staff=staff,
-        now=now,
+        staff=access.staff,
+        now=access.now,
         settings=settings,
     )
-    audit_patient(
-        session,
-        staff,
-        request,
-        "patient.create",
-        patient.id,
-        now,
-        detail={"doppler_checked": body.doppler_checked},
-    )
+    access.audit("patient.create", patient.id, detail={"doppler_checked": body.doppler_checked})
     return PatientCreated(id=patient.id, enrolment=link.public())
 
 
 @router.get("/{patient_id}", responses=error_responses(401, 404, 422))
-def get_patient(
-    patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-) -> PatientDetail:
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    audit_patient(session, staff, request, "patient.read", patient.id, now)
-    return service.detail_of(session, patient=patient, now=now)
+def get_patient(patient_id: uuid.UUID, access: StaffAccess) -> PatientDetail:
+    patient = access.patient(patient_id)
+    access.audit("patient.read", patient.id)
+    return service.detail_of(access.session, patient=patient, now=access.now)
 
 
 @router.post("/{patient_id}/doppler", responses=error_responses(401, 404, 422))
-def record_doppler_check(
-    patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-) -> PatientDetail:
+def record_doppler_check(patient_id: uuid.UUID, access: StaffAccess) -> PatientDetail:
     """Record the consultation check (ultrasound Doppler done, no reflux) now, by this user.
 
     The first record stands: repeating it changes nothing (`recorded` false in the audit).
     """
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    recorded = service.record_doppler_check(session, patient=patient, staff=staff, now=now)
-    audit_patient(
-        session, staff, request, "patient.doppler", patient.id, now, detail={"recorded": recorded}
+    patient = access.patient(patient_id)
+    recorded = service.record_doppler_check(
+        access.session, patient=patient, staff=access.staff, now=access.now
     )
-    return service.detail_of(session, patient=patient, now=now)
+    access.audit("patient.doppler", patient.id, detail={"recorded": recorded})
+    return service.detail_of(access.session, patient=patient, now=access.now)
 
 
 @router.post(
@@ -133,58 +81,43 @@ def record_doppler_check(
 def record_treatment(
     patient_id: uuid.UUID,
     body: TreatmentCreate,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
+    access: StaffAccess,
     protocol: ProtocolDep,
     settings: SettingsDep,
 ) -> TreatmentPublic:
     """Record a re-treatment (after the latest one); the plan is recomputed from it."""
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    patient = access.patient(patient_id)
     treatment, _ = service.add_treatment(
-        session,
+        access.session,
         patient=patient,
         data=body,
         protocol=protocol,
-        staff=staff,
-        now=now,
+        staff=access.staff,
+        now=access.now,
         settings=settings,
     )
-    audit_patient(
-        session,
-        staff,
-        request,
-        "treatment.create",
-        patient.id,
-        now,
-        detail={"treatment_id": str(treatment.id)},
-    )
+    access.audit("treatment.create", patient.id, detail={"treatment_id": str(treatment.id)})
     return TreatmentPublic.model_validate(treatment, from_attributes=True)
 
 
 @router.get("/{patient_id}/tasks", responses=error_responses(401, 404, 422))
 def list_patient_tasks(
     patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
+    access: StaffAccess,
     from_: Annotated[date | None, Query(alias="from", description="first local day")] = None,
     to: Annotated[date | None, Query(description="last local day, inclusive")] = None,
 ) -> list[OccurrencePublic]:
     """The plan between two of the patient's local days (default: from the first treatment on)."""
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    now = access.now
+    patient = access.patient(patient_id)
     zone = ZoneInfo(patient.time_zone)
-    treatments = service.treatments_of(session, patient)
+    treatments = service.treatments_of(access.session, patient)
     first = from_ or (
         local_date(treatments[0].performed_at, zone) if treatments else local_date(now, zone)
     )
-    first, last = tasks.check_range(first, to or first + timedelta(days=tasks.MAX_RANGE_DAYS - 1))
-    audit_patient(session, staff, request, "plan.read", patient.id, now)
-    rows = tasks.list_local_days(session, patient=patient, first=first, last=last)
+    first, last = tasks.range_from(first, to)
+    access.audit("plan.read", patient.id)
+    rows = tasks.list_local_days(access.session, patient=patient, first=first, last=last)
     return [tasks.to_public(row, zone, now) for row in rows]
 
 
@@ -194,18 +127,14 @@ def list_patient_tasks(
     responses=error_responses(401, 404, 422),
 )
 def reissue_enrolment(
-    patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    patient_id: uuid.UUID, access: StaffAccess, settings: SettingsDep
 ) -> EnrolmentPublic:
     """Issue a new one-time enrolment link; any unused earlier link stops working."""
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    link = service.issue_enrolment_link(session, patient=patient, now=now, settings=settings)
-    audit_patient(session, staff, request, "enrolment.issue", patient.id, now)
+    patient = access.patient(patient_id)
+    link = service.issue_enrolment_link(
+        access.session, patient=patient, now=access.now, settings=settings
+    )
+    access.audit("enrolment.issue", patient.id)
     return link.public()
 
 
@@ -214,20 +143,11 @@ def reissue_enrolment(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 404, 422),
 )
-def revoke_enrolment(
-    patient_id: uuid.UUID,
-    request: Request,
-    staff: CurrentStaff,
-    session: SessionDep,
-    clock: ClockDep,
-) -> None:
+def revoke_enrolment(patient_id: uuid.UUID, access: StaffAccess) -> None:
     """Stop the patient's unused link from working (a used link's phone stays signed in)."""
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
-    revoked = service.revoke_enrolment_links(session, patient=patient, now=now)
-    audit_patient(
-        session, staff, request, "enrolment.revoke", patient.id, now, detail={"revoked": revoked}
-    )
+    patient = access.patient(patient_id)
+    revoked = service.revoke_enrolment_links(access.session, patient=patient, now=access.now)
+    access.audit("enrolment.revoke", patient.id, detail={"revoked": revoked})
 
 
 @router.delete(
@@ -236,21 +156,15 @@ def revoke_enrolment(
     responses=error_responses(401, 403, 404, 422),
 )
 def erase_patient(
-    patient_id: uuid.UUID,
-    body: Annotated[EraseRequest, Body()],
-    request: Request,
-    staff: AdminStaff,
-    session: SessionDep,
-    clock: ClockDep,
+    patient_id: uuid.UUID, body: Annotated[EraseRequest, Body()], access: AdminAccess
 ) -> None:
     """Erase the patient and every row of theirs; the audit trail stays. Admins only.
 
     `confirm_name` must be exactly the patient's name, else 422 `confirmation_mismatch` and
     nothing is erased. Clinicians get 403 `admin_only`.
     """
-    now = clock.now()
-    patient = service.get_for_clinic(session, clinic_id=staff.clinic_id, patient_id=patient_id)
+    patient = access.patient(patient_id)
     erasure.check_confirmation(patient, body.confirm_name)
-    counts = erasure.erase_patient(session, patient=patient)
+    counts = erasure.erase_patient(access.session, patient=patient)
     # Row counts only: the trail must not keep what the erasure removed.
-    audit_patient(session, staff, request, "patient.erase", patient_id, now, detail=counts)
+    access.audit("patient.erase", patient_id, detail=counts)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from fastapi import APIRouter, Request, Response, status
 from sqlmodel import Session
 
+from app.config import Settings
 from app.cookies import STAFF_COOKIE, clear_session_cookie, set_session_cookie
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import AppError, NotAuthenticated, error_responses
@@ -46,6 +49,24 @@ def _user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")
 
 
+def _set_cookie(response: Response, token: str, lifetime: timedelta, settings: Settings) -> None:
+    set_session_cookie(
+        response,
+        name=STAFF_COOKIE,
+        token=token,
+        lifetime=lifetime,
+        settings=settings,
+        same_site="strict",
+    )
+
+
+def _audit(
+    session: Session, staff: StaffUser, action: str, now: datetime, request: Request
+) -> None:
+    """Record a change to the staff member's own sign-in in the audit trail."""
+    audit.record(session, staff=staff, action=action, now=now, ip=client_ip(request))
+
+
 @router.post("/login", responses=error_responses(401, 422, 429))
 def log_in(
     body: LoginRequest,
@@ -75,14 +96,8 @@ def log_in(
             ip=ip,
             user_agent=_user_agent(request),
         )
-    set_session_cookie(
-        response,
-        name=STAFF_COOKIE,
-        token=token,
-        lifetime=service.PENDING_SESSION_LIFETIME if pending else settings.staff_session_absolute,
-        settings=settings,
-        same_site="strict",
-    )
+    lifetime = service.PENDING_SESSION_LIFETIME if pending else settings.staff_session_absolute
+    _set_cookie(response, token, lifetime, settings)
     if pending:
         return LoginResult(second_factor_required=True, staff=None)
     return LoginResult(second_factor_required=False, staff=public_staff(session, staff))
@@ -115,14 +130,7 @@ def log_in_second_factor(
             ip=client_ip(request),
             user_agent=_user_agent(request),
         )
-    set_session_cookie(
-        response,
-        name=STAFF_COOKIE,
-        token=token,
-        lifetime=settings.staff_session_absolute,
-        settings=settings,
-        same_site="strict",
-    )
+    _set_cookie(response, token, settings.staff_session_absolute, settings)
     return LoginResult(second_factor_required=False, staff=public_staff(session, staff))
 
 
@@ -175,9 +183,7 @@ def change_password(
             keep_token=request.cookies.get(STAFF_COOKIE, ""),
             now=now,
         )
-    audit.record(
-        session, staff=staff, action="staff.password_change", now=now, ip=client_ip(request)
-    )
+    _audit(session, staff, "staff.password_change", now, request)
 
 
 @router.post("/totp/setup", responses=error_responses(401, 409, 422, 429))
@@ -215,7 +221,7 @@ def enable_totp(
     keys = [ratelimit.totp_account(settings, staff.id)]
     with failures_counted(session, factory, now, {WrongCode: keys}):
         second_factor.enable(session, staff=staff, code=body.code, now=now)
-    audit.record(session, staff=staff, action="staff.totp_enable", now=now, ip=client_ip(request))
+    _audit(session, staff, "staff.totp_enable", now, request)
 
 
 @router.post(
@@ -240,4 +246,4 @@ def disable_totp(
     }
     with failures_counted(session, factory, now, counts):
         second_factor.disable(session, staff=staff, password=body.password, code=body.code, now=now)
-    audit.record(session, staff=staff, action="staff.totp_disable", now=now, ip=client_ip(request))
+    _audit(session, staff, "staff.totp_disable", now, request)

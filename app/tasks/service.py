@@ -202,17 +202,31 @@ def list_all(session: Session, *, patient: Patient) -> Sequence[Occurrence]:
 
 
 MAX_RANGE_DAYS = 120
+# Days at the calendar's very ends have local bounds outside what datetime can hold (in some
+# zones); no plan comes near them, so asking about them is refused rather than computed.
+EARLIEST_DAY = date.min + timedelta(days=1)
+LATEST_DAY = date.max - timedelta(days=1)
 
 
 def check_range(first: date | None, last: date | None) -> tuple[date, date]:
     """A valid inclusive range of local days: ordered and at most MAX_RANGE_DAYS long."""
     if first is None or last is None:
         raise InvalidInput("a range needs both 'from' and 'to'")
+    if first < EARLIEST_DAY or last > LATEST_DAY:
+        raise InvalidInput(f"ask for days from {EARLIEST_DAY} to {LATEST_DAY}")
     if last < first:
         raise InvalidInput("'to' must not be before 'from'")
     if (last - first).days >= MAX_RANGE_DAYS:
         raise InvalidInput(f"ask for at most {MAX_RANGE_DAYS} days at a time")
     return first, last
+
+
+def range_from(first: date, last: date | None) -> tuple[date, date]:
+    """check_range(first, last); without `last`, the longest range from `first` allowed."""
+    if last is None:
+        room = max(0, (LATEST_DAY - first).days)  # first + MAX_RANGE_DAYS could overflow
+        last = first + timedelta(days=min(MAX_RANGE_DAYS - 1, room))
+    return check_range(first, last)
 
 
 def list_local_days(

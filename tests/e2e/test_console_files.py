@@ -4,12 +4,12 @@ the server handing out the page, its modules and its service worker."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+from tests.support.web_files import WEB, assert_csp_clean
+
 CONSOLE = WEB / "console"
 IMPORT = re.compile(r"""(?:from|import)\s*\(?\s*["']([^"']+)["']""")
 
@@ -18,34 +18,9 @@ def _scripts() -> list[Path]:
     return [CONSOLE / "sw.js", *sorted((CONSOLE / "js").glob("*.js"))]
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
 def test_the_console_needs_nothing_the_content_security_policy_forbids() -> None:
-    parser = _Tags()
-    parser.feed((CONSOLE / "index.html").read_text())
-    assert ("script", {"type": "module", "src": "/console/js/app.js"}) in parser.tags
-    for tag, attrs in parser.tags:
-        assert tag != "style", "no <style> blocks: style-src 'self' only"
-        assert "style" not in attrs, f"<{tag} style=...> needs 'unsafe-inline'"
-        assert not [a for a in attrs if a.startswith("on")], f"inline handler on <{tag}>"
-        for name in ("src", "href"):
-            value = attrs.get(name) or ""
-            assert not value.startswith(("http:", "https:", "//")), f"external {value}"
-    for script in _scripts():
-        text = script.read_text()
-        assert not re.search(r"\.style\s*(\.|\[|=)", text), f"{script.name} sets inline styles"
-        assert "innerHTML" not in text and "insertAdjacentHTML" not in text, script.name
-        assert "eval(" not in text and "new Function" not in text, script.name
-        assert not re.search(r"https?://", text.replace("http://www.w3.org/2000/svg", "")), (
-            f"{script.name} reaches another origin"
-        )
+    tags = assert_csp_clean(CONSOLE / "index.html", _scripts())
+    assert ("script", {"type": "module", "src": "/console/js/app.js"}) in tags
 
 
 def test_every_import_and_every_routed_page_exists() -> None:

@@ -7,12 +7,12 @@ import gzip
 import json
 import re
 import struct
-from html.parser import HTMLParser
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+from tests.support.web_files import WEB, assert_csp_clean
+
 FIRST_LOAD = ["index.html", "app.js", "styles.css", "manifest.webmanifest"]
 FIRST_LOAD_BUDGET = 60 * 1024  # bytes, gzip
 
@@ -21,35 +21,10 @@ def _scripts() -> list[Path]:
     return [WEB / "app.js", WEB / "sw.js", *sorted((WEB / "js").glob("*.js"))]
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
 def test_the_page_needs_nothing_the_content_security_policy_forbids() -> None:
-    parser = _Tags()
-    parser.feed((WEB / "index.html").read_text())
-    for tag, attrs in parser.tags:
-        assert tag != "style", "no <style> blocks: style-src 'self' only"
-        assert "style" not in attrs, f"<{tag} style=...> needs 'unsafe-inline'"
-        assert not [a for a in attrs if a.startswith("on")], f"inline handler on <{tag}>"
+    for tag, attrs in assert_csp_clean(WEB / "index.html", _scripts()):
         if tag == "script":
-            assert attrs.get("src", "").startswith("/"), "scripts come from this origin, by src"
-        for name in ("src", "href"):
-            value = attrs.get(name) or ""
-            assert not value.startswith(("http:", "https:", "//")), f"external {value}"
-    for script in _scripts():
-        text = script.read_text()
-        assert not re.search(r"\.style\s*(\.|\[|=)", text), f"{script.name} sets inline styles"
-        assert "innerHTML" not in text, f"{script.name}: build elements, never parse HTML"
-        assert "eval(" not in text and "new Function" not in text, script.name
-        assert not re.search(r"https?://", text.replace("http://www.w3.org/2000/svg", "")), (
-            f"{script.name} reaches another origin"
-        )
+            assert (attrs.get("src") or "").startswith("/"), "scripts come from this origin, by src"
 
 
 def test_the_service_worker_keeps_every_file_of_the_app_shell() -> None:

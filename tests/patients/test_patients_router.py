@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,33 +17,13 @@ from app.patients.models import Patient, Treatment
 from app.staff.models import AuditEvent
 from app.tasks.models import Occurrence
 from tests.support.api import enrol, log_in, new_patient_body, pair_phone, sign_in_staff
+from tests.support.audit import patient_audit_actions as audit_actions
 from tests.support.factories import add_staff
 
 
 def count(factory: sessionmaker[Session], model: Any) -> int:
     with factory() as session:
         return session.exec(select(func.count()).select_from(model)).one()
-
-
-def audit_actions(factory: sessionmaker[Session], patient_id: str) -> list[str]:
-    with factory() as session:
-        return list(
-            session.exec(
-                select(AuditEvent.action)
-                .where(AuditEvent.patient_id == uuid.UUID(patient_id))
-                .order_by(col(AuditEvent.id))
-            ).all()
-        )
-
-
-@pytest.fixture
-def hill(app: Any, factory: sessionmaker[Session], clock: FixedClock) -> Iterator[TestClient]:
-    """A clinician of another clinic, Hill Clinic, signed in."""
-    with TestClient(app) as other:
-        sign_in_staff(
-            other, factory, now=clock.now(), clinic_name="Hill Clinic", email="dr@hill.example"
-        )
-        yield other
 
 
 class TestEnrol:

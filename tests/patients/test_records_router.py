@@ -3,47 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.clock import FixedClock
-from app.staff.models import AuditEvent
-from tests.support.api import enrol, pair_phone, sign_in_staff
-
-
-def report(phone: TestClient, **fields: Any) -> dict[str, Any]:
-    body = {"client_id": str(uuid.uuid4()), "pain": 2, "signs": [], "note": ""} | fields
-    response = phone.post("/api/me/reports", json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
-def audit_actions(factory: sessionmaker[Session], patient_id: str) -> list[str]:
-    with factory() as session:
-        return list(
-            session.exec(
-                select(AuditEvent.action)
-                .where(AuditEvent.patient_id == uuid.UUID(patient_id))
-                .order_by(col(AuditEvent.id))
-            ).all()
-        )
-
-
-@pytest.fixture
-def hill(app: Any, factory: sessionmaker[Session], clock: FixedClock) -> Iterator[TestClient]:
-    """A clinician of another clinic, Hill Clinic, signed in."""
-    with TestClient(app) as other:
-        sign_in_staff(
-            other, factory, now=clock.now(), clinic_name="Hill Clinic", email="dr@hill.example"
-        )
-        yield other
+from tests.support.api import enrol, pair_phone
+from tests.support.api import send_report as report
+from tests.support.audit import patient_audit_actions as audit_actions
 
 
 class TestReports:

@@ -18,18 +18,11 @@ from app.db import transaction
 from app.staff.models import AuditEvent, Clinic
 from app.staff.service import create_staff
 from tests.support.api import log_in, sign_in_staff
+from tests.support.api import send_report as report
 from tests.support.factories import STAFF_PASSWORD
 
 MINUTE = timedelta(minutes=1)
 ACK = "alert.acknowledge"
-
-
-def report(phone: TestClient, **fields: Any) -> dict[str, Any]:
-    body = {"client_id": str(uuid.uuid4()), "pain": 2, "signs": [], "note": ""} | fields
-    response = phone.post("/api/me/reports", json=body)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 def open_alerts(staff: TestClient) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -99,3 +100,12 @@ def subscribe_push(phone: TestClient) -> dict[str, Any]:
     response = phone.post("/api/me/push-subscriptions", json=body)
     assert response.status_code == 201, response.text
     return body
+
+
+def send_report(phone: TestClient, **fields: Any) -> dict[str, Any]:
+    """A symptom report from the paired phone (pain 2, no signs unless given); asserts 201."""
+    body = {"client_id": str(uuid.uuid4()), "pain": 2, "signs": [], "note": ""} | fields
+    response = phone.post("/api/me/reports", json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created

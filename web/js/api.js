@@ -22,13 +22,15 @@ export class ApiError extends Error {
 export class NetworkError extends Error {}
 
 /**
- * api("GET", "/api/me") → {data, savedAt}; savedAt is set when the answer came from the
- * service worker's copy because the phone is offline.
+ * One same-origin fetch with a time limit and an optional JSON body → {response, data,
+ * sentAt, receivedAt}: data is the parsed JSON answer (null for 204 or a body that is not
+ * JSON). Throws NetworkError when the server cannot be reached; an error status is left
+ * to the caller.
  */
-export async function api(method, path, body) {
+export async function send(method, path, body, headers = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  const init = { method, credentials: "same-origin", signal: controller.signal, headers: {} };
+  const init = { method, credentials: "same-origin", signal: controller.signal, headers: { ...headers } };
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -42,12 +44,22 @@ export async function api(method, path, body) {
   } finally {
     clearTimeout(timer);
   }
-  const savedAt = response.headers.get("x-aftercare-saved-at");
-  if (!savedAt) learnServerTime(response.headers.get("x-server-time"), sentAt, Date.now());
+  const receivedAt = Date.now();
   let data = null;
   if (response.status !== 204) {
     try { data = await response.json(); } catch { data = null; }
   }
+  return { response, data, sentAt, receivedAt };
+}
+
+/**
+ * api("GET", "/api/me") → {data, savedAt}; savedAt is set when the answer came from the
+ * service worker's copy because the phone is offline.
+ */
+export async function api(method, path, body) {
+  const { response, data, sentAt, receivedAt } = await send(method, path, body);
+  const savedAt = response.headers.get("x-aftercare-saved-at");
+  if (!savedAt) learnServerTime(response.headers.get("x-server-time"), sentAt, receivedAt);
   if (!response.ok) {
     // The service worker answers 503 "offline" when it has no saved copy.
     if (response.status === 503 && data && data.code === "offline") throw new NetworkError("offline");

@@ -1,10 +1,9 @@
 // The console's JSON calls: same-origin, cookie session; a lapsed session sends staff to sign in.
 
-import { ApiError, NetworkError } from "/js/api.js";
+import { ApiError, NetworkError, send } from "/js/api.js";
 
 export { ApiError, NetworkError };
 
-const TIMEOUT_MS = 20000;
 let onExpired = () => undefined;
 
 /** What to do when any call finds the session gone (set once by the app shell). */
@@ -19,25 +18,7 @@ function sessionGone(error, path) {
 
 /** call("GET", "/api/patients") → the JSON body (null for 204); throws ApiError / NetworkError. */
 export async function call(method, path, body) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  const init = { method, credentials: "same-origin", signal: controller.signal, headers: { accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["content-type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch {
-    throw new NetworkError("offline");
-  } finally {
-    clearTimeout(timer);
-  }
-  let data = null;
-  if (response.status !== 204) {
-    try { data = await response.json(); } catch { data = null; }
-  }
+  const { response, data } = await send(method, path, body, { accept: "application/json" });
   if (!response.ok) {
     const error = new ApiError(response.status, data && data.code, data && data.detail);
     error.retryAfter = Number(response.headers.get("retry-after")) || null;
