@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
+
+log = logging.getLogger("aftercare.errors")
 
 
 class ErrorBody(BaseModel):
@@ -105,5 +112,28 @@ def install_error_handlers(app: FastAPI) -> None:
         content = body.model_dump() | {"errors": jsonable_encoder(errors)}
         return JSONResponse(content, status_code=422)
 
+    async def handle_http(_: Request, exc: Exception) -> JSONResponse:
+        # The framework's own refusals (unparsable body, unknown route, wrong method) in the
+        # same shape, so a client reads one kind of error body whatever refused it.
+        assert isinstance(exc, HTTPException)
+        try:
+            phrase = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            phrase = "http error"
+        code = phrase.lower().replace(" ", "_").replace("-", "_")
+        body = ErrorBody(code=code, detail=str(exc.detail))
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(RequestValidationError, handle_validation)
+    app.add_exception_handler(HTTPException, handle_http)
+    app.add_exception_handler(DataError, handle_data_error)
+
+
+async def handle_data_error(_: Request, exc: Exception) -> JSONResponse:
+    # A value the database cannot hold (a NUL character, an integer past its column type):
+    # PostgreSQL refuses what SQLite takes. The request's fault, so 422, not a 500.
+    # The class only: the server's message may quote the value (a name, an e-mail address).
+    log.warning("database refused a value (%s)", type(getattr(exc, "orig", exc)).__name__)
+    body = ErrorBody(code="invalid_input", detail="A value in the request cannot be stored.")
+    return JSONResponse(body.model_dump(), status_code=422)

@@ -20,6 +20,7 @@ from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
+from app.inflight import InFlightLimit, in_flight_limit
 from app.limits import BodySizeLimit
 from app.notifications.actions import action_secret
 from app.notifications.dispatcher import Dispatcher
@@ -95,6 +96,8 @@ def create_app(
     app.state.action_secret = action_secret(keys)
     app.state.protocol = load_protocol(settings.protocol)
     install_error_handlers(app)
+    # Innermost: a queued request holds no worker thread and no database connection.
+    app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.add_middleware(ServerTime, clock=clock)

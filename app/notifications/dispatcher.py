@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, update
 from sqlalchemy import select as sa_select
@@ -184,8 +185,11 @@ class Dispatcher:
         try:
             with transaction(self._sessions) as session:
                 escalated = escalate_due(session, now=now)
-        except Exception:  # reminders must still go out; the next run tries again
-            log.exception("alert escalation failed")
+        except Exception as exc:  # reminders must still go out; the next run tries again
+            if isinstance(exc, DBAPIError) and _connection_lost(exc):
+                log.warning("database unavailable, no alerts escalated: %s", _first_line(exc))
+            else:
+                log.exception("alert escalation failed")
             return
         if escalated:
             log.info("escalated alerts=%d", escalated)
@@ -301,16 +305,22 @@ class Dispatcher:
                 col(PushSubscription.vapid_key_id),
             ).where(col(PushSubscription.patient_id).in_(patient_ids))
         ).all()
-        stale = [sub_id for sub_id, *_, key_id in subscriptions if key_id != self._key_id]
-        if stale:
-            # Made with an older server key: push services would refuse them; the app
-            # subscribes again when it next opens.
-            session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(stale)))
+        self._forget_stale(session, subscriptions)
         devices: dict[uuid.UUID, list[tuple[uuid.UUID, Device]]] = {}
         for sub_id, patient_id, endpoint, p256dh, auth, key_id in subscriptions:
             if key_id == self._key_id and patient_id is not None:
                 devices.setdefault(patient_id, []).append((sub_id, Device(endpoint, p256dh, auth)))
         return devices
+
+    def _forget_stale(self, session: Session, subscriptions: Sequence[Sequence[Any]]) -> None:
+        """Delete the rows (id first, key id last) made with an older server key.
+
+        Push services would refuse them; the app or the console subscribes again when it next
+        opens.
+        """
+        stale = [sub_id for sub_id, *_, key_id in subscriptions if key_id != self._key_id]
+        if stale:
+            session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(stale)))
 
     def _load_alerts(self, session: Session, ids: Sequence[int]) -> list[AlertClaim]:
         """Alert pushes with their alert's state and the devices of the staff to reach."""
@@ -376,10 +386,7 @@ class Dispatcher:
         if on_call_only:
             query = query.where(col(StaffUser.on_call).is_(True))
         subscriptions = session.execute(query).all()
-        stale = [sub_id for sub_id, *_, key_id in subscriptions if key_id != self._key_id]
-        if stale:
-            # As for patients: made with an older server key; the console subscribes again.
-            session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(stale)))
+        self._forget_stale(session, subscriptions)
         return [
             (sub_id, Device(endpoint, p256dh, auth))
             for sub_id, endpoint, p256dh, auth, key_id in subscriptions
