@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI
@@ -185,3 +186,39 @@ def assert_requests(live: Live, method: str, path: str, count: int, timeout: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"{seen} {method} {path} answered, expected {count}")
         time.sleep(0.05)
+
+
+def deliver_push(context: Any, page: Any, *, scope: str, payload: bytes) -> None:
+    """Hand a decrypted push message to the page's service worker for `scope`, as a push
+    service would, once that worker is activated: a message delivered to a worker still
+    installing can be lost, which made these tests fail now and then on a busy machine."""
+    cdp = context.new_cdp_session(page)
+    registrations: dict[str, str] = {}
+    activated: set[str] = set()
+
+    def registration_seen(event: dict[str, Any]) -> None:
+        for registration in event["registrations"]:
+            if registration["scopeURL"] == scope and not registration["isDeleted"]:
+                registrations["id"] = registration["registrationId"]
+
+    def version_seen(event: dict[str, Any]) -> None:
+        for version in event["versions"]:
+            if version["status"] == "activated":
+                activated.add(version["registrationId"])
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", registration_seen)
+    cdp.on("ServiceWorker.workerVersionUpdated", version_seen)
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 20
+    while registrations.get("id") not in activated:
+        assert time.monotonic() < deadline, f"no activated service worker for {scope}"
+        page.wait_for_timeout(50)
+    parts = urlsplit(scope)
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": f"{parts.scheme}://{parts.netloc}",
+            "registrationId": registrations["id"],
+            "data": payload.decode(),
+        },
+    )

@@ -27,9 +27,8 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
     staff_by_email,
-    wait_until,
 )
-from tests.e2e.pwa_support import Live, screenshot
+from tests.e2e.pwa_support import Live, deliver_push, screenshot
 from tests.support.push_service import FakePushService
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -172,21 +171,7 @@ def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
     assert message["kind"] == "alert"
     assert "Mary" not in delivery.payload.decode()
 
-    cdp = desk.new_cdp_session(page)
-    found: dict[str, str] = {}
-
-    def seen(event: dict[str, Any]) -> None:
-        for registration in event["registrations"]:
-            if registration["scopeURL"].endswith("/console/") and not registration["isDeleted"]:
-                found["id"] = registration["registrationId"]
-
-    cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
-    cdp.send("ServiceWorker.enable")
-    wait_until(lambda: page.wait_for_timeout(50) or "id" in found, "the console worker registers")
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": live.base_url, "registrationId": found["id"], "data": delivery.payload.decode()},
-    )
+    deliver_push(desk, page, scope=f"{live.base_url}/console/", payload=delivery.payload)
     script = """async () => {
         const registration = await navigator.serviceWorker.getRegistration("/console/");
         return (await registration.getNotifications()).map((n) => ({

@@ -16,7 +16,14 @@ from sqlmodel import select
 
 from app.notifications.models import PushSubscription
 from app.scheduler import build_dispatcher
-from tests.e2e.pwa_support import Enrolled, Live, assert_status, open_page, screenshot
+from tests.e2e.pwa_support import (
+    Enrolled,
+    Live,
+    assert_status,
+    deliver_push,
+    open_page,
+    screenshot,
+)
 from tests.support.push_service import FakePushService, FakeSubscription
 
 # Chromium cannot reach a real push service here: PushManager hands out the loopback push
@@ -51,23 +58,6 @@ PUSH_STUB = """
 def _stub_push(context: Any, subscription: FakeSubscription) -> None:
     made = {"endpoint": subscription.endpoint, "json": subscription.to_json()}
     context.add_init_script(PUSH_STUB % json.dumps(made))
-
-
-def _registration_id(cdp: Any, page: Any, scope: str) -> str:
-    found: dict[str, str] = {}
-
-    def seen(event: dict[str, Any]) -> None:
-        for registration in event["registrations"]:
-            if registration["scopeURL"] == scope and not registration["isDeleted"]:
-                found["id"] = registration["registrationId"]
-
-    cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 10
-    while "id" not in found:
-        assert time.monotonic() < deadline, "no service worker registration for " + scope
-        page.wait_for_timeout(50)
-    return found["id"]
 
 
 def _notifications(page: Any) -> list[dict[str, Any]]:
@@ -152,16 +142,7 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     assert delivery.json()["task_id"] == str(task.id)
 
     # The decrypted message goes to the real service worker as the push service would send it.
-    cdp = handset.new_cdp_session(page)
-    registration = _registration_id(cdp, page, f"{live.base_url}/")
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": live.base_url,
-            "registrationId": registration,
-            "data": delivery.payload.decode(),
-        },
-    )
+    deliver_push(handset, page, scope=f"{live.base_url}/", payload=delivery.payload)
     deadline = time.monotonic() + 10
     while not (shown := _notifications(page)):
         assert time.monotonic() < deadline, "the service worker showed no notification"
