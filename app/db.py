@@ -27,6 +27,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for SQLite (WAL, busy timeout, foreign keys) or PostgreSQL (pre-ping)."""
     url = normalise_url(url)
     parsed = make_url(url)
+    kwargs.setdefault("hide_parameters", True)  # no patient data in SQL logs or error messages
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

@@ -18,6 +18,7 @@ from app.adherence.router import router as adherence_router
 from app.clinics.router import router as clinic_router
 from app.clock import Clock, SystemClock
 from app.config import Settings
+from app.csrf import CrossSiteGuard
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.inflight import InFlightLimit, in_flight_limit
@@ -26,6 +27,7 @@ from app.notifications.actions import action_secret
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.router import router as push_router
 from app.notifications.vapid import load_or_create
+from app.openapi_refusals import document_refusals
 from app.patients.device_router import router as device_router
 from app.patients.list_router import router as patient_list_router
 from app.patients.records_router import router as patient_records_router
@@ -99,6 +101,7 @@ def create_app(
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CrossSiteGuard, public_url=settings.public_url)  # inside SecurityHeaders
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.add_middleware(ServerTime, clock=clock)
     # The PWA's first load is ~93 KB raw, ~31 KB compressed: a cheap phone on a slow link cares.
@@ -122,6 +125,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     _mount_web(app)
+    document_refusals(app)
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,9 +34,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        started = False
 
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 docs = path.startswith(DOCS_PATHS)
                 headers["Content-Security-Policy"] = (
@@ -55,4 +60,18 @@ class SecurityHeaders:
                     headers["Cache-Control"] = "no-cache"
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            if not started:
+                # The framework's last-resort 500 goes out past every middleware, bare and in
+                # plain text: answer here instead, in the usual shape, then let it be logged.
+                await _server_error(with_headers)
+            raise
+
+
+async def _server_error(send: Send) -> None:
+    body = json.dumps({"code": "internal_error", "detail": "Something went wrong."}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -23,7 +23,7 @@ def read_audit_log(
     patient_id: uuid.UUID | None = None,
     staff_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,  # PostgreSQL INTEGER
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPage:
     """The clinic's audit events, newest first; filters combine. Page on with `before_id`."""
