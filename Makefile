@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint test-only clean
+.PHONY: install run test lint test-only clean load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test-only: install
 	$(BIN)/pytest
 
 test: lint test-only ## set up and run the whole suite (add AFTERCARE_TEST_DATABASE_URL for PostgreSQL)
+
+# PostgreSQL: AFTERCARE_LOAD_POSTGRES_URL names a server (it must answer), else the local
+# default is tried and skipped when nothing answers. Each run makes and drops its own database.
+LOAD_POSTGRES_URL = $(or $(AFTERCARE_LOAD_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/postgres)
+
+load: install ## 500 patients + 10 staff for 60 s (bench/load.py) on SQLite, then PostgreSQL
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.load --database-url '$(LOAD_POSTGRES_URL)' $(if $(AFTERCARE_LOAD_POSTGRES_URL),,--skip-if-unreachable)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
