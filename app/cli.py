@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from app import backup as backups
+from app.access_log import keep_query_strings_out_of_access_logs
 from app.clock import SystemClock
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
@@ -120,6 +121,7 @@ def serve(host: str, port: int, migrate: bool) -> None:
     if migrate:
         upgrade_to_head(engine)
     app = create_app(settings, engine=engine)
+    keep_query_strings_out_of_access_logs()
     uvicorn.run(app, host=host, port=port, proxy_headers=True)
 
 
