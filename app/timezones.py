@@ -7,7 +7,7 @@ from functools import cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, PlainSerializer
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
 
 
 @cache
@@ -26,6 +26,19 @@ TimeZoneName = Annotated[str, AfterValidator(check_time_zone)]
 
 # A wall-clock instant with its own offset: "2026-03-27T12:00:00+00:00", never "…Z", which
 # would claim UTC rather than London winter time.
+# A wall-clock time of day ("07:30"), never with an offset: JSON Schema's `format: time` means
+# RFC 3339 time, which requires one, so the schema states the real shape instead.
+WallTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "examples": ["07:30"],
+        }
+    ),
+]
+
 LocalDateTime = Annotated[
     datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json")
 ]

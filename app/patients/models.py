@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
 from app.reports.models import ReportPublic
-from app.timezones import LocalDateTime, TimeZoneName
+from app.timezones import LocalDateTime, TimeZoneName, WallTime
 
 
 class TreatmentMethod(StrEnum):
@@ -120,8 +120,8 @@ class TreatmentCreate(SQLModel):
 class PatientCreate(SQLModel):
     name: PersonName
     time_zone: TimeZoneName
-    wake_time: time = time(7, 30)
-    bed_time: time = time(22, 0)
+    wake_time: WallTime = time(7, 30)
+    bed_time: WallTime = time(22, 0)
     stockings_advised: bool = False
     phone: PhoneNumber | None = None
     treatment: TreatmentCreate
@@ -137,8 +137,8 @@ class PreferencesUpdate(SQLModel):
     model_config = {"extra": "forbid"}  # e.g. stockings_advised is the clinic's call
 
     time_zone: TimeZoneName | None = None
-    wake_time: time | None = None
-    bed_time: time | None = None
+    wake_time: WallTime | None = None
+    bed_time: WallTime | None = None
     show_task_titles: bool | None = None
 
 
@@ -167,8 +167,8 @@ class PatientDetail(SQLModel):
     name: str
     phone: str | None
     time_zone: str
-    wake_time: time
-    bed_time: time
+    wake_time: WallTime
+    bed_time: WallTime
     stockings_advised: bool
     show_task_titles: bool
     protocol: str
@@ -209,8 +209,8 @@ class MeProfile(SQLModel):
     id: uuid.UUID
     name: str
     time_zone: str
-    wake_time: time
-    bed_time: time
+    wake_time: WallTime
+    bed_time: WallTime
     stockings_advised: bool
     show_task_titles: bool
     clinic: ClinicContact
