@@ -155,7 +155,7 @@ def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
     page.goto("/console/#/alerts")
 
     page.get_by_role("button", name="Enable alerts on this browser").click()
-    expect(page.get_by_text("notifications on")).to_be_visible()
+    expect(page.locator("#view").get_by_text("notifications on")).to_be_visible()
     assert live.requests_to("POST", "/api/staff/push-subscriptions") == [
         ("POST", "/api/staff/push-subscriptions", 201)
     ]

@@ -87,7 +87,7 @@ def test_sign_in_enrol_show_the_qr_and_list_the_patient(
     expect(row).to_be_visible()
     expect(row).to_contain_text("no Doppler check")
     expect(row).to_contain_text("off · no push device")
-    expect(page.get_by_text("4 patients")).to_be_visible()
+    expect(page.locator("#view").get_by_text("4 patients")).to_be_visible()
     seacole = table.get_by_role("row").filter(has_text="Mary Seacole")
     expect(seacole).to_contain_text("%")
     expect(seacole.get_by_text("on", exact=True)).to_be_visible()

@@ -44,7 +44,7 @@ def test_two_step_sign_in_is_set_up_then_asked_for(live: Live, desk: Any) -> Non
     assert staff_by_email(live, NURSE_EMAIL).totp_enabled_at == live.clock.now()
 
     page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    expect(page.locator("#view").get_by_text("You have signed out.")).to_be_visible()
     expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
 
     # A minute later: the password is not enough any more.
@@ -101,5 +101,7 @@ def test_a_lapsed_session_returns_to_the_page_after_signing_in(live: Live, desk:
     # The server ends the session (here: signed out elsewhere); the next call says so.
     page.context.clear_cookies()
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Patients").click()
-    expect(page.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
+    expect(
+        page.locator("#view").get_by_text("Your session has ended. Please sign in again.")
+    ).to_be_visible()
     no_problems(problems)
