@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint test-only clean load
+.PHONY: install run test lint test-only clean load bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ LOAD_POSTGRES_URL = $(or $(AFTERCARE_LOAD_POSTGRES_URL),postgresql://postgres@12
 load: install ## 500 patients + 10 staff for 60 s (bench/load.py) on SQLite, then PostgreSQL
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.load --database-url '$(LOAD_POSTGRES_URL)' $(if $(AFTERCARE_LOAD_POSTGRES_URL),,--skip-if-unreachable)
+
+bench: install ## every benchmark in bench/ (~12 min on 2 cores), then bench/results/REPORT.md + plots
+	$(BIN)/python -m bench.run_all --postgres '$(LOAD_POSTGRES_URL)' $(if $(AFTERCARE_LOAD_POSTGRES_URL),,--skip-if-unreachable)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

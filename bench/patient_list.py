@@ -1,12 +1,14 @@
 """Benchmark: the first page of the clinic's patient list, with adherence, beside `SELECT 1`.
 
 Run: .venv/bin/python -m bench.patient_list [--patients 10000] [--runs 30] [--postgres URL]
+(bench.scaling runs the same measurement on its own seeded databases at --detail-at patients.)
 One clinic with N patients treated over the last eight weeks (their real plans from the
 protocol, a fifth re-treated at day 14, each patient ticking a share of the tasks due), some
 push devices, open alerts and recent activity, bulk-inserted into a temporary SQLite file,
 and into a throwaway PostgreSQL database too when a server URL is given. Every query runs in
 a fresh session, as a request does; the trivial query in the same run is the baseline, so the
 ratio holds on a noisy machine. The target is a first page under 150 ms.
+Results: bench/results/patient_list.json.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from app.patients.models import Patient, Treatment
 from app.protocols.loader import Protocol, load_protocol
 from app.reports.models import Alert
 from app.tasks.models import Occurrence, OccurrenceStatus
+from bench.common import describe, machine, percentile, write_results
 from tests.support.api import log_in
 from tests.support.factories import make_clinic_with_staff
 
@@ -63,6 +66,9 @@ FILTERS: dict[str, dict[str, Any]] = {
 FIRST = ("Ada", "Ben", "Cara", "Dev", "Elif", "Femi", "Gwen", "Hugo", "Ines", "Jon", "Kiri")
 LAST = ("Able", "Brook", "Chen", "Dunn", "Evans", "Fox", "Green", "Hale", "Ito", "Jones")
 BATCH = 20_000
+# Rows are built and inserted this many patients at a time: 100,000 patients' five million
+# occurrences held at once would take gigabytes.
+CHUNK = 2_000
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,24 @@ def seed(engine: Engine, *, patients: int, key_id: str) -> uuid.UUID:
     occurrences: list[dict[str, Any]] = []
     devices: list[dict[str, Any]] = []
     alerts: list[dict[str, Any]] = []
+    inserted = {"patients": 0, "occurrences": 0, "devices": 0, "alerts": 0}
+
+    def flush() -> None:
+        inserted["patients"] += len(people)
+        inserted["occurrences"] += len(occurrences)
+        inserted["devices"] += len(devices)
+        inserted["alerts"] += len(alerts)
+        tables = (
+            (Patient, people), (Treatment, treatments), (Occurrence, occurrences),
+            (PushSubscription, devices), (Alert, alerts),
+        )  # fmt: skip
+        for model, rows in tables:
+            _insert(engine, SQLModel.metadata.tables[model.__tablename__], rows)
+            rows.clear()
+
     for n in range(patients):
+        if n and n % CHUNK == 0:
+            flush()
         days_ago = rng.randrange(0, 56)
         template = Template(
             days_ago=days_ago,
@@ -178,18 +201,14 @@ def seed(engine: Engine, *, patients: int, key_id: str) -> uuid.UUID:
                     "acknowledged_by": None, "acknowledgement_note": "",
                 }
             )  # fmt: skip
-    tables = (
-        (Patient, people), (Treatment, treatments), (Occurrence, occurrences),
-        (PushSubscription, devices), (Alert, alerts),
-    )  # fmt: skip
-    for model, rows in tables:
-        _insert(engine, SQLModel.metadata.tables[model.__tablename__], rows)
+    flush()
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))  # what autovacuum would have done by now
     print(
-        f"  seeded {len(people)} patients, {len(occurrences)} occurrences, "
-        f"{len(devices)} devices, {len(alerts)} open alerts ({len(plans)} distinct plans)",
+        f"  seeded {inserted['patients']} patients, {inserted['occurrences']} occurrences, "
+        f"{inserted['devices']} devices, {inserted['alerts']} open alerts "
+        f"({len(plans)} distinct plans)",
         flush=True,
     )
     return clinic.id
@@ -218,35 +237,57 @@ def in_session(
     return run
 
 
-def percentile(values: list[float], p: float) -> float:
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
-
-
-def line(label: str, spent: list[float], baseline: float) -> None:
+def line(label: str, spent: list[float], baseline: float) -> dict[str, float]:
+    """Print one query's figures; return them for the results file."""
     p50, p99 = percentile(spent, 50), percentile(spent, 99)
     print(f"  {label:<34} p50 {p50:8.2f} ms   p99 {p99:8.2f} ms   {p50 / baseline:8.0f} x")
+    return {"p50_ms": p50, "p99_ms": p99, "runs": len(spent), "p50_ratio": p50 / baseline}
 
 
-def measure(url: str, *, patients: int, runs: int, tmp: Path) -> None:
-    settings = Settings(
+def settings_for(url: str, tmp: Path) -> Settings:
+    return Settings(
         database_url=url,
         vapid_private_key_file=tmp / "vapid.pem",
         public_url="http://testserver",
         dispatcher_enabled=False,
         _env_file=None,
     )
+
+
+def measure(url: str, *, patients: int, runs: int, tmp: Path) -> dict[str, Any]:
+    """Seed a fresh database at `url`, then time the list on it."""
+    settings = settings_for(url, tmp)
     keys = load_or_create(settings.vapid_private_key_file, create=True)
     engine = make_engine(url)
     upgrade_to_head(engine)
-    database = engine.dialect.name
-    print(f"\n{database}: seeding ...", flush=True)
+    print(f"\n{engine.dialect.name}: seeding ...", flush=True)
     started = time.perf_counter()
     clinic_id = seed(engine, patients=patients, key_id=keys.key_id)
-    print(f"  seeding took {time.perf_counter() - started:.1f} s", flush=True)
+    seeding = time.perf_counter() - started
+    print(f"  seeding took {seeding:.1f} s", flush=True)
+    result = measure_seeded(
+        engine, settings=settings, key_id=keys.key_id, clinic_id=clinic_id,
+        patients=patients, runs=runs,
+    )  # fmt: skip
+    engine.dispose()
+    return result | {"seed_seconds": seeding}
+
+
+def measure_seeded(
+    engine: Engine,
+    *,
+    settings: Settings,
+    key_id: str,
+    clinic_id: uuid.UUID,
+    patients: int,
+    runs: int,
+) -> dict[str, Any]:
+    """Time the list's queries on a database `seed` filled; print them and return them."""
+    database = engine.dialect.name
     factory = session_factory(engine)
 
     def page(sort: SortOrder, **narrowed: Any) -> Callable[[Session], object]:
-        chosen = PatientFilter(clinic_id=clinic_id, key_id=keys.key_id, sort=sort, **narrowed)
+        chosen = PatientFilter(clinic_id=clinic_id, key_id=key_id, sort=sort, **narrowed)
         return lambda s: listing.list_page(s, filters=chosen, now=NOW, limit=PAGE, offset=0)
 
     def names_only(session: Session) -> object:
@@ -261,29 +302,56 @@ def measure(url: str, *, patients: int, runs: int, tmp: Path) -> None:
     base50 = percentile(baseline, 50)
     first = timings(in_session(factory, page("name")), runs)
     print(f"\nPatient list, {patients} patients ({database}), {runs} runs, ratio to SELECT 1")
-    line("SELECT 1 (baseline)", baseline, base50)
-    line("50 names, no figures", timings(in_session(factory, names_only), runs), base50)
-    line("first page, by name (default)", first, base50)
+    queries: dict[str, dict[str, float]] = {}
+    queries["SELECT 1 (baseline)"] = line("SELECT 1 (baseline)", baseline, base50)
+    names = timings(in_session(factory, names_only), runs)
+    queries["50 names, no figures"] = line("50 names, no figures", names, base50)
+    queries["first page, sort=name"] = line("first page, by name (default)", first, base50)
     for sort in SORTS[1:]:
         spent = timings(in_session(factory, page(sort)), max(5, runs // 3))
-        line(f"first page, sort={sort}", spent, base50)
+        queries[f"first page, sort={sort}"] = line(f"first page, sort={sort}", spent, base50)
     for label, narrowed in FILTERS.items():
         spent = timings(in_session(factory, page("name", **narrowed)), max(5, runs // 3))
-        line(f"first page, {label}", spent, base50)
+        queries[f"first page, {label}"] = line(f"first page, {label}", spent, base50)
     with factory() as session:
-        everyone = PatientFilter(clinic_id=clinic_id, key_id=keys.key_id)
+        everyone = PatientFilter(clinic_id=clinic_id, key_id=key_id)
         started = time.perf_counter()
         rows = listing.list_all(session, filters=everyone, now=NOW)
-        print(f"  CSV rows for all {len(rows)} patients: {(time.perf_counter() - started):.2f} s")
+        csv_seconds = time.perf_counter() - started
+        print(f"  CSV rows for all {len(rows)} patients: {csv_seconds:.2f} s")
     with TestClient(create_app(settings, clock=FixedClock(NOW), engine=engine)) as client:
         log_in(client)
         http = timings(lambda: client.get("/api/patients").raise_for_status(), runs)
-        line("GET /api/patients (whole request)", http, base50)
+        queries["GET /api/patients (whole request)"] = line(
+            "GET /api/patients (whole request)", http, base50
+        )
     verdict = "meets" if percentile(first, 50) < TARGET_MS else "MISSES"
     print(
         f"  first page p50 {percentile(first, 50):.1f} ms {verdict} the {TARGET_MS:.0f} ms target"
     )
-    engine.dispose()
+    return {
+        "database": database,
+        "patients": patients,
+        "runs": runs,
+        "queries": queries,
+        "csv_all_seconds": csv_seconds,
+        "target_ms": TARGET_MS,
+    }
+
+
+def write(results: list[dict[str, Any]], *, started: dict[str, Any], wall: float) -> None:
+    """bench/results/patient_list.json: one entry per database."""
+    path = write_results(
+        "patient_list",
+        {
+            "benchmark": "patient_list",
+            "machine": started,
+            "load_average_end": machine()["load_average"],
+            "wall_seconds": wall,
+            "results": results,
+        },
+    )
+    print(f"\nresults: {path}")
 
 
 @contextmanager
@@ -309,11 +377,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL server URL (optional)")
     args = parser.parse_args()
+    started, began = machine(), time.perf_counter()
+    print(describe(started))
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        measure(f"sqlite:///{tmp}/bench.db", patients=args.patients, runs=args.runs, tmp=Path(tmp))
+        results.append(
+            measure(
+                f"sqlite:///{tmp}/bench.db", patients=args.patients, runs=args.runs, tmp=Path(tmp)
+            )
+        )
         if args.postgres:
             with throwaway_postgres(args.postgres) as url:
-                measure(url, patients=args.patients, runs=args.runs, tmp=Path(tmp))
+                results.append(measure(url, patients=args.patients, runs=args.runs, tmp=Path(tmp)))
+    write(results, started=started, wall=time.perf_counter() - began)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ All three are measured in one run against the same loopback push service (in its
 checking VAPID and decrypting every message), so the ratios hold on a noisy machine. It runs
 twice: with the service answering at once (both sides CPU-bound on this machine), and after
 30 ms, closer to a real push service a network away.
+Results: bench/results/push_throughput.json.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from app.notifications.sender import Device, encrypt
 from app.notifications.subscriptions import Owner, subscribe
 from app.notifications.vapid import VapidSigner, load_or_create
 from app.scheduler import build_dispatcher
+from bench.common import describe, machine, percentile, rate, write_results
 from tests.support.factories import make_clinic_with_staff, make_patient
 
 REMINDERS_PER_PATIENT = 50  # what one enrolment plans today (stockings advised)
@@ -49,10 +51,6 @@ def receiver(conn: Connection, subscriptions: int, latency: float) -> None:
         conn.send([push.subscribe().to_json() for _ in range(subscriptions)])
         conn.recv()  # until the benchmark is done
         conn.send((len(push.deliveries()), len(push.rejections)))
-
-
-def rate(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
 
 
 def naive_loop(subs: list[dict[str, Any]], key_file: Path, subject: str, count: int) -> float:
@@ -151,10 +149,6 @@ def dispatch_all(settings: Settings, total: int) -> tuple[float, list[float], in
     return rate(len(rows), elapsed), lateness, len(rows)
 
 
-def percentile(values: list[float], p: float) -> float:
-    return values[min(len(values) - 1, int(p / 100 * len(values)))] if values else float("nan")
-
-
 @dataclass
 class Result:
     latency: float
@@ -216,6 +210,26 @@ def report(result: Result, database: str) -> None:
     print(f"  push service: {result.delivered} delivered, {result.refused} refused")
 
 
+def as_json(result: Result, database: str) -> dict[str, Any]:
+    """One run's figures for bench/results/push_throughput.json (lateness in seconds)."""
+    lateness = result.lateness
+    return {
+        "database": database,
+        "latency_ms": result.latency * 1000,
+        "due": result.total,
+        "sent": result.sent,
+        "naive_per_s": result.naive,
+        "crypto_ceiling_per_s": result.ceiling,
+        "dispatcher_per_s": result.throughput,
+        "dispatcher_over_naive": result.throughput / result.naive,
+        "dispatcher_over_ceiling": result.throughput / result.ceiling,
+        "lateness_s": {f"p{p}": percentile(lateness, p) for p in (10, 25, 50, 75, 90, 99, 100)}
+        | {"mean": statistics.fmean(lateness) if lateness else float("nan")},
+        "delivered": result.delivered,
+        "refused": result.refused,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000, help="notifications due at once")
@@ -228,7 +242,10 @@ def main() -> None:
     )
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     args = parser.parse_args()
-    database = (args.database_url or "sqlite").split(":")[0]
+    database = (args.database_url or "sqlite").split(":")[0].split("+")[0]
+    started, began = machine(), time.perf_counter()
+    print(describe(started))
+    runs = []
     for latency_ms in args.latency_ms or [0.0, 30.0]:
         # A sequential loop pays the round trip per message: fewer messages keep it short.
         naive_count = args.naive if latency_ms == 0 else max(30, int(3000 / latency_ms))
@@ -239,6 +256,19 @@ def main() -> None:
             database_url=args.database_url,
         )
         report(result, database)
+        runs.append(as_json(result, database) | {"naive_count": naive_count})
+    path = write_results(
+        "push_throughput",
+        {
+            "benchmark": "push_throughput",
+            "machine": started,
+            "load_average_end": machine()["load_average"],
+            "wall_seconds": time.perf_counter() - began,
+            "rows": args.rows,
+            "results": runs,
+        },
+    )
+    print(f"\nresults: {path}")
 
 
 if __name__ == "__main__":

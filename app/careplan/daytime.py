@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,11 @@ class Rhythm:
     zone: ZoneInfo
     wake: time
     bed: time
+    # Local wall time -> instant, remembered: telling night from day asks for the same few
+    # wake and bed instants again and again, and the zone lookup was half of a plan's cost.
+    _walls: dict[tuple[date, time], datetime] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_preferences(cls, preferences: Preferences) -> Rhythm:
@@ -60,7 +65,11 @@ class Rhythm:
 
     def wall(self, day: date, at: time) -> datetime:
         """The UTC instant of local clock time `at` on local date `day`."""
-        return self.localize(datetime.combine(day, at))
+        key = (day, at)
+        found = self._walls.get(key)
+        if found is None:
+            found = self._walls[key] = self.localize(datetime.combine(day, at))
+        return found
 
     def start_of(self, day: date) -> datetime:
         """Local midnight at the start of `day` (or the first instant after, in a DST gap)."""
