@@ -12,26 +12,24 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import func, text, update
+from sqlalchemy import func, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from app.clock import SystemClock
 from app.config import Settings
-from app.db import make_engine, normalise_url, session_factory, transaction
+from app.db import make_engine, normalise_url, session_factory
 from app.notifications.dispatcher import Dispatcher
-from app.notifications.models import OutboxMessage, OutboxStatus, PushSubscriptionIn
-from app.notifications.subscriptions import Owner, subscribe
+from app.notifications.models import OutboxMessage, OutboxStatus
 from app.notifications.vapid import VapidKeys
 from app.scheduler import build_dispatcher, start_in_background
 from tests.support.database import postgres_server_url
-from tests.support.factories import make_clinic_with_staff, make_patient
+from tests.support.due_burst import DueBurst, make_due_burst
 from tests.support.push_service import FakePushService
 from tests.support.tcp_proxy import TcpProxy
 
@@ -44,58 +42,16 @@ APPLICATION_NAME = "aftercare-fault-dispatcher"  # tells the dispatcher's backen
 OUTAGE_SECONDS = 3.0
 
 
-@dataclass(frozen=True)
-class Burst:
-    count: int
-    devices: frozenset[str]
-
-    def per_topic(self, push: FakePushService) -> Counter[str | None]:
-        """How often each reminder reached this test's devices."""
-        return Counter(d.topic for d in push.deliveries() if d.subscription_id in self.devices)
-
-
 @pytest.fixture
 def burst(
     factory: sessionmaker[Session], settings: Settings, push: FakePushService, keys: VapidKeys
-) -> Burst:
+) -> DueBurst:
     """Patients awake now (UTC), each with a device; every pending reminder due now."""
-    now = datetime.now(UTC)
-    awake = {
-        "time_zone": "UTC",
-        "wake_time": (now - timedelta(hours=4)).strftime("%H:%M"),
-        "bed_time": (now + timedelta(hours=12)).strftime("%H:%M"),
-    }
-    clinic, staff = make_clinic_with_staff(factory, now=now)
-    devices = set()
-    for n in range(PATIENTS):
-        patient, _ = make_patient(
-            factory, clinic=clinic, staff=staff, now=now, settings=settings, name=f"Patient {n}",
-            treatment={"performed_at": (now - timedelta(hours=1)).isoformat()}, **awake,
-        )  # fmt: skip
-        device = push.subscribe()
-        devices.add(device.id)
-        with transaction(factory) as session:
-            subscribe(
-                session,
-                owner=Owner(patient_id=patient.id),
-                data=PushSubscriptionIn.model_validate(device.to_json()),
-                key_id=keys.key_id,
-                now=now,
-                settings=settings,
-            )
-    with transaction(factory) as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-            .values(
-                next_attempt_at=now - timedelta(seconds=1),
-                due_at=now - timedelta(seconds=1),
-                expires_at=now + timedelta(hours=2),
-            )
-        )
-        count = session.exec(select(func.count()).select_from(OutboxMessage)).one()
-    assert count >= 300
-    return Burst(count, frozenset(devices))
+    made = make_due_burst(
+        factory, settings, push, keys, patients=PATIENTS, expires_in=timedelta(hours=2)
+    )
+    assert made.count >= 300
+    return made
 
 
 def dispatcher_url(database_url: str, proxy: TcpProxy | None = None) -> str:
@@ -155,7 +111,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 
 def assert_each_sent_once(
-    burst: Burst, factory: sessionmaker[Session], push: FakePushService
+    burst: DueBurst, factory: sessionmaker[Session], push: FakePushService
 ) -> None:
     wait_until(
         lambda: statuses(factory)[OutboxStatus.SENT] == burst.count,
@@ -175,7 +131,7 @@ def held_requests(push: FakePushService) -> int:
 
 
 def test_a_restart_while_a_batch_is_in_flight_loses_and_repeats_nothing(
-    burst: Burst,
+    burst: DueBurst,
     database_url: str,
     factory: sessionmaker[Session],
     push: FakePushService,
@@ -205,7 +161,7 @@ def test_a_restart_while_a_batch_is_in_flight_loses_and_repeats_nothing(
 
 
 def test_backends_terminated_again_and_again_during_the_burst(
-    burst: Burst,
+    burst: DueBurst,
     database_url: str,
     engine: Engine,
     factory: sessionmaker[Session],

@@ -9,78 +9,30 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.db import transaction
-from app.notifications.models import OutboxMessage, OutboxStatus, PushSubscriptionIn
-from app.notifications.subscriptions import Owner, subscribe
+from app.notifications.models import OutboxMessage, OutboxStatus
 from app.notifications.vapid import VapidKeys
-from tests.support.factories import make_clinic_with_staff, make_patient
+from tests.support.due_burst import DueBurst, make_due_burst
 from tests.support.push_service import FakePushService
 
 PATIENTS = 42  # 50 reminders each: over 2,000 rows due at once
 
 
-def awake_now_in_utc() -> dict[str, str]:
-    """Wake and bed times that put the real present in the middle of a UTC patient's day."""
-    now = datetime.now(UTC)
-    wake = (now - timedelta(hours=4)).strftime("%H:%M")
-    bed = (now + timedelta(hours=12)).strftime("%H:%M")
-    return {"time_zone": "UTC", "wake_time": wake, "bed_time": bed}
-
-
-@dataclass(frozen=True)
-class DueRows:
-    count: int
-    devices: frozenset[str]
-
-    def topics(self, push: FakePushService) -> Counter[str | None]:
-        """How often each message reached this test's devices."""
-        return Counter(d.topic for d in push.deliveries() if d.subscription_id in self.devices)
-
-
 @pytest.fixture
 def due_rows(
     factory: sessionmaker[Session], settings: Settings, push: FakePushService, keys: VapidKeys
-) -> DueRows:
+) -> DueBurst:
     """Patients treated an hour ago, each with a device; every pending reminder made due now."""
-    now = datetime.now(UTC)
-    clinic, staff = make_clinic_with_staff(factory, now=now)
-    devices = set()
-    for n in range(PATIENTS):
-        patient, _ = make_patient(
-            factory, clinic=clinic, staff=staff, now=now, settings=settings,
-            name=f"Patient {n}", treatment={"performed_at": (now - timedelta(hours=1)).isoformat()},
-            **awake_now_in_utc(),
-        )  # fmt: skip
-        device = push.subscribe()
-        devices.add(device.id)
-        with transaction(factory) as session:
-            subscribe(
-                session,
-                owner=Owner(patient_id=patient.id),
-                data=PushSubscriptionIn.model_validate(device.to_json()),
-                key_id=keys.key_id,
-                now=now,
-                settings=settings,
-            )
-    with transaction(factory) as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-            .values(next_attempt_at=now - timedelta(seconds=1), due_at=now - timedelta(seconds=1))
-        )
-        count = session.exec(select(func.count()).select_from(OutboxMessage)).one()
-    assert count >= 2000
-    return DueRows(count, frozenset(devices))
+    burst = make_due_burst(factory, settings, push, keys, patients=PATIENTS)
+    assert burst.count >= 2000
+    return burst
 
 
 class Workers:
@@ -142,20 +94,20 @@ def wait_until_settled(factory: sessionmaker[Session], total: int, timeout: floa
 
 
 def test_two_processes_send_every_reminder_exactly_once(
-    due_rows: DueRows, workers: Workers, factory: sessionmaker[Session], push: FakePushService
+    due_rows: DueBurst, workers: Workers, factory: sessionmaker[Session], push: FakePushService
 ) -> None:
     workers.start()
     workers.start()
     wait_until_settled(factory, due_rows.count, timeout=180)
-    per_topic = due_rows.topics(push)
+    per_topic = due_rows.per_topic(push)
     assert len(per_topic) == due_rows.count  # none lost
     assert max(per_topic.values()) == 1  # none twice
     time.sleep(0.5)
-    assert sum(due_rows.topics(push).values()) == due_rows.count  # nothing more trickles in
+    assert sum(due_rows.per_topic(push).values()) == due_rows.count  # nothing more trickles in
 
 
 def test_a_dispatcher_killed_mid_batch_loses_nothing(
-    due_rows: DueRows, workers: Workers, factory: sessionmaker[Session], push: FakePushService
+    due_rows: DueBurst, workers: Workers, factory: sessionmaker[Session], push: FakePushService
 ) -> None:
     push.hang()  # the first worker's batch stays in flight
     doomed = workers.start()
@@ -172,7 +124,7 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing(
     push.reset()
     workers.start()  # reclaims the dead worker's rows once their 5 s lease runs out
     wait_until_settled(factory, due_rows.count, timeout=180)
-    per_topic = due_rows.topics(push)
+    per_topic = due_rows.per_topic(push)
     assert len(per_topic) == due_rows.count  # nothing lost
     duplicates = sum(n - 1 for n in per_topic.values())
     assert duplicates <= in_flight  # at most the in-flight batch went twice
