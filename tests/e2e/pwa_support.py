@@ -21,6 +21,7 @@ from app.config import Settings
 from app.notifications.vapid import VapidKeys
 from app.patients.models import Patient
 from app.patients.service import IssuedLink
+from app.scheduler import build_dispatcher
 from app.tasks.models import Occurrence
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -222,3 +223,25 @@ def deliver_push(context: Any, page: Any, *, scope: str, payload: bytes) -> None
             "data": payload.decode(),
         },
     )
+
+
+def dispatch_once(live: Live) -> None:
+    """One dispatcher run, in its own thread: it runs its own event loop, and Playwright's
+    sync API already has one running in this thread."""
+    dispatcher = build_dispatcher(
+        live.settings, session_factory=live.factory, clock=live.clock, keys=live.keys
+    )
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            dispatcher.run_once()
+        except BaseException as error:
+            failure.append(error)
+        finally:
+            dispatcher.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert not failure, failure

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from sqlmodel import col, select
 from app.notifications.models import PushSubscription
 from app.patients.models import Patient
 from app.reports.models import Alert
-from app.scheduler import build_dispatcher
 from tests.e2e.console_support import (
     NURSE_EMAIL,
     close_phones,
@@ -28,7 +26,7 @@ from tests.e2e.console_support import (
     sign_in,
     staff_by_email,
 )
-from tests.e2e.pwa_support import Live, deliver_push, screenshot
+from tests.e2e.pwa_support import Live, deliver_push, dispatch_once, screenshot
 from tests.support.push_service import FakePushService
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -62,28 +60,6 @@ def _alert(live: Live, patient_name: str) -> Alert:
     with live.factory() as session:
         patient = session.exec(select(Patient).where(Patient.name == patient_name)).one()
         return session.exec(select(Alert).where(Alert.patient_id == patient.id)).one()
-
-
-def _dispatch_once(live: Live) -> None:
-    """One dispatcher run in its own thread (it runs its own event loop; Playwright's sync API
-    already runs one in this thread)."""
-    dispatcher = build_dispatcher(
-        live.settings, session_factory=live.factory, clock=live.clock, keys=live.keys
-    )
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            dispatcher.run_once()
-        except BaseException as error:
-            failure.append(error)
-        finally:
-            dispatcher.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=30)
-    assert not failure, failure
 
 
 def test_a_report_appears_live_and_is_acknowledged_with_a_note(
@@ -165,7 +141,7 @@ def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
     assert stored.endpoint == device.endpoint
 
     clinic.phones["Mary Seacole"].report(pain=8, signs=["spreading_redness"])
-    _dispatch_once(live)
+    dispatch_once(live)
     [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
     message = delivery.json()
     assert message["kind"] == "alert"

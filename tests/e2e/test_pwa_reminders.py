@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -15,12 +14,12 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.notifications.models import PushSubscription
-from app.scheduler import build_dispatcher
 from tests.e2e.pwa_support import (
     Enrolled,
     Live,
     assert_status,
     deliver_push,
+    dispatch_once,
     open_page,
     screenshot,
 )
@@ -73,28 +72,6 @@ def _notifications(page: Any) -> list[dict[str, Any]]:
     return notifications
 
 
-def _dispatch_once(live: Live) -> None:
-    """One dispatcher run, in its own thread: it runs its own event loop, and Playwright's
-    sync API already has one running in this thread."""
-    dispatcher = build_dispatcher(
-        live.settings, session_factory=live.factory, clock=live.clock, keys=live.keys
-    )
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            dispatcher.run_once()
-        except BaseException as error:
-            failure.append(error)
-        finally:
-            dispatcher.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=30)
-    assert not failure, failure
-
-
 def _enrolled_phone_that_can_push(
     live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
 ) -> tuple[Any, list[str], FakeSubscription, dict[str, str]]:
@@ -137,7 +114,7 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     task = live.occurrence("elevate_legs/t1/1")
     live.clock.set(task.due_at)
     page.clock.set_fixed_time(task.due_at)
-    _dispatch_once(live)
+    dispatch_once(live)
     [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
     assert delivery.json()["task_id"] == str(task.id)
 
