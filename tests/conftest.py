@@ -19,7 +19,8 @@ from app.db import make_engine, session_factory
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.patients.models import Patient
-from tests.support.api import enrol, pair_phone, sign_in_staff
+from app.staff.models import Clinic, StaffUser
+from tests.support.api import enrol, log_in, pair_phone, sign_in_staff
 from tests.support.database import empty_all_tables, throwaway_database
 from tests.support.factories import make_clinic_with_staff, make_patient
 
@@ -113,3 +114,11 @@ def patient(factory: sessionmaker[Session], clock: FixedClock, settings: Setting
         treatment={"performed_at": treated.isoformat()},
     )  # fmt: skip
     return enrolled
+
+
+@pytest.fixture
+def riverside(client: TestClient, factory: sessionmaker[Session]) -> tuple[Clinic, StaffUser]:
+    """Riverside Vein Clinic and its clinician (made 1 Jan 2026), signed in on `client`."""
+    clinic, nurse = make_clinic_with_staff(factory, now=datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
+    log_in(client)
+    return clinic, nurse

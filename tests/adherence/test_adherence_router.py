@@ -15,18 +15,10 @@ from app.config import Settings
 from app.patients.models import Patient
 from app.staff.models import Clinic, StaffUser
 from tests.adherence.world import ADA_TICKS, NOW, at, retreat, tick, treated
-from tests.support.api import log_in, sign_in_staff
-from tests.support.factories import make_clinic_with_staff
+from tests.support.api import sign_in_staff
 
 SVG = "{http://www.w3.org/2000/svg}"
 ROUTES = ("/api/adherence", "/api/adherence/by-task.svg", "/api/adherence/by-day.svg")
-
-
-@pytest.fixture
-def riverside(client: TestClient, factory: sessionmaker[Session]) -> tuple[Clinic, StaffUser]:
-    clinic, nurse = make_clinic_with_staff(factory, now=at("2026-01-01 09:00"))
-    log_in(client)
-    return clinic, nurse
 
 
 @pytest.fixture

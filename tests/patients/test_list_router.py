@@ -13,8 +13,8 @@ from sqlmodel import Session
 from app.clock import FixedClock
 from app.config import Settings
 from app.staff.models import Clinic, StaffUser
-from tests.adherence.world import Ward, at, build_ward, report, treated
-from tests.support.api import log_in, sign_in_staff
+from tests.adherence.world import Ward, at, report, treated
+from tests.support.api import sign_in_staff
 from tests.support.factories import make_clinic_with_staff
 
 ROW_FIELDS = {
@@ -22,28 +22,6 @@ ROW_FIELDS = {
     "adherence", "last_active_at", "push_devices", "reminders_on", "open_alerts",
     "open_alert_level", "next_follow_up_at", "doppler_checked", "created_at",
 }  # fmt: skip
-
-
-@pytest.fixture
-def riverside(
-    client: TestClient, factory: sessionmaker[Session], clock: FixedClock
-) -> tuple[Clinic, StaffUser]:
-    """The clinic and its clinician, signed in on `client`."""
-    clinic, nurse = make_clinic_with_staff(factory, now=at("2026-01-01 09:00"))
-    log_in(client)
-    return clinic, nurse
-
-
-@pytest.fixture
-def ward(
-    riverside: tuple[Clinic, StaffUser],
-    factory: sessionmaker[Session],
-    settings: Settings,
-    app: FastAPI,
-) -> Ward:
-    clinic, nurse = riverside
-    key_id = app.state.vapid_keys.key_id
-    return build_ward(factory, settings, clinic=clinic, staff=nurse, key_id=key_id)
 
 
 def names(client: TestClient, **params: Any) -> list[str]:

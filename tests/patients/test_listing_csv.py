@@ -16,9 +16,8 @@ from app.clock import FixedClock
 from app.config import Settings
 from app.patients.listing_csv import safe_cell
 from app.staff.models import AuditEvent, Clinic, StaffUser
-from tests.adherence.world import Ward, at, build_ward, treated
-from tests.support.api import log_in, sign_in_staff
-from tests.support.factories import make_clinic_with_staff
+from tests.adherence.world import Ward, at, treated
+from tests.support.api import sign_in_staff
 
 TASK_COLUMNS = [
     f"{task}_{part}"
@@ -31,26 +30,6 @@ TASK_COLUMNS = [
     )
     for part in ("done", "due")
 ]
-
-
-@pytest.fixture
-def riverside(client: TestClient, factory: sessionmaker[Session]) -> tuple[Clinic, StaffUser]:
-    clinic, nurse = make_clinic_with_staff(factory, now=at("2026-01-01 09:00"))
-    log_in(client)
-    return clinic, nurse
-
-
-@pytest.fixture
-def ward(
-    riverside: tuple[Clinic, StaffUser],
-    factory: sessionmaker[Session],
-    settings: Settings,
-    app: FastAPI,
-) -> Ward:
-    clinic, nurse = riverside
-    return build_ward(
-        factory, settings, clinic=clinic, staff=nurse, key_id=app.state.vapid_keys.key_id
-    )
 
 
 def download(client: TestClient, **params: Any) -> list[dict[str, str]]:
