@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Table, text
@@ -47,11 +48,13 @@ from app.patients.models import Patient, Treatment
 from app.protocols.loader import Protocol, load_protocol
 from app.reports.models import Alert
 from app.tasks.models import Occurrence, OccurrenceStatus
+from app.tasks.treatment_day import TreatmentDays
 from bench.common import describe, machine, percentile, write_results
 from tests.support.api import log_in
 from tests.support.factories import make_clinic_with_staff
 
 NOW = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+LONDON = ZoneInfo("Europe/London")
 PAGE = 50
 TARGET_MS = 150.0
 SORTS: tuple[SortOrder, ...] = (
@@ -81,7 +84,10 @@ class Template:
     retreated: bool
 
 
-def _plan(protocol: Protocol, template: Template) -> tuple[list[datetime], list[PlannedOccurrence]]:
+def _plan(
+    protocol: Protocol, template: Template
+) -> tuple[list[datetime], list[tuple[PlannedOccurrence, int | None]]]:
+    """The template's treatment instants, and its plan with each item's day after treatment."""
     first = (NOW - timedelta(days=template.days_ago)).replace(hour=template.hour, minute=0)
     treatments = [first]
     if template.retreated:
@@ -89,9 +95,10 @@ def _plan(protocol: Protocol, template: Template) -> tuple[list[datetime], list[
     plan = compute_plan(
         protocol,
         [TreatmentSession(performed_at=at) for at in treatments],
-        Preferences(time_zone="Europe/London", stockings_advised=template.stockings),
+        Preferences(time_zone=LONDON.key, stockings_advised=template.stockings),
     )
-    return treatments, plan
+    days = TreatmentDays(treatments, LONDON)
+    return treatments, [(item, days.of(item.due_at)) for item in plan]
 
 
 def _insert(engine: Engine, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -105,7 +112,7 @@ def seed(engine: Engine, *, patients: int, key_id: str) -> uuid.UUID:
     rng = random.Random(20260327)  # noqa: S311 - repeatable test data, not secrets
     protocol = load_protocol()
     clinic, _ = make_clinic_with_staff(session_factory(engine), now=NOW - timedelta(days=90))
-    plans: dict[Template, tuple[list[datetime], list[PlannedOccurrence]]] = {}
+    plans: dict[Template, tuple[list[datetime], list[tuple[PlannedOccurrence, int | None]]]] = {}
     people: list[dict[str, Any]] = []
     treatments: list[dict[str, Any]] = []
     occurrences: list[dict[str, Any]] = []
@@ -146,7 +153,7 @@ def seed(engine: Engine, *, patients: int, key_id: str) -> uuid.UUID:
             {
                 "id": patient_id, "clinic_id": clinic.id,
                 "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}-{n:05d}",
-                "phone": None, "time_zone": "Europe/London", "wake_time": clock_time(7, 30),
+                "phone": None, "time_zone": LONDON.key, "wake_time": clock_time(7, 30),
                 "bed_time": clock_time(22, 0), "stockings_advised": template.stockings,
                 "show_task_titles": False, "protocol": protocol.name,
                 "protocol_version": protocol.version,
@@ -166,7 +173,7 @@ def seed(engine: Engine, *, patients: int, key_id: str) -> uuid.UUID:
                 }
             )  # fmt: skip
         diligence = rng.uniform(0.3, 1.0)
-        for item in plan:
+        for item, treatment_day in plan:
             done = item.kind == "task" and item.due_at <= NOW and rng.random() < diligence
             occurrences.append(
                 {
@@ -177,6 +184,7 @@ def seed(engine: Engine, *, patients: int, key_id: str) -> uuid.UUID:
                     "remind_at": item.remind_at, "rank": item.rank,
                     "status": OccurrenceStatus.DONE if done else OccurrenceStatus.PENDING,
                     "completed_at": item.due_at if done else None,
+                    "treatment_day": treatment_day,
                     "created_at": enrolled, "updated_at": enrolled,
                 }
             )  # fmt: skip

@@ -25,8 +25,17 @@ class Occurrence(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("patient_id", "key"),
         Index("ix_occurrence_patient_due", "patient_id", "due_at"),
-        # Adherence and the next visit per patient from the index alone (the list's sorts).
-        Index("ix_occurrence_kind_patient_due", "kind", "patient_id", "due_at", "status"),
+        # Adherence and the next visit per patient from the index alone (the list's sorts),
+        # and the overview's counts by task and by day after treatment without the table.
+        Index(
+            "ix_occurrence_kind_patient_due",
+            "kind",
+            "patient_id",
+            "due_at",
+            "status",
+            "treatment_day",
+            "task",
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -45,6 +54,9 @@ class Occurrence(SQLModel, table=True):
     rank: int = 0  # the rule's place in the protocol: the order of things due at one instant
     status: str = Field(default=OccurrenceStatus.PENDING, max_length=10)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Local days since the latest treatment at or before due_at (app/tasks/treatment_day.py);
+    # derived, kept current by every sync of the plan, history rows included.
+    treatment_day: int | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

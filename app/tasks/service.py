@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,10 +18,12 @@ from app.careplan import (
     TreatmentSession,
     compute_plan,
 )
+from app.careplan.daytime import zone_for
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.protocols.loader import Protocol
 from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
+from app.tasks.treatment_day import TreatmentDays
 from app.timezones import local_day_bounds
 
 SPAN_KINDS = (OccurrenceKind.INFO, OccurrenceKind.RESTRICTION)
@@ -60,19 +62,16 @@ def preferences_of(patient: Patient) -> Preferences:
     )
 
 
-def plan_for(session: Session, *, patient: Patient, protocol: Protocol) -> list[PlannedOccurrence]:
-    """The patient's full plan computed from what is stored now (pure computation after loads)."""
-    treatments = session.exec(
-        select(Treatment)
-        .where(Treatment.patient_id == patient.id)
-        .order_by(col(Treatment.performed_at))
-    ).all()
+def plan_for(
+    session: Session, *, patient: Patient, protocol: Protocol, treated: Sequence[Treatment]
+) -> list[PlannedOccurrence]:
+    """The patient's full plan from their `treated` sessions and the bookings stored now."""
     bookings = session.exec(
         select(AppointmentBooking).where(AppointmentBooking.patient_id == patient.id)
     ).all()
     return compute_plan(
         protocol,
-        [TreatmentSession(performed_at=t.performed_at, method=t.method) for t in treatments],
+        [TreatmentSession(performed_at=t.performed_at, method=t.method) for t in treated],
         preferences_of(patient),
         {b.key: b.booked_at for b in bookings},
     )
@@ -98,7 +97,13 @@ def sync_plan(
     Idempotent: a second call with the same inputs changes nothing. New occurrences whose
     window has already closed are not created (no instant "missed" tasks for past events).
     """
-    planned = plan_for(session, patient=patient, protocol=protocol)
+    treated = session.exec(
+        select(Treatment)
+        .where(Treatment.patient_id == patient.id)
+        .order_by(col(Treatment.performed_at))
+    ).all()
+    planned = plan_for(session, patient=patient, protocol=protocol, treated=treated)
+    days = TreatmentDays([t.performed_at for t in treated], zone_for(patient.time_zone))
     existing: Mapping[str, Occurrence] = {
         row.key: row
         for row in session.exec(select(Occurrence).where(Occurrence.patient_id == patient.id))
@@ -110,7 +115,7 @@ def sync_plan(
         row = existing.get(item.key)
         if row is None:
             if item.window_end > now:
-                row = _new_row(patient.id, item, now)
+                row = _new_row(patient.id, item, now, treatment_day=days.of(item.due_at))
                 session.add(row)
                 changes.created.append(row.id)
         elif _replaceable(row, now) and _apply(row, item, now):
@@ -124,14 +129,18 @@ def sync_plan(
     if stale:
         session.execute(delete(Occurrence).where(col(Occurrence.id).in_(stale)))
         changes.removed.extend(stale)
+    _count_days(existing.values(), days, skip=set(stale))
     session.flush()
     return changes
 
 
-def _new_row(patient_id: uuid.UUID, item: PlannedOccurrence, now: datetime) -> Occurrence:
+def _new_row(
+    patient_id: uuid.UUID, item: PlannedOccurrence, now: datetime, *, treatment_day: int | None
+) -> Occurrence:
     return Occurrence(
         patient_id=patient_id,
         key=item.key,
+        treatment_day=treatment_day,
         created_at=now,
         updated_at=now,
         **{name: getattr(item, name) for name in _PLANNED_FIELDS},
@@ -149,6 +158,21 @@ def _apply(row: Occurrence, item: PlannedOccurrence, now: datetime) -> bool:
     if changed:
         row.updated_at = now
     return changed
+
+
+def _count_days(rows: Iterable[Occurrence], days: TreatmentDays, *, skip: set[uuid.UUID]) -> None:
+    """Re-derive each stored row's day after treatment, done and past rows too.
+
+    A treatment recorded later can claim instants already past (it is recorded after it was
+    performed), so history moves to the new day 0. This is a statistic, not the plan: it is
+    not a change the patient or the reminders hear about, and updated_at stays.
+    """
+    for row in rows:
+        if row.id in skip:
+            continue
+        day = days.of(row.due_at)
+        if row.treatment_day != day:
+            row.treatment_day = day
 
 
 def status_of(row: Occurrence, now: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
@@ -15,6 +16,8 @@ from app.patients.service import add_treatment, update_preferences
 from app.protocols.loader import load_protocol
 from app.tasks import service
 from app.tasks.models import Occurrence
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def rows(factory: sessionmaker[Session], patient: Patient) -> dict[str, Occurrence]:
@@ -82,6 +85,47 @@ class TestSyncPlan:
                 assert after[key].id == row.id, f"{key} lost its id"
         assert changes.created  # the re-treatment's own tasks
         assert any(key.startswith("remove_stocking/t2") for key in after)
+
+    def test_every_row_knows_its_local_day_after_treatment(
+        self, factory: sessionmaker[Session], patient: Patient
+    ) -> None:
+        treated = datetime(2026, 3, 27, 10, 0, tzinfo=UTC).astimezone(LONDON).date()
+        stored = rows(factory, patient)
+        for key, row in stored.items():
+            expected = (row.due_at.astimezone(LONDON).date() - treated).days
+            assert row.treatment_day == expected, key
+        # Across the change to summer time (Sunday 29 March): 07:30 BST is 06:30 UTC.
+        assert stored["stockings_on/2026-03-30"].treatment_day == 3
+
+    def test_a_treatment_recorded_later_moves_past_rows_to_its_day(
+        self,
+        factory: sessionmaker[Session],
+        patient: Patient,
+        clock: FixedClock,
+        settings: Settings,
+    ) -> None:
+        clock.advance(timedelta(days=14))  # Friday 10 April, 13:00 BST
+        before = rows(factory, patient)
+        assert before["stockings_on/2026-04-10"].treatment_day == 14
+        with transaction(factory) as session:
+            fresh = session.get(Patient, patient.id)
+            assert fresh is not None
+            add_treatment(
+                session,
+                patient=fresh,
+                # 07:00 BST, before this morning's stockings (07:30): recorded at 13:00.
+                data=TreatmentCreate(performed_at=datetime(2026, 4, 10, 6, 0, tzinfo=UTC)),
+                protocol=load_protocol(),
+                staff=None,
+                now=clock.now(),
+                settings=settings,
+            )
+        after = rows(factory, patient)
+        this_morning = after["stockings_on/2026-04-10"]
+        assert this_morning.treatment_day == 0  # the new treatment's day
+        # A statistic, not a change of plan: the row is otherwise as it was.
+        assert this_morning.updated_at == before["stockings_on/2026-04-10"].updated_at
+        assert after["stockings_on/2026-04-09"].treatment_day == 13
 
     def test_preference_change_moves_only_pending_rows_ahead(
         self, factory: sessionmaker[Session], patient: Patient, clock: FixedClock
