@@ -53,14 +53,19 @@ def receiver(conn: Connection, subscriptions: int, latency: float) -> None:
         conn.send((len(push.deliveries()), len(push.rejections)))
 
 
-def naive_loop(subs: list[dict[str, Any]], key_file: Path, subject: str, count: int) -> float:
-    """What a team writes first: one pywebpush.webpush() call per message, one after another."""
+def naive_loop(
+    subs: list[dict[str, Any]], key_file: Path, subject: str, count: int
+) -> tuple[float, float]:
+    """What a team writes first: one pywebpush.webpush() call per message, one after another.
+
+    Messages per second, and this process's CPU milliseconds per message.
+    """
     vapid = Vapid02.from_file(str(key_file))
     payload = reminder_payload(
         occurrence_id=uuid.uuid4(), kind="task", title="", show_title=False,
         public_url="https://care.example.org",
     )  # fmt: skip
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for n in range(count):
         pywebpush.webpush(
             subscription_info=subs[n % len(subs)],
@@ -70,7 +75,8 @@ def naive_loop(subs: list[dict[str, Any]], key_file: Path, subject: str, count: 
             ttl=3600,
             timeout=10,
         )
-    return rate(count, time.perf_counter() - started)
+    cpu_ms = 1000 * (time.process_time() - cpu) / count
+    return rate(count, time.perf_counter() - started), cpu_ms
 
 
 def crypto_ceiling(subs: list[dict[str, Any]], signer: VapidSigner, count: int) -> float:
@@ -125,18 +131,19 @@ def make_all_due(factory: sessionmaker[Session]) -> None:
         )
 
 
-def dispatch_all(settings: Settings, total: int) -> tuple[float, list[float], int]:
+def dispatch_all(settings: Settings, total: int) -> tuple[float, float, list[float], int]:
+    """Messages per second, CPU milliseconds per message (this process), lateness, sent."""
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
     keys = load_or_create(settings.vapid_private_key_file, create=True)
     dispatcher = build_dispatcher(settings, session_factory=factory, clock=SystemClock(), keys=keys)
     make_all_due(factory)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     while True:
         report = dispatcher.run_once()
         if report.claimed == 0:
             break
-    elapsed = time.perf_counter() - started
+    elapsed, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     dispatcher.close()
     with factory() as session:
         rows = session.exec(
@@ -146,7 +153,8 @@ def dispatch_all(settings: Settings, total: int) -> tuple[float, list[float], in
         ).all()
     engine.dispose()
     lateness = sorted((sent - due).total_seconds() for due, sent in rows if sent is not None)
-    return rate(len(rows), elapsed), lateness, len(rows)
+    cpu_ms = 1000 * cpu_s / len(rows) if rows else float("nan")
+    return rate(len(rows), elapsed), cpu_ms, lateness, len(rows)
 
 
 @dataclass
@@ -155,8 +163,10 @@ class Result:
     total: int
     sent: int
     naive: float
+    naive_cpu_ms: float
     ceiling: float
     throughput: float
+    dispatcher_cpu_ms: float
     lateness: list[float]
     delivered: int
     refused: int
@@ -182,13 +192,16 @@ def run(*, rows: int, naive_count: int, latency: float, database_url: str | None
         print(f"latency {latency * 1000:.0f} ms: enrolling {patients} patients ...", flush=True)
         total = enrol(settings, subs, keys.key_id)
         key_file, subject = settings.vapid_private_key_file, settings.vapid_subject
-        naive = naive_loop(subs, key_file, subject, naive_count)
+        naive, naive_cpu_ms = naive_loop(subs, key_file, subject, naive_count)
         ceiling = crypto_ceiling(subs, signer, 2000)
-        throughput, lateness, sent = dispatch_all(settings, total)
+        throughput, cpu_ms, lateness, sent = dispatch_all(settings, total)
     parent.send("done")
     delivered, refused = parent.recv()
     service.join(timeout=10)
-    return Result(latency, total, sent, naive, ceiling, throughput, lateness, delivered, refused)
+    return Result(
+        latency, total, sent, naive, naive_cpu_ms, ceiling, throughput, cpu_ms, lateness,
+        delivered, refused,
+    )  # fmt: skip
 
 
 def report(result: Result, database: str) -> None:
@@ -205,6 +218,11 @@ def report(result: Result, database: str) -> None:
     )
     print(f"  dispatcher / naive             : {result.throughput / result.naive:8.1f} x")
     print(f"  dispatcher / crypto ceiling    : {result.throughput / result.ceiling:8.2f}")
+    naive_ms, ours_ms = result.naive_cpu_ms, result.dispatcher_cpu_ms
+    print(
+        f"  CPU per message naive / ours   : {naive_ms:.3f} ms / {ours_ms:.3f} ms"
+        f" = {naive_ms / ours_ms:.1f} x"
+    )
     print(f"  lateness p50 / p99             : {p50:6.2f} s / {p99:6.2f} s")
     print(f"  mean lateness                  : {statistics.fmean(result.lateness):6.2f} s")
     print(f"  push service: {result.delivered} delivered, {result.refused} refused")
@@ -223,6 +241,10 @@ def as_json(result: Result, database: str) -> dict[str, Any]:
         "dispatcher_per_s": result.throughput,
         "dispatcher_over_naive": result.throughput / result.naive,
         "dispatcher_over_ceiling": result.throughput / result.ceiling,
+        # The sender's own CPU per message: what bounds each side when neither waits.
+        "naive_cpu_ms": result.naive_cpu_ms,
+        "dispatcher_cpu_ms": result.dispatcher_cpu_ms,
+        "naive_cpu_over_dispatcher": result.naive_cpu_ms / result.dispatcher_cpu_ms,
         "lateness_s": {f"p{p}": percentile(lateness, p) for p in (10, 25, 50, 75, 90, 99, 100)}
         | {"mean": statistics.fmean(lateness) if lateness else float("nan")},
         "delivered": result.delivered,

@@ -1,4 +1,4 @@
-"""Sends one encrypted Web Push message: aes128gcm via pywebpush, VAPID, TTL, Urgency, Topic.
+"""Sends one encrypted Web Push message: aes128gcm (ece.py), VAPID, TTL, Urgency, Topic.
 
 The transport is aiohttp (already a dependency of pywebpush), not httpx: under a burst of
 hundreds of concurrent posts, httpx's async pool rescans its whole queue on every event and
@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import aiohttp
-from pywebpush import WebPusher
 
 from app.clock import Clock
+from app.notifications import ece
 from app.notifications.vapid import VapidSigner
 
 
@@ -42,11 +42,7 @@ class PushResult:
 
 def encrypt(device: Device, plaintext: bytes) -> bytes:
     """RFC 8291 aes128gcm body for the device's keys (a fresh ephemeral key every time)."""
-    pusher = WebPusher(
-        {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
-    )
-    body: bytes = pusher.encode(plaintext, content_encoding="aes128gcm")["body"]
-    return body
+    return ece.encrypt(device.p256dh, device.auth, plaintext)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
