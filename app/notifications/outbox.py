@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.bulk import insert_new
 from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
 from app.tasks.models import Occurrence, OccurrenceStatus
 
@@ -39,6 +41,7 @@ def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) ->
         )
     ).all()
     by_occurrence = {row.occurrence_id: row for row in rows if row.occurrence_id is not None}
+    new_rows = []
     for occurrence in occurrences:
         remind_at = occurrence.remind_at
         assert remind_at is not None  # filtered above
@@ -47,7 +50,7 @@ def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) ->
             continue  # done: the dispatcher cancels its row if it is still waiting
         if row is None:
             if occurrence.window_end > now:
-                session.add(_new_reminder(occurrence, remind_at, now))
+                new_rows.append(_new_reminder(occurrence, remind_at, now))
         elif (row.due_at, row.expires_at) != (remind_at, occurrence.window_end):
             _move(row, remind_at=remind_at, expires_at=occurrence.window_end, now=now)
             session.add(row)
@@ -56,20 +59,22 @@ def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) ->
             row.status = OutboxStatus.CANCELLED
             row.last_error = "replaced by a new plan"
             session.add(row)
+    insert_new(session, OutboxMessage, new_rows)
     session.flush()
 
 
-def _new_reminder(occurrence: Occurrence, remind_at: datetime, now: datetime) -> OutboxMessage:
-    return OutboxMessage(
-        kind=OutboxKind.REMINDER,
-        occurrence_id=occurrence.id,
-        patient_id=occurrence.patient_id,
-        status=OutboxStatus.PENDING,
-        due_at=remind_at,
-        next_attempt_at=remind_at,
-        expires_at=occurrence.window_end,
-        created_at=now,
-    )
+def _new_reminder(occurrence: Occurrence, remind_at: datetime, now: datetime) -> dict[str, Any]:
+    """A new reminder row's column values (inserted in bulk: see app/bulk.py)."""
+    return {
+        "kind": OutboxKind.REMINDER,
+        "occurrence_id": occurrence.id,
+        "patient_id": occurrence.patient_id,
+        "status": OutboxStatus.PENDING,
+        "due_at": remind_at,
+        "next_attempt_at": remind_at,
+        "expires_at": occurrence.window_end,
+        "created_at": now,
+    }
 
 
 def _move(row: OutboxMessage, *, remind_at: datetime, expires_at: datetime, now: datetime) -> None:

@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import BindParameter, and_, bindparam, delete, or_, update
 from sqlmodel import Session, col, select
 
+from app.bulk import insert_new
 from app.careplan import (
     OccurrenceKind,
     PlannedOccurrence,
@@ -110,14 +112,15 @@ def sync_plan(
     }
     changes = PlanChanges()
     planned_keys = set()
+    new_rows = []
     for item in planned:
         planned_keys.add(item.key)
         row = existing.get(item.key)
         if row is None:
             if item.window_end > now:
-                row = _new_row(patient.id, item, now, treatment_day=days.of(item.due_at))
-                session.add(row)
-                changes.created.append(row.id)
+                values = _new_row(patient.id, item, now, treatment_day=days.of(item.due_at))
+                new_rows.append(values)
+                changes.created.append(values["id"])
         elif _replaceable(row, now) and _apply(row, item, now):
             session.add(row)
             changes.updated.append(row.id)
@@ -130,21 +133,24 @@ def sync_plan(
         session.execute(delete(Occurrence).where(col(Occurrence.id).in_(stale)))
         changes.removed.extend(stale)
     _count_days(existing.values(), days, skip=set(stale))
+    insert_new(session, Occurrence, new_rows)
     session.flush()
     return changes
 
 
 def _new_row(
     patient_id: uuid.UUID, item: PlannedOccurrence, now: datetime, *, treatment_day: int | None
-) -> Occurrence:
-    return Occurrence(
-        patient_id=patient_id,
-        key=item.key,
-        treatment_day=treatment_day,
-        created_at=now,
-        updated_at=now,
+) -> dict[str, Any]:
+    """A new occurrence's column values (inserted in bulk: see app/bulk.py)."""
+    return {
+        "id": uuid.uuid4(),
+        "patient_id": patient_id,
+        "key": item.key,
+        "treatment_day": treatment_day,
+        "created_at": now,
+        "updated_at": now,
         **{name: getattr(item, name) for name in _PLANNED_FIELDS},
-    )
+    }
 
 
 def _apply(row: Occurrence, item: PlannedOccurrence, now: datetime) -> bool:
@@ -201,21 +207,36 @@ def to_public(row: Occurrence, zone: ZoneInfo, now: datetime) -> OccurrencePubli
     )
 
 
+# The statements a phone runs on every visit are built once, with bound parameters: composing
+# a statement and its cache key costs more CPU than running it (bench/request_cost.py).
+# Their types come from the columns they are compared with.
+_PATIENT: BindParameter[uuid.UUID] = bindparam("patient_id")
+_START: BindParameter[datetime] = bindparam("start")
+_END: BindParameter[datetime] = bindparam("end")
+_NOW: BindParameter[datetime] = bindparam("now")
+_BETWEEN = (
+    select(Occurrence)
+    .where(
+        col(Occurrence.patient_id) == _PATIENT,
+        or_(
+            and_(col(Occurrence.due_at) >= _START, col(Occurrence.due_at) < _END),
+            and_(
+                col(Occurrence.kind).in_([k.value for k in SPAN_KINDS]),
+                col(Occurrence.due_at) < _END,
+                col(Occurrence.window_end) > _START,
+            ),
+        ),
+    )
+    .order_by(*TIME_ORDER)
+)
+
+
 def list_between(
     session: Session, *, patient: Patient, start: datetime, end: datetime
 ) -> Sequence[Occurrence]:
     """Occurrences due in [start, end), plus spans (info, restrictions) overlapping it."""
-    due_inside = and_(col(Occurrence.due_at) >= start, col(Occurrence.due_at) < end)
-    span_overlaps = and_(
-        col(Occurrence.kind).in_([k.value for k in SPAN_KINDS]),
-        col(Occurrence.due_at) < end,
-        col(Occurrence.window_end) > start,
-    )
-    return session.exec(
-        select(Occurrence)
-        .where(Occurrence.patient_id == patient.id, or_(due_inside, span_overlaps))
-        .order_by(*TIME_ORDER)
-    ).all()
+    params = {"patient_id": patient.id, "start": start, "end": end}
+    return session.exec(_BETWEEN, params=params).all()
 
 
 def list_all(session: Session, *, patient: Patient) -> Sequence[Occurrence]:
@@ -332,31 +353,39 @@ def undo(
     )
 
 
+_ACTIVE_RESTRICTIONS = (
+    select(Occurrence)
+    .where(
+        col(Occurrence.patient_id) == _PATIENT,
+        col(Occurrence.kind) == OccurrenceKind.RESTRICTION,
+        col(Occurrence.due_at) <= _NOW,
+        col(Occurrence.window_end) > _NOW,
+    )
+    .order_by(col(Occurrence.window_end))
+)
+
+
 def active_restrictions(session: Session, *, patient: Patient, now: datetime) -> list[Occurrence]:
     """One row per restricted task: the active occurrence that ends last."""
-    rows = session.exec(
-        select(Occurrence)
-        .where(
-            Occurrence.patient_id == patient.id,
-            Occurrence.kind == OccurrenceKind.RESTRICTION,
-            col(Occurrence.due_at) <= now,
-            col(Occurrence.window_end) > now,
-        )
-        .order_by(col(Occurrence.window_end))
-    ).all()
+    params = {"patient_id": patient.id, "now": now}
+    rows = session.exec(_ACTIVE_RESTRICTIONS, params=params).all()
     latest = {row.task: row for row in rows}  # ordered by end, so the last one wins
     return sorted(latest.values(), key=lambda row: row.window_end)
+
+
+_UPCOMING_APPOINTMENTS = (
+    select(Occurrence)
+    .where(
+        col(Occurrence.patient_id) == _PATIENT,
+        col(Occurrence.kind) == OccurrenceKind.APPOINTMENT,
+        col(Occurrence.window_end) > _NOW,
+    )
+    .order_by(col(Occurrence.due_at))
+)
 
 
 def upcoming_appointments(
     session: Session, *, patient: Patient, now: datetime
 ) -> Sequence[Occurrence]:
-    return session.exec(
-        select(Occurrence)
-        .where(
-            Occurrence.patient_id == patient.id,
-            Occurrence.kind == OccurrenceKind.APPOINTMENT,
-            col(Occurrence.window_end) > now,
-        )
-        .order_by(col(Occurrence.due_at))
-    ).all()
+    params = {"patient_id": patient.id, "now": now}
+    return session.exec(_UPCOMING_APPOINTMENTS, params=params).all()
