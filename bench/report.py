@@ -237,8 +237,8 @@ def findings(data: dict[str, Any]) -> list[str]:
                 f"- {db}, {last['patients']:,} patients: the adherence overview takes "
                 f"{last['overview']['p50_ms']:,.0f} ms and sorting the list by adherence "
                 f"{last['first_page_worst_adherence']['p50_ms']:,.0f} ms; both grow linearly "
-                "(every patient's tasks are counted). The overview's cost is avoidable "
-                "per-row Python work: see docs/scaling.md."
+                "(every patient's tasks are counted, from the covering index on occurrence): "
+                "see docs/scaling.md."
             )
         dispatch = scaling.get("dispatch")
         if dispatch:
