@@ -59,7 +59,8 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (
         UniqueConstraint("occurrence_id", "kind"),
-        Index("ix_outbox_message_status_next", "status", "next_attempt_at"),
+        # The claim's order: due rows come off the index already sorted, ties by id.
+        Index("ix_outbox_message_claim_order", "status", "next_attempt_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, StringConstraints
-from sqlalchemy import Column, ForeignKey, Index, Uuid
+from sqlalchemy import Column, ForeignKey, Index, Uuid, text
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
@@ -23,7 +23,12 @@ class TreatmentMethod(StrEnum):
 
 class Patient(SQLModel, table=True):
     __tablename__ = "patient"
-    __table_args__ = (Index("ix_patient_clinic_name", "clinic_id", "name"),)
+    __table_args__ = (
+        Index("ix_patient_clinic_name", "clinic_id", "name"),
+        # The list's default order (case-blind name, name, id): a first page reads 50 entries
+        # instead of sorting every patient of the clinic.
+        Index("ix_patient_clinic_folded_name", "clinic_id", text("lower(name)"), "name", "id"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     clinic_id: uuid.UUID = foreign_key("clinic.id")

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -384,6 +385,42 @@ class TestLeases:
         dispatcher.run_once()
         assert world.row("stockings_on/2026-03-28").status == OutboxStatus.SENT
         assert len(world.received("stockings_on/2026-03-28")) == 1
+
+    def test_a_batch_is_the_first_due_and_lapsed_rows_in_one_order(
+        self, world: World, make_dispatcher: MakeDispatcher, clock: FixedClock
+    ) -> None:
+        # Due and lapsed rows are found apart (each along the index), then merged: the batch
+        # must still be the earliest of both, ties by id, and a live lease is never taken.
+        now = clock.now()
+        with transaction(world.factory) as session:
+            ids = sorted(session.exec(select(OutboxMessage.id)).all())
+            session.execute(update(OutboxMessage).values(next_attempt_at=now + timedelta(days=30)))
+            plan = [  # id, status, minutes before now, lease end in minutes from now
+                (ids[0], OutboxStatus.SENDING, 5, -1),
+                (ids[1], OutboxStatus.PENDING, 4, None),
+                (ids[2], OutboxStatus.SENDING, 3, -1),
+                (ids[3], OutboxStatus.PENDING, 3, None),  # a tie: after ids[2]
+                (ids[4], OutboxStatus.SENDING, 6, 1),  # still leased: not claimable
+                (ids[5], OutboxStatus.PENDING, 1, None),
+                (ids[6], OutboxStatus.SENDING, 1, -1),
+            ]
+            for row_id, status, before, lease in plan:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id) == row_id)
+                    .values(
+                        status=status,
+                        next_attempt_at=now - timedelta(minutes=before),
+                        lease_until=None if lease is None else now + timedelta(minutes=lease),
+                    )
+                )
+        dispatcher = make_dispatcher(dispatch_batch_size=3)
+        assert {c.row_id for c in dispatcher._claim(now)} == {ids[0], ids[1], ids[2]}
+        assert {c.row_id for c in dispatcher._claim(now)} == {ids[3], ids[5], ids[6]}
+        assert dispatcher._claim(now) == []
+        with world.factory() as session:
+            leased = session.get(OutboxMessage, ids[4])
+        assert leased is not None and leased.attempts == 0
 
 
 def test_claims_are_exclusive_between_dispatchers(
