@@ -30,11 +30,12 @@ def signed_in_device(
 SignedInDevice = Annotated[tuple[DeviceSession, Patient], Depends(signed_in_device)]
 
 
-def current_patient(signed_in: SignedInDevice) -> Patient:
+# `async def`: no I/O here, and a sync dependency would cost a worker-thread hop.
+async def current_patient(signed_in: SignedInDevice) -> Patient:
     return signed_in[1]
 
 
-def current_device(signed_in: SignedInDevice) -> DeviceSession:
+async def current_device(signed_in: SignedInDevice) -> DeviceSession:
     return signed_in[0]
 
 

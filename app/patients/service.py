@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import case, func, update
+from sqlalchemy import bindparam, case, func, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -377,15 +377,20 @@ def redeem_enrolment_link(
     return patient, token
 
 
+# Built once, not per request: composing a statement and its cache key costs more CPU than
+# running this one, and every request from a phone runs it.
+_DEVICE_BY_TOKEN_HASH = (
+    select(DeviceSession, Patient)
+    .join(Patient, col(Patient.id) == DeviceSession.patient_id)
+    .where(col(DeviceSession.token_hash) == bindparam("token_hash"))
+)
+
+
 def device_for_token(
     session: Session, *, token: str, now: datetime
 ) -> tuple[DeviceSession, Patient] | None:
     """The live device session behind a token and its patient, else None."""
-    row = session.exec(
-        select(DeviceSession, Patient)
-        .join(Patient, col(Patient.id) == DeviceSession.patient_id)
-        .where(DeviceSession.token_hash == hash_token(token))
-    ).first()
+    row = session.exec(_DEVICE_BY_TOKEN_HASH, params={"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     device, patient = row

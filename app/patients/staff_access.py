@@ -48,7 +48,8 @@ class PatientAccess:
         )
 
 
-def staff_access(
+# `async def`: no I/O in these two, and a sync dependency would cost a worker-thread hop.
+async def staff_access(
     request: Request, staff: CurrentStaff, session: SessionDep, clock: ClockDep
 ) -> PatientAccess:
     return PatientAccess(session=session, staff=staff, request=request, now=clock.now())
@@ -57,7 +58,7 @@ def staff_access(
 StaffAccess = Annotated[PatientAccess, Depends(staff_access)]
 
 
-def admin_access(access: StaffAccess, _admin: AdminStaff) -> PatientAccess:
+async def admin_access(access: StaffAccess, _admin: AdminStaff) -> PatientAccess:
     """As StaffAccess, for clinic admins only (clinicians get 403 `admin_only`)."""
     return access
 

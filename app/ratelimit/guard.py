@@ -15,7 +15,7 @@ from app.errors import AppError
 from app.ratelimit.service import Counted, check, record_failure
 
 
-def get_session_factory(request: Request) -> sessionmaker[Session]:
+async def get_session_factory(request: Request) -> sessionmaker[Session]:
     """The app's session factory: failures are recorded outside the request's transaction."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     return factory

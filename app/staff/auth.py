@@ -31,7 +31,7 @@ def current_staff(
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
 
 
-def admin_staff(staff: CurrentStaff) -> StaffUser:
+async def admin_staff(staff: CurrentStaff) -> StaffUser:  # no I/O: no thread hop
     """A signed-in admin; clinicians get 403 (they know the page exists, it is not theirs)."""
     if staff.role != StaffRole.ADMIN:
         raise Forbidden("Only a clinic admin can do this.", code="admin_only")

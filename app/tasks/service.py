@@ -299,6 +299,19 @@ def _own_task(session: Session, *, patient: Patient, occurrence_id: uuid.UUID) -
     return row
 
 
+_MOVE = (
+    update(Occurrence)
+    .where(
+        col(Occurrence.id) == bindparam("occurrence_id"),
+        col(Occurrence.status) == bindparam("source"),
+    )
+    .values(status=bindparam("target"), completed_at=bindparam("completed"), updated_at=_NOW)
+    # The row is refreshed from the database right after, so the ORM need not work out in
+    # Python which loaded objects the UPDATE changed (its default, and most of its cost).
+    .execution_options(synchronize_session=False)
+)
+
+
 def _move(
     session: Session,
     row: Occurrence,
@@ -310,11 +323,14 @@ def _move(
 ) -> Occurrence:
     """Change status only if it is still `source`: of two racing requests one changes it, and
     the other reads the winner's result, so a repeat never makes a second completion."""
-    session.execute(
-        update(Occurrence)
-        .where(col(Occurrence.id) == row.id, col(Occurrence.status) == source)
-        .values(status=target, completed_at=completed_at, updated_at=now)
-    )
+    params = {
+        "occurrence_id": row.id,
+        "source": source,
+        "target": target,
+        "completed": completed_at,
+        "now": now,
+    }
+    session.execute(_MOVE, params)
     session.refresh(row)
     return row
 
