@@ -33,6 +33,29 @@ def sync(factory: sessionmaker[Session], patient: Patient, now: datetime) -> ser
         return service.sync_plan(session, patient=fresh, protocol=load_protocol(), now=now)
 
 
+def retreat(
+    factory: sessionmaker[Session],
+    patient: Patient,
+    performed_at: datetime,
+    clock: FixedClock,
+    settings: Settings,
+) -> service.PlanChanges:
+    """Record a re-treatment performed at `performed_at`, as the console does, at now."""
+    with transaction(factory) as session:
+        fresh = session.get(Patient, patient.id)
+        assert fresh is not None
+        _, changes = add_treatment(
+            session,
+            patient=fresh,
+            data=TreatmentCreate(performed_at=performed_at),
+            protocol=load_protocol(),
+            staff=None,
+            now=clock.now(),
+            settings=settings,
+        )
+    return changes
+
+
 class TestSyncPlan:
     def test_second_sync_changes_nothing(
         self, factory: sessionmaker[Session], patient: Patient, clock: FixedClock
@@ -62,18 +85,7 @@ class TestSyncPlan:
             service.complete(session, patient=patient, occurrence_id=first.id, now=clock.now())
         clock.advance(timedelta(days=14))
         before = rows(factory, patient)
-        with transaction(factory) as session:
-            fresh = session.get(Patient, patient.id)
-            assert fresh is not None
-            _, changes = add_treatment(
-                session,
-                patient=fresh,
-                data=TreatmentCreate(performed_at=clock.now() - timedelta(hours=1)),
-                protocol=load_protocol(),
-                staff=None,
-                now=clock.now(),
-                settings=settings,
-            )
+        changes = retreat(factory, patient, clock.now() - timedelta(hours=1), clock, settings)
         after = rows(factory, patient)
         done = after["elevate_legs/t1/1"]
         assert done.status == "done"
@@ -107,19 +119,8 @@ class TestSyncPlan:
         clock.advance(timedelta(days=14))  # Friday 10 April, 13:00 BST
         before = rows(factory, patient)
         assert before["stockings_on/2026-04-10"].treatment_day == 14
-        with transaction(factory) as session:
-            fresh = session.get(Patient, patient.id)
-            assert fresh is not None
-            add_treatment(
-                session,
-                patient=fresh,
-                # 07:00 BST, before this morning's stockings (07:30): recorded at 13:00.
-                data=TreatmentCreate(performed_at=datetime(2026, 4, 10, 6, 0, tzinfo=UTC)),
-                protocol=load_protocol(),
-                staff=None,
-                now=clock.now(),
-                settings=settings,
-            )
+        # 07:00 BST, before this morning's stockings (07:30): recorded at 13:00.
+        retreat(factory, patient, datetime(2026, 4, 10, 6, 0, tzinfo=UTC), clock, settings)
         after = rows(factory, patient)
         this_morning = after["stockings_on/2026-04-10"]
         assert this_morning.treatment_day == 0  # the new treatment's day
