@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -223,6 +224,29 @@ def deliver_push(context: Any, page: Any, *, scope: str, payload: bytes) -> None
             "data": payload.decode(),
         },
     )
+
+
+def push_until_shown(
+    context: Any,
+    page: Any,
+    *,
+    scope: str,
+    payload: bytes,
+    shown: Callable[[], list[dict[str, Any]]],
+    attempts: int = 3,
+) -> list[dict[str, Any]]:
+    """Deliver `payload` to the worker until `shown()` lists a notification, as a push service
+    redelivers a message nobody acknowledged: on a loaded machine Chromium now and then drops
+    a message handed to a worker that has just activated. A worker that never shows one still
+    fails, after `attempts` deliveries 10 s apart."""
+    for _ in range(attempts):
+        deliver_push(context, page, scope=scope, payload=payload)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if notifications := shown():
+                return notifications
+            page.wait_for_timeout(50)
+    raise AssertionError(f"the service worker showed no notification after {attempts} pushes")
 
 
 def dispatch_once(live: Live) -> None:

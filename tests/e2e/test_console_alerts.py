@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ from tests.e2e.console_support import (
     sign_in,
     staff_by_email,
 )
-from tests.e2e.pwa_support import Live, deliver_push, dispatch_once, screenshot
+from tests.e2e.pwa_support import Live, dispatch_once, push_until_shown, screenshot
 from tests.support.push_service import FakePushService
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -147,17 +146,15 @@ def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
     assert message["kind"] == "alert"
     assert "Mary" not in delivery.payload.decode()
 
-    deliver_push(desk, page, scope=f"{live.base_url}/console/", payload=delivery.payload)
     script = """async () => {
         const registration = await navigator.serviceWorker.getRegistration("/console/");
         return (await registration.getNotifications()).map((n) => ({
             title: n.title, body: n.body, tag: n.tag, data: n.data }));
     }"""
-    deadline = time.monotonic() + 10
-    while not (shown := page.evaluate(script)):
-        assert time.monotonic() < deadline, "the console worker showed no notification"
-        page.wait_for_timeout(50)
-    [notification] = shown
+    [notification] = push_until_shown(
+        desk, page, scope=f"{live.base_url}/console/", payload=delivery.payload,
+        shown=lambda: page.evaluate(script),
+    )  # fmt: skip
     assert notification["tag"] == f"alert-{message['alert_id']}"
     assert "Mary" not in notification["body"]
     assert notification["data"]["url"] == "/console/#/alerts"

@@ -18,9 +18,9 @@ from tests.e2e.pwa_support import (
     Enrolled,
     Live,
     assert_status,
-    deliver_push,
     dispatch_once,
     open_page,
+    push_until_shown,
     screenshot,
 )
 from tests.support.push_service import FakePushService, FakeSubscription
@@ -119,12 +119,10 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     assert delivery.json()["task_id"] == str(task.id)
 
     # The decrypted message goes to the real service worker as the push service would send it.
-    deliver_push(handset, page, scope=f"{live.base_url}/", payload=delivery.payload)
-    deadline = time.monotonic() + 10
-    while not (shown := _notifications(page)):
-        assert time.monotonic() < deadline, "the service worker showed no notification"
-        page.wait_for_timeout(50)
-    [notification] = shown
+    [notification] = push_until_shown(
+        handset, page, scope=f"{live.base_url}/", payload=delivery.payload,
+        shown=lambda: _notifications(page),
+    )  # fmt: skip
     assert notification["title"] == "Aftercare"
     assert notification["body"] == "Time for your aftercare task"  # no task on the lock screen
     assert notification["tag"] == str(task.id)
