@@ -7,7 +7,6 @@ This does the same RFC steps once per message and decodes each device's key once
 
 from __future__ import annotations
 
-import base64
 import os
 import struct
 from functools import lru_cache
@@ -18,14 +17,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from app.notifications.vapid import b64url_decode
+
 RECORD_SIZE = 4096  # RFC 8188 rs; a push message is one record, so at most 4096 - 17 bytes
 _TAG_AND_DELIMITER = 17  # AES-GCM tag (16) + the last-record delimiter 0x02 (1)
 MAX_PLAINTEXT = RECORD_SIZE - _TAG_AND_DELIMITER
-
-
-def b64url_decode(text: str) -> bytes:
-    """base64url with or without padding (subscriptions come both ways)."""
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @lru_cache(maxsize=4096)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 
 import http_ece
@@ -10,15 +9,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from app.notifications.ece import MAX_PLAINTEXT, b64url_decode, encrypt
+from app.notifications.ece import MAX_PLAINTEXT, encrypt
+from app.notifications.vapid import b64url as b64
+from app.notifications.vapid import b64url_decode
 
 
 def private_key(b64: str) -> ec.EllipticCurvePrivateKey:
     return ec.derive_private_key(int.from_bytes(b64url_decode(b64), "big"), ec.SECP256R1())
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def new_device() -> tuple[ec.EllipticCurvePrivateKey, str, bytes]:
