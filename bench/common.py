@@ -1,4 +1,4 @@
-"""Helpers the benchmarks share: rates, percentiles, memory, the machine, the results file."""
+"""Helpers the benchmarks share: rates, percentiles, memory, the machine, databases, results."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ import resource
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from app.db import make_engine, normalise_url
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -97,3 +102,18 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
+
+
+def reachable(url: str) -> bool:
+    """Whether the database at `url` answers (a SQLite file always can be made)."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return True
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()

@@ -53,7 +53,6 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
 from app.cookies import PATIENT_COOKIE, STAFF_COOKIE
@@ -61,7 +60,7 @@ from app.db import make_engine, normalise_url
 from app.migrate import upgrade_to_head
 from app.patients.listing import SortOrder
 from app.tasks.service import EARLY_COMPLETION
-from bench.common import describe, machine, percentile, rate, write_results
+from bench.common import describe, machine, percentile, rate, reachable, write_results
 from bench.load_seed import Seeded, seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -558,19 +557,6 @@ def fresh_database(url: str | None, tmp: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def reachable(url: str) -> bool:
-    if backend_of(url) == "sqlite":
-        return True
-    engine = make_engine(url)
-    try:
-        with engine.connect():
-            return True
-    except OperationalError:
-        return False
-    finally:
-        engine.dispose()
 
 
 def run(options: Options) -> Report:

@@ -48,7 +48,6 @@ from typing import Any
 
 from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
 
@@ -56,7 +55,7 @@ from app.adherence.service import overview
 from app.careplan.plan import compute_plan
 from app.careplan.types import Preferences, TreatmentSession
 from app.config import Settings
-from app.db import make_engine, normalise_url, session_factory, transaction
+from app.db import make_engine, session_factory, transaction
 from app.migrate import upgrade_to_head
 from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
 from app.notifications.vapid import load_or_create
@@ -68,7 +67,7 @@ from app.protocols.loader import Protocol, load_protocol
 from app.staff.models import Clinic, StaffUser
 from app.tasks.models import Occurrence
 from bench import patient_list
-from bench.common import describe, machine, percentile, rate, write_results
+from bench.common import describe, machine, percentile, rate, reachable, write_results
 from bench.push_throughput import REMINDERS_PER_PATIENT, enrol
 
 NOW = patient_list.NOW  # the seeded clinic's "now"
@@ -492,17 +491,6 @@ def measure_dispatch(
 
 
 # --- the whole run ---------------------------------------------------------------------------
-
-
-def reachable(server: str) -> bool:
-    engine = make_engine(normalise_url(server))
-    try:
-        with engine.connect():
-            return True
-    except OperationalError:
-        return False
-    finally:
-        engine.dispose()
 
 
 def main() -> None:
