@@ -6,12 +6,12 @@ import { redeemLink } from "./js/enrol.js";
 import * as pages from "./js/pages.js";
 import { byDay, planBounds, standing } from "./js/plan.js";
 import * as reminders from "./js/reminders.js";
-import { renderReportForm, renderReportResult } from "./js/report.js";
+import { formNumbers, renderReportForm, renderReportResult } from "./js/report.js";
 import { renderSettings } from "./js/settings.js";
 import * as sync from "./js/sync.js";
 import { addDays, dayLong, now, relativeDay, timeOf, ymdIn } from "./js/time.js";
 import { renderToday } from "./js/today.js";
-import { localTriage } from "./js/triage.js";
+import { triage } from "./js/triage.js";
 
 const DAYS_BACK = 59; // with DAYS_AHEAD: 120 days, the most the server gives at once
 const DAYS_AHEAD = 60;
@@ -31,7 +31,8 @@ const state = {
   selected: null,
   highlight: null,
   savedAt: null, // the plan shown is the service worker's copy from this time (offline)
-  form: null,
+  form: null, // the report form: the clinic's rules, numbers and closed periods
+  reports: [], // the patient's previous reports, as the server (or the saved copy) gave them
   checkTaskId: null, // the report form was opened for this daily check
   result: null, // a report's answer being shown
   notice: "",
@@ -82,14 +83,68 @@ async function loadPlan() {
   return true;
 }
 
+// The form and the previous reports are fetched with the plan (not only when the form is
+// opened), so that the service worker keeps them and the phone can triage offline.
 async function loadForm() {
+  const had = Boolean(state.form);
   try {
     const { data } = await api("GET", "/api/me/report-form");
     state.form = data;
   } catch {
-    state.form = null;
+    // keep what we have (none yet: the form says it cannot be shown offline)
   }
-  if (state.route === "report" && !state.result) render();
+  // Drawn again only when it was missing: never under a patient's half-filled form.
+  if (!had && state.form && state.screen === "app" && state.route === "report" && !state.result) render();
+}
+
+async function loadReports() {
+  try {
+    const { data } = await api("GET", "/api/me/reports");
+    if (Array.isArray(data)) state.reports = data;
+  } catch {
+    // keep what we have
+  }
+}
+
+/** What the phone knows of earlier reports: the server's list and those waiting to be sent
+ *  (their time is when they were made), less the report `except` (its client_id). */
+function reportHistory(except) {
+  const known = new Set(state.reports.map((r) => r.client_id).filter(Boolean));
+  const waiting = sync.waiting()
+    .filter((i) => i.type === "report" && i.body.client_id !== except && !known.has(i.body.client_id))
+    .map((i) => ({ created_at: i.at || i.createdAt, pain: i.body.pain }));
+  return [...state.reports.filter((r) => r.client_id !== except), ...waiting];
+}
+
+/** A saved form from before the rules were sent with it: the phone cannot judge the report. */
+function cannotTriage() {
+  const numbers = formNumbers(state.form, state.profile);
+  return {
+    level: "unknown",
+    // DRAFT for clinical review
+    title: "Your report is saved",
+    // DRAFT for clinical review
+    advice: `This phone cannot judge your report until it is back online. If you are worried, phone the clinic. If you are very unwell, call ${numbers.emergency_number}.`,
+    call_number: numbers.clinic_phone || null,
+    call_label: numbers.clinic_phone ? "Call the clinic" : null,
+    reasons: [],
+    note_signs: [],
+  };
+}
+
+/** The phone's own answer, from the saved rules (the server's replaces it once sent). */
+function answerOnPhone(fields, clientId) {
+  const form = state.form;
+  if (!form || !form.rules) return cannotTriage();
+  return triage(form.rules, {
+    pain: fields.pain,
+    signs: fields.signs,
+    note: fields.note,
+    history: reportHistory(clientId),
+    now: now(),
+    numbers: formNumbers(form, state.profile),
+    closedPeriods: form.closed_periods || [],
+  });
 }
 
 function rebuild() {
@@ -107,6 +162,7 @@ async function refresh() {
   const before = state.today;
   if (!(await loadProfileQuietly())) return;
   if (!(await loadPlan())) return;
+  await Promise.all([loadForm(), loadReports()]);
   if (before && state.today !== before && state.selected === before) state.selected = state.today;
   sync.flush();
   retryWhileOffline();
@@ -218,11 +274,11 @@ async function toggle(o, done) {
 async function submitReport(fields) {
   const body = { client_id: uuid(), ...fields };
   const slow = new Promise((resolve) => setTimeout(() => resolve({ queued: true }), SLOW_REPORT_MS));
-  const outcome = await Promise.race([sync.sendReport(body), slow]);
+  const outcome = await Promise.race([sync.sendReport(body, { at: now() }), slow]);
   if (outcome.error) return outcome;
   const result = outcome.sent
     ? outcome.sent
-    : { ...localTriage(state.form, state.profile, fields.pain, fields.signs), queued: true, client_id: body.client_id };
+    : { ...answerOnPhone(fields, body.client_id), queued: true, client_id: body.client_id };
   const check = checkTask();
   if (check && checkReady(check)) sync.setDone(check.id, true); // the daily check is done
   showResult(result);
@@ -301,6 +357,10 @@ function onSync(event) {
   if (event.type === "sent" && (event.item.type === "complete" || event.item.type === "undo") && event.data) {
     state.occurrences = state.occurrences.map((o) => (o.id === event.data.id ? event.data : o));
     rebuild();
+  }
+  if (event.type === "sent" && event.item.type === "report" && event.data) {
+    state.reports = [event.data, ...state.reports.filter((r) => r.client_id !== event.data.client_id)];
+    loadReports(); // and the saved copy learns it too
   }
   if (event.type === "sent" && event.item.type === "report" && state.result && state.result.queued
       && state.result.client_id === event.data.client_id && state.route === "report") {
@@ -489,7 +549,8 @@ async function start(link = {}) {
   render();
   if (link.task) openTask(link.task);
   else if (link.report) go("#report");
-  if (state.route === "report") loadForm();
+  loadForm();
+  loadReports();
   reminders.check();
   retryWhileOffline();
   markStarted();

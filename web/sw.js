@@ -1,9 +1,10 @@
 // Aftercare service worker: the app opens offline, the last plan is kept, reminders are shown.
 // Served from /sw.js so that its scope is the whole app.
 
-const VERSION = "1";
+const VERSION = "2";
 const SHELL_CACHE = `aftercare-shell-${VERSION}`;
-const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan and report form
+const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan, report form (with the
+// clinic's triage rules) and previous reports: the phone triages offline from these
 const SHELL = [
   "/index.html",
   "/styles.css",
@@ -24,7 +25,7 @@ const SHELL = [
   "/manifest.webmanifest",
   "/icons/icon-192.png",
 ];
-const SAVED_API = new Set(["/api/me", "/api/me/tasks", "/api/me/report-form"]);
+const SAVED_API = new Set(["/api/me", "/api/me/tasks", "/api/me/report-form", "/api/me/reports"]);
 const SHELL_PAGES = new Set(["/", "/index.html", "/enrol"]);
 const NETWORK_WAIT_MS = 4000;
 

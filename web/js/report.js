@@ -1,32 +1,54 @@
 // "Report a problem": pain 0-10, warning signs in plain words, a note; then an answer that
-// cannot be missed (emergency, urgent or routine).
+// cannot be missed (emergency, urgent or routine). The signs, their levels and the numbers
+// come from the clinic's rules (the report form the server sends); nothing clinical is
+// written here.
 
 import { h, telHref } from "./dom.js";
+import { noteSigns, painNeeded } from "./triage.js";
 
+// How each sign level is introduced on the form (the levels themselves come from the rules).
 const GROUPS = [
   ["emergency", "Serious warning signs", "Tick any you have now."],
   ["urgent", "Signs the clinic needs to know about", "Tick any you have."],
   ["expected", "Common after treatment", "These are usually normal. Tick any you have."],
 ];
 
-function painScale() {
+/** The form's signs as the rules list them: [{code, level, label, description}]. */
+export function formSigns(form) {
+  if (form && form.rules && Array.isArray(form.rules.signs)) return form.rules.signs;
+  return ((form && form.signs) || []).map((s) => ({ ...s, level: s.level || s.group }));
+}
+
+/** The clinic's numbers as the rules' placeholders name them. */
+export function formNumbers(form, profile) {
+  const clinic = (profile && profile.clinic) || {};
+  return {
+    emergency_number: (form && form.emergency_number) || clinic.emergency_number || "",
+    clinic_phone: (form && form.clinic_phone) || clinic.phone || "",
+    out_of_hours_name: (form && form.out_of_hours_name) || "",
+    out_of_hours_phone: (form && form.out_of_hours_phone) || "",
+  };
+}
+
+function painScale(error) {
   const options = [];
   for (let n = 0; n <= 10; n += 1) {
     options.push(h("label", { class: "pain-option" },
       h("input", { type: "radio", name: "pain", value: String(n), class: "pain-input" }),
       h("span", { class: `pain-face pain-${n}` }, String(n))));
   }
-  return h("fieldset", { class: "field pain", id: "pain-field", "aria-describedby": "pain-hint" },
+  return h("fieldset", { class: "field pain", id: "pain-field", "aria-describedby": "pain-hint pain-error" },
     h("legend", {}, "How bad is your pain right now?"),
     h("p", { class: "hint", id: "pain-hint" }, "0 means no pain. 10 means the worst pain you can imagine."),
+    error,
     h("div", { class: "pain-scale" }, options),
     h("p", { class: "pain-ends", "aria-hidden": "true" }, h("span", {}, "No pain"), h("span", {}, "Worst pain")));
 }
 
-function signGroup(signs, [group, title, hint]) {
-  const mine = signs.filter((s) => s.group === group);
+function signGroup(signs, [level, title, hint]) {
+  const mine = signs.filter((s) => s.level === level);
   if (!mine.length) return null;
-  return h("fieldset", { class: ["field", "signs", `signs-${group}`] },
+  return h("fieldset", { class: ["field", "signs", `signs-${level}`] },
     h("legend", {}, title),
     h("p", { class: "hint" }, hint),
     mine.map((s) => h("label", { class: "sign" },
@@ -36,21 +58,36 @@ function signGroup(signs, [group, title, hint]) {
         s.description ? h("span", { class: "sign-desc" }, s.description) : null))));
 }
 
+/** A tap-to-call button: its label, and the number itself underneath. */
 function callButton(number, label, extra = "") {
+  const shown = label && !label.includes(number) ? h("span", { class: "call-number" }, number) : null;
   return h("a", { class: ["button", "button-call", extra], href: telHref(number) },
-    h("span", { class: "call-icon", "aria-hidden": "true" }), label || `Call ${number}`);
+    h("span", { class: "call-icon", "aria-hidden": "true" }),
+    h("span", { class: "call-text" }, h("span", { class: "call-label" }, label || number), shown));
+}
+
+/** The banner's emergency button, labelled as the rules label the emergency call. */
+function emergencyLabel(form, numbers) {
+  const label = form && form.rules && form.rules.advice && form.rules.advice.emergency
+    && form.rules.advice.emergency.call_label;
+  return label ? label.replace(/\{emergency_number\}/g, numbers.emergency_number) : `Call ${numbers.emergency_number}`;
 }
 
 /**
  * The form. ctx: {form, profile, checkTask (the daily check occurrence, or null), checkReady
  * (it can be ticked now), onSubmit(fields) → {error}|null, onAllWell(task)}.
+ * fields: {pain (0-10, or null when a sign is ticked or a note written), signs, note}.
  */
 export function renderReportForm(ctx) {
   const { form, profile, checkTask } = ctx;
-  const emergency = (form && form.emergency_number) || profile.clinic.emergency_number || "999";
-  const banner = h("aside", { class: "card emergency-note", "aria-label": "Emergency" },
-    h("p", {}, h("strong", {}, "Very unwell? "), `Chest pain, trouble breathing or a swollen throat: call ${emergency} now.`),
-    callButton(emergency, `Call ${emergency}`, "button-danger"));
+  const numbers = formNumbers(form, profile);
+  const emergency = numbers.emergency_number;
+  const banner = emergency
+    ? h("aside", { class: "card emergency-note", "aria-label": "Emergency" },
+        // DRAFT for clinical review
+        h("p", {}, h("strong", {}, "Very unwell? "), `If you have any of the serious warning signs below, call ${emergency} now.`),
+        callButton(emergency, emergencyLabel(form, numbers), "button-danger"))
+    : null;
 
   const daily = checkTask
     ? h("section", { class: "card daily-check", "aria-labelledby": "check-heading" },
@@ -75,35 +112,79 @@ export function renderReportForm(ctx) {
     ];
   }
 
-  const error = h("p", { class: "form-error", id: "report-error", hidden: true });
+  const rules = form.rules || { signs: formSigns(form) };
+  const painError = h("p", { class: "form-error", id: "pain-error", tabindex: "-1", hidden: true });
+  const error = h("p", { class: "form-error", id: "report-error", tabindex: "-1", hidden: true });
   const submit = h("button", { type: "submit", class: "button button-primary", id: "report-submit" }, "Send to my clinic");
+  const confirmSlot = h("div", { id: "note-confirm-slot" });
+  const declined = new Set(); // signs the patient said they do not have now
   const formEl = h("form", { class: "report-form", novalidate: true, "aria-labelledby": "view-heading" },
-    painScale(),
-    GROUPS.map((g) => signGroup(form.signs, g)),
+    painScale(painError),
+    GROUPS.map((g) => signGroup(formSigns(form), g)),
     h("div", { class: "field" },
       h("label", { for: "note", class: "label" }, "Anything else you want to tell the clinic? (optional)"),
       h("textarea", { id: "note", name: "note", rows: "4", maxlength: "2000" })),
     error,
+    confirmSlot,
     submit);
 
-  formEl.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  const fields = () => {
     const data = new FormData(formEl);
     const pain = data.get("pain");
-    if (pain === null) {
-      error.textContent = "Please choose a number for your pain (0 if you have none).";
-      error.hidden = false;
-      formEl.querySelector(".pain-input").focus();
+    return {
+      pain: pain === null ? null : Number(pain),
+      signs: data.getAll("signs"),
+      note: String(data.get("note") || "").trim(),
+    };
+  };
+
+  const tick = (code) => {
+    const box = [...formEl.querySelectorAll('input[name="signs"]')].find((input) => input.value === code);
+    if (box) box.checked = true;
+  };
+
+  // The note names a sign that is not ticked: ask, one sign at a time, before sending.
+  const ask = (sign) => {
+    const id = `note-confirm-${sign.code}`;
+    const question = h("p", { class: "confirm-question", id: `${id}-q`, tabindex: "-1" },
+      // DRAFT for clinical review
+      `You wrote about: ${sign.label}. Do you have this now?`);
+    const answer = (yes) => {
+      if (yes) tick(sign.code);
+      else declined.add(sign.code);
+      confirmSlot.replaceChildren();
+      submit.hidden = false;
+      proceed();
+    };
+    confirmSlot.replaceChildren(h("section", { class: "card note-confirm", id, role: "group", "aria-labelledby": `${id}-q` },
+      question,
+      h("div", { class: "confirm-actions" },
+        h("button", { type: "button", class: "button button-primary", onclick: () => answer(true) }, "Yes, add it"),
+        h("button", { type: "button", class: "button button-secondary", onclick: () => answer(false) }, "No, send as it is"))));
+    submit.hidden = true;
+    question.scrollIntoView({ block: "center" });
+    question.focus({ preventScroll: true });
+  };
+
+  const proceed = async () => {
+    const report = fields();
+    if (painNeeded(report)) {
+      painError.textContent = "Please choose a number for your pain (0 if you have none).";
+      painError.hidden = false;
+      formEl.querySelector("#pain-field").scrollIntoView({ block: "start" });
+      formEl.querySelector(".pain-input").focus({ preventScroll: true });
+      return;
+    }
+    painError.hidden = true;
+    const pending = noteSigns(rules, report.note, report.signs).filter((s) => !declined.has(s.code));
+    if (pending.length) {
+      ask(pending[0]);
       return;
     }
     error.hidden = true;
     submit.disabled = true;
     submit.textContent = "Sending…";
-    const outcome = await ctx.onSubmit({
-      pain: Number(pain),
-      signs: data.getAll("signs"),
-      note: String(data.get("note") || "").trim(),
-    });
+    const outcome = await ctx.onSubmit(report);
     if (outcome && outcome.error) {
       error.textContent = outcome.error.detail;
       error.hidden = false;
@@ -111,8 +192,17 @@ export function renderReportForm(ctx) {
       submit.textContent = "Send to my clinic";
       error.focus();
     }
+  };
+
+  formEl.addEventListener("submit", (event) => {
+    event.preventDefault();
+    confirmSlot.replaceChildren();
+    submit.hidden = false;
+    proceed();
   });
-  error.setAttribute("tabindex", "-1");
+  formEl.addEventListener("change", (event) => {
+    if (event.target.name === "pain") painError.hidden = true;
+  });
 
   return [
     h("h1", { id: "view-heading", tabindex: "-1" }, checkTask ? "Your daily check" : "Report a problem"),
@@ -124,7 +214,7 @@ export function renderReportForm(ctx) {
 }
 
 /**
- * The answer. result: the server's report, or a local one when offline ({queued: true}).
+ * The answer. result: the server's report, or the phone's own when offline ({queued: true}).
  */
 export function renderReportResult(result, ctx) {
   const level = result.level;
@@ -133,11 +223,10 @@ export function renderReportResult(result, ctx) {
     : level === "routine"
       ? "Your report has been sent to the clinic."
       : "Your report has been sent to the clinic, and they have been alerted.";
-  const call = result.call_number ? callButton(result.call_number, result.call_label, level === "emergency" ? "button-call-big" : "") : null;
+  const call = result.call_number ? callButton(result.call_number, result.call_label, "button-call-big") : null;
   return [
     h("section", { class: ["result", `result-${level}`], "aria-labelledby": "view-heading" },
       h("h1", { id: "view-heading", tabindex: "-1" }, result.title),
-      level === "emergency" ? h("p", { class: "result-lead" }, "Do not drive yourself.") : null,
       call,
       h("p", { class: "result-advice" }, result.advice),
       h("p", { class: "result-sent" }, sentence),

@@ -73,9 +73,10 @@ export async function setDone(taskId, done) {
   return flush();
 }
 
-/** Queue a report; resolves to {sent: data} or {queued: true} or {error}. */
-export async function sendReport(body) {
-  const item = { id: uuid(), type: "report", body };
+/** Queue a report (`extra`: kept with it on the phone, e.g. {at}: when it was made, by the
+ *  server's clock); resolves to {sent: data} or {queued: true} or {error}. */
+export async function sendReport(body, extra = {}) {
+  const item = { ...extra, id: uuid(), type: "report", body };
   await add(item);
   const outcomes = await flush();
   return outcomes.get(item.id) || { queued: true };
