@@ -13,7 +13,7 @@ from app.notifications.models import OutboxKind
 from app.notifications.outbox import queue_alert_push
 from app.patients.models import Patient
 from app.reports.models import Alert, ReportCreate, ReportForm, SignPublic, SymptomReport
-from app.reports.triage import Level, TriageRules, rules_from, triage
+from app.reports.triage import Level, Numbers, PastPain, TriageRules, rules_from, triage
 from app.staff.models import Clinic
 
 
@@ -26,8 +26,8 @@ def report_form(clinic: Clinic) -> ReportForm:
     rules = rules_for(clinic)
     return ReportForm(
         version=rules.version,
-        urgent_pain_at_least=rules.urgent_pain_at_least,
-        urgent_pain_rise=rules.urgent_pain_rise,
+        urgent_pain_at_least=rules.pain.urgent_at_least,
+        urgent_pain_rise=rules.pain.rise_since_previous,
         emergency_number=clinic.emergency_number,
         clinic_phone=clinic.phone,
         signs=[
@@ -62,9 +62,8 @@ def submit(
         rules,
         pain=data.pain,
         signs=data.signs,
-        previous_pain=previous,
-        emergency_number=clinic.emergency_number,
-        clinic_phone=clinic.phone,
+        history=[] if previous is None else [PastPain(hours_ago=1.0, pain=previous)],
+        numbers=Numbers(emergency=clinic.emergency_number, clinic=clinic.phone),
     )
     report = SymptomReport(
         patient_id=patient.id,
