@@ -4,7 +4,7 @@
 // written here.
 
 import { h, telHref } from "./dom.js";
-import { noteSigns, painNeeded } from "./triage.js";
+import { checkReport, noteSigns } from "./triage.js";
 
 // How each sign level is introduced on the form (the levels themselves come from the rules).
 const GROUPS = [
@@ -168,7 +168,7 @@ export function renderReportForm(ctx) {
 
   const proceed = async () => {
     const report = fields();
-    if (painNeeded(report)) {
+    if (checkReport(rules, report) === "pain_required") {
       painError.textContent = "Please choose a number for your pain (0 if you have none).";
       painError.hidden = false;
       formEl.querySelector("#pain-field").scrollIntoView({ block: "start" });

@@ -40,9 +40,15 @@ export function noteSigns(rules, note, ticked = []) {
   });
 }
 
-/** Rule 1: a pain number is needed only when nothing else is reported. */
-export function painNeeded({ pain, signs, note }) {
-  return (pain === null || pain === undefined) && !(signs && signs.length) && normalize(note) === "";
+/** Step 1: why the rules cannot triage this report ("unknown_sign", "pain_out_of_range",
+ *  "pain_required": a pain number is needed only when no sign is ticked and no note
+ *  written), or null when they can. */
+export function checkReport(rules, { pain = null, signs = [], note = "" }) {
+  const known = new Set(((rules && rules.signs) || []).map((s) => s.code));
+  if (signs.some((code) => !known.has(code))) return "unknown_sign";
+  if (pain !== null && pain !== undefined && !(Number.isInteger(pain) && pain >= 0 && pain <= 10)) return "pain_out_of_range";
+  if ((pain === null || pain === undefined) && !signs.length && !String(note || "").trim()) return "pain_required";
+  return null;
 }
 
 const at = (instant) => (typeof instant === "number" ? instant : Date.parse(instant));
