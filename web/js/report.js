@@ -171,11 +171,13 @@ export function renderReportForm(ctx) {
     if (checkReport(rules, report) === "pain_required") {
       painError.textContent = "Please choose a number for your pain (0 if you have none).";
       painError.hidden = false;
+      formEl.querySelector("#pain-field").classList.add("pain-missing");
       formEl.querySelector("#pain-field").scrollIntoView({ block: "start" });
       formEl.querySelector(".pain-input").focus({ preventScroll: true });
       return;
     }
     painError.hidden = true;
+    formEl.querySelector("#pain-field").classList.remove("pain-missing");
     const pending = noteSigns(rules, report.note, report.signs).filter((s) => !declined.has(s.code));
     if (pending.length) {
       ask(pending[0]);
@@ -201,7 +203,10 @@ export function renderReportForm(ctx) {
     proceed();
   });
   formEl.addEventListener("change", (event) => {
-    if (event.target.name === "pain") painError.hidden = true;
+    if (event.target.name === "pain") {
+      painError.hidden = true;
+      formEl.querySelector("#pain-field").classList.remove("pain-missing");
+    }
   });
 
   return [
