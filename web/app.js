@@ -339,6 +339,8 @@ async function signOut() {
   if ("caches" in window) await caches.delete("aftercare-data");
   state.profile = null;
   state.occurrences = [];
+  state.form = null;
+  state.reports = [];
   showPage(pages.signedOut());
 }
 
