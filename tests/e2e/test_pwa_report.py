@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.reports.models import SymptomReport
+from app.reports.triage import AdviceKey, default_rules
 from tests.e2e.pwa_support import Enrolled, Live, assert_status, open_page, screenshot
 
 
@@ -35,14 +37,19 @@ def test_chest_pain_gets_the_emergency_screen(live: Live, enrolled: Enrolled, ha
     screenshot(page, "report-form.png")
     screenshot(page, "report-form-full.png", full_page=True)
 
-    # Pain is required: the form says so and keeps the patient on it.
+    # Nothing reported: a pain number is asked for, by the pain numbers, on screen.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.get_by_role("button", name="Send to my clinic").click()
-    expect(page.locator("#report-error")).to_have_text(
-        "Please choose a number for your pain (0 if you have none)."
+    error = page.locator("#pain-error")
+    expect(error).to_have_text("Please choose a number for your pain (0 if you have none).")
+    expect(error).to_be_in_viewport()
+    expect(page.get_by_role("radio", name="0", exact=True)).to_be_focused()
+    expect(page.get_by_role("group", name="How bad is your pain right now?")).to_contain_text(
+        "Please choose a number"
     )
     assert _reports(live) == []
 
-    page.get_by_role("radio", name="3", exact=True).check()
+    # A ticked sign is never held back for a missing pain number.
     page.get_by_role("checkbox", name="Chest pain or sudden breathlessness").check()
     page.get_by_role("button", name="Send to my clinic").click()
 
@@ -52,11 +59,16 @@ def test_chest_pain_gets_the_emergency_screen(live: Live, enrolled: Enrolled, ha
     expect(page.get_by_text("Do not drive yourself.").first).to_be_visible()
     call = page.get_by_role("link", name="Call 999 now")
     expect(call).to_have_attribute("href", "tel:999")
+    assert call.bounding_box()["height"] >= 64  # big enough to hit in a panic
     expect(page.locator("body")).to_have_class("screen-emergency")
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     screenshot(page, "report-emergency.png")
     [report] = _reports(live)
-    assert (report.level, report.pain, report.signs) == ("emergency", 3, ["chest_pain_breathless"])
+    assert (report.level, report.pain, report.signs) == (
+        "emergency",
+        None,
+        ["chest_pain_breathless"],
+    )
 
     page.get_by_role("button", name="Back to my plan").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
@@ -70,9 +82,10 @@ def test_urgent_and_routine_answers(live: Live, enrolled: Enrolled, handset: Any
 
     _report(page, pain=8)
     expect(page.get_by_role("heading", level=1)).to_have_text("Contact the clinic now")
-    expect(page.get_by_role("link", name="Call the clinic")).to_have_attribute(
-        "href", "tel:+442079460001"
-    )
+    call = page.get_by_role("link", name="Call the clinic")
+    expect(call).to_have_attribute("href", "tel:+442079460001")
+    expect(call).to_contain_text("+44 20 7946 0001")
+    assert call.bounding_box()["height"] >= 64
     screenshot(page, "report-urgent.png")
     page.get_by_role("button", name="Back to my plan").click()
 
@@ -84,6 +97,55 @@ def test_urgent_and_routine_answers(live: Live, enrolled: Enrolled, handset: Any
         "urgent",
         "routine",
     ]
+    assert problems == []
+
+
+def test_a_note_naming_a_warning_sign_is_confirmed_before_sending(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    page.get_by_role("link", name="Report a problem").click()
+    page.get_by_role("radio", name="2", exact=True).check()
+    page.get_by_label("Anything else you want to tell the clinic?").fill(
+        "Since this morning I\u2019ve had CHEST PAIN when I walk."
+    )
+    page.get_by_role("button", name="Send to my clinic").click()
+    question = page.get_by_text(
+        "You wrote about: Chest pain or sudden breathlessness. Do you have this now?"
+    )
+    expect(question).to_be_focused()
+    expect(question).to_be_in_viewport()
+    screenshot(page, "report-note-confirm.png")
+    assert _reports(live) == []  # nothing is sent before the patient answers
+
+    page.get_by_role("button", name="Yes, add it").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Call 999 now")
+    [report] = _reports(live)
+    assert (report.level, report.signs) == ("emergency", ["chest_pain_breathless"])
+    assert problems == []
+
+
+def test_out_of_hours_an_urgent_answer_calls_the_out_of_hours_number(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    evening = live.clock.now() + timedelta(hours=8)  # Friday 8 pm: the clinic is closed
+    live.clock.set(evening)
+    page, problems = open_page(handset, evening)
+    page.goto(enrolled.link.url)
+    page.get_by_role("link", name="Report a problem").click()
+    form = page.evaluate("async () => (await fetch('/api/me/report-form')).json()")
+    _report(page, pain=2, signs=("Fever or chills",))
+    heading = page.get_by_role("heading", level=1)
+    title = default_rules().advice[AdviceKey.URGENT_CLOSED].title
+    expect(heading).to_have_text(title.replace("{out_of_hours_name}", form["out_of_hours_name"]))
+    number = form["out_of_hours_phone"] or form["clinic_phone"]
+    call = page.locator(".result-urgent a.button-call")
+    expect(call).to_have_attribute(
+        "href", "tel:" + "".join(c for c in number if c in "+0123456789")
+    )
+    expect(page.get_by_text("The clinic is closed until")).to_be_visible()
+    screenshot(page, "report-urgent-closed.png")
     assert problems == []
 
 

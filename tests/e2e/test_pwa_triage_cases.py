@@ -72,20 +72,20 @@ def load_cases() -> list[dict[str, Any]]:
     return cases
 
 
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def closed_periods(now: datetime, clinic_open: bool) -> list[dict[str, str]]:
     """Closed periods such that the clinic is open (or closed) at `now`."""
-    iso = lambda t: t.astimezone(UTC).isoformat().replace("+00:00", "Z")  # noqa: E731
+
+    def period(start_hours: float, end_hours: float, reopens: str) -> dict[str, str]:
+        start, end = now + timedelta(hours=start_hours), now + timedelta(hours=end_hours)
+        return {"starts_at": _iso(start), "ends_at": _iso(end), "reopens": reopens}
+
     if clinic_open:
-        return [
-            {"starts_at": iso(now - timedelta(hours=20)), "ends_at": iso(now - timedelta(hours=2)),
-             "reopens": "8:00 today"},
-            {"starts_at": iso(now + timedelta(hours=6)), "ends_at": iso(now + timedelta(hours=20)),
-             "reopens": REOPENS},
-        ]  # fmt: skip
-    return [
-        {"starts_at": iso(now - timedelta(hours=1)), "ends_at": iso(now + timedelta(hours=20)),
-         "reopens": REOPENS},
-    ]  # fmt: skip
+        return [period(-20, -2, "8:00 today"), period(6, 20, REOPENS)]
+    return [period(-1, 20, REOPENS)]
 
 
 def for_page(case: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -147,16 +147,22 @@ def problems(case: dict[str, Any], js: dict[str, Any], py: dict[str, Any]) -> li
     for engine, got in (("js", js), ("python", py)):
         if "error" in expect:
             if got.get("error") != expect["error"]:
-                found.append(f"{case['id']} [{engine}]: expected error {expect['error']}, got {got}")
+                found.append(
+                    f"{case['id']} [{engine}]: expected error {expect['error']}, got {got}"
+                )
             continue
         if "error" in got:
             found.append(f"{case['id']} [{engine}]: refused the report ({got['error']})")
             continue
         for key, mine in (("level", "level"), ("advice", "advice_key"), ("call", "call")):
             if key in expect and got[mine] != expect[key]:
-                found.append(f"{case['id']} [{engine}]: {key} {got[mine]!r}, expected {expect[key]!r}")
+                found.append(
+                    f"{case['id']} [{engine}]: {key} {got[mine]!r}, expected {expect[key]!r}"
+                )
         if "call" in expect and got.get("call_number") != CALL_NUMBERS[expect["call"]]:
-            found.append(f"{case['id']} [{engine}]: calls {got['call_number']!r} for {expect['call']}")
+            found.append(
+                f"{case['id']} [{engine}]: calls {got['call_number']!r} for {expect['call']}"
+            )
         missing = [r for r in expect.get("reasons_include", []) if r not in got["reasons"]]
         if missing:
             found.append(f"{case['id']} [{engine}]: reasons {got['reasons']} lack {missing}")
@@ -167,14 +173,21 @@ def problems(case: dict[str, Any], js: dict[str, Any], py: dict[str, Any]) -> li
             )
     for key in COMPARED:
         if js.get(key) != py.get(key):
-            found.append(f"{case['id']}: JS and Python disagree on {key}: {js.get(key)!r} != {py.get(key)!r}")
+            found.append(
+                f"{case['id']}: JS and Python disagree on {key}: {js.get(key)!r} != {py.get(key)!r}"
+            )
     # What the form asks about before sending is what the server will act on.
     if "error" not in js and js.get("asked") != js.get("note_signs"):
-        found.append(f"{case['id']}: the form would ask about {js.get('asked')}, triage used {js.get('note_signs')}")
+        found.append(
+            f"{case['id']}: the form would ask about {js.get('asked')}, "
+            f"triage used {js.get('note_signs')}"
+        )
     return found
 
 
-def run_in_browser(live: Live, browser: Any, rules: dict[str, Any], cases: list[dict[str, Any]]) -> dict[str, Any]:
+def run_in_browser(
+    live: Live, browser: Any, rules: dict[str, Any], cases: list[dict[str, Any]]
+) -> dict[str, Any]:
     context = browser.new_context(base_url=live.base_url, locale="en-GB")
     try:
         now = live.clock.now()
@@ -229,9 +242,7 @@ def test_every_case_gives_the_same_answer_on_the_phone_and_on_the_server(
     assert not found, f"{len(found)} problem(s):\n" + "\n".join(found)
 
 
-def test_a_clinics_own_rules_give_the_same_answers_on_both_sides(
-    live: Live, browser: Any
-) -> None:
+def test_a_clinics_own_rules_give_the_same_answers_on_both_sides(live: Live, browser: Any) -> None:
     cases = load_cases()
     variant = clinic_variant(default_rules().model_dump(mode="json"))
     rules = TriageRules.model_validate(variant)
@@ -252,8 +263,9 @@ def test_a_clinics_own_rules_give_the_same_answers_on_both_sides(
 
 
 def test_a_case_that_fails_is_named() -> None:
-    case = {"id": "rise-3-to-5", "expect": {"level": "urgent", "advice": "urgent", "call": "clinic",
-                                            "reasons_include": ["pain up from 3 to 5"]}}  # fmt: skip
+    expect = {"level": "urgent", "advice": "urgent", "call": "clinic",
+              "reasons_include": ["pain up from 3 to 5"]}  # fmt: skip
+    case = {"id": "rise-3-to-5", "expect": expect}
     good = {"level": "urgent", "advice_key": "urgent", "call": "clinic",
             "call_number": CALL_NUMBERS["clinic"], "reasons": ["pain up from 3 to 5"],
             "note_signs": [], "asked": []}  # fmt: skip

@@ -1,0 +1,158 @@
+"""Offline, the report form still shows and the phone triages from the clinic's saved rules
+and the reports it holds (those already sent and those waiting to be sent)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from app.reports.models import SymptomReport
+from app.reports.triage import AdviceKey, default_rules
+from tests.e2e.pwa_support import Enrolled, Live, open_page, unexpected, wait_for_offline_copy
+
+SAVED_REPORTS = """async () => {
+    const cache = await caches.open("aftercare-data");
+    const form = await cache.match("/api/me/report-form");
+    const reports = await cache.match("/api/me/reports");
+    return {
+        form: form ? Boolean((await form.json()).rules) : false,
+        reports: reports ? (await reports.json()).length : -1,
+    };
+}"""
+
+
+def wait_for_saved_reports(page: Any, count: int, timeout: float = 10.0) -> None:
+    """Until the service worker keeps the form (with its rules) and `count` earlier reports."""
+    deadline = time.monotonic() + timeout
+    while (saved := page.evaluate(SAVED_REPORTS)) != {"form": True, "reports": count}:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the phone did not keep the form and {count} reports: {saved}")
+        page.wait_for_timeout(100)
+
+
+def _reports(live: Live) -> list[SymptomReport]:
+    with live.factory() as session:
+        return list(session.exec(select(SymptomReport)).all())
+
+
+def _open_form(page: Any) -> None:
+    page.get_by_role("link", name="Report a problem").click()
+    expect(page.get_by_role("group", name="Serious warning signs")).to_be_visible()
+
+
+def _send(page: Any, *, pain: int | None = None, note: str = "") -> None:
+    _open_form(page)
+    if pain is not None:
+        page.get_by_role("radio", name=str(pain), exact=True).check()
+    if note:
+        page.get_by_label("Anything else you want to tell the clinic?").fill(note)
+    page.get_by_role("button", name="Send to my clinic").click()
+
+
+def _go_offline(live: Live, handset: Any) -> None:
+    handset.set_offline(True)
+    live.unplug()
+
+
+URGENT_TITLE = default_rules().advice[AdviceKey.URGENT].title
+ROUTINE_TITLES = {
+    key: default_rules().advice[AdviceKey(key)].title for key in ("routine", "routine_expected")
+}
+
+
+def test_offline_a_rise_from_3_to_5_since_the_last_report_is_urgent(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    wait_for_offline_copy(page)
+    _send(page, pain=3)
+    expect(page.get_by_text("Your report has been sent to the clinic.")).to_be_visible()
+    page.get_by_role("button", name="Back to my plan").click()
+    wait_for_saved_reports(page, 1)
+
+    _go_offline(live, handset)
+    page.reload()  # opened again offline: the form and the earlier report come from the phone
+    expect(page.locator("#connection")).to_contain_text("You are offline.")
+    _send(page, pain=5)
+    expect(page.get_by_role("heading", level=1)).to_have_text(URGENT_TITLE)
+    expect(page.get_by_role("link", name="Call the clinic")).to_have_attribute(
+        "href", "tel:+442079460001"
+    )
+    expect(page.get_by_text("Your report is saved on this phone.")).to_be_visible()
+
+    live.plug_in()
+    handset.set_offline(False)
+    expect(page.get_by_text("they have been alerted")).to_be_visible(timeout=15000)
+    assert sorted(r.pain or 0 for r in _reports(live)) == [3, 5]
+    assert {r.level for r in _reports(live) if r.pain == 5} == {"urgent"}
+    assert unexpected(problems, offline=True) == []
+
+
+def test_offline_reports_waiting_to_be_sent_count_as_history(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    _open_form(page)
+    wait_for_saved_reports(page, 0)
+    wait_for_offline_copy(page)
+
+    _go_offline(live, handset)
+    _send(page, pain=3)
+    expect(page.locator(".result-routine")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(ROUTINE_TITLES["routine"])
+    page.get_by_role("button", name="Back to my plan").click()
+    page.reload()  # the waiting report is kept in IndexedDB across a restart
+    _send(page, pain=5)
+    expect(page.get_by_role("heading", level=1)).to_have_text(URGENT_TITLE)
+    expect(page.locator("#sync")).to_contain_text("Waiting to send: 2 reports.")
+    assert _reports(live) == []
+    assert unexpected(problems, offline=True) == []
+
+
+def test_offline_a_note_about_chest_pain_asks_first_and_is_never_reassured(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    _open_form(page)
+    wait_for_saved_reports(page, 0)
+    wait_for_offline_copy(page)
+
+    _go_offline(live, handset)
+    page.reload()
+    _send(page, note="I have chest pain")  # no pain number: the note is enough
+    question = page.get_by_text(
+        "You wrote about: Chest pain or sudden breathlessness. Do you have this now?"
+    )
+    expect(question).to_be_visible()
+    expect(question).to_be_focused()
+    expect(page.get_by_role("button", name="Send to my clinic")).to_be_hidden()
+
+    page.get_by_role("button", name="No, send as it is").click()
+    expect(page.locator(".result-urgent")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(URGENT_TITLE)
+    expect(page.get_by_text("Your report is saved on this phone.")).to_be_visible()
+
+    # The same note, and this time the patient says yes: the sign is ticked, an emergency.
+    page.get_by_role("button", name="Back to my plan").click()
+    _send(page, note="I have chest pain")
+    page.get_by_role("button", name="Yes, add it").click()
+    expect(page.locator(".result-emergency")).to_be_visible()
+    expect(page.get_by_role("link", name="Call 999 now")).to_have_attribute("href", "tel:999")
+
+    live.plug_in()
+    handset.set_offline(False)
+    deadline = time.monotonic() + 15
+    while len(_reports(live)) < 2:
+        assert time.monotonic() < deadline, "the waiting reports were not sent"
+        page.wait_for_timeout(100)
+    by_level = {r.level: r for r in _reports(live)}
+    assert set(by_level) == {"urgent", "emergency"}
+    assert by_level["urgent"].pain is None and by_level["urgent"].signs == []
+    assert by_level["emergency"].signs == ["chest_pain_breathless"]
+    assert unexpected(problems, offline=True) == []
