@@ -20,6 +20,8 @@ from sqlmodel import Session, select
 
 from app import backup as backups
 from app.access_log import keep_query_strings_out_of_access_logs
+from app.clinics import service as clinic_service
+from app.clinics.models import ClinicSettingsUpdate
 from app.clock import SystemClock
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
@@ -211,16 +213,50 @@ def staff() -> None:
     confirmation_prompt=True,
     help="at least 12 characters; prompted for when omitted",
 )
+@click.option("--phone", default=None, help="the clinic's phone, patients call it when urgent")
+@click.option(
+    "--out-of-hours-phone", default=None, help="who patients call when the clinic is closed"
+)
+@click.option(
+    "--out-of-hours-name",
+    default=None,
+    help='how the advice names them, e.g. "NHS 111" (default "the on-call nurse")',
+)
 @one_line_errors
-def create_staff(clinic_name: str, email: str, name: str, role: str, password: str) -> None:
-    """Create a staff account (and its clinic, the first time)."""
+def create_staff(
+    clinic_name: str,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    phone: str | None,
+    out_of_hours_phone: str | None,
+    out_of_hours_name: str | None,
+) -> None:
+    """Create a staff account (and its clinic, the first time).
+
+    --phone, --out-of-hours-phone and --out-of-hours-name set the clinic's numbers (also for
+    an existing clinic); patients can be enrolled once the two phones are set.
+    """
     settings = Settings()
     now = SystemClock().now()
     LoginRequest(email=email, password=password)  # the same e-mail rules as the login form
+    numbers = ClinicSettingsUpdate.model_validate(
+        {
+            key: value
+            for key, value in (
+                ("phone", phone),
+                ("out_of_hours_phone", out_of_hours_phone),
+                ("out_of_hours_name", out_of_hours_name),
+            )
+            if value is not None
+        }
+    )
     with unit_of_work(settings) as session:
         clinic = session.exec(select(Clinic).where(Clinic.name == clinic_name.strip())).first()
         if clinic is None:
             clinic = staff_service.create_clinic(session, name=clinic_name, now=now)
+        clinic_service.update(session, clinic=clinic, data=numbers)
         user = staff_service.create_staff(
             session,
             clinic=clinic,
@@ -231,6 +267,11 @@ def create_staff(clinic_name: str, email: str, name: str, role: str, password: s
             name=name,
         )
         click.echo(f"created {user.role} {user.email} in clinic {clinic.name!r}")
+        if not (clinic.phone and clinic.out_of_hours_phone):
+            click.echo(
+                "note: patients cannot be enrolled until the clinic has a phone and an "
+                "out-of-hours phone (--phone, --out-of-hours-phone, or the console's Settings)"
+            )
 
 
 @main.command()
@@ -321,9 +362,17 @@ def demo(public_url: str | None) -> None:
     with unit_of_work(settings) as session:
         clinic = session.exec(select(Clinic).where(Clinic.name == DEMO_CLINIC)).first()
         if clinic is None:
-            clinic = staff_service.create_clinic(
-                session, name=DEMO_CLINIC, now=now, phone="+44 20 7946 0000"
-            )
+            clinic = staff_service.create_clinic(session, name=DEMO_CLINIC, now=now)
+        # Set every time: a demo clinic made before these settings existed gets them too.
+        clinic_service.update(
+            session,
+            clinic=clinic,
+            data=ClinicSettingsUpdate(
+                phone=clinic.phone or "+44 20 7946 0000",
+                out_of_hours_phone=clinic.out_of_hours_phone or "+44 20 7946 0999",
+                out_of_hours_name=clinic.out_of_hours_name or "the on-call nurse",
+            ),
+        )
         user = session.exec(select(StaffUser).where(StaffUser.email == DEMO_STAFF_EMAIL)).first()
         if user is None:
             user = staff_service.create_staff(

@@ -19,10 +19,18 @@ EmergencyNumber = Annotated[
 ]
 
 
+# Who patients call out of hours, as the advice names them: "Call {out_of_hours_name} on ...".
+OutOfHoursName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^{}]*$")
+]
+
+
 class ClinicSettings(SQLModel):
     id: uuid.UUID
     name: str
     phone: str
+    out_of_hours_phone: str
+    out_of_hours_name: str
     emergency_number: str
     time_zone: str
     opening_hours: Hours
@@ -36,6 +44,9 @@ class ClinicSettingsUpdate(SQLModel):
 
     name: ClinicName | None = None
     phone: PhoneNumber | None = None
+    out_of_hours_phone: PhoneNumber | None = None
+    # e.g. "the on-call nurse" or "NHS 111".
+    out_of_hours_name: OutOfHoursName | None = None
     emergency_number: EmergencyNumber | None = None
     time_zone: TimeZoneName | None = None
     opening_hours: OpeningHours | None = None

@@ -194,3 +194,77 @@ def add_open_minutes(start: datetime, minutes: int, hours: Hours, zone: ZoneInfo
             remaining -= window_to - window_from
         chunk_from = chunk_to
     raise RuntimeError("opening hours never reached the end")  # pragma: no cover
+
+
+def _open_windows(
+    span_from: datetime, span_to: datetime, hours: Hours, zone: ZoneInfo
+) -> list[_Window]:
+    """The clinic's open windows that meet [span_from, span_to), sorted, touching ones merged."""
+    by_day = _parse(hours)
+    windows: list[_Window] = []
+    day = span_from.astimezone(zone).date() - _DAY
+    last = span_to.astimezone(zone).date() + _DAY
+    while day <= last:
+        windows.extend(_windows(day, by_day.get(day.weekday(), []), zone))
+        day += _DAY
+    merged: list[_Window] = []
+    for window_from, window_to in sorted(windows):
+        if merged and window_from <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], window_to))
+        else:
+            merged.append((window_from, window_to))
+    return [(f, t) for f, t in merged if t > span_from and f < span_to]
+
+
+def always_open(hours: Hours) -> bool:
+    """No opening hours kept (an empty dict, or no open minute in the week): never closed."""
+    return weekly_open_minutes(hours) == 0
+
+
+def next_change(instant: datetime, hours: Hours, zone: ZoneInfo) -> tuple[bool, datetime | None]:
+    """(is the clinic open at `instant`, the UTC instant that changes: its closing time when
+    open, its next opening when closed). A clinic without opening hours is always open, and
+    one open round the clock never changes: (True, None). Pure; DST as the module says."""
+    if instant.tzinfo is None:
+        raise ValueError("instant must be an aware datetime")
+    if always_open(hours):
+        return True, None
+    instant = instant.astimezone(UTC)
+    # Every week has an open minute, so the next opening is within 8 days; a window that
+    # still runs at the end of 9 days is a clinic open round the clock.
+    horizon = instant + 9 * _DAY
+    for window_from, window_to in _open_windows(instant, horizon, hours, zone):
+        if window_from <= instant < window_to:
+            return True, (None if window_to >= horizon else window_to)
+        if window_from > instant:
+            return False, window_from
+    return True, None  # pragma: no cover  (a week with an open minute always has a window)
+
+
+def closed_periods(
+    start: datetime, days: int, hours: Hours, zone: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """The clinic's closed periods (from, to) in UTC that meet [start, start + days), each
+    whole: from when it closes (maybe before `start`) to when it reopens (maybe after the end).
+    None for a clinic without opening hours (always open). Pure; DST-correct."""
+    if start.tzinfo is None:
+        raise ValueError("start must be an aware datetime")
+    if days < 0:
+        raise ValueError("days must not be negative")
+    if always_open(hours):
+        return []
+    start = start.astimezone(UTC)
+    end = start + days * _DAY
+    windows = _open_windows(start - 9 * _DAY, end + 9 * _DAY, hours, zone)
+    periods = [(windows[i][1], windows[i + 1][0]) for i in range(len(windows) - 1)]
+    return [(f, t) for f, t in periods if t > start and f < end]
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def reopens_text(instant: datetime, zone: ZoneInfo) -> str:
+    """How a patient is told when the clinic reopens, in their zone: "8:00 on Wednesday"
+    (24-hour h:mm and the weekday's name, never "tomorrow": the answer may be read later)."""
+    local = instant.astimezone(zone)
+    return f"{local.hour}:{local.minute:02d} on {WEEKDAY_NAMES[local.weekday()]}"

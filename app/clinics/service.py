@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
-from app.clinics.opening_hours import add_open_minutes
+from app.clinics.opening_hours import add_open_minutes, next_change
 from app.errors import Conflict
 from app.staff.models import Clinic
 
@@ -22,6 +22,8 @@ def to_settings(clinic: Clinic) -> ClinicSettings:
         id=clinic.id,
         name=clinic.name,
         phone=clinic.phone,
+        out_of_hours_phone=clinic.out_of_hours_phone,
+        out_of_hours_name=clinic.out_of_hours_name,
         emergency_number=clinic.emergency_number,
         time_zone=clinic.time_zone,
         opening_hours=clinic.opening_hours,
@@ -52,17 +54,35 @@ def update(session: Session, *, clinic: Clinic, data: ClinicSettingsUpdate) -> d
     return changes
 
 
-def escalation_time(clinic: Clinic, created_at: datetime) -> datetime:
-    """`created_at` plus the clinic's escalation minutes of opening time.
+def is_open(clinic: Clinic, instant: datetime) -> tuple[bool, datetime | None]:
+    """(open at `instant`, when that changes): see `opening_hours.next_change`. Unusable
+    stored hours or zone count as always open (the patient is told to call the clinic, and
+    the clinic's phone is always set before patients are enrolled)."""
+    try:
+        return next_change(instant, clinic.opening_hours, ZoneInfo(clinic.time_zone))
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        log.warning("clinic=%s has unusable opening hours or zone: taken as open", clinic.id)
+        return True, None
 
-    Stored settings are validated when written; should they still be unusable, the alert
-    escalates after plain minutes rather than not at all (and the report is never refused).
+
+def escalation_time(clinic: Clinic, created_at: datetime) -> datetime:
+    """When a new alert escalates if nobody acknowledges it.
+
+    While the clinic is open and stays open: `created_at` plus the escalation minutes of
+    opening time. When it is closed at `created_at`, or closes before then: plain minutes,
+    never the next opening (out of hours the alert goes to the on-call staff at once and
+    runs on their clock). Stored settings are validated when written; should they still be
+    unusable, plain minutes too (and the report is never refused).
     """
     minutes = clinic.alert_escalation_minutes
+    plain = created_at + timedelta(minutes=minutes)
     try:
-        return add_open_minutes(
-            created_at, minutes, clinic.opening_hours, ZoneInfo(clinic.time_zone)
-        )
+        zone = ZoneInfo(clinic.time_zone)
+        open_now, closes = next_change(created_at, clinic.opening_hours, zone)
+        if not open_now:
+            return plain
+        in_opening_time = add_open_minutes(created_at, minutes, clinic.opening_hours, zone)
     except (ValueError, KeyError, RuntimeError):  # ZoneInfoNotFoundError is a KeyError
         log.warning("clinic=%s has unusable opening hours or zone: plain minutes", clinic.id)
-        return created_at + timedelta(minutes=minutes)
+        return plain
+    return in_opening_time if closes is None or in_opening_time <= closes else plain

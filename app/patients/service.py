@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, case, func, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.errors import Gone, InvalidInput, NotFound
+from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.notifications.outbox import sync_reminders
 from app.patients.models import (
     DeviceSession,
@@ -90,6 +90,26 @@ def _check_treatment_time(
         )
 
 
+CLINIC_PHONE_MISSING = (
+    "The clinic has no phone number yet, so patients would have no one to call with an urgent "
+    "problem. An admin can add it in the console under Settings, then enrol again."
+)
+OUT_OF_HOURS_MISSING = (
+    "The clinic has no out-of-hours phone number yet, so patients would have no one to call "
+    "when the clinic is closed. An admin can add it in the console under Settings, then "
+    "enrol again."
+)
+
+
+def check_numbers_to_call(clinic: Clinic) -> None:
+    """A patient is enrolled only when urgent advice always has a number: the clinic's phone
+    while it is open, the out-of-hours phone while it is closed (409 otherwise)."""
+    if not clinic.phone.strip():
+        raise Conflict(CLINIC_PHONE_MISSING, code="clinic_phone_missing")
+    if not clinic.out_of_hours_phone.strip():
+        raise Conflict(OUT_OF_HOURS_MISSING, code="out_of_hours_missing")
+
+
 def create_patient(
     session: Session,
     *,
@@ -104,7 +124,9 @@ def create_patient(
 
     The consultation check must be recorded (`doppler_checked`) or knowingly skipped
     (`confirm_without_doppler`): sclerotherapy without a duplex scan is a clinical risk.
+    The clinic must have its phone and an out-of-hours phone (`check_numbers_to_call`).
     """
+    check_numbers_to_call(clinic)
     if not (data.doppler_checked or data.confirm_without_doppler):
         raise InvalidInput(DOPPLER_NOT_CONFIRMED, code="doppler_not_confirmed")
     check_day(data.wake_time, data.bed_time)

@@ -37,6 +37,7 @@ def _public(
         acknowledgement_note=alert.acknowledgement_note,
         escalate_at=alert.escalate_at,
         escalated_at=alert.escalated_at,
+        note_needs_reading=alert.note_needs_reading,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import StringConstraints
 from sqlalchemy import JSON, Index, UniqueConstraint
@@ -21,7 +21,9 @@ class SymptomReport(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     patient_id: uuid.UUID = foreign_key("patient.id")
     client_id: uuid.UUID | None = None
-    pain: int  # 0-10 numeric rating scale
+    # 0-10 numeric rating scale; None: not given (allowed with a sign or a note: a patient
+    # with a red flag is never held up by the pain question).
+    pain: int | None = None
     signs: list[str] = Field(default_factory=list, sa_type=JSON)
     note: str = Field(default="", max_length=2000)
     level: str = Field(max_length=20)  # emergency, urgent or routine
@@ -54,6 +56,8 @@ class Alert(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: uuid.UUID | None = None
     acknowledgement_note: str = Field(default="", max_length=2000)
+    # The report's note mentions a warning sign the patient did not tick: someone must read it.
+    note_needs_reading: bool = False
 
 
 # --- API schemas -------------------------------------------------------------------------
@@ -65,7 +69,9 @@ class ReportCreate(SQLModel):
     model_config = {"extra": "forbid"}
 
     client_id: uuid.UUID
-    pain: int = Field(ge=0, le=10)
+    # 0-10; may be left out (or null) when a sign is ticked or a note written: otherwise the
+    # service refuses it, 422 `pain_required` (the triage rules' step 1).
+    pain: int | None = Field(default=None, ge=0, le=10)
     signs: list[str] = Field(default_factory=list, max_length=30)
     note: str = Field(default="", max_length=2000)
 
@@ -73,7 +79,7 @@ class ReportCreate(SQLModel):
 class ReportPublic(SQLModel):
     id: uuid.UUID
     client_id: uuid.UUID | None
-    pain: int
+    pain: int | None  # None: not given
     signs: list[str]
     note: str
     level: str
@@ -91,6 +97,15 @@ class SignPublic(SQLModel):
     group: str  # emergency, urgent or expected
 
 
+class ClosedPeriod(SQLModel):
+    """The clinic is closed from `starts_at` to `ends_at`; `reopens` is `ends_at` as the
+    advice says it, in the patient's zone ("8:00 on Wednesday")."""
+
+    starts_at: datetime
+    ends_at: datetime
+    reopens: str
+
+
 class ReportForm(SQLModel):
     version: int
     urgent_pain_at_least: int  # lets the app answer at once while offline
@@ -98,6 +113,13 @@ class ReportForm(SQLModel):
     emergency_number: str
     clinic_phone: str
     signs: list[SignPublic]
+    # Everything the app needs to triage offline exactly as the server does (the algorithm
+    # in app/reports/triage.py): the validated rules (the clinic's own, if it has them), the
+    # out-of-hours route, and when the clinic is closed in the next 14 days.
+    rules: dict[str, Any]
+    out_of_hours_name: str
+    out_of_hours_phone: str
+    closed_periods: list[ClosedPeriod]
 
 
 class AlertPublic(SQLModel):
@@ -116,6 +138,8 @@ class AlertPublic(SQLModel):
     # and when it did: every clinician's devices were alerted again.
     escalate_at: datetime | None
     escalated_at: datetime | None
+    # The note mentions a warning sign that was not ticked ("The note needs reading").
+    note_needs_reading: bool
 
 
 class AcknowledgeRequest(SQLModel):

@@ -31,9 +31,13 @@ def public_report(report: SymptomReport) -> ReportPublic:
 
 
 @router.get("/report-form", responses=error_responses(401))
-def read_report_form(patient: CurrentPatient, session: SessionDep) -> ReportForm:
-    """The clinic's warning signs in plain language, grouped, and the numbers to call."""
-    return service.report_form(clinic_of_patient(session, patient))
+def read_report_form(patient: CurrentPatient, session: SessionDep, clock: ClockDep) -> ReportForm:
+    """The clinic's warning signs in plain language, grouped, and the numbers to call; the
+    full triage rules, the out-of-hours route and the clinic's closed periods of the next 14
+    days, so the app can answer offline exactly as the server would."""
+    return service.report_form(
+        clinic_of_patient(session, patient), patient=patient, now=clock.now()
+    )
 
 
 @router.post(
@@ -49,6 +53,9 @@ def submit_report(
     clock: ClockDep,
 ) -> ReportPublic:
     """Pain 0-10, warning signs, a note -> emergency, urgent or routine, with what to do now.
+
+    Pain may be null (or left out) when a sign is ticked or a note written; otherwise 422
+    `pain_required`. A note that mentions an unticked warning sign makes the report urgent.
 
     Urgent and emergency reports open an alert for the clinic. 200 instead of 201 when this
     `client_id` was already stored (a re-send): the first answer is returned unchanged.

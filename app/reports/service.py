@@ -3,27 +3,65 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.clinics.service import escalation_time
+from app.clinics.opening_hours import closed_periods, reopens_text
+from app.clinics.service import escalation_time, is_open
 from app.errors import InvalidInput
 from app.notifications.models import OutboxKind
 from app.notifications.outbox import queue_alert_push
 from app.patients.models import Patient
-from app.reports.models import Alert, ReportCreate, ReportForm, SignPublic, SymptomReport
-from app.reports.triage import Level, Numbers, PastPain, TriageRules, rules_from, triage
+from app.reports.models import (
+    Alert,
+    ClosedPeriod,
+    ReportCreate,
+    ReportForm,
+    SignPublic,
+    SymptomReport,
+)
+from app.reports.triage import (
+    Level,
+    Numbers,
+    PastPain,
+    TriageError,
+    TriageRules,
+    rules_from,
+    triage,
+)
 from app.staff.models import Clinic
+
+# How far ahead the app is told when the clinic is closed (it triages offline with it).
+CLOSED_PERIODS_DAYS = 14
 
 
 def rules_for(clinic: Clinic) -> TriageRules:
     return rules_from(clinic.triage_rules)
 
 
-def report_form(clinic: Clinic) -> ReportForm:
-    """What the app needs to draw the form: the clinic's signs in their groups, the numbers."""
+def _zone(*names: str) -> ZoneInfo:
+    """The first usable zone of `names` (stored zones are validated when written)."""
+    for name in names:
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            continue
+    return ZoneInfo("UTC")
+
+
+def report_form(clinic: Clinic, *, patient: Patient, now: datetime) -> ReportForm:
+    """What the app needs to draw the form and to triage offline as the server does: the
+    clinic's signs in their groups, the numbers, the rules, and when the clinic is closed."""
     rules = rules_for(clinic)
+    patient_zone = _zone(patient.time_zone, clinic.time_zone)
+    try:
+        periods = closed_periods(
+            now, CLOSED_PERIODS_DAYS, clinic.opening_hours, ZoneInfo(clinic.time_zone)
+        )
+    except (ValueError, KeyError):  # unusable stored hours: taken as always open (is_open)
+        periods = []
     return ReportForm(
         version=rules.version,
         urgent_pain_at_least=rules.pain.urgent_at_least,
@@ -34,7 +72,36 @@ def report_form(clinic: Clinic) -> ReportForm:
             SignPublic(code=s.code, label=s.label, description=s.description, group=s.level)
             for s in rules.signs
         ],
+        rules=rules.model_dump(mode="json"),
+        out_of_hours_name=clinic.out_of_hours_name,
+        out_of_hours_phone=clinic.out_of_hours_phone,
+        closed_periods=[
+            ClosedPeriod(starts_at=start, ends_at=end, reopens=reopens_text(end, patient_zone))
+            for start, end in periods
+        ],
     )
+
+
+def pain_history(
+    session: Session, *, patient: Patient, rules: TriageRules, now: datetime
+) -> list[PastPain]:
+    """The earlier pains the rules look at: the latest report with a pain (however old), and
+    every report with a pain in the last `rise_over_days` days. Reports without a pain are
+    skipped: they are neither "the previous pain" nor the lowest."""
+    with_pain = (
+        select(SymptomReport.created_at, SymptomReport.pain)
+        .where(SymptomReport.patient_id == patient.id, col(SymptomReport.pain).is_not(None))
+        .order_by(col(SymptomReport.created_at).desc())
+    )
+    latest = session.exec(with_pain.limit(1)).all()
+    since = now - timedelta(days=rules.pain.rise_over_days)
+    recent = session.exec(with_pain.where(col(SymptomReport.created_at) >= since)).all()
+
+    def hours_ago(at: datetime) -> float:
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        return max(0.0, (now - at).total_seconds() / 3600)
+
+    return [PastPain(hours_ago=hours_ago(at), pain=pain) for at, pain in [*latest, *recent]]
 
 
 def submit(
@@ -50,21 +117,28 @@ def submit(
     if existing is not None:
         return existing, False
     rules = rules_for(clinic)
-    if unknown := rules.unknown(data.signs):
-        raise InvalidInput(f"unknown warning signs: {', '.join(unknown)}")
-    previous = session.exec(
-        select(SymptomReport.pain)
-        .where(SymptomReport.patient_id == patient.id)
-        .order_by(col(SymptomReport.created_at).desc())
-        .limit(1)
-    ).first()
-    result = triage(
-        rules,
-        pain=data.pain,
-        signs=data.signs,
-        history=[] if previous is None else [PastPain(hours_ago=1.0, pain=previous)],
-        numbers=Numbers(emergency=clinic.emergency_number, clinic=clinic.phone),
-    )
+    open_now, changes_at = is_open(clinic, now)
+    reopens = ""
+    if not open_now and changes_at is not None:
+        reopens = reopens_text(changes_at, _zone(patient.time_zone, clinic.time_zone))
+    try:
+        result = triage(
+            rules,
+            pain=data.pain,
+            signs=data.signs,
+            note=data.note,
+            history=pain_history(session, patient=patient, rules=rules, now=now),
+            clinic_open=open_now,
+            numbers=Numbers(
+                emergency=clinic.emergency_number,
+                clinic=clinic.phone,
+                out_of_hours_phone=clinic.out_of_hours_phone,
+                out_of_hours_name=clinic.out_of_hours_name,
+                reopens=reopens,
+            ),
+        )
+    except TriageError as exc:
+        raise InvalidInput(str(exc), code=exc.code) from exc
     report = SymptomReport(
         patient_id=patient.id,
         client_id=data.client_id,
@@ -89,11 +163,14 @@ def submit(
             report_id=report.id,
             level=result.level,
             created_at=now,
+            # Out of hours: plain minutes, not the next opening (see escalation_time).
             escalate_at=escalation_time(clinic, now),
+            note_needs_reading=result.note_needs_reading,
         )
         session.add(alert)
         session.flush()
-        # In the report's transaction: the push is queued exactly when the alert exists.
+        # In the report's transaction: the push is queued exactly when the alert exists, due
+        # now whatever the hours (the dispatcher sends it to on-call staff first).
         queue_alert_push(
             session, alert_id=alert.id, patient_id=patient.id, kind=OutboxKind.ALERT, now=now
         )

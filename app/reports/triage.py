@@ -332,7 +332,8 @@ def check_report(rules: TriageRules, *, pain: int | None, signs: Sequence[str], 
         raise TriageError("pain must be between 0 and 10", code="pain_out_of_range")
     if pain is None and not signs and not note.strip():
         raise TriageError(
-            "Please give your pain (0 to 10), tick a sign or write a note.", code="pain_required"
+            "Please give your pain from 0 to 10, or tick a warning sign, or write a note.",
+            code="pain_required",
         )
 
 

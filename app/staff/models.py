@@ -30,6 +30,11 @@ class Clinic(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     phone: str = Field(default="", max_length=40)
+    # Who urgent reports are sent to while the clinic is closed: the patient is told to call
+    # `out_of_hours_name` on `out_of_hours_phone`. Patients are enrolled only once both the
+    # clinic phone and this phone are set.
+    out_of_hours_phone: str = Field(default="", max_length=40)
+    out_of_hours_name: str = Field(default="the on-call nurse", max_length=80)
     # The number patients are told to call in an emergency (999 in the UK, 112 in the EU).
     emergency_number: str = Field(default="999", max_length=20)
     # The clinic's own triage rules (app/reports/triage_rules.toml shape); None: the defaults.
@@ -40,7 +45,8 @@ class Clinic(SQLModel, table=True):
     opening_hours: dict[str, list[list[str]]] = Field(
         default_factory=lambda: dict(DEFAULT_OPENING_HOURS), sa_type=JSON
     )
-    # An alert nobody acknowledges within this many minutes of opening time escalates.
+    # An alert nobody acknowledges within this many minutes escalates: minutes of opening time
+    # while the clinic stays open, plain minutes when it is closed (or closes first).
     alert_escalation_minutes: int = 15
     created_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -37,14 +37,28 @@ class WrongCode(InvalidInput):
 
 
 def create_clinic(
-    session: Session, *, name: str, now: datetime, phone: str = "", emergency_number: str = "999"
+    session: Session,
+    *,
+    name: str,
+    now: datetime,
+    phone: str = "",
+    emergency_number: str = "999",
+    out_of_hours_phone: str = "",
+    out_of_hours_name: str = "the on-call nurse",
 ) -> Clinic:
     name = name.strip()
     if not name:
         raise InvalidInput("clinic name must not be empty")
     if session.exec(select(Clinic).where(Clinic.name == name)).first() is not None:
         raise Conflict(f"a clinic named {name!r} already exists")
-    clinic = Clinic(name=name, phone=phone, emergency_number=emergency_number, created_at=now)
+    clinic = Clinic(
+        name=name,
+        phone=phone,
+        emergency_number=emergency_number,
+        out_of_hours_phone=out_of_hours_phone,
+        out_of_hours_name=out_of_hours_name,
+        created_at=now,
+    )
     session.add(clinic)
     session.flush()
     return clinic

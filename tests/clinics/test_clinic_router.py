@@ -70,6 +70,8 @@ class TestRead:
         assert body == {
             "name": "Riverside Vein Clinic",
             "phone": "+44 20 7946 0001",
+            "out_of_hours_phone": "+44 20 7946 0999",
+            "out_of_hours_name": "the on-call nurse",
             "emergency_number": "999",
             "time_zone": "Europe/London",
             "opening_hours": DEFAULT_HOURS,
@@ -99,6 +101,8 @@ class TestChange:
         change = {
             "name": "Riverside Vein Centre",
             "phone": "+44 20 7946 0999",
+            "out_of_hours_phone": "+353 1 555 0100",
+            "out_of_hours_name": "the duty doctor",
             "emergency_number": "112",
             "time_zone": "Europe/Dublin",
             "opening_hours": {"sat": [["09:00", "12:00"]], "mon": [["08:30", "17:00"]]},
@@ -186,6 +190,10 @@ class TestValidation:
             ({"opening_hours": ["08:00", "18:00"]}, "opening_hours"),
             ({"emergency_number": "call 999"}, "emergency_number"),
             ({"phone": "not a number"}, "phone"),
+            ({"out_of_hours_phone": "ring Bob"}, "out_of_hours_phone"),
+            ({"out_of_hours_name": "  "}, "out_of_hours_name"),
+            ({"out_of_hours_name": "Dr {name}"}, "out_of_hours_name"),
+            ({"out_of_hours_phone": None}, "out_of_hours_phone cannot be null"),
             ({"name": "   "}, "name"),
             ({"name": None}, "name cannot be null"),
             ({"opening_hours": None}, "opening_hours cannot be null"),
@@ -204,7 +212,7 @@ class TestValidation:
 
 
 class TestNewAlertsFollowTheSettings:
-    def test_the_next_alert_escalates_after_the_new_minutes_of_opening_time(
+    def test_the_next_alert_escalates_after_the_new_minutes(
         self,
         admin: TestClient,
         phone: TestClient,
@@ -217,9 +225,9 @@ class TestNewAlertsFollowTheSettings:
         pair_phone(phone, enrol(admin)["enrolment"]["code"])
         body = {"client_id": str(uuid.uuid4()), "pain": 9, "signs": [], "note": ""}
         assert phone.post("/api/me/reports", json=body).status_code == 201
-        # 360 minutes on Friday, 40 on Monday 30 March from 08:00 BST (07:00 UTC).
+        # The clinic closes at 18:00, before 400 minutes of opening time have passed: plain
+        # minutes (18:40 on Friday), not Monday morning (out of hours the on-call clock runs).
         with factory() as session:
             [alert] = session.exec(select(Alert)).all()
         assert alert.created_at == clock.now()
-        assert alert.escalate_at == datetime(2026, 3, 30, 7, 40, tzinfo=clock.now().tzinfo)
-        assert alert.escalate_at - clock.now() > timedelta(days=2)
+        assert alert.escalate_at == clock.now() + timedelta(minutes=400)

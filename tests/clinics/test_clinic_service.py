@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.clinics.service import escalation_time
+from app.clinics.service import escalation_time, is_open
 from app.staff.models import DEFAULT_OPENING_HOURS, Clinic
 
 FRIDAY_EVENING = datetime(2026, 3, 27, 19, 0, tzinfo=UTC)  # 19:00 GMT, closed since 18:00
@@ -19,13 +19,27 @@ def clinic(**fields: object) -> Clinic:
 
 
 class TestEscalationTime:
-    def test_after_hours_it_is_the_next_opening_plus_the_minutes(self) -> None:
-        # Monday 30 March 08:00 BST is 07:00 UTC.
-        assert escalation_time(clinic(), FRIDAY_EVENING) == datetime(2026, 3, 30, 7, 15, tzinfo=UTC)
+    def test_after_hours_it_is_plain_minutes_not_the_next_opening(self) -> None:
+        # Not Monday 30 March 08:15 BST: out of hours the alert runs on the on-call clock.
+        assert escalation_time(clinic(), FRIDAY_EVENING) == FRIDAY_EVENING + timedelta(minutes=15)
 
-    def test_the_clinics_own_zone_decides_when_it_opens(self) -> None:
+    def test_in_opening_hours_it_is_the_minutes(self) -> None:
+        noon = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+        assert escalation_time(clinic(), noon) == noon + timedelta(minutes=15)
+
+    def test_when_the_clinic_closes_first_it_is_plain_minutes(self) -> None:
+        before_closing = datetime(2026, 3, 27, 17, 55, tzinfo=UTC)  # closes 18:00 GMT
+        assert escalation_time(clinic(), before_closing) == datetime(
+            2026, 3, 27, 18, 10, tzinfo=UTC
+        )
+
+    def test_the_clinics_own_zone_decides_when_it_is_open(self) -> None:
         tokyo = clinic(time_zone="Asia/Tokyo")  # Saturday 04:00 in Tokyo: Monday 08:00 JST
-        assert escalation_time(tokyo, FRIDAY_EVENING) == datetime(2026, 3, 29, 23, 15, tzinfo=UTC)
+        assert is_open(tokyo, FRIDAY_EVENING) == (False, datetime(2026, 3, 29, 23, 0, tzinfo=UTC))
+        assert is_open(clinic(), datetime(2026, 3, 27, 12, 0, tzinfo=UTC)) == (
+            True,
+            datetime(2026, 3, 27, 18, 0, tzinfo=UTC),
+        )
 
     def test_a_clinic_without_opening_hours_escalates_after_plain_minutes(self) -> None:
         closed = clinic(opening_hours={})

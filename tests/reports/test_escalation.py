@@ -165,16 +165,27 @@ class TestEscalateDue:
             second.id,
         ]
 
-    def test_an_alert_raised_after_hours_waits_for_opening_time(
+    def test_an_alert_raised_after_hours_escalates_after_plain_minutes_not_at_opening(
         self, factory: sessionmaker[Session], clock: FixedClock, settings: Settings
     ) -> None:
+        # Out of hours the on-call staff have it at once; it must not wait for Monday 08:15.
         riverside = Riverside(factory, clock, settings)
         clock.set(datetime(2026, 3, 27, 22, 0, tzinfo=clock.now().tzinfo))  # Friday 22:00 GMT
         alert = riverside.raise_alert()
-        monday = datetime(2026, 3, 30, 7, 15, tzinfo=clock.now().tzinfo)  # 08:15 BST
-        assert alert.escalate_at == monday
-        assert escalate(factory, monday - MINUTE) == 0
-        assert escalate(factory, monday) == 1
+        due = datetime(2026, 3, 27, 22, 15, tzinfo=clock.now().tzinfo)
+        assert alert.escalate_at == due
+        [push] = pushes(factory, OutboxKind.ALERT)
+        assert push.due_at == clock.now()  # pushed at once, closed or not
+        assert escalate(factory, due - MINUTE) == 0
+        assert escalate(factory, due) == 1
+
+    def test_an_alert_raised_just_before_closing_escalates_after_plain_minutes(
+        self, factory: sessionmaker[Session], clock: FixedClock, settings: Settings
+    ) -> None:
+        riverside = Riverside(factory, clock, settings)
+        clock.set(datetime(2026, 3, 27, 17, 55, tzinfo=clock.now().tzinfo))  # closes 18:00 GMT
+        alert = riverside.raise_alert()
+        assert alert.escalate_at == datetime(2026, 3, 27, 18, 10, tzinfo=clock.now().tzinfo)
 
     def test_a_backlog_is_taken_a_batch_at_a_time(
         self, factory: sessionmaker[Session], clock: FixedClock, settings: Settings

@@ -132,7 +132,11 @@ def build_cast(
     for k in clinics:
         with transaction(factory) as session:
             clinic = create_clinic(
-                session, name=f"Clinic {k}", now=now, phone=f"+44 20 7946 000{k}"
+                session,
+                name=f"Clinic {k}",
+                now=now,
+                phone=f"+44 20 7946 000{k}",
+                out_of_hours_phone=f"+44 20 7946 099{k}",
             )
             admin = _staff(
                 session,

@@ -27,7 +27,13 @@ def make_clinic_with_staff(
     role: StaffRole = StaffRole.CLINICIAN,
 ) -> tuple[Clinic, StaffUser]:
     with transaction(factory) as session:
-        clinic = create_clinic(session, name=clinic_name, now=now, phone="+44 20 7946 0001")
+        clinic = create_clinic(
+            session,
+            name=clinic_name,
+            now=now,
+            phone="+44 20 7946 0001",
+            out_of_hours_phone="+44 20 7946 0999",
+        )
         staff = create_staff(
             session, clinic=clinic, email=email, password=STAFF_PASSWORD, now=now, role=role
         )
