@@ -4,6 +4,7 @@ and the reports it holds (those already sent and those waiting to be sent)."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import expect
@@ -43,10 +44,14 @@ def _open_form(page: Any) -> None:
     expect(page.get_by_role("group", name="Serious warning signs")).to_be_visible()
 
 
-def _send(page: Any, *, pain: int | None = None, note: str = "") -> None:
+def _send(
+    page: Any, *, pain: int | None = None, signs: tuple[str, ...] = (), note: str = ""
+) -> None:
     _open_form(page)
     if pain is not None:
         page.get_by_role("radio", name=str(pain), exact=True).check()
+    for sign in signs:
+        page.get_by_role("checkbox", name=sign).check()
     if note:
         page.get_by_label("Anything else you want to tell the clinic?").fill(note)
     page.get_by_role("button", name="Send to my clinic").click()
@@ -155,4 +160,34 @@ def test_offline_a_note_about_chest_pain_asks_first_and_is_never_reassured(
     assert set(by_level) == {"urgent", "emergency"}
     assert by_level["urgent"].pain is None and by_level["urgent"].signs == []
     assert by_level["emergency"].signs == ["chest_pain_breathless"]
+    assert unexpected(problems, offline=True) == []
+
+
+def test_offline_out_of_hours_the_phone_gives_the_out_of_hours_route(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    evening = live.clock.now() + timedelta(hours=8)  # Friday 8 pm: the clinic is closed
+    live.clock.set(evening)
+    page, problems = open_page(handset, evening)
+    page.goto(enrolled.link.url)
+    _open_form(page)
+    wait_for_saved_reports(page, 0)
+    wait_for_offline_copy(page)
+    form = page.evaluate("async () => (await fetch('/api/me/report-form')).json()")
+
+    _go_offline(live, handset)
+    _send(page, pain=2, signs=("Fever or chills",))
+    title = default_rules().advice[AdviceKey.URGENT_CLOSED].title
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        title.replace("{out_of_hours_name}", form["out_of_hours_name"])
+    )
+    # The period the clinic is in now (the server lists them from now on).
+    reopens = form["closed_periods"][0]["reopens"]
+    expect(page.get_by_text(f"The clinic is closed until {reopens}.")).to_be_visible()
+    call = page.locator(".result-urgent a.button-call")
+    digits = "".join(
+        c for c in form["out_of_hours_phone"] or form["clinic_phone"] if c in "+0123456789"
+    )
+    expect(call).to_have_attribute("href", f"tel:{digits}")
+    expect(page.get_by_text("Your report is saved on this phone.")).to_be_visible()
     assert unexpected(problems, offline=True) == []

@@ -51,7 +51,12 @@ export function checkReport(rules, { pain = null, signs = [], note = "" }) {
   return null;
 }
 
-const at = (instant) => (typeof instant === "number" ? instant : Date.parse(instant));
+/** Epoch ms of a number or an ISO instant (one without a zone is UTC, as the server keeps). */
+function at(instant) {
+  if (typeof instant === "number") return instant;
+  const text = String(instant);
+  return Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(text) || !text.includes("T") ? text : `${text}Z`);
+}
 
 /** The closed period `now` falls in (start included, end not), or null: the clinic is open. */
 export function closedPeriodAt(closedPeriods, now) {
