@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app.cli import main
+from tests.support.api import new_patient_body
 
 Invoke = Callable[..., Result]
 
@@ -255,3 +256,44 @@ def test_backup_of_postgresql_names_pg_dump(tmp_path: Path) -> None:
         env={"AFTERCARE_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/aftercare"},
     )
     assert "pg_dump" in one_line_error(result)
+
+
+def test_staff_create_sets_the_clinics_numbers_and_then_patients_can_be_enrolled(
+    run: Invoke, client: TestClient
+) -> None:
+    password = "a long enough password"
+    base = ("staff", "create", "--password", password, "--clinic", "Hill Clinic")
+    bare = run(*base, "--email", "boss@hill.example")
+    assert bare.exit_code == 0, bare.output
+    assert "patients cannot be enrolled until the clinic has a phone" in bare.output
+    client.post("/api/auth/login", json={"email": "boss@hill.example", "password": password})
+    refused = client.post("/api/patients", json=new_patient_body())
+    assert (refused.status_code, refused.json()["code"]) == (409, "clinic_phone_missing")
+    numbers = run(
+        *base, "--email", "nurse@hill.example", "--phone", "+44 20 7946 0100",
+        "--out-of-hours-phone", "111", "--out-of-hours-name", "NHS 111",
+    )  # fmt: skip
+    assert numbers.exit_code == 0, numbers.output
+    assert "cannot be enrolled" not in numbers.output
+    settings = client.get("/api/clinic").json()
+    assert (settings["phone"], settings["out_of_hours_phone"], settings["out_of_hours_name"]) == (
+        "+44 20 7946 0100",
+        "111",
+        "NHS 111",
+    )
+    assert client.post("/api/patients", json=new_patient_body()).status_code == 201
+
+
+def test_staff_create_refuses_a_bad_out_of_hours_phone(run: Invoke) -> None:
+    args = ("staff", "create", "--clinic", "C", "--email", "a@b.example", "--password", "x" * 12)
+    assert "out_of_hours_phone" in one_line_error(run(*args, "--out-of-hours-phone", "ring Bob"))
+
+
+def test_demo_sets_every_number(run: Invoke, client: TestClient) -> None:
+    result = run("demo")
+    password = re.search(r"password: (\S+)", result.output)
+    assert password
+    login = {"email": "demo@aftercare.example", "password": password.group(1)}
+    assert client.post("/api/auth/login", json=login).status_code == 200
+    settings = client.get("/api/clinic").json()
+    assert settings["phone"] and settings["out_of_hours_phone"] and settings["out_of_hours_name"]

@@ -60,27 +60,30 @@ def _drop_column(table: str, column: str) -> None:
 
 def upgrade() -> None:
     _set_pain_nullable(True)
-    with op.batch_alter_table("clinic", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "out_of_hours_phone",
-                sqlmodel.sql.sqltypes.AutoString(length=40),
-                nullable=False,
-                server_default="",
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "out_of_hours_name",
-                sqlmodel.sql.sqltypes.AutoString(length=80),
-                nullable=False,
-                server_default="the on-call nurse",
-            )
-        )
-    with op.batch_alter_table("alert", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("note_needs_reading", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN, not a batch: on SQLite a batch may copy the table, and dropping the
+    # old copy fires foreign-key actions (an alert's pushes, a clinic's patients deleted).
+    op.add_column(
+        "clinic",
+        sa.Column(
+            "out_of_hours_phone",
+            sqlmodel.sql.sqltypes.AutoString(length=40),
+            nullable=False,
+            server_default="",
+        ),
+    )
+    op.add_column(
+        "clinic",
+        sa.Column(
+            "out_of_hours_name",
+            sqlmodel.sql.sqltypes.AutoString(length=80),
+            nullable=False,
+            server_default="the on-call nurse",
+        ),
+    )
+    op.add_column(
+        "alert",
+        sa.Column("note_needs_reading", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:

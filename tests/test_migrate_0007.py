@@ -1,0 +1,85 @@
+"""Revision 0007 on a database with data: links and rows survive, both ways, on both engines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from app.config import Settings
+from app.db import make_engine, session_factory, transaction
+from app.migrate import alembic_config, upgrade_to_head
+from app.patients.models import Patient
+from app.reports.models import ReportCreate
+from app.reports.service import submit
+from app.staff.models import Clinic
+from tests.support.database import throwaway_database
+from tests.support.factories import make_clinic_with_staff, make_patient
+
+NOW = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+
+
+def _report(factory: object, patient_id: uuid.UUID, clinic_id: uuid.UUID, **fields: object) -> None:
+    with transaction(factory) as session:  # type: ignore[arg-type]
+        patient = session.get(Patient, patient_id)
+        clinic = session.get(Clinic, clinic_id)
+        assert patient is not None and clinic is not None
+        data = ReportCreate.model_validate({"client_id": str(uuid.uuid4())} | fields)
+        submit(session, patient=patient, clinic=clinic, data=data, now=NOW)
+
+
+def test_0007_keeps_alert_links_and_patients_down_and_up(tmp_path: object) -> None:
+    with throwaway_database(tmp_path) as url:  # type: ignore[arg-type]
+        engine = make_engine(url)
+        try:
+            upgrade_to_head(engine)
+            factory = session_factory(engine)
+            clinic, nurse = make_clinic_with_staff(factory, now=NOW)
+            patient, _ = make_patient(
+                factory, clinic=clinic, staff=nurse, now=NOW, settings=Settings(database_url=url)
+            )
+            _report(factory, patient.id, clinic.id, pain=9)
+            _report(factory, patient.id, clinic.id, pain=1, signs=["fever"])
+
+            def state() -> tuple[object, ...]:
+                with engine.connect() as connection:
+                    links = connection.execute(
+                        text("SELECT count(*) FROM alert WHERE report_id IS NOT NULL")
+                    ).scalar_one()
+                    patients = connection.execute(text("SELECT count(*) FROM patient")).scalar_one()
+                    pushes = connection.execute(
+                        text("SELECT count(*) FROM outbox_message WHERE alert_id IS NOT NULL")
+                    ).scalar_one()
+                return links, patients, pushes
+
+            before = state()
+            assert before == (2, 1, 2)
+            command.downgrade(alembic_config(url), "0006")
+            assert state() == before
+            command.upgrade(alembic_config(url), "head")
+            assert state() == before
+        finally:
+            engine.dispose()
+
+
+def test_0007_will_not_downgrade_over_a_report_without_a_pain(tmp_path: object) -> None:
+    with throwaway_database(tmp_path) as url:  # type: ignore[arg-type]
+        engine = make_engine(url)
+        try:
+            upgrade_to_head(engine)
+            factory = session_factory(engine)
+            clinic, nurse = make_clinic_with_staff(factory, now=NOW)
+            patient, _ = make_patient(
+                factory, clinic=clinic, staff=nurse, now=NOW, settings=Settings(database_url=url)
+            )
+            _report(factory, patient.id, clinic.id, signs=["bruising"])
+            with pytest.raises(RuntimeError, match="1 symptom reports have no pain"):
+                command.downgrade(alembic_config(url), "0006")
+            with engine.connect() as connection:
+                version = connection.execute(text("SELECT version_num FROM alembic_version"))
+                assert version.scalar_one() == "0007"
+        finally:
+            engine.dispose()
