@@ -45,7 +45,7 @@ class Phone:
         response = self.http.post("/api/enrol", json={"code": code})
         assert response.status_code == 200, response.text
 
-    def report(self, *, pain: int, signs: list[str] | None = None, note: str = "") -> None:
+    def report(self, *, pain: int | None, signs: list[str] | None = None, note: str = "") -> None:
         body = {"client_id": str(uuid.uuid4()), "pain": pain, "signs": signs or [], "note": note}
         response = self.http.post("/api/me/reports", json=body)
         assert response.status_code == 201, response.text

@@ -170,3 +170,20 @@ def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
         assert left.all() == []
     close_phones(clinic)
     no_problems(problems)
+
+
+def test_an_alert_without_a_pain_and_with_a_note_to_read_says_so(
+    live: Live, desk: Any, push_receiver: FakePushService
+) -> None:
+    clinic = riverside(live, push_receiver)
+    # No pain number, nothing ticked: the note alone makes it urgent, and someone must read it.
+    clinic.phones["Mary Seacole"].report(pain=None, note="I can\u2019t breathe since lunch")
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Alerts").click()
+    item = page.get_by_role("list", name="Open alerts").get_by_role("listitem", name="Mary Seacole")
+    expect(item).to_contain_text("Pain not given")
+    expect(item).to_contain_text("The note needs reading")
+    expect(item).not_to_contain_text("Pain null")
+    no_problems(problems)
+    close_phones(clinic)

@@ -5,7 +5,7 @@ import * as watch from "./watch.js";
 import { clinicZone } from "./session.js";
 import { pushControl } from "./push.js";
 import { h, replace, field, messageLine, busy, badge, pageHeading, announce } from "./ui.js";
-import { dateTime, timeOnly, duration, humanize, ymdIn } from "./format.js";
+import { dateTime, timeOnly, duration, humanize, ymdIn, painText } from "./format.js";
 
 const HANDLED_SHOWN = 20;
 
@@ -92,10 +92,12 @@ function levelBadge(alert) {
   return badge(alert.level === "emergency" ? "Emergency" : humanize(alert.level), alert.level);
 }
 
-function reportBlock(report, zone) {
+function reportBlock(report, zone, noteNeedsReading = false) {
   if (!report) return null;
   return h("div", { class: "alert-report" },
-    h("div", {}, h("strong", {}, `Pain ${report.pain}/10`), ` · reported ${dateTime(report.created_at, zone)}`),
+    h("div", {}, h("strong", {}, painText(report.pain)), ` · reported ${dateTime(report.created_at, zone)}`),
+    // The note names a warning sign the patient did not tick: the note is why this alert exists.
+    noteNeedsReading ? h("p", { class: "note-needs-reading escalated" }, h("strong", {}, "The note needs reading")) : null,
     report.signs && report.signs.length
       ? h("ul", { class: "sign-list" }, report.signs.map((s) => h("li", {}, humanize(s))))
       : null,
@@ -150,7 +152,7 @@ function openItem(alert, done) {
         levelBadge(alert),
         h("h3", { class: "alert-title", id: titleId }, h("a", { href: `#/patients/${alert.patient_id}` }, alert.patient_name)),
         h("span", { class: "alert-meta" }, metaLine(alert))),
-      reportBlock(alert.report, zone)),
+      reportBlock(alert.report, zone, alert.note_needs_reading)),
     form);
 }
 
@@ -162,7 +164,7 @@ function handledItem(alert) {
         levelBadge(alert),
         h("h3", { class: "alert-title" }, h("a", { href: `#/patients/${alert.patient_id}` }, alert.patient_name)),
         h("span", { class: "alert-meta" }, `raised ${dateTime(alert.created_at, zone)}`)),
-      reportBlock(alert.report, zone)),
+      reportBlock(alert.report, zone, alert.note_needs_reading)),
     h("div", { class: "ack-by" },
       h("div", {}, h("strong", {}, `Acknowledged by ${alert.acknowledged_by_name || "a former staff member"}`)),
       h("div", { class: "muted" }, dateTime(alert.acknowledged_at, zone)),

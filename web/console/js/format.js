@@ -119,3 +119,8 @@ export function zoneNames() {
 export function browserZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "Europe/London";
 }
+
+// A report's pain as staff read it; a patient may report a warning sign without a number.
+export function painText(pain) {
+  return Number.isFinite(pain) ? `Pain ${pain}/10` : "Pain not given";
+}

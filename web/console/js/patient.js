@@ -9,7 +9,7 @@ import { painChart } from "./chart.js";
 import {
   h, replace, field, messageLine, busy, badge, confirmDialog, emptyRow, announce,
 } from "./ui.js";
-import { dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, humanize, daysBetween, ymdIn, dayHeading } from "./format.js";
+import { dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, humanize, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
 
 const ENROLMENT = {
   none: ["no link", "muted"],
@@ -179,7 +179,7 @@ export function render(view, { params, setTitle }) {
       list.length
         ? h("ul", { class: "report-list" }, list.slice(0, 20).map((r) => h("li", {},
           h("div", { class: "alert-head" },
-            badge(r.level, r.level), h("strong", {}, `Pain ${r.pain}/10`),
+            badge(r.level, r.level), h("strong", {}, painText(r.pain)),
             h("span", { class: "muted" }, dateTime(r.created_at, zone))),
           r.signs && r.signs.length ? h("div", {}, `Signs: ${r.signs.map(humanize).join(", ")}`) : null,
           r.reasons && r.reasons.length ? h("div", { class: "muted" }, `Why: ${r.reasons.map(humanize).join(", ")}`) : null,

@@ -171,6 +171,8 @@ async function showClinic(card) {
   const name = h("input", { type: "text", value: settings.name, required: true, maxlength: "200", ...ro });
   const phone = h("input", { type: "tel", value: settings.phone, ...ro });
   const emergency = h("input", { type: "tel", value: settings.emergency_number, ...ro });
+  const outOfHoursPhone = h("input", { type: "tel", value: settings.out_of_hours_phone || "", ...ro });
+  const outOfHoursName = h("input", { type: "text", value: settings.out_of_hours_name || "", maxlength: "80", ...ro });
   const zone = zoneSelect(settings.time_zone, { disabled: !admin });
   const minutes = h("input", { type: "number", min: "1", max: "240", value: String(settings.alert_escalation_minutes), ...ro });
   const hours = DAYS.map(([key, label]) => [key, h("input", { type: "text", value: hoursText(settings.opening_hours[key]), placeholder: "closed", "aria-label": `${label} opening hours`, ...ro })]);
@@ -180,8 +182,10 @@ async function showClinic(card) {
       field("Clinic name", name, { className: "wide" }),
       field("Clinic phone", phone),
       field("Emergency number", emergency),
+      field("Out-of-hours phone", outOfHoursPhone, { hint: "Who patients call with an urgent problem while the clinic is closed. Needed before patients can be enrolled." }),
+      field("Out-of-hours name", outOfHoursName, { hint: "As patients are told: “Call the on-call nurse”, “Call NHS 111”." }),
       field("Time zone", zone),
-      field("Escalate unacknowledged alerts after (opening minutes)", minutes)),
+      field("Escalate unacknowledged alerts after (minutes; out of hours too)", minutes)),
     h("fieldset", {},
       h("legend", {}, "Opening hours"),
       h("p", { class: "hint muted" }, "Like 08:00-18:00; several with commas; empty means closed."),
@@ -205,6 +209,8 @@ async function showClinic(card) {
       try {
         const saved = await call("PATCH", "/api/clinic", {
           name: name.value.trim(), phone: phone.value.trim(), emergency_number: emergency.value.trim(),
+          ...(outOfHoursPhone.value.trim() ? { out_of_hours_phone: outOfHoursPhone.value.trim() } : {}),
+          ...(outOfHoursName.value.trim() ? { out_of_hours_name: outOfHoursName.value.trim() } : {}),
           time_zone: zone.value, alert_escalation_minutes: Number(minutes.value), opening_hours: opening,
         });
         session.clinic = saved;
