@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.patients.models import Patient
-from app.staff.models import AuditEvent, StaffRole
+from app.staff.models import AuditEvent, Clinic, StaffRole
 from tests.e2e.console_support import (
     ADMIN_EMAIL,
     NURSE_EMAIL,
@@ -163,4 +163,21 @@ def test_the_adherence_page_shows_charts_and_tables(
     )
     screenshot(page, "console-adherence.png")
     close_phones(clinic)
+    no_problems(problems)
+
+
+def test_an_admin_sets_the_out_of_hours_route(live: Live, desk: Any) -> None:
+    riverside(live)
+    page, problems = open_console(desk, live)
+    sign_in(page, ADMIN_EMAIL)
+    page.goto("/console/#/settings")
+    clinic = page.get_by_role("region", name="Clinic")
+    expect(clinic.get_by_label("Out-of-hours name")).to_have_value("the on-call nurse")
+    clinic.get_by_label("Out-of-hours phone").fill("111")
+    clinic.get_by_label("Out-of-hours name").fill("NHS 111")
+    clinic.get_by_role("button", name="Save clinic settings").click()
+    expect(clinic.get_by_text("Clinic settings saved.")).to_be_visible()
+    with live.factory() as session:
+        stored = session.exec(select(Clinic)).one()
+    assert (stored.out_of_hours_phone, stored.out_of_hours_name) == ("111", "NHS 111")
     no_problems(problems)
