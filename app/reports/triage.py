@@ -35,11 +35,14 @@ Inputs: `pain` (0-10 or null), `signs` (ticked sign codes), `note` (free text), 
    Reasons are added in the order a, b, c (after steps 2 and 3: note, then ticked signs).
 5. level = emergency if any reason is at emergency, else urgent if any is urgent, else
    routine. `reasons` = the reasons at that level, in the order added.
-6. advice key: emergency -> `emergency`; urgent -> `urgent` when the clinic is open now,
-   else `urgent_closed`; routine -> `routine_moderate_pain` when pain >= moderate_at_least,
-   else `routine_expected` when any expected sign is ticked, else `routine`.
-7. call: emergency -> `emergency` (the emergency number); urgent -> `clinic` (the clinic's
-   phone) when open, `out_of_hours` (the out-of-hours phone) when closed; routine -> none.
+6. advice key: emergency -> `emergency`; urgent -> `urgent_closed` when the clinic is
+   closed now AND the out-of-hours phone is not blank, else `urgent` (an old clinic without
+   an out-of-hours phone: the clinic's advice and phone, never a blank number);
+   routine -> `routine_moderate_pain` when pain >= moderate_at_least, else
+   `routine_expected` when any expected sign is ticked, else `routine`.
+7. call: emergency -> `emergency` (the emergency number); urgent -> `out_of_hours` (the
+   out-of-hours phone) with `urgent_closed`, else `clinic` (the clinic's phone); routine ->
+   none.
    Should that number be blank (an old clinic), the first non-blank of clinic,
    out_of_hours, emergency in that order (out_of_hours first when closed) is called, with
    the call label of the advice that belongs to it (urgent, urgent_closed, emergency).
@@ -390,17 +393,18 @@ def triage(
                 f"pain up from {min(window)} to {pain} in {p.rise_over_days} days"
             )
     level = next((lvl for lvl in (Level.EMERGENCY, Level.URGENT) if reasons[lvl]), Level.ROUTINE)
+    closed = not clinic_open and bool(numbers.out_of_hours_phone.strip())
     if level == Level.EMERGENCY:
         key = AdviceKey.EMERGENCY
     elif level == Level.URGENT:
-        key = AdviceKey.URGENT if clinic_open else AdviceKey.URGENT_CLOSED
+        key = AdviceKey.URGENT_CLOSED if closed else AdviceKey.URGENT
     elif pain is not None and pain >= p.moderate_at_least:
         key = AdviceKey.ROUTINE_MODERATE_PAIN
     elif any_expected:
         key = AdviceKey.ROUTINE_EXPECTED
     else:
         key = AdviceKey.ROUTINE
-    call, number, label_key = _call(level, clinic_open, numbers)
+    call, number, label_key = _call(level, not closed, numbers)
 
     def fill(text: str) -> str:
         values = {

@@ -205,3 +205,28 @@ def test_rules_are_checked_strictly(change: object, message: str) -> None:
     change(data)  # type: ignore[operator]
     with pytest.raises(ValidationError, match=message):
         TriageRules.model_validate(data)
+
+
+def test_closed_without_an_out_of_hours_phone_gives_the_clinics_advice_and_number() -> None:
+    # An old clinic (enrolled before the out-of-hours phone was required): never a blank.
+    result = triage(
+        default_rules(),
+        pain=8,
+        signs=[],
+        clinic_open=False,
+        numbers=Numbers(emergency="999", clinic="+44 20 7946 0001", reopens="8:00 on Monday"),
+    )
+    assert (result.advice_key, result.call, result.call_number) == (
+        "urgent",
+        "clinic",
+        "+44 20 7946 0001",
+    )
+    assert "+44 20 7946 0001" in result.advice
+    nothing = triage(
+        default_rules(), pain=8, signs=[], clinic_open=False, numbers=Numbers("999", "")
+    )
+    assert (nothing.call, nothing.call_number, nothing.call_label) == (
+        "emergency",
+        "999",
+        "Call 999 now",
+    )
