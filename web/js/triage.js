@@ -118,7 +118,10 @@ export function triage(rules, { pain = null, signs = [], note = "", history = []
   const level = reasons.emergency.length ? "emergency" : reasons.urgent.length ? "urgent" : "routine";
 
   // 6. Which advice.
-  const closed = closedPeriodAt(closedPeriods, t);
+  // Closed, and a route to call instead: a clinic enrolled before it had an out-of-hours
+  // phone keeps its own advice and number rather than "call  now" with no number.
+  const period = closedPeriodAt(closedPeriods, t);
+  const closed = period && String(numbers.out_of_hours_phone || "").trim() !== "" ? period : null;
   let adviceKey = level;
   if (level === "urgent") adviceKey = closed ? "urgent_closed" : "urgent";
   else if (level === "routine") {
