@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -351,3 +352,18 @@ def test_bookings_are_kept_and_never_reminded_at_night(case: Case, booked: datet
     assert visit.remind_at is not None and not case.night(visit.remind_at)
     assert visit.due_at - 48 * H < visit.remind_at <= visit.due_at - 24 * H
     assert plan == sorted(plan, key=lambda o: (o.due_at, o.rank, o.key))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_v2_cream_course_never_depends_on_dst_or_the_time_of_treatment(case: Case) -> None:
+    # Version 2: one treatment always gives days x doses = 6 cream doses, whatever the zone,
+    # the clock changes or the time of day; none in the night, none closer than 6 hours, the
+    # first when the stocking comes off. (Half the starts are in DST weeks.)
+    plan = compute_plan(load_protocol(version=2), case.sessions(1), case.prefs)
+    doses = [o for o in plan if o.task == "hydrocortisone"]
+    (removal,) = [o.due_at for o in plan if o.task == "remove_stocking"]
+    assert len(doses) == 6
+    assert doses[0].due_at == removal and doses[0].key.endswith("/first")
+    assert [o.key for o in doses if case.night(o.due_at)] == []
+    assert all(b.due_at - a.due_at >= 6 * H for a, b in itertools.pairwise(doses))
