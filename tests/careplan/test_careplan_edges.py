@@ -196,6 +196,7 @@ def test_v2_night_treatment_keys_name_the_real_date_and_anchor() -> None:
         ("2026-05-12 10:00", time(8, 0), time(0, 30)),  # bed after midnight
         ("2026-05-12 18:00", time(6, 0), time(21, 0)),
     ],
+    ids=["night-treatment", "bed-after-midnight", "early-rhythm"],
 )
 def test_v2_keys_say_what_the_dose_is(start: str, wake: time, bed: time) -> None:
     items = plan(2, LONDON, start, wake=wake, bed=bed)

@@ -341,6 +341,7 @@ def test_laser_protocol_is_a_draft_without_injection_aftercare() -> None:
         ("laser", 2, "no version 2 of protocol 'laser' (shipped versions: 1)"),
         ("nope", 1, "no such protocol 'nope' (shipped protocols: laser, microsclerotherapy)"),
     ],
+    ids=["version", "laser-version", "name"],
 )
 def test_unknown_version_names_what_exists(name: str, version: int, message: str) -> None:
     with pytest.raises(ProtocolError) as caught:
