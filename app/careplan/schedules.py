@@ -259,13 +259,22 @@ def daily_course(task: DailyCourseTask, ctx: Context) -> Iterator[Draft]:
     if not event.intervals:
         return  # no session of this protocol: the course never starts
     start = event.intervals[0][1]  # the first clinic stocking (or the last of a merged run) off
+    off = {s.ordinal: end for s, end in zip(ctx.sessions, event.ends, strict=True)}
     counting = [s for s in ctx.all_sessions if s.counts] or list(ctx.sessions)
-    last_day = counting[-1].day0 + timedelta(days=task.through_day)
+    # Each counting session opens its own stretch, from its clinic stocking off (a session of
+    # another method: from the session) to its day `through_day`. The course is their union,
+    # so a new course weeks after the last one does not fill the weeks between them.
+    stretches = [
+        (off.get(s.ordinal, s.at), s.day0 + timedelta(days=task.through_day)) for s in counting
+    ]
     first_day = ctx.rhythm.local_date(start) - ONE_DAY  # "bed" anchors may fall on day + 1
+    last_day = max(last for _, last in stretches)
     for day in dates(first_day, last_day):
         due = ctx.rhythm.to_daytime(anchored(ctx.rhythm, day, task.at, task.offset_hours))
         # Paused while a clinic stocking is on, ends included.
         if due <= start or event.during(due):
+            continue
+        if not any(opens < due and day <= last for opens, last in stretches):
             continue
         yield windowed(task, f"{task.code}/{day.isoformat()}", due)
 

@@ -257,6 +257,18 @@ def test_treatment_after_the_final_review_starts_a_new_course(version: int) -> N
     }
 
 
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_new_course_does_not_fill_the_weeks_between_courses_with_stockings(
+    version: int,
+) -> None:
+    items = plan(version, LONDON, "2026-05-12 10:00", "2026-07-11 10:00")  # day 60
+    mornings = [day[:10] for day in dues(items, "stockings_on")]
+    # three weeks after each treatment, from the morning after its stocking comes off
+    assert mornings[0] == "2026-05-14" and "2026-06-02" in mornings  # day 21 of the first
+    assert [d for d in mornings if "2026-06-03" <= d <= "2026-07-12"] == []
+    assert mornings[mornings.index("2026-07-13") :][-1] == "2026-08-01"  # day 21 of the second
+
+
 def test_treatment_on_the_final_review_date_starts_a_new_course() -> None:
     # the final review is 2026-07-07 10:00; a session earlier that day is already a new course
     items = plan(2, LONDON, "2026-05-12 10:00", "2026-07-07 09:00")

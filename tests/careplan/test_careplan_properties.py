@@ -268,7 +268,13 @@ def check_stockings_complete(case: Case, plan: Sequence[PlannedOccurrence]) -> N
     expected = set()
     while day <= last:
         wake = case.wake_at(day)
-        if wake > removal[1] and not any(a <= wake <= b for a, b in pauses):
+        # within 3 weeks of some treatment whose stocking is already off (a union: a new
+        # course after a gap does not fill the gap)
+        stretch = any(
+            removal[i + 1] < wake and day <= case.day0(t) + 21 * DAY
+            for i, t in enumerate(case.treatments)
+        )
+        if wake > removal[1] and stretch and not any(a <= wake <= b for a, b in pauses):
             expected.add(f"stockings_on/{day.isoformat()}")
         day += DAY
     assert got == expected
