@@ -58,10 +58,12 @@ BATCH = 1_000  # ids per UPDATE (well under any bound-parameter limit)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("occurrence", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("tentative", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ALTER TABLE, not batch mode: on SQLite, batch mode copies the table and drops the
+    # old one, and with foreign keys on that drop sets every reminder's occurrence_id to NULL.
+    op.add_column(
+        "occurrence",
+        sa.Column("tentative", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     _mark_unbooked_visits(op.get_bind(), now=datetime.now(UTC))
 
 
@@ -103,5 +105,4 @@ def _mark_unbooked_visits(connection: sa.Connection, *, now: datetime) -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("occurrence", schema=None) as batch_op:
-        batch_op.drop_column("tentative")
+    op.drop_column("occurrence", "tentative")  # SQLite 3.35+ drops a column in place
