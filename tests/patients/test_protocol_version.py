@@ -20,7 +20,7 @@ from app.patients.protocols import ProtocolSource
 from app.protocols.loader import Protocol, available_versions, load_protocol, load_protocol_file
 from app.staff.models import AuditEvent
 from app.tasks.models import Occurrence
-from tests.support.api import enrol, log_in
+from tests.support.api import enrol, log_in, pair_phone
 
 NEWEST = max(available_versions("microsclerotherapy"))
 # The cream's keys tell the versions apart: v1 counts days, v2 names dates.
@@ -95,6 +95,9 @@ class TestPinned:
             json={"booked_at": "2026-04-13T14:30:00+01:00"},
         )
         assert booked.status_code == 200, booked.text
+        pair_phone(phone, created["enrolment"]["code"])
+        changed = phone.patch("/api/me/preferences", json={"wake_time": "06:45"})
+        assert changed.status_code == 200, changed.text
         plan = keys(factory, created["id"])
         assert "remove_stocking/t2" in plan  # re-planned, with the re-treatment
         assert V1_CREAM in plan  # still ahead, still by version 1's rules

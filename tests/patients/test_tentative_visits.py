@@ -123,9 +123,8 @@ class TestCalendar:
 
 
 class TestTravel:
-    @pytest.mark.parametrize("who", ["patient", "staff"])
     def test_visits_keep_their_instants_when_the_patient_changes_time_zone(
-        self, staff: TestClient, phone: TestClient, factory: sessionmaker[Session], who: str
+        self, staff: TestClient, phone: TestClient, factory: sessionmaker[Session]
     ) -> None:
         created = enrol(staff)
         pair_phone(phone, created["enrolment"]["code"])

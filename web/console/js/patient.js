@@ -192,11 +192,12 @@ export function render(view, { params, setTitle, query }) {
         h("td", {}, h("div", { class: "chips" }, items.map((r) => {
           const time = String(r.local_due).slice(11, 16);
           const status = r.kind === "appointment" ? "info" : r.status;
-          const what = r.kind !== "appointment" ? r.status : r.tentative ? "visit, not booked yet" : "visit";
+          const past = Date.parse(r.due_at) <= Date.now();
+          const what = r.kind !== "appointment" ? r.status : !r.tentative ? "visit" : past ? "visit, never booked" : "visit, not booked yet";
           return h("span", {
             class: ["chip", `chip-${status}`, r.tentative && "chip-tentative"],
             title: `${r.title} · ${time} · ${what}`,
-          }, r.tentative ? `${r.title} · to book` : `${time} ${r.title}`, h("span", { class: "visually-hidden" }, ` (${what})`));
+          }, r.tentative ? `${r.title} · ${past ? "not booked" : "to book"}` : `${time} ${r.title}`, h("span", { class: "visually-hidden" }, ` (${what})`));
         }))));
       if (day === today) todayRow = tr;
       body.append(tr);
@@ -294,7 +295,10 @@ export function render(view, { params, setTitle, query }) {
       body.append(h("tr", {},
         h("th", { scope: "row" }, a.title),
         h("td", { class: "nowrap" }, a.tentative ? `around ${dateOnly(a.due_at, zone)}` : dateTime(a.due_at, zone), " ",
-          a.booked ? badge("booked", "ok") : a.tentative ? badge("to book", "warn", "Not booked: the patient sees the day only and gets no reminder") : badge("planned", "muted"),
+          a.booked ? badge("booked", "ok")
+            : a.tentative && Date.parse(a.due_at) <= Date.now() ? badge("never booked", "muted")
+            : a.tentative ? badge("to book", "warn", "Not booked: the patient sees the day only and gets no reminder")
+            : badge("planned", "muted"),
           a.booked && a.computed_at ? h("div", { class: "muted" }, `planned ${dateOnly(a.computed_at, zone)}`) : null),
         h("td", { class: "actions-cell" }, h("div", { class: "link-box" }, at, save), reset)));
     }
