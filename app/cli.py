@@ -36,7 +36,7 @@ from app.notifications.vapid import (
 )
 from app.patients import service as patients
 from app.patients.models import Patient, PatientCreate, TreatmentCreate
-from app.protocols.loader import load_protocol
+from app.protocols.loader import available_versions, load_protocol
 from app.staff import service as staff_service
 from app.staff.models import Clinic, LoginRequest, StaffRole, StaffUser
 from app.tasks import service as tasks
@@ -308,7 +308,11 @@ def restore(source: Path, yes: bool) -> None:
 @click.argument("patient_id")
 @one_line_errors
 def plan(patient_id: str) -> None:
-    """Print a patient's plan as a table, in the patient's local time."""
+    """Print a patient's plan as a table, in the patient's local time.
+
+    The plan is the stored one, computed from the patient's pinned protocol version (named in
+    the header); visits the clinic has not booked yet are marked "to be booked".
+    """
     try:
         pid = uuid.UUID(patient_id)
     except ValueError:
@@ -325,12 +329,15 @@ def plan(patient_id: str) -> None:
 def format_plan(session: Session, patient: Patient, now: datetime) -> str:
     """The stored plan as a fixed-width table for staff checking it by eye."""
     zone = ZoneInfo(patient.time_zone)
+    newest = max(available_versions(patient.protocol))
+    newer = f", v{newest} available" if newest > patient.protocol_version else ""
     stockings = "advised" if patient.stockings_advised else "not advised"
     rows = tasks.list_all(session, patient=patient)
     header = f"{'day':<16} {'time':<5}  {'until':<16}  {'kind':<11} {'status':<8} {'push':<4}  task"
     lines = [
         f"Plan for {patient.name} ({patient.time_zone}, wake {patient.wake_time:%H:%M}, "
         f"bed {patient.bed_time:%H:%M}, stockings {stockings})",
+        f"Protocol {patient.protocol} v{patient.protocol_version} (pinned{newer})",
         header,
         "-" * len(header),
     ]
@@ -340,6 +347,7 @@ def format_plan(session: Session, patient: Patient, now: datetime) -> str:
         lines.append(
             f"{due:%a %d %b %Y} {due:%H:%M}  {end:%a %d %b %H:%M}  {row.kind:<11} "
             f"{tasks.status_of(row, now):<8} {'yes' if row.notifies else '':<4}  {row.title}"
+            + ("  (to be booked: day planned, time not agreed)" if row.tentative else "")
         )
     return "\n".join(lines)
 

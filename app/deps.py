@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.config import Settings
 from app.db import transaction
+from app.patients.protocols import ProtocolSource
 from app.protocols.loader import Protocol
 
 # The plain lookups below are `async def` on purpose: FastAPI runs a sync dependency in a
@@ -28,9 +29,16 @@ async def get_clock(request: Request) -> Clock:
     return clock
 
 
+async def get_protocols(request: Request) -> ProtocolSource:
+    """Where protocols come from; a patient's plan uses `source.pinned(patient)`."""
+    source: ProtocolSource = request.app.state.protocols
+    return source
+
+
 async def get_protocol(request: Request) -> Protocol:
-    protocol: Protocol = request.app.state.protocol
-    return protocol
+    """The newest version of the configured protocol: what a new patient enrols on."""
+    source: ProtocolSource = request.app.state.protocols
+    return source.newest()
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -62,5 +70,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 ProtocolDep = Annotated[Protocol, Depends(get_protocol)]
+ProtocolsDep = Annotated[ProtocolSource, Depends(get_protocols)]
 # scope="function": commit before the response is sent, so a failed commit is never a 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -30,9 +30,10 @@ from app.notifications.vapid import load_or_create
 from app.openapi_refusals import document_refusals
 from app.patients.device_router import router as device_router
 from app.patients.list_router import router as patient_list_router
+from app.patients.protocols import ProtocolSource
 from app.patients.records_router import router as patient_records_router
 from app.patients.router import router as patients_router
-from app.protocols.loader import load_protocol
+from app.patients.visits_router import router as visits_router
 from app.reports.alerts_router import router as alerts_router
 from app.reports.router import router as reports_router
 from app.scheduler import build_dispatcher, start_in_background
@@ -96,7 +97,9 @@ def create_app(
     app.state.session_factory = factory
     app.state.vapid_keys = keys
     app.state.action_secret = action_secret(keys)
-    app.state.protocol = load_protocol(settings.protocol)
+    # Every plan follows the patient's own pinned version; new patients get the newest.
+    app.state.protocols = ProtocolSource(configured=settings.protocol)
+    app.state.protocols.newest()  # a missing or invalid protocol stops the start, not a request
     install_error_handlers(app)
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
@@ -116,6 +119,7 @@ def create_app(
         adherence_router,
         patients_router,
         patient_records_router,
+        visits_router,
         device_router,
         tasks_router,
         reports_router,

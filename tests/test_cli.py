@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app.cli import main
+from app.protocols.loader import available_versions
 from tests.support.api import new_patient_body
 
 Invoke = Callable[..., Result]
@@ -75,6 +76,23 @@ def test_plan_prints_the_rules_in_local_time(run: Invoke) -> None:
     assert "Plan for Demo Patient (Europe/London" in result.output
     for title_word in ("legs", "stocking", "aspirin", "Final review"):
         assert title_word.lower() in result.output.lower(), title_word
+
+
+def test_plan_names_the_pinned_version_and_marks_visits_to_be_booked(
+    run: Invoke, engine: Engine
+) -> None:
+    demo = run("demo")
+    patient_id = re.search(r"aftercare plan (\S+)", demo.output)
+    assert patient_id
+    newest = max(available_versions("microsclerotherapy"))
+    result = run("plan", patient_id.group(1))
+    assert f"Protocol microsclerotherapy v{newest} (pinned)" in result.output
+    visits = [line for line in result.output.splitlines() if " appointment " in line]
+    assert visits and all("(to be booked" in line for line in visits)
+    with engine.begin() as connection:  # as a patient enrolled before the newest shipped
+        connection.execute(text("UPDATE patient SET protocol_version = 1"))
+    older = run("plan", patient_id.group(1))
+    assert f"Protocol microsclerotherapy v1 (pinned, v{newest} available)" in older.output
 
 
 @pytest.mark.parametrize(

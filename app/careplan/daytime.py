@@ -21,6 +21,16 @@ def zone_for(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
+def localize_in(zone: ZoneInfo, wall: datetime) -> datetime:
+    """The UTC instant of a naive wall time in `zone`.
+
+    A wall time inside a DST gap does not exist: with fold=0 zoneinfo reads it with the
+    offset from before the gap, which lands it later by the gap's length (01:30 -> 02:30).
+    An ambiguous wall time (DST ends) gets fold=0, i.e. its first occurrence.
+    """
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Rhythm:
     """A patient's zone with their wake and bed times (local wall-clock times).
@@ -55,13 +65,8 @@ class Rhythm:
     # --- building instants from local wall times -------------------------------------------
 
     def localize(self, wall: datetime) -> datetime:
-        """The UTC instant of a naive local wall time.
-
-        A wall time inside a DST gap does not exist: with fold=0 zoneinfo reads it with the
-        offset from before the gap, which lands it later by the gap's length (01:30 -> 02:30).
-        An ambiguous wall time (DST ends) gets fold=0, i.e. its first occurrence.
-        """
-        return wall.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+        """The UTC instant of a naive local wall time (see `localize_in`)."""
+        return localize_in(self.zone, wall)
 
     def wall(self, day: date, at: time) -> datetime:
         """The UTC instant of local clock time `at` on local date `day`."""
@@ -104,7 +109,14 @@ class Rhythm:
         instant and the next wake-time instant. They differ only around DST changes, e.g. the
         repeated 01:00-02:00 hour in autumn with a 01:00 bed time (the second 01:15 reads like
         "after bed" by the clock and is also after the real bed-time instant).
+
+        A bed or wake time inside a DST gap moves forward by the gap (see `localize`); that
+        instant is still bed or wake time, so it is day: otherwise that night's bed-time dose
+        would be pushed to the morning and lost in a merge.
         """
+        today = self.local_date(instant)
+        if self._is_bed_or_wake(instant, today):
+            return False
         clock = self.local(instant).time()
         if self.bed > self.wake:
             by_clock = clock > self.bed or clock < self.wake
@@ -112,12 +124,17 @@ class Rhythm:
             by_clock = self.bed < clock < self.wake
         if by_clock:
             return True
-        today = self.local_date(instant)
         for day in (today - ONE_DAY, today, today + ONE_DAY):
             # The night before patient day `day` ends at its wake time.
             if self.bed_ending(day - ONE_DAY) < instant < self.wake_on(day):
                 return True
         return False
+
+    def _is_bed_or_wake(self, instant: datetime, today: date) -> bool:
+        return any(
+            instant in (self.wake_on(day), self.bed_ending(day))
+            for day in (today - ONE_DAY, today, today + ONE_DAY)
+        )
 
     def next_wake(self, instant: datetime) -> datetime:
         """The first wake-time instant strictly after `instant`."""

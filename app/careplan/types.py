@@ -42,7 +42,8 @@ class PlannedOccurrence:
     matched to a new plan. All `*_at` values are aware UTC; `local_due` is `due_at` in the
     patient's zone. `remind_at` is when a reminder should go out (None when `notifies` is false).
     `rank` is the rule's position in the protocol: at one instant, the protocol's order is the
-    order to do things in (take the stocking off, then put the cream on).
+    order to do things in (take the stocking off, then put the cream on). `tentative`: a visit
+    the clinic has not booked yet; it does not notify and its time is not shown to the patient.
     """
 
     key: str
@@ -56,3 +57,4 @@ class PlannedOccurrence:
     notifies: bool
     remind_at: datetime | None
     rank: int = 0
+    tentative: bool = False

@@ -25,7 +25,9 @@ def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) ->
     - a pending occurrence that notifies and is still open gets exactly one row (unique per
       occurrence and kind), due at its `remind_at`, useful until its window ends;
     - a moved reminder moves its row (re-armed if it had already gone and the new time is ahead);
-    - a row whose occurrence was replaced (the plan no longer has it) is cancelled, never sent.
+    - a row whose occurrence was replaced (the plan no longer has it), or no longer notifies (a
+      visit unbooked, so tentative), is cancelled, never sent; it is re-armed if the occurrence
+      notifies again with a time still ahead (the visit booked again).
     A row being sent right now is left to its dispatcher. Idempotent.
     """
     occurrences = session.exec(
@@ -54,10 +56,16 @@ def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) ->
         elif (row.due_at, row.expires_at) != (remind_at, occurrence.window_end):
             _move(row, remind_at=remind_at, expires_at=occurrence.window_end, now=now)
             session.add(row)
+    notifying = {occurrence.id for occurrence in occurrences}
     for row in rows:
-        if row.occurrence_id is None and row.status == OutboxStatus.PENDING:
-            row.status = OutboxStatus.CANCELLED
-            row.last_error = "replaced by a new plan"
+        if row.status != OutboxStatus.PENDING:
+            continue
+        if row.occurrence_id is None:
+            _cancel(row, "replaced by a new plan")
+            session.add(row)
+        elif row.occurrence_id not in notifying:
+            # E.g. a visit unbooked: a tentative visit has no agreed time to remind of.
+            _cancel(row, "the plan no longer reminds of this")
             session.add(row)
     insert_new(session, OutboxMessage, new_rows)
     session.flush()
@@ -75,6 +83,11 @@ def _new_reminder(occurrence: Occurrence, remind_at: datetime, now: datetime) ->
         "expires_at": occurrence.window_end,
         "created_at": now,
     }
+
+
+def _cancel(row: OutboxMessage, reason: str) -> None:
+    row.status = OutboxStatus.CANCELLED
+    row.last_error = reason
 
 
 def _move(row: OutboxMessage, *, remind_at: datetime, expires_at: datetime, now: datetime) -> None:

@@ -1,4 +1,5 @@
-"""Clinic bookings of planned visits: list them, book a time, go back to the computed time."""
+"""Clinic bookings of planned visits: list them, book a time, go back to the computed time,
+and the clinic's visits still to book, each with a time to offer."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ from sqlmodel import Session, col, select
 
 from app.careplan import OccurrenceKind, TreatmentSession, compute_plan
 from app.errors import Conflict, InvalidInput, NotFound
-from app.patients.models import AppointmentBooking, Patient, PatientAppointment
+from app.patients.models import (
+    AppointmentBooking,
+    Patient,
+    PatientAppointment,
+    VisitToBook,
+)
+from app.patients.protocols import ProtocolSource
 from app.patients.service import replan, treatments_of
-from app.protocols.loader import Protocol
-from app.staff.models import StaffUser
-from app.tasks.models import Occurrence
-from app.tasks.service import preferences_of
+from app.patients.slots import suggest_slot
+from app.staff.models import Clinic, StaffUser
+from app.tasks.models import Occurrence, OccurrenceStatus
+from app.tasks.service import clinic_zone_of, preferences_of
 
 # Further ahead than this is a typo (a wrong year), not a plan.
 BOOKING_HORIZON = timedelta(days=365)
@@ -29,25 +36,28 @@ def _appointment_rows(session: Session, patient: Patient) -> Sequence[Occurrence
     ).all()
 
 
-def _computed_times(session: Session, patient: Patient, protocol: Protocol) -> dict[str, datetime]:
-    """When each visit falls by the protocol alone, as if nothing had been booked."""
+def _computed_times(
+    session: Session, patient: Patient, protocols: ProtocolSource
+) -> dict[str, datetime]:
+    """When each visit falls by the patient's protocol alone, as if nothing had been booked."""
     plan = compute_plan(
-        protocol,
+        protocols.pinned(patient),
         [
             TreatmentSession(performed_at=t.performed_at, method=t.method)
             for t in treatments_of(session, patient)
         ],
         preferences_of(patient),
+        visit_time_zone=clinic_zone_of(session, patient),
     )
     return {item.key: item.due_at for item in plan if item.kind == OccurrenceKind.APPOINTMENT}
 
 
 def list_appointments(
-    session: Session, *, patient: Patient, protocol: Protocol
+    session: Session, *, patient: Patient, protocols: ProtocolSource
 ) -> list[PatientAppointment]:
     """The patient's planned visits in time order, with the computed time beside the booked."""
     zone = ZoneInfo(patient.time_zone)
-    computed = _computed_times(session, patient, protocol)
+    computed = _computed_times(session, patient, protocols)
     booked = set(
         session.exec(
             select(AppointmentBooking.key).where(AppointmentBooking.patient_id == patient.id)
@@ -61,6 +71,7 @@ def list_appointments(
             local_due=row.due_at.astimezone(zone),
             computed_at=computed.get(row.key),
             booked=row.key in booked,
+            tentative=row.tentative,
         )
         for row in _appointment_rows(session, patient)
     ]
@@ -97,7 +108,7 @@ def book(
     key: str,
     booked_at: datetime,
     staff: StaffUser,
-    protocol: Protocol,
+    protocols: ProtocolSource,
     now: datetime,
 ) -> None:
     """Book visit `key` at `booked_at` (any offset; stored UTC); the plan and reminders follow.
@@ -121,13 +132,14 @@ def book(
     booking.updated_at = now
     session.add(booking)
     session.flush()
-    replan(session, patient=patient, protocol=protocol, now=now)
+    replan(session, patient=patient, protocols=protocols, now=now)
 
 
 def unbook(
-    session: Session, *, patient: Patient, key: str, protocol: Protocol, now: datetime
+    session: Session, *, patient: Patient, key: str, protocols: ProtocolSource, now: datetime
 ) -> None:
-    """Drop the booking of visit `key`: it goes back to the protocol's time."""
+    """Drop the booking of visit `key`: it goes back to the protocol's day, tentative (no
+    reminder) until it is booked again."""
     _lock(session, patient)
     booking = session.get(AppointmentBooking, (patient.id, key))
     if booking is None:
@@ -135,4 +147,48 @@ def unbook(
     _bookable(session, patient=patient, key=key, now=now)
     session.delete(booking)
     session.flush()
-    replan(session, patient=patient, protocol=protocol, now=now)
+    replan(session, patient=patient, protocols=protocols, now=now)
+
+
+TO_BOOK_DAYS = 28
+MAX_TO_BOOK_DAYS = 120
+
+
+def visits_to_book(
+    session: Session, *, clinic: Clinic, now: datetime, days: int = TO_BOOK_DAYS
+) -> list[VisitToBook]:
+    """The clinic's visits not booked yet, due in the next `days` days, soonest first.
+
+    Each comes with its target day on the clinic's clock and a time to offer: the planned
+    time of day if the clinic is open then, else its first opening from that day on.
+    """
+    zone = ZoneInfo(clinic.time_zone)
+    rows = session.exec(
+        select(Occurrence, Patient.name)
+        .join(Patient, col(Patient.id) == Occurrence.patient_id)
+        .where(
+            Patient.clinic_id == clinic.id,
+            Occurrence.kind == OccurrenceKind.APPOINTMENT,
+            col(Occurrence.tentative).is_(True),
+            Occurrence.status == OccurrenceStatus.PENDING,
+            col(Occurrence.due_at) > now,
+            col(Occurrence.due_at) < now + timedelta(days=days),
+        )
+        .order_by(col(Occurrence.due_at), col(Patient.name), col(Occurrence.key))
+    ).all()
+    visits = []
+    for row, name in rows:
+        local = row.due_at.astimezone(zone)
+        slot = suggest_slot(local.date(), local.time(), clinic.opening_hours, zone)
+        visits.append(
+            VisitToBook(
+                patient_id=row.patient_id,
+                patient_name=name,
+                key=row.key,
+                title=row.title,
+                target_day=local.date(),
+                due_at=row.due_at,
+                suggested_at=slot.astimezone(zone),
+            )
+        )
+    return visits

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
 from app.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
-from app.deps import ClockDep, ProtocolDep, SessionDep, SettingsDep
+from app.deps import ClockDep, ProtocolsDep, SessionDep, SettingsDep
 from app.errors import Gone, NotFound, error_responses
 from app.patients import service
 from app.patients.auth import CurrentPatient
@@ -54,6 +54,7 @@ def build_profile(session: Session, *, patient: Patient, now: datetime) -> MePro
             title=row.title,
             due_at=row.due_at,
             local_due=row.due_at.astimezone(zone),
+            tentative=row.tentative,
         )
         for row in tasks.upcoming_appointments(session, patient=patient, now=now)
     ]
@@ -120,11 +121,11 @@ def change_preferences(
     patient: CurrentPatient,
     session: SessionDep,
     clock: ClockDep,
-    protocol: ProtocolDep,
+    protocols: ProtocolsDep,
 ) -> MeProfile:
     """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
     now = clock.now()
-    service.update_preferences(session, patient=patient, data=body, protocol=protocol, now=now)
+    service.update_preferences(session, patient=patient, data=body, protocols=protocols, now=now)
     return build_profile(session, patient=patient, now=now)
 
 
@@ -151,11 +152,19 @@ def sign_out_device(
 def visits_calendar_file(
     patient: CurrentPatient, session: SessionDep, clock: ClockDep
 ) -> PlainTextResponse:
-    """The patient's coming clinic visits as an iCalendar file."""
+    """The patient's coming clinic visits that the clinic has booked, as an iCalendar file.
+
+    A visit not booked yet is left out: a phone's calendar must never show a guessed time.
+    """
     now = clock.now()
     clinic = service.clinic_of_patient(session, patient)
+    booked = [
+        row
+        for row in tasks.upcoming_appointments(session, patient=patient, now=now)
+        if not row.tentative
+    ]
     body = visits_calendar(
-        tasks.upcoming_appointments(session, patient=patient, now=now),
+        booked,
         clinic_name=clinic.name,
         clinic_phone=clinic.phone,
         now=now,

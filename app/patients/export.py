@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 from app.notifications.models import OutboxMessage, PushSubscription
 from app.patients.bookings import list_appointments
 from app.patients.models import AppointmentBooking, DeviceSession, EnrolmentLink, Patient
+from app.patients.protocols import ProtocolSource
 from app.patients.service import link_state, treatments_of
-from app.protocols.loader import Protocol
 from app.reports.models import Alert, SymptomReport
 from app.staff.models import AuditEvent, StaffUser
 from app.tasks.service import list_all, status_of
@@ -45,7 +45,7 @@ def _of_patient(session: Session, model: type[_Row], pid: UUID, order: Any) -> S
 
 
 def build_export(
-    session: Session, *, patient: Patient, protocol: Protocol, now: datetime
+    session: Session, *, patient: Patient, protocols: ProtocolSource, now: datetime
 ) -> dict[str, Any]:
     """Everything stored about the patient, secrets left out (JSON-ready, datetimes in UTC).
 
@@ -80,7 +80,7 @@ def build_export(
         ],
         "appointments": [
             item.model_dump(mode="json")
-            for item in list_appointments(session, patient=patient, protocol=protocol)
+            for item in list_appointments(session, patient=patient, protocols=protocols)
         ],
         "appointment_bookings": [b.model_dump(mode="json") for b in bookings],
         "reports": [r.model_dump(mode="json") for r in reports],

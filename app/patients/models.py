@@ -177,7 +177,9 @@ class PatientDetail(SQLModel):
     stockings_advised: bool
     show_task_titles: bool
     protocol: str
-    protocol_version: int
+    protocol_version: int  # the version the patient's plan follows (pinned at enrolment)
+    protocol_versions: list[int]  # the versions of the protocol available, oldest first
+    protocol_newest_version: int
     treatments: list[TreatmentPublic]
     enrolment_status: str  # none, active, used, expired or revoked (the newest link)
     enrolment_expires_at: datetime | None  # the newest link's expiry while it is active
@@ -208,6 +210,8 @@ class AppointmentPublic(SQLModel):
     title: str
     due_at: datetime
     local_due: LocalDateTime
+    # Not booked yet: the day is a target and the time of day a guess; show the day only.
+    tentative: bool = False
 
 
 class MeProfile(SQLModel):
@@ -239,6 +243,29 @@ class PatientAppointment(SQLModel):
     local_due: LocalDateTime
     computed_at: datetime | None  # None if the protocol no longer plans this visit
     booked: bool
+    tentative: bool  # not booked: a target day on the clinic's clock, no reminder
+
+
+class ProtocolVersionChange(SQLModel):
+    """Move the patient to another version of their protocol; the reason goes in the audit."""
+
+    model_config = {"extra": "forbid"}
+
+    version: int = Field(ge=1, le=999_999)
+    # Required, but checked by the service: missing and blank get the same plain sentence.
+    reason: str = Field(default="", max_length=500)
+
+
+class VisitToBook(SQLModel):
+    """A clinic visit not booked yet, with a time to offer inside the opening hours."""
+
+    patient_id: uuid.UUID
+    patient_name: str
+    key: str
+    title: str
+    target_day: date  # in the clinic's zone
+    due_at: datetime  # the planned (tentative) instant
+    suggested_at: LocalDateTime  # in the clinic's zone, inside its opening hours
 
 
 class AppointmentBookingIn(SQLModel):

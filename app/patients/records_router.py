@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from app.deps import ProtocolDep
+from app.deps import ProtocolsDep
 from app.errors import error_responses
 from app.patients import bookings, devices
 from app.patients.export import build_export
@@ -38,12 +38,12 @@ def list_patient_reports(patient_id: uuid.UUID, access: StaffAccess) -> list[Pat
 
 @router.get("/{patient_id}/appointments", responses=error_responses(401, 404, 422))
 def list_patient_appointments(
-    patient_id: uuid.UUID, access: StaffAccess, protocol: ProtocolDep
+    patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
 ) -> list[PatientAppointment]:
     """The patient's planned visits: when each is, and when the protocol alone would put it."""
     patient = access.patient(patient_id)
     access.audit("appointments.read", patient.id)
-    return bookings.list_appointments(access.session, patient=patient, protocol=protocol)
+    return bookings.list_appointments(access.session, patient=patient, protocols=protocols)
 
 
 @router.put("/{patient_id}/appointments/{key:path}", responses=error_responses(401, 404, 409, 422))
@@ -52,9 +52,10 @@ def book_appointment(
     key: str,
     body: AppointmentBookingIn,
     access: StaffAccess,
-    protocol: ProtocolDep,
+    protocols: ProtocolsDep,
 ) -> PatientAppointment:
-    """Book visit `key` (e.g. `follow_up/1`) at `booked_at`; the plan and reminders follow.
+    """Book visit `key` (e.g. `follow_up/1`, or `follow_up/c2/1` for a later course) at
+    `booked_at`; the plan and reminders follow (a booked visit is no longer tentative).
 
     404 `appointment_unknown` for a key that is not one of the patient's visits; 409
     `appointment_past` for a visit already past; 422 `booking_in_past` for a time not ahead,
@@ -67,13 +68,13 @@ def book_appointment(
         key=key,
         booked_at=body.booked_at,
         staff=access.staff,
-        protocol=protocol,
+        protocols=protocols,
         now=access.now,
     )
     access.audit(
         "appointment.book", patient.id, detail={"key": key, "booked_at": body.booked_at.isoformat()}
     )
-    items = bookings.list_appointments(access.session, patient=patient, protocol=protocol)
+    items = bookings.list_appointments(access.session, patient=patient, protocols=protocols)
     return next(item for item in items if item.key == key)  # book() checked that it exists
 
 
@@ -83,14 +84,14 @@ def book_appointment(
     responses=error_responses(401, 404, 409, 422),
 )
 def unbook_appointment(
-    patient_id: uuid.UUID, key: str, access: StaffAccess, protocol: ProtocolDep
+    patient_id: uuid.UUID, key: str, access: StaffAccess, protocols: ProtocolsDep
 ) -> None:
     """Drop the booking: the visit goes back to the computed time.
 
     404 `booking_unknown` if the visit has no booking; 409 `appointment_past` once it is past.
     """
     patient = access.patient(patient_id)
-    bookings.unbook(access.session, patient=patient, key=key, protocol=protocol, now=access.now)
+    bookings.unbook(access.session, patient=patient, key=key, protocols=protocols, now=access.now)
     access.audit("appointment.unbook", patient.id, detail={"key": key})
 
 
@@ -120,7 +121,7 @@ def revoke_patient_device(patient_id: uuid.UUID, device_id: uuid.UUID, access: S
     responses={**error_responses(401, 404, 422), 200: {"content": {"application/json": {}}}},
 )
 def export_patient(
-    patient_id: uuid.UUID, access: StaffAccess, protocol: ProtocolDep
+    patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
 ) -> JSONResponse:
     """The patient's full record as a JSON file (secrets such as token hashes left out).
 
@@ -129,7 +130,7 @@ def export_patient(
     patient = access.patient(patient_id)
     access.audit("patient.export", patient.id)
     access.session.flush()
-    document = build_export(access.session, patient=patient, protocol=protocol, now=access.now)
+    document = build_export(access.session, patient=patient, protocols=protocols, now=access.now)
     return JSONResponse(
         jsonable_encoder(document),
         headers={

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Query, status
 
-from app.deps import ProtocolDep, SettingsDep
+from app.deps import ProtocolDep, ProtocolsDep, SettingsDep
 from app.errors import error_responses
 from app.patients import erasure, service
 from app.patients.models import (
@@ -18,6 +18,7 @@ from app.patients.models import (
     PatientCreate,
     PatientCreated,
     PatientDetail,
+    ProtocolVersionChange,
     TreatmentCreate,
     TreatmentPublic,
 )
@@ -36,6 +37,9 @@ def enrol_patient(
 ) -> PatientCreated:
     """Enrol a patient with their first treatment; returns a one-time enrolment link.
 
+    The patient is pinned to the newest version of the clinic's protocol: their plan keeps
+    following it until staff move them (`PUT /api/patients/{id}/protocol`).
+
     422 `doppler_not_confirmed` unless the consultation check is recorded
     (`doppler_checked`) or knowingly skipped (`confirm_without_doppler`).
     """
@@ -53,14 +57,19 @@ def enrol_patient(
 
 
 @router.get("/{patient_id}", responses=error_responses(401, 404, 422))
-def get_patient(patient_id: uuid.UUID, access: StaffAccess) -> PatientDetail:
+def get_patient(
+    patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
+) -> PatientDetail:
+    """The patient's details, with the protocol version their plan follows and the newest."""
     patient = access.patient(patient_id)
     access.audit("patient.read", patient.id)
-    return service.detail_of(access.session, patient=patient, now=access.now)
+    return service.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
 
 
 @router.post("/{patient_id}/doppler", responses=error_responses(401, 404, 422))
-def record_doppler_check(patient_id: uuid.UUID, access: StaffAccess) -> PatientDetail:
+def record_doppler_check(
+    patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
+) -> PatientDetail:
     """Record the consultation check (ultrasound Doppler done, no reflux) now, by this user.
 
     The first record stands: repeating it changes nothing (`recorded` false in the audit).
@@ -70,7 +79,46 @@ def record_doppler_check(patient_id: uuid.UUID, access: StaffAccess) -> PatientD
         access.session, patient=patient, staff=access.staff, now=access.now
     )
     access.audit("patient.doppler", patient.id, detail={"recorded": recorded})
-    return service.detail_of(access.session, patient=patient, now=access.now)
+    return service.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
+
+
+@router.put("/{patient_id}/protocol", responses=error_responses(401, 404, 422))
+def change_protocol_version(
+    patient_id: uuid.UUID,
+    body: ProtocolVersionChange,
+    access: StaffAccess,
+    protocols: ProtocolsDep,
+) -> PatientDetail:
+    """Move the patient to another version of their protocol, deliberately; re-plans at once.
+
+    Done tasks and everything already past stay as they were, as for any re-plan; what is
+    ahead follows the new version's rules. The `reason` is required and goes in the audit
+    with the version before and after. 422 `reason_required` for a missing or blank reason,
+    `protocol_version_unknown` for a version that does not exist (the detail names those
+    that do). The version the patient is on already is a no-op, not an error: 200, nothing
+    re-planned, audited with `changed` false.
+    """
+    patient = access.patient(patient_id)
+    change = service.change_protocol_version(
+        access.session,
+        patient=patient,
+        version=body.version,
+        reason=body.reason,
+        protocols=protocols,
+        now=access.now,
+    )
+    access.audit(
+        "patient.protocol",
+        patient.id,
+        detail={
+            "protocol": change.protocol,
+            "before": {"version": change.before},
+            "after": {"version": change.after},
+            "changed": change.changed,
+            "reason": body.reason.strip(),
+        },
+    )
+    return service.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
 
 
 @router.post(
@@ -82,16 +130,18 @@ def record_treatment(
     patient_id: uuid.UUID,
     body: TreatmentCreate,
     access: StaffAccess,
-    protocol: ProtocolDep,
+    protocols: ProtocolsDep,
     settings: SettingsDep,
 ) -> TreatmentPublic:
-    """Record a re-treatment (after the latest one); the plan is recomputed from it."""
+    """Record a re-treatment (after the latest one); the plan is recomputed from it, with the
+    patient's pinned protocol version. A treatment after a course's final review starts a new
+    course, whose visits have keys like `follow_up/c2/1`."""
     patient = access.patient(patient_id)
     treatment, _ = service.add_treatment(
         access.session,
         patient=patient,
         data=body,
-        protocol=protocol,
+        protocols=protocols,
         staff=access.staff,
         now=access.now,
         settings=settings,

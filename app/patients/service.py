@@ -25,6 +25,7 @@ from app.patients.models import (
     TreatmentCreate,
     TreatmentPublic,
 )
+from app.patients.protocols import ProtocolSource
 from app.patients.qr import qr_svg
 from app.protocols.loader import Protocol
 from app.staff.models import Clinic, StaffUser
@@ -122,6 +123,8 @@ def create_patient(
 ) -> tuple[Patient, IssuedLink]:
     """Enrol a patient with their first treatment; computes the plan and issues a link.
 
+    The patient is pinned to `protocol` (its name and version): every later re-plan uses it,
+    until staff move them to another version (change_protocol_version).
     The consultation check must be recorded (`doppler_checked`) or knowingly skipped
     (`confirm_without_doppler`): sclerotherapy without a duplex scan is a clinical risk.
     The clinic must have its phone and an out-of-hours phone (`check_numbers_to_call`).
@@ -149,13 +152,22 @@ def create_patient(
     session.add(patient)
     session.flush()
     _insert_treatment(session, patient=patient, data=data.treatment, staff=staff, now=now)
-    replan(session, patient=patient, protocol=protocol, now=now)
+    _replan_with(session, patient=patient, protocol=protocol, now=now)
     link = issue_enrolment_link(session, patient=patient, now=now, settings=settings)
     return patient, link
 
 
-def replan(session: Session, *, patient: Patient, protocol: Protocol, now: datetime) -> PlanChanges:
-    """Recompute the plan and keep its reminders in step: every change to a plan comes here."""
+def replan(
+    session: Session, *, patient: Patient, protocols: ProtocolSource, now: datetime
+) -> PlanChanges:
+    """Recompute the plan from the patient's pinned protocol version and keep its reminders in
+    step: every change to a plan comes here."""
+    return _replan_with(session, patient=patient, protocol=protocols.pinned(patient), now=now)
+
+
+def _replan_with(
+    session: Session, *, patient: Patient, protocol: Protocol, now: datetime
+) -> PlanChanges:
     changes = sync_plan(session, patient=patient, protocol=protocol, now=now)
     sync_reminders(session, patient_id=patient.id, now=now)
     return changes
@@ -195,7 +207,7 @@ def add_treatment(
     *,
     patient: Patient,
     data: TreatmentCreate,
-    protocol: Protocol,
+    protocols: ProtocolSource,
     staff: StaffUser | None,
     now: datetime,
     settings: Settings,
@@ -208,7 +220,7 @@ def add_treatment(
     ).one()
     _check_treatment_time(data.performed_at, previous=previous, now=now, settings=settings)
     treatment = _insert_treatment(session, patient=patient, data=data, staff=staff, now=now)
-    changes = replan(session, patient=patient, protocol=protocol, now=now)
+    changes = replan(session, patient=patient, protocols=protocols, now=now)
     return treatment, changes
 
 
@@ -217,7 +229,7 @@ def update_preferences(
     *,
     patient: Patient,
     data: PreferencesUpdate,
-    protocol: Protocol,
+    protocols: ProtocolSource,
     now: datetime,
 ) -> PlanChanges:
     """Apply the patient's changes and recompute what is still ahead in their plan."""
@@ -230,7 +242,60 @@ def update_preferences(
     patient.updated_at = now
     session.add(patient)
     session.flush()
-    return replan(session, patient=patient, protocol=protocol, now=now)
+    return replan(session, patient=patient, protocols=protocols, now=now)
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    """What a move to another protocol version did (the audit's before and after)."""
+
+    protocol: str
+    before: int
+    after: int
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def change_protocol_version(
+    session: Session,
+    *,
+    patient: Patient,
+    version: int,
+    reason: str,
+    protocols: ProtocolSource,
+    now: datetime,
+) -> VersionChange:
+    """Move the patient to `version` of their protocol and re-plan at once.
+
+    As for any re-plan, done tasks and everything already past stay as they were. The same
+    version again changes nothing (a repeated or double-clicked request is not an error).
+    """
+    if not reason.strip():
+        raise InvalidInput(
+            "Please say why the patient moves to another version of the protocol.",
+            code="reason_required",
+        )
+    available = protocols.available(patient.protocol)
+    if version not in available:
+        listed = ", ".join(str(v) for v in available)
+        raise InvalidInput(
+            f"The {patient.protocol} protocol has no version {version}; "
+            f"the versions available are {listed}.",
+            code="protocol_version_unknown",
+        )
+    # Lock the patient row: a concurrent re-plan must not compute from the old version.
+    session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
+    change = VersionChange(patient.protocol, patient.protocol_version, version)
+    if not change.changed:
+        return change
+    patient.protocol_version = version
+    patient.updated_at = now
+    session.add(patient)
+    session.flush()
+    replan(session, patient=patient, protocols=protocols, now=now)
+    return change
 
 
 def record_doppler_check(
@@ -257,9 +322,13 @@ def staff_name(session: Session, staff_id: uuid.UUID | None) -> str | None:
     return user.name or user.email
 
 
-def detail_of(session: Session, *, patient: Patient, now: datetime) -> PatientDetail:
-    """The patient page's header: profile, treatments, enrolment and device state, checks."""
+def detail_of(
+    session: Session, *, patient: Patient, protocols: ProtocolSource, now: datetime
+) -> PatientDetail:
+    """The patient page's header: profile, treatments, enrolment and device state, checks,
+    and the protocol version the plan follows beside the versions available."""
     link = newest_link(session, patient=patient)
+    versions = protocols.available(patient.protocol)
     state = link_state(link, now) if link else "none"
     return PatientDetail(
         id=patient.id,
@@ -272,6 +341,8 @@ def detail_of(session: Session, *, patient: Patient, now: datetime) -> PatientDe
         show_task_titles=patient.show_task_titles,
         protocol=patient.protocol,
         protocol_version=patient.protocol_version,
+        protocol_versions=versions,
+        protocol_newest_version=versions[-1],
         treatments=[
             TreatmentPublic.model_validate(t, from_attributes=True)
             for t in treatments_of(session, patient)

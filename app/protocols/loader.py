@@ -1,4 +1,9 @@
-"""Read a protocol TOML file and validate it into typed, immutable pydantic models."""
+"""Read a protocol TOML file and validate it into typed, immutable pydantic models.
+
+Packaged protocols live in versions, `app/protocols/<name>/v<N>.toml`: a patient enrolled on
+version N keeps N's data, so a change of rules is a new file, never an edit of a shipped one.
+Every field added after version 1 has a default that reproduces version 1's behaviour.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -25,7 +31,9 @@ __all__ = [
     "DailyCourseTask",
     "DailyTask",
     "Dose",
+    "DoseCourseTask",
     "DosesTask",
+    "MethodRef",
     "OnceTask",
     "Protocol",
     "ProtocolError",
@@ -33,12 +41,14 @@ __all__ = [
     "SpanTask",
     "Task",
     "Visit",
+    "available_versions",
     "load_protocol",
     "load_protocol_file",
 ]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_VERSION_FILE = re.compile(r"^v([1-9][0-9]{0,5})\.toml$")
 
 # Limits mirror the occurrence table's columns (task 40, title 200, instructions 2000) so a
 # protocol that loads can always be stored.
@@ -49,6 +59,8 @@ Hours = Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
 # A day number counted from the treatment's local date; capped at a year to catch typos.
 Day = Annotated[int, Field(ge=0, le=366)]
 Offset = Annotated[float, Field(gt=-24, lt=24, allow_inf_nan=False)]
+# 0 = no minimum: doses merge only when they fall on the same instant (version 1).
+Gap = Annotated[float, Field(ge=0, lt=24, allow_inf_nan=False)]
 Kind = Literal["task", "info", "restriction", "appointment"]
 # Patient preferences a task may depend on (names of boolean fields of Preferences).
 Requirement = Literal["stockings_advised"]
@@ -148,11 +160,18 @@ class Dose(_Model):
     offset_hours: Offset = 0
 
 
+def _check_dose_names(doses: tuple[Dose, ...]) -> None:
+    names = [dose.name for dose in doses]
+    if len(set(names)) != len(names):
+        raise ValueError(f"dose names must be unique, got {names}")
+
+
 class DosesTask(_TaskBase):
     """Named doses on days from_day..through_day of each treatment, at wake/bed/clock times.
 
-    A dose earlier than the same treatment's `not_before` event moves to that event; doses of
-    one task that land on the same instant then count once.
+    A dose earlier than the same treatment's `not_before` event moves to that event, and a
+    dose while any treatment's `not_before` state lasts (its stocking is on) waits for it to
+    end; doses of one task closer than `min_gap_hours` then merge into the earlier one.
     """
 
     schedule: Literal["doses"]
@@ -160,15 +179,44 @@ class DosesTask(_TaskBase):
     through_day: Day
     doses: Annotated[tuple[Dose, ...], Field(min_length=1)]
     not_before: Code | None = None
+    min_gap_hours: Gap = 0
     window_hours: Hours
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         _check_day_range(self.from_day, self.through_day)
-        names = [dose.name for dose in self.doses]
-        if len(set(names)) != len(names):
-            raise ValueError(f"dose names must be unique, got {names}")
+        _check_dose_names(self.doses)
         return self
+
+
+class DoseCourseTask(_TaskBase):
+    """A course of `days` x len(doses) doses counted from each treatment's `after` event.
+
+    The first dose is at the event (the last stocking coming off: "first" in its key); then
+    one at each following dose anchor (wake, bed, ...) that is not in the night and at least
+    `min_gap_hours` after the previous dose, until the count is reached. A dose while a later
+    treatment's `after` state lasts waits for it to end; doses of the task closer than
+    `min_gap_hours` merge into the earlier one.
+    """
+
+    schedule: Literal["dose_course"]
+    after: Code
+    days: Annotated[int, Field(ge=1, le=366)]
+    doses: Annotated[tuple[Dose, ...], Field(min_length=1)]
+    min_gap_hours: Gap = 0
+    window_hours: Hours
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _check_dose_names(self.doses)
+        if "first" in {dose.name for dose in self.doses}:
+            raise ValueError('"first" names the dose at the event; give the doses other names')
+        return self
+
+    @property
+    def count(self) -> int:
+        """How many doses one course has."""
+        return self.days * len(self.doses)
 
 
 class DailyTask(_TaskBase):
@@ -210,33 +258,77 @@ class Visit(_Model):
 
 
 class AppointmentsTask(_TaskBase):
-    """Clinic visits on given days after the FIRST treatment, at its local time of day."""
+    """Clinic visits on given days after the first treatment of a course, at its time of day.
+
+    A treatment on or after the local date of visit `new_course_after_visit` (default: the
+    visit with the largest day, the final review) starts a new course with its own visits.
+    """
 
     schedule: Literal["appointments"]
     visits: Annotated[tuple[Visit, ...], Field(min_length=1)]
     window_hours: Hours
     remind_hours_before: Hours
+    new_course_after_visit: Annotated[int, Field(ge=1, le=99)] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         numbers = [visit.number for visit in self.visits]
         if len(set(numbers)) != len(numbers):
             raise ValueError(f"visit numbers must be unique, got {numbers}")
+        if self.new_course_after_visit not in (None, *numbers):
+            raise ValueError(
+                f"new_course_after_visit = {self.new_course_after_visit} names no visit "
+                f"(visits: {numbers})"
+            )
         return self
+
+    @property
+    def course_end_visit(self) -> Visit:
+        """The visit whose date ends a course (a treatment from then on starts a new one)."""
+        if self.new_course_after_visit is None:
+            return max(self.visits, key=lambda visit: visit.day)
+        return next(v for v in self.visits if v.number == self.new_course_after_visit)
 
 
 Task = Annotated[
-    SpanTask | RepeatTask | OnceTask | DosesTask | DailyTask | DailyCourseTask | AppointmentsTask,
+    SpanTask
+    | RepeatTask
+    | OnceTask
+    | DosesTask
+    | DoseCourseTask
+    | DailyTask
+    | DailyCourseTask
+    | AppointmentsTask,
     Field(discriminator="schedule"),
 ]
+ProtocolName = Annotated[str, StringConstraints(pattern=_NAME.pattern, max_length=64)]
+Method = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=20)]
+
+
+class MethodRef(_Model):
+    """Another packaged protocol (pinned to a version) that a treatment method uses."""
+
+    protocol: ProtocolName
+    version: Annotated[int, Field(ge=1)]
 
 
 class Protocol(_Model):
-    """A whole protocol: its name, version and the tasks the planner turns into occurrences."""
+    """A whole protocol: its name, version and the tasks the planner turns into occurrences.
 
-    name: Annotated[str, StringConstraints(pattern=_NAME.pattern, max_length=64)]
+    `methods` maps a treatment method to the protocol for that session's own tasks ("self" or
+    another packaged protocol and version); without the table every method uses this protocol.
+    The packaged loader resolves it at load time (see `for_method`), so a patient's pinned
+    version pins the method protocols too. `counts_as_last_treatment`: whether a session under
+    this protocol extends the course-long periods (e.g. the support-stockings course).
+    """
+
+    name: ProtocolName
     version: Annotated[int, Field(ge=1)]
+    counts_as_last_treatment: bool = True
+    methods: dict[Method, Literal["self"] | MethodRef] | None = None
     tasks: Annotated[tuple[Task, ...], Field(min_length=1)]
+    # Filled by the loader from `methods`: the protocol object per method other than "self".
+    _method_protocols: dict[str, Protocol] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_tasks(self) -> Self:
@@ -267,11 +359,32 @@ class Protocol(_Model):
                 return task
         raise KeyError(code)
 
+    def for_method(self, method: str) -> Protocol:
+        """The protocol for a session of treatment `method` (ValueError if it has none)."""
+        if self.methods is None or self.methods.get(method) == "self":
+            return self
+        found = self._method_protocols.get(method)
+        if found is None:
+            raise ValueError(
+                f"protocol {self.name!r} v{self.version} has no treatment method {method!r} "
+                f"(known: {sorted(self.methods)})"
+            )
+        return found
+
+    @property
+    def method_protocols(self) -> tuple[Protocol, ...]:
+        """The other protocols this one's methods use, in the order of the `methods` table."""
+        found: list[Protocol] = []
+        for other in self._method_protocols.values():
+            if all(other is not seen for seen in found):
+                found.append(other)
+        return tuple(found)
+
 
 def _reference(task: Task) -> tuple[str, str | None]:
     if isinstance(task, DosesTask):
         return "not_before", task.not_before
-    if isinstance(task, DailyCourseTask):
+    if isinstance(task, DailyCourseTask | DoseCourseTask):
         return "after", task.after
     return "", None
 
@@ -317,33 +430,109 @@ def _parse(text: str, source: str) -> Protocol:
 
 
 def load_protocol_file(path: str | os.PathLike[str]) -> Protocol:
-    """Load and validate a protocol from any file (for tests and for checking drafts)."""
+    """Load and validate a protocol from any file (for tests and for checking drafts).
+
+    Its `methods` table, if any, names packaged protocols, which are loaded with it.
+    """
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProtocolError(f"{file}: cannot read protocol file: {exc.strerror}") from exc
-    return _parse(text, str(file))
+    return _with_methods(_parse(text, str(file)), str(file))
 
 
-def load_protocol(name: str = "microsclerotherapy") -> Protocol:
-    """The packaged protocol `app/protocols/<name>.toml`, validated once and then cached.
+def load_protocol(name: str = "microsclerotherapy", version: int | None = None) -> Protocol:
+    """The packaged protocol `app/protocols/<name>/v<version>.toml` (None: the newest shipped),
+    validated once and then cached.
 
-    Raises ProtocolError naming the file and the problem when it is missing or invalid.
+    Raises ProtocolError naming the file and the problem when it is missing or invalid, and
+    naming the protocols or versions that exist when `name` or `version` is unknown.
     """
-    return _load_packaged(name)
+    versions = available_versions(name)
+    chosen = versions[-1] if version is None else version
+    if chosen not in versions:
+        shipped = ", ".join(str(v) for v in versions)
+        raise ProtocolError(
+            f"app/protocols/{name}/v{chosen}.toml: no version {chosen!r} of protocol "
+            f"{name!r} (shipped versions: {shipped})"
+        )
+    return _load_packaged(name, chosen)
 
 
-@functools.cache  # one shared (immutable) instance per name, however the name is passed
-def _load_packaged(name: str) -> Protocol:
+def available_versions(name: str) -> tuple[int, ...]:
+    """The versions of packaged protocol `name`, oldest first (ProtocolError if none)."""
     # The name comes from settings or the database; never let it walk out of the package.
     if not _NAME.match(name):
         raise ProtocolError(f"invalid protocol name {name!r}")
-    resource = resources.files(__package__ or "app.protocols").joinpath(f"{name}.toml")
-    source = f"app/protocols/{name}.toml"
-    if not resource.is_file():
-        raise ProtocolError(f"{source}: no such protocol {name!r}")
+    folder = _package().joinpath(name)
+    found = sorted(_versions_in(folder)) if folder.is_dir() else []
+    if not found:
+        known = ", ".join(_shipped_names()) or "none"
+        raise ProtocolError(
+            f"app/protocols/{name}/: no such protocol {name!r} (shipped protocols: {known})"
+        )
+    return tuple(found)
+
+
+def _package() -> resources.abc.Traversable:
+    return resources.files(__package__ or "app.protocols")
+
+
+def _versions_in(folder: resources.abc.Traversable) -> list[int]:
+    return [
+        int(match.group(1))
+        for entry in folder.iterdir()
+        if (match := _VERSION_FILE.match(entry.name)) and entry.is_file()
+    ]
+
+
+def _shipped_names() -> list[str]:
+    return sorted(
+        entry.name
+        for entry in _package().iterdir()
+        if entry.is_dir() and _NAME.match(entry.name) and _versions_in(entry)
+    )
+
+
+@functools.cache  # one shared (immutable) instance per name and version
+def _load_packaged(name: str, version: int) -> Protocol:
+    source = f"app/protocols/{name}/v{version}.toml"
+    resource = _package().joinpath(name).joinpath(f"v{version}.toml")
     protocol = _parse(resource.read_text(encoding="utf-8"), source)
     if protocol.name != name:
-        raise ProtocolError(f"{source}: name = {protocol.name!r} does not match the file name")
+        raise ProtocolError(f"{source}: name = {protocol.name!r} does not match the folder name")
+    if protocol.version != version:
+        raise ProtocolError(f"{source}: version = {protocol.version} does not match the file name")
+    return _with_methods(protocol, source)
+
+
+def _with_methods(protocol: Protocol, source: str) -> Protocol:
+    """`protocol` with its `methods` table resolved to the packaged protocols it names."""
+    resolved: dict[str, Protocol] = {}
+    for method, ref in (protocol.methods or {}).items():
+        if ref == "self":
+            continue
+        assert isinstance(ref, MethodRef)  # the model allows only "self" or a MethodRef
+        where = f"{source}: methods.{method}"
+        try:
+            other = load_protocol(ref.protocol, ref.version)
+        except ProtocolError as exc:
+            raise ProtocolError(f"{where}: {exc}") from exc
+        _check_method_protocol(protocol, other, where)
+        resolved[method] = other
+    protocol._method_protocols = resolved
     return protocol
+
+
+def _check_method_protocol(main: Protocol, other: Protocol, where: str) -> None:
+    # One level only (no cycles to chase), and codes stay unique across the plan so that
+    # keys and ranks never mix two protocols' tasks.
+    if other.methods is not None:
+        raise ProtocolError(f"{where}: protocol {other.name!r} has its own [methods] table")
+    shared = sorted(set(main.codes) & set(other.codes))
+    if shared:
+        raise ProtocolError(f"{where}: protocol {other.name!r} reuses task codes {shared}")
+    if any(isinstance(task, AppointmentsTask) for task in other.tasks):
+        # Visits belong to the course, over all sessions: only the main protocol plans them.
+        raise ProtocolError(f"{where}: protocol {other.name!r} has appointments")

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
@@ -52,6 +52,9 @@ class Occurrence(SQLModel, table=True):
     notifies: bool
     remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rank: int = 0  # the rule's place in the protocol: the order of things due at one instant
+    # A clinic visit not booked yet: a target day on the clinic's clock, no agreed time, no
+    # reminder (migration 0008).
+    tentative: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     status: str = Field(default=OccurrenceStatus.PENDING, max_length=10)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Local days since the latest treatment at or before due_at (app/tasks/treatment_day.py);
@@ -74,5 +77,7 @@ class OccurrencePublic(SQLModel):
     local_due: LocalDateTime  # due_at in the patient's zone, with its offset
     window_end: datetime
     notifies: bool
+    # A clinic visit not booked yet: its day is a target, its time of day a guess.
+    tentative: bool = False
     status: str
     completed_at: datetime | None

@@ -24,6 +24,7 @@ from app.careplan.daytime import zone_for
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.protocols.loader import Protocol
+from app.staff.models import Clinic
 from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
 from app.tasks.treatment_day import TreatmentDays
 from app.timezones import local_day_bounds
@@ -43,6 +44,7 @@ _PLANNED_FIELDS = (
     "notifies",
     "remind_at",
     "rank",
+    "tentative",
 )
 
 
@@ -64,10 +66,21 @@ def preferences_of(patient: Patient) -> Preferences:
     )
 
 
+def clinic_zone_of(session: Session, patient: Patient) -> str:
+    """The zone of the patient's clinic: visits not booked yet are planned on its clock."""
+    clinic = session.get(Clinic, patient.clinic_id)
+    assert clinic is not None  # foreign key
+    return clinic.time_zone
+
+
 def plan_for(
     session: Session, *, patient: Patient, protocol: Protocol, treated: Sequence[Treatment]
 ) -> list[PlannedOccurrence]:
-    """The patient's full plan from their `treated` sessions and the bookings stored now."""
+    """The patient's full plan from their `treated` sessions and the bookings stored now.
+
+    Visits not booked are planned on the clinic's wall clock, so they stay put when the
+    patient changes time zone; booked ones are the instants the clinic booked.
+    """
     bookings = session.exec(
         select(AppointmentBooking).where(AppointmentBooking.patient_id == patient.id)
     ).all()
@@ -76,6 +89,7 @@ def plan_for(
         [TreatmentSession(performed_at=t.performed_at, method=t.method) for t in treated],
         preferences_of(patient),
         {b.key: b.booked_at for b in bookings},
+        visit_time_zone=clinic_zone_of(session, patient),
     )
 
 
@@ -202,6 +216,7 @@ def to_public(row: Occurrence, zone: ZoneInfo, now: datetime) -> OccurrencePubli
         local_due=row.due_at.astimezone(zone),
         window_end=row.window_end,
         notifies=row.notifies,
+        tentative=row.tentative,
         status=status_of(row, now),
         completed_at=row.completed_at,
     )

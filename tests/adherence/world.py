@@ -20,8 +20,8 @@ from app.db import transaction
 from app.notifications.models import PushKeys, PushSubscriptionIn
 from app.notifications.subscriptions import Owner, subscribe
 from app.patients.models import Patient, TreatmentCreate
+from app.patients.protocols import ProtocolSource
 from app.patients.service import IssuedLink, add_treatment, device_for_token, redeem_enrolment_link
-from app.protocols.loader import load_protocol
 from app.reports import alerts
 from app.reports.models import Alert, ReportCreate
 from app.reports.service import submit
@@ -47,11 +47,13 @@ def treated(
     time_zone: str = "Europe/London",
     **fields: object,
 ) -> tuple[Patient, IssuedLink]:
-    """A patient enrolled when treated (wake 07:30, bed 22:00, no support stockings)."""
+    """A patient enrolled when treated (wake 07:30, bed 22:00, no support stockings), on
+    version 1 of the protocol: the figures below were worked out by hand from its rules."""
     fields = {"stockings_advised": False, "wake_time": "07:30", "bed_time": "22:00"} | fields
     return make_patient(
         factory, clinic=clinic, staff=staff, now=performed_at, settings=settings, name=name,
-        time_zone=time_zone, treatment={"performed_at": performed_at.isoformat()}, **fields,
+        protocol_version=1, time_zone=time_zone,
+        treatment={"performed_at": performed_at.isoformat()}, **fields,
     )  # fmt: skip
 
 
@@ -66,7 +68,7 @@ def retreat(
     with transaction(factory) as session:
         add_treatment(
             session, patient=patient, data=TreatmentCreate(performed_at=performed_at),
-            protocol=load_protocol(settings.protocol), staff=staff, now=performed_at,
+            protocols=ProtocolSource(settings.protocol), staff=staff, now=performed_at,
             settings=settings,
         )  # fmt: skip
 

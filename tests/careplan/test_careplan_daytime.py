@@ -89,17 +89,19 @@ def test_repeated_hour_after_bed_time_is_night() -> None:
     assert r.bed_ending(date(2026, 4, 4)) == first.astimezone(UTC)
 
 
-def test_bed_time_in_a_dst_gap_is_night_and_reminders_go_back_a_day() -> None:
-    # Bed 00:30 on the night Santiago skips 00:00-01:00: it becomes 01:30, which is after the
-    # (skipped) bed time on the clock, so it counts as night.
+def test_bed_time_in_a_dst_gap_is_still_bed_time_so_day() -> None:
+    # Bed 00:30 on the night Santiago skips 00:00-01:00: it moves forward by the gap to 01:30.
+    # That instant is the bed time (not night), so a bed-time dose there is kept, not pushed
+    # to the morning where it would merge with the morning dose (item 4).
     r = rhythm("America/Santiago", wake=time(7), bed=time(0, 30))
     bed = r.bed_ending(date(2026, 9, 5))
     assert bed.astimezone(SANTIAGO).strftime("%Y-%m-%d %H:%M") == "2026-09-06 01:30"
-    assert r.is_night(bed)
-    assert r.to_daytime(bed).astimezone(SANTIAGO).strftime("%d %H:%M") == "06 07:00"
-    # The previous night's bed time is the latest bed time that is not itself night.
+    assert not r.is_night(bed)
+    assert r.to_daytime(bed) == bed
+    # A minute later it is night; reminders in it go back to that (moved) bed time.
+    assert r.is_night(bed + timedelta(minutes=1))
     back = r.back_to_bed_time(datetime(2026, 9, 6, 3, 0, tzinfo=SANTIAGO))
-    assert back.astimezone(SANTIAGO).strftime("%Y-%m-%d %H:%M") == "2026-09-05 00:30"
+    assert back.astimezone(SANTIAGO).strftime("%Y-%m-%d %H:%M") == "2026-09-06 01:30"
 
 
 @pytest.mark.parametrize(

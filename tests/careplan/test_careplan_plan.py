@@ -20,6 +20,9 @@ from app.careplan import (
 from app.protocols.loader import load_protocol, load_protocol_file
 
 FMT = "%Y-%m-%d %H:%M"
+# These hand-checked scenarios pin version 1 (patients enrolled on it keep these plans);
+# version 2 is pinned in test_careplan_edges.py.
+V1 = load_protocol(version=1)
 
 
 def treat(zone: str, *locals_: str) -> list[TreatmentSession]:
@@ -36,7 +39,7 @@ def plan_for(
     bookings: dict[str, datetime] | None = None,
 ) -> list[PlannedOccurrence]:
     prefs = Preferences(time_zone=zone, wake_time=wake, bed_time=bed, stockings_advised=stockings)
-    return compute_plan(load_protocol(), treat(zone, *locals_), prefs, bookings)
+    return compute_plan(V1, treat(zone, *locals_), prefs, bookings)
 
 
 def show(at: datetime | None, zone: str) -> str | None:
@@ -105,7 +108,8 @@ SCENARIOS = [
             "symptom_check/2026-05-26",
         ),
         reminds={
-            "follow_up/1": "2026-05-25 10:00",
+            # not booked: tentative, no reminder (a booked visit's is pinned below)
+            "follow_up/1": None,
             "hydrocortisone/t1/d2/morning": "2026-05-14 07:30",
             "keep_dry/t1": None,
             "avoid_aspirin/t1": None,
@@ -174,7 +178,7 @@ SCENARIOS = [
             "follow_up/1": ("2026-11-06 10:00", "2026-11-06 11:00"),
         },
         counts={"elevate_legs": 7, "hydrocortisone": 6, "stockings_on": 20},
-        reminds={"follow_up/1": "2026-11-05 10:00"},
+        reminds={"follow_up/1": None},  # tentative
     ),
     Scenario(
         id="dst-autumn-london-first-day-spans-change",
@@ -259,7 +263,7 @@ SCENARIOS = [
         counts={"elevate_legs": 6, "hydrocortisone": 6, "symptom_check": 13, "stockings_on": 20},
         # 23:00 .. 07:00 are night; day 0's 20:00 check is before the treatment
         absent=("elevate_legs/t1/1", "elevate_legs/t1/5", "symptom_check/2026-05-12"),
-        reminds={"follow_up/1": "2026-05-25 21:00"},
+        reminds={"follow_up/1": None},  # tentative
     ),
     Scenario(
         id="night-treatment-2330",
@@ -278,8 +282,10 @@ SCENARIOS = [
             "hydrocortisone/t1/d2/evening": ("2026-05-14 22:00", "2026-05-15 01:00"),
             "stockings_on/2026-05-15": ("2026-05-15 07:30", "2026-05-15 09:30"),
             "symptom_check/2026-05-13": ("2026-05-13 20:00", "2026-05-14 00:00"),
-            "follow_up/1": ("2026-05-27 07:30", "2026-05-27 08:30"),
-            "follow_up/2": ("2026-07-08 07:30", "2026-07-08 08:30"),
+            # tentative visits keep the treatment's time of day (staff book the real time):
+            # not pushed out of the night any more
+            "follow_up/1": ("2026-05-26 23:30", "2026-05-27 00:30"),
+            "follow_up/2": ("2026-07-07 23:30", "2026-07-08 00:30"),
         },
         counts={"elevate_legs": 8, "hydrocortisone": 4, "symptom_check": 13, "stockings_on": 19},
         absent=(
@@ -289,7 +295,7 @@ SCENARIOS = [
             "stockings_on/2026-05-14",
             "symptom_check/2026-05-12",
         ),
-        reminds={"follow_up/1": "2026-05-26 07:30"},
+        reminds={"follow_up/1": None},
     ),
     Scenario(
         id="bed-after-midnight",
@@ -415,11 +421,11 @@ def test_plain_plan_kinds_and_reminders() -> None:
         "follow_up": OccurrenceKind.APPOINTMENT,
     }
     for o in plan:
-        assert o.notifies == (o.kind in (OccurrenceKind.TASK, OccurrenceKind.APPOINTMENT))
+        # a visit not booked yet is tentative: it does not notify
+        assert o.notifies == (o.kind is OccurrenceKind.TASK)
+        assert o.tentative == (o.kind is OccurrenceKind.APPOINTMENT)
         if o.kind is OccurrenceKind.TASK:
             assert o.remind_at == o.due_at
-        elif o.kind is OccurrenceKind.APPOINTMENT:
-            assert o.remind_at == o.due_at - timedelta(hours=24)
         else:
             assert o.remind_at is None
         assert o.due_at.tzinfo is UTC and o.window_end.tzinfo is UTC
@@ -514,7 +520,8 @@ def test_ten_treatments_prefer_t2_over_t10_at_the_same_instant() -> None:
     ten = {o.key for o in plan_for("Europe/London", *starts)}
     assert "hydrocortisone/t2/d2/morning" in ten
     assert "hydrocortisone/t10/d2/morning" not in ten
-    assert [o.key for o in nine if o.key not in ten] == []
+    # ... except t9's stocking removal: t10 starts before it, so its stocking stays on
+    assert [o.key for o in nine if o.key not in ten] == ["remove_stocking/t9"]
 
 
 def test_input_order_of_treatments_does_not_matter() -> None:
@@ -545,12 +552,12 @@ def test_bookings_replace_the_computed_time() -> None:
 
 
 def test_appointment_reminder_in_the_night_moves_back_to_bed_time() -> None:
-    # A 07:45 treatment with an 08:00 wake time: the visit is pushed to 08:00, and the
-    # reminder 24 hours earlier is daytime.
+    # A 07:45 treatment with an 08:00 wake time: the visit is not booked, so it is tentative
+    # at the treatment's time of day (not pushed to 08:00) and not reminded.
     plan = plan_for("Europe/London", "2026-05-12 07:45", wake=time(8, 0))
     got = {o.key: o for o in plan}
-    assert show(got["follow_up/1"].due_at, "Europe/London") == "2026-05-26 08:00"
-    assert show(got["follow_up/1"].remind_at, "Europe/London") == "2026-05-25 08:00"
+    assert show(got["follow_up/1"].due_at, "Europe/London") == "2026-05-26 07:45"
+    assert got["follow_up/1"].tentative and got["follow_up/1"].remind_at is None
     # Booked at 07:45 (night, kept as booked): 07:45 the day before is night too, so the
     # reminder goes back to the bed time before it.
     booked = plan_for(
@@ -704,8 +711,16 @@ def test_a_new_treatment_type_is_just_a_new_protocol_file(tmp_path: Path) -> Non
         "review/1": ("2026-06-08 09:00", "2026-06-08 09:30"),
     }
     review = next(o for o in plan if o.key == "review/1")
-    # 2 hours before is 07:00, still night (wake 07:30): the reminder goes to bed time before
     assert review.title == "Review"
+    assert review.tentative and review.remind_at is None  # not booked yet
+    booked = {"review/1": datetime(2026, 6, 8, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))}
+    (review,) = [
+        o
+        for o in compute_plan(protocol, treat("Europe/Berlin", "2026-06-01 09:00"), prefs, booked)
+        if o.key == "review/1"
+    ]
+    # 2 hours before is 07:00, still night (wake 07:30): the reminder goes to bed time before
+    assert not review.tentative
     assert show(review.remind_at, "Europe/Berlin") == "2026-06-07 22:00"
     no_sun = next(o for o in plan if o.task == "no_sun")
     assert no_sun.kind is OccurrenceKind.RESTRICTION and not no_sun.notifies

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from app.db import transaction
+from app.patients.bookings import book
+from app.patients.models import Patient
+from app.patients.protocols import ProtocolSource
+from app.staff.models import StaffUser
 from tests.e2e.pwa_support import (
     Enrolled,
     Live,
@@ -44,7 +51,10 @@ def test_enrol_then_tick_and_undo_a_task(live: Live, enrolled: Enrolled, handset
     # Advice with its end, and the next visit.
     expect(page.get_by_text("No aspirin for six weeks")).to_be_visible()
     expect(page.get_by_text("Until Friday 8 May")).to_be_visible()
-    expect(page.locator(".visit")).to_contain_text("Friday 10 April at 12:00 pm")
+    # Not booked yet: the day only (tests/e2e/test_pwa_today.py::test_a_visit_shows...).
+    expect(page.locator(".visit")).to_contain_text(
+        "Around Friday 10 April — the clinic will confirm the time"
+    )
     expect(page.get_by_role("link", name="Add visits to my calendar").first).to_have_attribute(
         "href", "/api/me/calendar.ics"
     )
@@ -122,3 +132,71 @@ def test_a_phone_without_a_session_is_asked_to_open_the_clinic_link(
     expect(page.get_by_role("heading", level=1)).to_have_text("Open the link from your clinic")
     screenshot(page, "not-set-up.png")
     assert unexpected(problems, 401) == []
+
+
+# Elements that end right of the viewport, except inside the day strip (it scrolls sideways).
+STICKING_OUT = """() => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > width + 1 && !e.closest(".strip-days"))
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id}`);
+}"""
+AROUND = "Around Friday 10 April — the clinic will confirm the time"
+
+
+def _book_first_visit(live: Live, enrolled: Enrolled, booked_at: datetime) -> None:
+    with transaction(live.factory) as session:
+        patient = session.get(Patient, enrolled.patient.id)
+        assert patient is not None
+        staff = session.exec(
+            select(StaffUser).where(StaffUser.clinic_id == patient.clinic_id)
+        ).one()
+        book(
+            session, patient=patient, key="follow_up/1", booked_at=booked_at, staff=staff,
+            protocols=ProtocolSource(live.settings.protocol), now=live.clock.now(),
+        )  # fmt: skip
+
+
+def test_a_visit_shows_its_day_until_booked_then_its_time(
+    live: Live, enrolled: Enrolled, handset: Any, browser: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    card = page.locator(".visit")
+    expect(card).to_contain_text(AROUND)
+    expect(card).not_to_contain_text(" pm")  # no guessed time of day
+    screenshot(page, "visit-tentative-today.png", full_page=True)
+    # On the visit's own day, the plan says the same.
+    strip = page.get_by_role("navigation", name="Days of your plan")
+    strip.get_by_role("button", name="Friday 10 April:", exact=False).click()
+    visit = page.locator(f"#task-{live.occurrence('follow_up/1').id}")
+    expect(visit).to_contain_text(AROUND)
+    screenshot(page, "visit-tentative-day.png")
+
+    # 320 px wide with the text at 200%: nothing sticks out sideways.
+    narrow = browser.new_context(
+        viewport={"width": 320, "height": 700}, base_url=live.base_url, locale="en-GB",
+        timezone_id="Europe/London",
+    )  # fmt: skip
+    try:
+        small, small_problems = open_page(narrow, live.clock.now())
+        small.context.add_cookies(handset.cookies())
+        small.goto("/")
+        # The phone's text size at 200% (the page's own 112.5%, doubled); CSSOM, not a style
+        # tag, which the page's Content Security Policy refuses.
+        small.evaluate("document.documentElement.style.fontSize = '225%'")
+        expect(small.locator(".visit")).to_contain_text(AROUND)
+        assert small.evaluate(STICKING_OUT) == []
+        small.locator(".visit").scroll_into_view_if_needed()
+        screenshot(small, "visit-tentative-320-text200.png")
+        assert unexpected(small_problems) == []
+    finally:
+        narrow.close()
+
+    _book_first_visit(live, enrolled, datetime(2026, 4, 10, 14, 30, tzinfo=UTC))  # 3:30 pm BST
+    page.get_by_role("button", name="Back to today").click()
+    page.reload()
+    expect(card).to_contain_text("Friday 10 April at 3:30 pm")
+    expect(card).not_to_contain_text("Around")
+    screenshot(page, "visit-booked-today.png", full_page=True)
+    assert unexpected(problems) == []

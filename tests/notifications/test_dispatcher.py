@@ -28,7 +28,9 @@ from app.notifications.models import (
 )
 from app.notifications.subscriptions import Owner, subscribe
 from app.notifications.vapid import VapidKeys
+from app.patients.bookings import book
 from app.patients.models import Patient
+from app.patients.protocols import ProtocolSource
 from app.reports.models import ReportCreate
 from app.reports.service import submit
 from app.staff.models import Clinic, StaffUser
@@ -58,10 +60,20 @@ class World:
         )  # fmt: skip
         self.ids: set[str] = set()
         clinic, staff = make_clinic_with_staff(factory, now=clock.now())
-        self.patient, _ = make_patient(
+        self.patient, _ = make_patient(  # on version 1: the keys below are its rules'
             factory, clinic=clinic, staff=staff, now=clock.now(), settings=settings,
-            treatment={"performed_at": "2026-03-25T10:00:00+00:00"},
+            protocol_version=1, treatment={"performed_at": "2026-03-25T10:00:00+00:00"},
         )  # fmt: skip
+        # The first visit booked at its planned time (10:00 BST Wed 8 Apr): a visit not booked
+        # is tentative and gets no reminder, and these tests need its long-windowed one.
+        with transaction(factory) as session:
+            patient = session.get(Patient, self.patient.id)
+            assert patient is not None
+            book(
+                session, patient=patient, key="follow_up/1",
+                booked_at=datetime(2026, 4, 8, 9, 0, tzinfo=UTC), staff=staff,
+                protocols=ProtocolSource(settings.protocol), now=clock.now(),
+            )  # fmt: skip
 
     def device(self, key_id: str | None = None) -> FakeSubscription:
         subscription = self.push.subscribe()

@@ -13,8 +13,8 @@ from app.db import transaction
 from app.notifications.models import OutboxMessage, OutboxStatus
 from app.notifications.outbox import sync_reminders
 from app.patients.models import Patient, PreferencesUpdate, TreatmentCreate
+from app.patients.protocols import ProtocolSource
 from app.patients.service import add_treatment, update_preferences
-from app.protocols.loader import load_protocol
 from app.tasks.models import Occurrence
 
 
@@ -46,7 +46,7 @@ def test_every_notifying_open_occurrence_gets_one_row(
         assert row.due_at == row.next_attempt_at == occurrence.remind_at
         assert row.expires_at == occurrence.window_end
     assert "keep_dry/t1" not in rows  # information does not notify
-    assert rows["follow_up/1"].due_at == datetime(2026, 4, 9, 9, 0, tzinfo=UTC)  # day before
+    assert "follow_up/1" not in rows  # a visit not booked yet is tentative: no reminder
 
 
 def test_planning_again_adds_nothing(
@@ -71,7 +71,7 @@ def test_a_changed_preference_moves_rows_and_cancels_replaced_ones(
             session,
             patient=fresh,
             data=PreferencesUpdate(wake_time=time(6, 0), bed_time=time(21, 0)),
-            protocol=load_protocol(),
+            protocols=ProtocolSource("microsclerotherapy"),
             now=clock.now(),
         )
     after = outbox(factory)
@@ -94,7 +94,7 @@ def test_re_treatment_adds_its_reminders_without_duplicates(
             session,
             patient=fresh,
             data=TreatmentCreate(performed_at=clock.now() - timedelta(hours=1)),
-            protocol=load_protocol(),
+            protocols=ProtocolSource("microsclerotherapy"),
             staff=None,
             now=clock.now(),
             settings=settings,
@@ -119,3 +119,40 @@ def test_a_sent_reminder_is_not_re_armed_for_a_past_time(
     with transaction(factory) as session:
         sync_reminders(session, patient_id=patient.id, now=clock.now())
     assert outbox(factory)["elevate_legs/t1/1"].status == OutboxStatus.SENT
+
+
+def _set_reminder(
+    factory: sessionmaker[Session], patient: Patient, key: str, remind_at: datetime | None
+) -> None:
+    """Make the stored occurrence stop (None) or start notifying, as a new plan would."""
+    with transaction(factory) as session:
+        occurrence = session.exec(
+            select(Occurrence).where(Occurrence.patient_id == patient.id, Occurrence.key == key)
+        ).one()
+        occurrence.notifies = remind_at is not None
+        occurrence.remind_at = remind_at
+        session.add(occurrence)
+
+
+def test_a_row_whose_occurrence_stopped_notifying_is_cancelled_and_re_armed_when_it_notifies(
+    factory: sessionmaker[Session], patient: Patient, clock: FixedClock
+) -> None:
+    """A visit unbooked (tentative: no reminder) cancels its waiting row; booked again, the
+    same row goes back to pending at the new time."""
+    before = outbox(factory)["stockings_on/2026-03-31"]
+    assert before.status == OutboxStatus.PENDING
+    _set_reminder(factory, patient, "stockings_on/2026-03-31", None)
+    with transaction(factory) as session:
+        sync_reminders(session, patient_id=patient.id, now=clock.now())
+    cancelled = outbox(factory)["stockings_on/2026-03-31"]
+    assert (cancelled.id, cancelled.status) == (before.id, OutboxStatus.CANCELLED)
+    again = datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
+    _set_reminder(factory, patient, "stockings_on/2026-03-31", again)
+    with transaction(factory) as session:
+        sync_reminders(session, patient_id=patient.id, now=clock.now())
+    re_armed = outbox(factory)["stockings_on/2026-03-31"]
+    assert (re_armed.id, re_armed.status, re_armed.due_at) == (
+        before.id,
+        OutboxStatus.PENDING,
+        again,
+    )

@@ -1,4 +1,5 @@
-"""Booking planned visits: the occurrence and its reminder move, and go back when unbooked."""
+"""Booking planned visits: the occurrence moves and gets its reminder; unbooked, it goes back
+to the protocol's time, tentative, and its reminder is cancelled."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ REMINDER_LEAD = timedelta(hours=24)
 
 
 def visit(factory: sessionmaker[Session], patient_id: str, key: str) -> tuple[Occurrence, Any]:
-    """The visit's occurrence and its reminder row in the outbox."""
+    """The visit's occurrence and its reminder row in the outbox (None if it has none: a
+    visit not booked yet is tentative and gets no reminder)."""
     with factory() as session:
         occurrence = session.exec(
             select(Occurrence).where(
@@ -39,8 +41,8 @@ def visit(factory: sessionmaker[Session], patient_id: str, key: str) -> tuple[Oc
                 OutboxMessage.kind == OutboxKind.REMINDER,
             )
         ).all()
-    assert len(reminders) == 1
-    return occurrence, reminders[0]
+    assert len(reminders) <= 1
+    return occurrence, reminders[0] if reminders else None
 
 
 def at(value: str) -> datetime:
@@ -69,7 +71,7 @@ class TestBook:
         created = enrol(staff)
         pair_phone(phone, created["enrolment"]["code"])
         before, reminder_before = visit(factory, created["id"], "follow_up/1")
-        assert reminder_before.due_at == FIRST_VISIT - REMINDER_LEAD
+        assert (before.tentative, reminder_before) == (True, None)
         response = staff.put(
             f"/api/patients/{created['id']}/appointments/follow_up/1",
             json={"booked_at": "2026-04-13T14:30:00+01:00"},
@@ -84,16 +86,13 @@ class TestBook:
         after, reminder_after = visit(factory, created["id"], "follow_up/1")
         assert after.id == before.id  # moved, not replaced
         assert (after.due_at, after.remind_at) == (new_time, new_time - REMINDER_LEAD)
-        assert reminder_after.id == reminder_before.id
+        assert after.tentative is False
         assert reminder_after.status == "pending"
         assert reminder_after.due_at == reminder_after.next_attempt_at == new_time - REMINDER_LEAD
         assert reminder_after.expires_at == after.window_end
         # The other visit stays where the protocol puts it, and the phone sees the new time.
         second, second_reminder = visit(factory, created["id"], "follow_up/2")
-        assert (second.due_at, second_reminder.due_at) == (
-            SECOND_VISIT,
-            SECOND_VISIT - REMINDER_LEAD,
-        )
+        assert (second.due_at, second.tentative, second_reminder) == (SECOND_VISIT, True, None)
         shown = {a["key"]: a["local_due"] for a in phone.get("/api/me").json()["appointments"]}
         assert shown["follow_up/1"] == "2026-04-13T14:30:00+01:00"
 
@@ -165,7 +164,7 @@ class TestBook:
         )
         assert (response.status_code, response.json()["code"]) == (status, code)
         occurrence, reminder = visit(factory, created["id"], "follow_up/1")
-        assert (occurrence.due_at, reminder.due_at) == (FIRST_VISIT, FIRST_VISIT - REMINDER_LEAD)
+        assert (occurrence.due_at, occurrence.tentative, reminder) == (FIRST_VISIT, True, None)
         with factory() as session:
             assert session.exec(select(AppointmentBooking)).all() == []
 
@@ -225,13 +224,13 @@ class TestBook:
             json={"booked_at": "2026-04-13T14:30:00+01:00"},
         )
         occurrence, reminder = visit(factory, second["id"], "follow_up/1")
-        assert (occurrence.due_at, reminder.due_at) == (FIRST_VISIT, FIRST_VISIT - REMINDER_LEAD)
+        assert (occurrence.due_at, occurrence.tentative, reminder) == (FIRST_VISIT, True, None)
         listed = staff.get(f"/api/patients/{second['id']}/appointments").json()
         assert [a["booked"] for a in listed] == [False, False]
 
 
 class TestUnbook:
-    def test_the_visit_and_its_reminder_go_back_to_the_computed_time(
+    def test_the_visit_goes_back_to_the_computed_time_and_its_reminder_is_cancelled(
         self, staff: TestClient, factory: sessionmaker[Session]
     ) -> None:
         created = enrol(staff)
@@ -241,8 +240,8 @@ class TestUnbook:
         response = staff.delete(path)
         assert response.status_code == 204
         occurrence, reminder = visit(factory, created["id"], "follow_up/1")
-        assert (occurrence.due_at, reminder.due_at) == (FIRST_VISIT, FIRST_VISIT - REMINDER_LEAD)
-        assert reminder.id == booked_reminder.id
+        assert (occurrence.due_at, occurrence.tentative) == (FIRST_VISIT, True)
+        assert (reminder.id, reminder.status) == (booked_reminder.id, "cancelled")
         listed = staff.get(f"/api/patients/{created['id']}/appointments").json()
         assert (listed[0]["booked"], at(listed[0]["due_at"])) == (False, FIRST_VISIT)
         with factory() as session:

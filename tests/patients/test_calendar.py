@@ -28,7 +28,17 @@ def test_the_calendar_lists_the_coming_visits(
     client: TestClient, phone: TestClient, factory: sessionmaker[Session], clock: FixedClock
 ) -> None:
     sign_in_staff(client, factory, now=clock.now())
-    pair_phone(phone, enrol(client)["enrolment"]["code"])
+    created = enrol(client)
+    pair_phone(phone, created["enrolment"]["code"])
+    # Only booked visits go in (tests/patients/test_tentative_visits.py): book both.
+    for key, at in (
+        ("follow_up/1", "2026-04-10T10:00:00+01:00"),
+        ("follow_up/2", "2026-05-22T10:00:00+01:00"),
+    ):
+        booked = client.put(
+            f"/api/patients/{created['id']}/appointments/{key}", json={"booked_at": at}
+        )
+        assert booked.status_code == 200, booked.text
     response = phone.get("/api/me/calendar.ics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")

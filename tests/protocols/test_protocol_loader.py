@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import tomllib
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
+from app.protocols import loader
 from app.protocols.loader import (
     AppointmentsTask,
+    DoseCourseTask,
+    DosesTask,
     Protocol,
     ProtocolError,
     RepeatTask,
+    available_versions,
     load_protocol,
     load_protocol_file,
 )
 
-SHIPPED = resources.files("app.protocols").joinpath("microsclerotherapy.toml").read_text("utf-8")
+V1 = resources.files("app.protocols").joinpath("microsclerotherapy", "v1.toml")
+SHIPPED = V1.read_text("utf-8")
+# sha256 of app/protocols/microsclerotherapy.toml as shipped before versions (commit 56c4386).
+V1_SHA256 = "1d148d88956dd68c4a4da8c2b781fd42fe2ca2ef277b71c51ac11104dc36a9b4"
+SHIPPED_FILES = [("microsclerotherapy", 1), ("microsclerotherapy", 2), ("laser", 1)]
 
 # Words an older, non-medical reader should not meet in a title or instruction.
 JARGON = [
@@ -42,7 +53,7 @@ JARGON = [
 
 
 def test_shipped_protocol_loads() -> None:
-    protocol = load_protocol()
+    protocol = load_protocol(version=1)
     assert isinstance(protocol, Protocol)
     assert (protocol.name, protocol.version) == ("microsclerotherapy", 1)
     assert protocol.codes == (
@@ -73,13 +84,13 @@ def test_shipped_protocol_loads() -> None:
         protocol.task("nope")
 
 
-def test_shipped_texts_are_plain_english() -> None:
-    protocol = load_protocol()
-    follow_up = protocol.task("follow_up")
-    assert isinstance(follow_up, AppointmentsTask)
-    titles = [t.title for t in protocol.tasks] + [v.title or "" for v in follow_up.visits]
+@pytest.mark.parametrize(("name", "version"), SHIPPED_FILES)
+def test_shipped_texts_are_plain_english(name: str, version: int) -> None:
+    protocol = load_protocol(name, version)
+    visits = [v for t in protocol.tasks if isinstance(t, AppointmentsTask) for v in t.visits]
+    titles = [t.title for t in protocol.tasks] + [v.title or "" for v in visits]
     instructions = [t.instructions for t in protocol.tasks]
-    instructions += [v.instructions or "" for v in follow_up.visits]
+    instructions += [v.instructions or "" for v in visits]
     for text in titles + instructions:
         assert text == text.strip() and "  " not in text and "\n" not in text
         assert text[0].isupper()
@@ -94,13 +105,19 @@ def test_shipped_texts_are_plain_english() -> None:
 
 def test_load_protocol_is_cached_and_same_as_the_file() -> None:
     assert load_protocol() is load_protocol("microsclerotherapy")
-    path = Path(str(resources.files("app.protocols").joinpath("microsclerotherapy.toml")))
-    assert load_protocol_file(path) == load_protocol()
+    assert load_protocol() is load_protocol("microsclerotherapy", 2)
+    assert load_protocol(version=1) is load_protocol("microsclerotherapy", 1)
+    for name, version in SHIPPED_FILES:
+        path = Path(str(resources.files("app.protocols").joinpath(name, f"v{version}.toml")))
+        assert load_protocol_file(path) == load_protocol(name, version)
 
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("no_such_protocol", "no such protocol"), ("../secrets", "invalid protocol name")],
+    [
+        ("no_such_protocol", r"no such protocol 'no_such_protocol' \(shipped protocols: laser, "),
+        ("../secrets", "invalid protocol name"),
+    ],
     ids=["missing", "path-traversal"],
 )
 def test_load_protocol_rejects_bad_names(name: str, message: str) -> None:
@@ -254,3 +271,193 @@ def test_models_are_immutable() -> None:
     protocol = load_protocol()
     with pytest.raises(ValueError, match=re.compile("frozen", re.IGNORECASE)):
         protocol.version = 2  # type: ignore[misc]
+
+
+# --- versions (item 8) -----------------------------------------------------------------------
+
+
+def test_newest_version_is_the_default_and_versions_are_listed() -> None:
+    assert available_versions("microsclerotherapy") == (1, 2)
+    assert available_versions("laser") == (1,)
+    assert load_protocol().version == 2
+    assert load_protocol("laser").version == 1
+
+
+def test_version_one_is_todays_file_unchanged() -> None:
+    # Patients enrolled on version 1 keep its data: the file is byte-for-byte what shipped
+    # before versions existed.
+    assert hashlib.sha256(V1.read_bytes()).hexdigest() == V1_SHA256
+    v1 = load_protocol(version=1)
+    assert v1.methods is None and v1.counts_as_last_treatment
+    assert v1.for_method("laser") is v1  # no [methods] table: every method uses it
+    doses = v1.task("hydrocortisone")
+    assert isinstance(doses, DosesTask) and doses.min_gap_hours == 0
+    follow_up = v1.task("follow_up")
+    assert isinstance(follow_up, AppointmentsTask) and follow_up.new_course_after_visit is None
+    assert follow_up.course_end_visit.number == 2  # default: the visit with the largest day
+
+
+def test_version_two_changes_only_what_was_decided() -> None:
+    v1, v2 = load_protocol(version=1), load_protocol(version=2)
+    assert v1.codes == v2.codes
+    changed = [t.code for t, u in zip(v1.tasks, v2.tasks, strict=True) if t != u]
+    assert changed == ["hydrocortisone", "follow_up"]
+    course = v2.task("hydrocortisone")
+    assert isinstance(course, DoseCourseTask)
+    assert (course.after, course.days, course.count, course.min_gap_hours) == (
+        "remove_stocking",
+        3,
+        6,
+        6,
+    )
+    assert [(d.name, d.at) for d in course.doses] == [("morning", "wake"), ("evening", "bed")]
+    follow_up = v2.task("follow_up")
+    assert isinstance(follow_up, AppointmentsTask) and follow_up.new_course_after_visit == 2
+
+
+def test_methods_are_resolved_at_load_and_pinned_to_a_version() -> None:
+    v2 = load_protocol(version=2)
+    assert v2.for_method("sclerotherapy") is v2
+    assert v2.for_method("laser") is load_protocol("laser", 1)
+    assert v2.method_protocols == (load_protocol("laser", 1),)
+    with pytest.raises(ValueError, match=r"no treatment method 'foam' \(known: \['laser', "):
+        v2.for_method("foam")
+
+
+def test_laser_protocol_is_a_draft_without_injection_aftercare() -> None:
+    laser = load_protocol("laser", 1)
+    assert not laser.counts_as_last_treatment
+    assert laser.codes == ("avoid_heat", "sun_protection", "skin_check")
+    text = resources.files("app.protocols").joinpath("laser", "v1.toml").read_text("utf-8")
+    # every rule is marked for review in the file
+    assert text.count("DRAFT FOR CLINICAL REVIEW") >= 1 + len(laser.tasks)
+    assert {"remove_stocking", "hydrocortisone", "elevate_legs"}.isdisjoint(laser.codes)
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "message"),
+    [
+        ("microsclerotherapy", 3, "no version 3 of protocol 'microsclerotherapy' (shipped "),
+        ("laser", 2, "no version 2 of protocol 'laser' (shipped versions: 1)"),
+        ("nope", 1, "no such protocol 'nope' (shipped protocols: laser, microsclerotherapy)"),
+    ],
+    ids=["version", "laser-version", "name"],
+)
+def test_unknown_version_names_what_exists(name: str, version: int, message: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(name, version)
+    assert message in str(caught.value)
+
+
+def _packaged_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> None:
+    """Point the loader at a copy of the package with `files` (relative paths) written in."""
+    root = tmp_path / "protocols"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(loader, "_package", lambda: root)
+    loader._load_packaged.cache_clear()
+
+
+@pytest.fixture
+def fresh_cache() -> Iterator[None]:
+    loader._load_packaged.cache_clear()
+    yield
+    loader._load_packaged.cache_clear()
+
+
+def test_file_version_must_match_its_file_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    _packaged_copy(tmp_path, monkeypatch, {"microsclerotherapy/v3.toml": SHIPPED})
+    with pytest.raises(ProtocolError, match=r"v3\.toml: version = 1 does not match the file"):
+        load_protocol("microsclerotherapy", 3)
+
+
+METHODS_TOML = SHIPPED.replace(
+    "version = 1\n", 'version = 1\n\n[methods]\nlaser = { protocol = "laser", version = 1 }\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("laser", "message"),
+    [
+        ('name = "laser"\nversion = 1\n' + SHIPPED.split("version = 1", 1)[1], "reuses task codes"),
+        (
+            'name = "laser"\nversion = 1\n[methods]\nlaser = "self"\n'
+            + SHIPPED.split("version = 1", 1)[1]
+            .replace('code = "', 'code = "x')
+            .replace('= "remove_stocking"', '= "xremove_stocking"'),
+            "has its own [methods] table",
+        ),
+    ],
+    ids=["shared-codes", "nested-methods"],
+)
+def test_method_protocols_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None, laser: str, message: str
+) -> None:
+    _packaged_copy(tmp_path, monkeypatch, {"laser/v1.toml": laser})
+    path = tmp_path / "main.toml"
+    path.write_text(METHODS_TOML, encoding="utf-8")
+    with pytest.raises(ProtocolError, match=re.escape(message)) as caught:
+        load_protocol_file(path)
+    assert str(caught.value).startswith(f"{path}: methods.laser: ")
+
+
+def test_unknown_method_protocol_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "main.toml"
+    path.write_text(METHODS_TOML.replace("version = 1 }", "version = 9 }"), encoding="utf-8")
+    with pytest.raises(ProtocolError, match=r"methods\.laser: .*no version 9 of protocol 'laser'"):
+        load_protocol_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            _replace_in_task(
+                "follow_up",
+                "remind_hours_before = 24",
+                "remind_hours_before = 24\nnew_course_after_visit = 3",
+            ),
+            "new_course_after_visit = 3 names no visit",
+        ),
+        (
+            _replace_in_task(
+                "hydrocortisone", "window_hours = 3", "window_hours = 3\nmin_gap_hours = -1"
+            ),
+            "min_gap_hours: Input should be greater than or equal to 0",
+        ),
+        (
+            _replace_in_task(
+                "hydrocortisone",
+                'schedule = "doses"\nfrom_day = 1\nthrough_day = 3',
+                'schedule = "dose_course"\nafter = "keep_dry"\ndays = 3',
+            ).replace('not_before = "remove_stocking"\n', ""),
+            "after = 'keep_dry' must name a task with schedule \"once\"",
+        ),
+        (
+            _replace_in_task(
+                "hydrocortisone",
+                'schedule = "doses"\nfrom_day = 1\nthrough_day = 3',
+                'schedule = "dose_course"\nafter = "remove_stocking"\ndays = 3',
+            )
+            .replace('not_before = "remove_stocking"\n', "")
+            .replace('name = "morning"', 'name = "first"'),
+            '"first" names the dose at the event',
+        ),
+    ],
+    ids=["course-visit-unknown", "negative-gap", "course-event-not-once", "dose-named-first"],
+)
+def test_new_fields_are_validated(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProtocolError, match=re.escape(message)):
+        load_protocol_file(path)
+
+
+def test_packaged_subfolders_are_package_data() -> None:
+    # A wheel ships only what pyproject lists: the versioned folders must be in it.
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
+    data = pyproject["tool"]["setuptools"]["package-data"]["app"]
+    assert "protocols/*/*.toml" in data

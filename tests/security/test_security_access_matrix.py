@@ -103,6 +103,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/patients/{patient_id}/appointments"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/devices"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/export"): Rule("staff", 200),
+    ("GET", "/api/visits/to-book"): Rule("staff", 200),
     ("POST", "/api/patients/{patient_id}/enrolment"): Rule("staff", 201),
     ("POST", "/api/patients/{patient_id}/enrolment/revoke"): Rule("staff", 204),
     ("POST", "/api/patients/{patient_id}/devices/{device_id}/revoke"): Rule("staff", 204),
@@ -137,6 +138,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("PUT", "/api/patients/{patient_id}/appointments/{key}"): Rule(
         "staff", 200, {"booked_at": "2026-07-01T09:00:00+01:00"}
+    ),
+    # Version 1 of the patient's protocol: the first caller moves them, the second finds them
+    # there already (a no-op, also 200).
+    ("PUT", "/api/patients/{patient_id}/protocol"): Rule(
+        "staff", 200, {"version": 1, "reason": "access matrix"}
     ),
     # The first of the clinic's two staff removes the booking, the second finds none.
     ("DELETE", "/api/patients/{patient_id}/appointments/{key}"): Rule("staff", (204, 404)),

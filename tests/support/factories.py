@@ -72,8 +72,11 @@ def make_patient(
     staff: StaffUser | None,
     now: datetime,
     settings: Settings,
+    protocol_version: int | None = None,
     **fields: object,
 ) -> tuple[Patient, IssuedLink]:
+    """Enrol a patient on the configured protocol, at `protocol_version` (None: the newest, as
+    the app does; a number: as if enrolled while that version was the newest)."""
     data = {
         "name": "Ada Lovelace",
         "time_zone": "Europe/London",
@@ -86,7 +89,7 @@ def make_patient(
             session,
             clinic=clinic,
             data=PatientCreate.model_validate(data),
-            protocol=load_protocol(settings.protocol),
+            protocol=load_protocol(settings.protocol, protocol_version),
             staff=staff,
             now=now,
             settings=settings,

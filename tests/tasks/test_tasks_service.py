@@ -12,6 +12,7 @@ from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
 from app.patients.models import Patient, PatientCreate, PreferencesUpdate, TreatmentCreate
+from app.patients.protocols import ProtocolSource
 from app.patients.service import add_treatment, update_preferences
 from app.protocols.loader import load_protocol
 from app.tasks import service
@@ -48,7 +49,7 @@ def retreat(
             session,
             patient=fresh,
             data=TreatmentCreate(performed_at=performed_at),
-            protocol=load_protocol(),
+            protocols=ProtocolSource("microsclerotherapy"),
             staff=None,
             now=clock.now(),
             settings=settings,
@@ -143,7 +144,7 @@ class TestSyncPlan:
                 session,
                 patient=fresh,
                 data=PreferencesUpdate(wake_time=time(6, 0)),
-                protocol=load_protocol(),
+                protocols=ProtocolSource("microsclerotherapy"),
                 now=clock.now(),
             )
         after = rows(factory, patient)

@@ -115,6 +115,15 @@ export function whenText(instant, zone, today) {
   return `${rel || dayLong(ymd)} at ${timeOf(instant, zone)}`;
 }
 
+/** When a clinic visit is, for the patient: the day and time once the clinic has booked it,
+ * only the day while it is tentative (its time of day is the planner's guess, never shown).
+ * "Friday 10 April at 10:00 am", or "Around Tuesday 14 April — the clinic will confirm the time". */
+export function visitWhen(visit, zone, today) {
+  if (!visit.tentative) return whenText(visit.due_at, zone, today);
+  // DRAFT for clinical review
+  return `Around ${dayLong(ymdIn(visit.due_at, zone))} — the clinic will confirm the time`;
+}
+
 /** "07:30:00" → "07:30" for <input type=time>. */
 export function hhmm(value) {
   return String(value || "").slice(0, 5);

@@ -2,7 +2,7 @@
 
 import { h } from "./dom.js";
 import { standing, tally } from "./plan.js";
-import { addDays, dayLong, dayOfMonth, monthShort, relativeDay, timeOf, untilText, weekdayShort, whenText } from "./time.js";
+import { addDays, dayLong, dayOfMonth, monthShort, relativeDay, timeOf, untilText, visitWhen, weekdayShort } from "./time.js";
 
 function greeting(now, zone, name) {
   const hour = Number(new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "numeric", hourCycle: "h23" }).format(now));
@@ -91,11 +91,17 @@ function taskItem(o, ctx) {
     h("div", { class: "task-head" },
       h("span", { class: "task-icon", "aria-hidden": "true" }),
       h("div", { class: "task-text" },
-        h("p", { class: "task-when" }, o.kind === "appointment" ? `Clinic visit at ${timeOf(o.due_at, zone)}` : timeOf(o.due_at, zone)),
+        h("p", { class: "task-when" }, whenLine(o, zone, today)),
         h("h3", { class: "task-title", id: titleId }, o.title),
         status ? h("p", { class: "task-status" }, status) : null)),
     o.instructions ? h("details", { class: "task-how", id: `how-${o.id}` }, h("summary", {}, "How to do it"), h("p", {}, o.instructions)) : null,
     tick || check ? h("div", { class: "task-actions" }, tick, check) : null);
+}
+
+/** The line above a task's title: its time; a visit's time once booked, its day while not. */
+function whenLine(o, zone, today) {
+  if (o.kind !== "appointment") return timeOf(o.due_at, zone);
+  return o.tentative ? visitWhen(o, zone, today) : `Clinic visit at ${timeOf(o.due_at, zone)}`;
 }
 
 function adviceItem(o, ctx) {
@@ -115,7 +121,7 @@ function nextVisit(ctx) {
   if (!visit) return null;
   return h("section", { class: "card visit", "aria-labelledby": "visit-heading" },
     h("h2", { id: "visit-heading" }, "Your next visit"),
-    h("p", { class: "visit-when" }, whenText(visit.due_at, ctx.zone, ctx.today)),
+    h("p", { class: "visit-when" }, visitWhen(visit, ctx.zone, ctx.today)),
     h("p", {}, visit.title),
     h("p", {}, link));
 }

@@ -15,6 +15,7 @@ const ROUTES = [
   [/^\/patients\/([0-9a-f-]{36})$/, "patient", "Patient"],
   [/^\/enrol$/, "enrol", "Enrol a patient"],
   [/^\/alerts$/, "alerts", "Alerts"],
+  [/^\/visits$/, "visits", "Visits to book"],
   [/^\/adherence$/, "adherence", "Adherence"],
   [/^\/audit$/, "audit", "Audit log", true],
   [/^\/staff$/, "staff", "Staff", true],

@@ -19,8 +19,41 @@ const ENROLMENT = {
   revoked: ["link revoked", "muted"],
 };
 
-export function render(view, { params, setTitle }) {
+/** Ask for the reason of a move to another protocol version; the reason, or null if cancelled. */
+function reasonDialog({ title, body, confirm }) {
+  return new Promise((resolve) => {
+    const reason = h("textarea", { rows: "3", maxlength: "500", required: true });
+    const m = messageLine();
+    reason.addEventListener("input", () => m.clear());
+    const ok = h("button", { type: "submit", class: "button button-primary" }, confirm);
+    const no = h("button", { type: "button", class: "button", onclick: () => dialog.close() }, "Cancel");
+    const form = h("form", { method: "dialog", novalidate: true },
+      h("h2", { id: "protocol-dlg-h" }, title),
+      h("p", {}, body),
+      field("Reason (kept in the audit log)", reason),
+      m.el,
+      h("div", { class: "actions" }, no, ok));
+    const dialog = h("dialog", { class: "dialog", "aria-labelledby": "protocol-dlg-h" }, form);
+    let answer = null;
+    form.addEventListener("submit", (event) => {
+      if (!reason.value.trim()) {
+        event.preventDefault();
+        m.error("Please give the reason for the move.");
+        reason.focus();
+        return;
+      }
+      answer = reason.value.trim();
+    });
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(answer); });
+    document.body.append(dialog);
+    dialog.showModal();
+    reason.focus();
+  });
+}
+
+export function render(view, { params, setTitle, query }) {
   const id = params[0];
+  const bookKey = query ? query.get("book") : null; // set by the visits-to-book page: open that visit's form
   const base = `/api/patients/${id}`;
   let alive = true;
   const head = h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Patient"));
@@ -39,6 +72,7 @@ export function render(view, { params, setTitle }) {
       h("div", { class: "stack" }, facts, link, devices, retreat, records)));
 
   let patient = null;
+  let bookingShown = false;
 
   async function loadPatient() {
     try {
@@ -92,9 +126,34 @@ export function render(view, { params, setTitle }) {
           patient.treatments.length
             ? h("ul", { class: "plain-list" }, patient.treatments.map((t) => h("li", {}, `${dateTime(t.performed_at, zone)} · ${humanize(t.method)}`)))
             : "—"),
-        h("dt", {}, "Protocol"), h("dd", {}, `${patient.protocol} v${patient.protocol_version}`),
+        h("dt", {}, "Protocol"), h("dd", { id: "protocol-line" }, protocolLine(note)),
         h("dt", {}, "Enrolled"), h("dd", {}, dateOnly(patient.created_at, zone))),
       note.el);
+  }
+
+  function protocolLine(note) {
+    const text = `${patient.protocol} v${patient.protocol_version}`;
+    const newest = patient.protocol_newest_version;
+    if (newest === patient.protocol_version) return text;
+    const move = h("button", { type: "button", class: "button button-small" }, `Move to v${newest}…`);
+    move.addEventListener("click", async () => {
+      const reason = await reasonDialog({
+        title: `Move ${patient.name} to ${patient.protocol} v${newest}?`,
+        body: `The plan is recomputed at once from v${newest}'s rules. Tasks already done and everything already past stay as they are.`,
+        confirm: `Move to v${newest}`,
+      });
+      if (reason === null) return;
+      await busy(move, async () => {
+        try {
+          patient = await call("PUT", `${base}/protocol`, { version: newest, reason });
+          showFacts();
+          announce(`Moved to ${patient.protocol} v${patient.protocol_version}. The plan was recomputed.`);
+          loadPlan();
+          loadVisits();
+        } catch (error) { note.error(error); }
+      });
+    });
+    return h("span", {}, `${text} `, h("span", { class: "muted" }, `(v${newest} available)`), " ", move);
   }
 
   // ------------------------------------------------------------ plan timeline
@@ -133,10 +192,12 @@ export function render(view, { params, setTitle }) {
         h("td", {}, h("div", { class: "chips" }, items.map((r) => {
           const time = String(r.local_due).slice(11, 16);
           const status = r.kind === "appointment" ? "info" : r.status;
+          const past = Date.parse(r.due_at) <= Date.now();
+          const what = r.kind !== "appointment" ? r.status : !r.tentative ? "visit" : past ? "visit, never booked" : "visit, not booked yet";
           return h("span", {
-            class: ["chip", `chip-${status}`],
-            title: `${r.title} · ${time} · ${r.kind === "appointment" ? "visit" : r.status}`,
-          }, `${time} ${r.title}`, h("span", { class: "visually-hidden" }, ` (${r.kind === "appointment" ? "visit" : r.status})`));
+            class: ["chip", `chip-${status}`, r.tentative && "chip-tentative"],
+            title: `${r.title} · ${time} · ${what}`,
+          }, r.tentative ? `${r.title} · ${past ? "not booked" : "to book"}` : `${time} ${r.title}`, h("span", { class: "visually-hidden" }, ` (${what})`));
         }))));
       if (day === today) todayRow = tr;
       body.append(tr);
@@ -202,8 +263,10 @@ export function render(view, { params, setTitle }) {
     const zone = clinicZone();
     const m = messageLine();
     const body = h("tbody");
+    let wanted = null;
     for (const a of list) {
-      const at = h("input", { type: "datetime-local", value: localInputValue(a.due_at, zone), "aria-label": `Book ${a.title} at` });
+      const at = h("input", { type: "datetime-local", value: localInputValue(a.due_at, zone), "aria-label": `Book ${a.title} at`, "data-key": a.key });
+      if (a.key === bookKey) wanted = at;
       const save = h("button", { type: "button", class: "button button-small" }, "Book");
       const reset = a.booked
         ? h("button", { type: "button", class: "button button-small button-link" }, "Back to planned time")
@@ -231,7 +294,11 @@ export function render(view, { params, setTitle }) {
       }
       body.append(h("tr", {},
         h("th", { scope: "row" }, a.title),
-        h("td", { class: "nowrap" }, dateTime(a.due_at, zone), " ", a.booked ? badge("booked", "ok") : badge("planned", "muted"),
+        h("td", { class: "nowrap" }, a.tentative ? `around ${dateOnly(a.due_at, zone)}` : dateTime(a.due_at, zone), " ",
+          a.booked ? badge("booked", "ok")
+            : a.tentative && Date.parse(a.due_at) <= Date.now() ? badge("never booked", "muted")
+            : a.tentative ? badge("to book", "warn", "Not booked: the patient sees the day only and gets no reminder")
+            : badge("planned", "muted"),
           a.booked && a.computed_at ? h("div", { class: "muted" }, `planned ${dateOnly(a.computed_at, zone)}`) : null),
         h("td", { class: "actions-cell" }, h("div", { class: "link-box" }, at, save), reset)));
     }
@@ -242,6 +309,12 @@ export function render(view, { params, setTitle }) {
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Visit"), h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Book at"))),
         body),
       m.el);
+    if (wanted && !bookingShown) {
+      bookingShown = true; // once: a reload after booking must not jump back here
+      wanted.closest("tr").classList.add("row-new");
+      wanted.scrollIntoView({ block: "center" });
+      wanted.focus();
+    }
   }
 
   // ------------------------------------------------------------ link
