@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # Where patients and staff reach the service; enrolment links are built from it.
     public_url: str = "http://127.0.0.1:8000"
     protocol: str = "microsclerotherapy"
+    # The version new patients enrol on; unset: the newest shipped. A clinic holds this at the
+    # version its clinicians have reviewed (enrolled patients keep theirs either way).
+    protocol_version: int | None = Field(default=None, ge=1)
 
     enrolment_link_days: int = Field(default=14, ge=1, le=90)
     # A patient's phone stays signed in for the whole 8-week plan and a margin after it.

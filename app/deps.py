@@ -36,9 +36,9 @@ async def get_protocols(request: Request) -> ProtocolSource:
 
 
 async def get_protocol(request: Request) -> Protocol:
-    """The newest version of the configured protocol: what a new patient enrols on."""
+    """The configured protocol at its configured (or newest) version: what enrolment pins."""
     source: ProtocolSource = request.app.state.protocols
-    return source.newest()
+    return source.enrolling()
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -98,8 +98,10 @@ def create_app(
     app.state.vapid_keys = keys
     app.state.action_secret = action_secret(keys)
     # Every plan follows the patient's own pinned version; new patients get the newest.
-    app.state.protocols = ProtocolSource(configured=settings.protocol)
-    app.state.protocols.newest()  # a missing or invalid protocol stops the start, not a request
+    app.state.protocols = ProtocolSource(
+        configured=settings.protocol, configured_version=settings.protocol_version
+    )
+    app.state.protocols.enrolling()  # a missing or invalid protocol stops the start, not a request
     install_error_handlers(app)
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))

@@ -19,16 +19,18 @@ from app.protocols.loader import Protocol, available_versions, load_protocol
 class ProtocolSource:
     """Protocols by name and version (None: the newest), and which versions exist.
 
-    `configured` is the protocol new patients enrol on (settings.protocol), at its newest.
+    `configured` is the protocol new patients enrol on (settings.protocol), at
+    `configured_version` (settings.protocol_version; None: the newest shipped).
     """
 
     configured: str
+    configured_version: int | None = None
     load: Callable[[str, int | None], Protocol] = field(default=load_protocol)
     versions: Callable[[str], Sequence[int]] = field(default=available_versions)
 
-    def newest(self) -> Protocol:
-        """What enrolment pins: the newest version of the configured protocol."""
-        return self.load(self.configured, None)
+    def enrolling(self) -> Protocol:
+        """What enrolment pins: the configured protocol at the configured (or newest) version."""
+        return self.load(self.configured, self.configured_version)
 
     def pinned(self, patient: Patient) -> Protocol:
         """The protocol and version the patient's plan follows."""

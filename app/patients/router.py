@@ -37,7 +37,8 @@ def enrol_patient(
 ) -> PatientCreated:
     """Enrol a patient with their first treatment; returns a one-time enrolment link.
 
-    The patient is pinned to the newest version of the clinic's protocol: their plan keeps
+    The patient is pinned to the configured version of the clinic's protocol (the newest
+    unless `AFTERCARE_PROTOCOL_VERSION` holds an older one): their plan keeps
     following it until staff move them (`PUT /api/patients/{id}/protocol`).
 
     422 `doppler_not_confirmed` unless the consultation check is recorded

@@ -12,15 +12,24 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from app.clock import FixedClock
+from app.config import Settings
+from app.main import create_app
 from app.patients.protocols import ProtocolSource
-from app.protocols.loader import Protocol, available_versions, load_protocol, load_protocol_file
+from app.protocols.loader import (
+    Protocol,
+    ProtocolError,
+    available_versions,
+    load_protocol,
+    load_protocol_file,
+)
 from app.staff.models import AuditEvent
 from app.tasks.models import Occurrence
-from tests.support.api import enrol, log_in, pair_phone
+from tests.support.api import enrol, log_in, pair_phone, sign_in_staff
 
 NEWEST = max(available_versions("microsclerotherapy"))
 # The cream's keys tell the versions apart: v1 counts days, v2 names dates.
@@ -59,6 +68,25 @@ def audits(factory: sessionmaker[Session], action: str) -> list[dict[str, Any]]:
 
 
 class TestPinned:
+    def test_a_clinic_can_hold_enrolment_at_the_version_it_reviewed(
+        self, settings: Settings, clock: FixedClock, engine: Engine, factory: sessionmaker[Session]
+    ) -> None:
+        held = settings.model_copy(update={"protocol_version": 1})
+        with TestClient(create_app(held, clock=clock, engine=engine)) as client:
+            sign_in_staff(client, factory, now=clock.now())
+            created = enrol(client)
+            detail = client.get(f"/api/patients/{created['id']}").json()
+        assert detail["protocol_version"] == 1
+        assert V1_CREAM in keys(factory, created["id"])
+
+    def test_a_version_that_does_not_exist_stops_the_start(
+        self, settings: Settings, clock: FixedClock, engine: Engine
+    ) -> None:
+        with pytest.raises(ProtocolError, match="version"):
+            create_app(
+                settings.model_copy(update={"protocol_version": 99}), clock=clock, engine=engine
+            )
+
     def test_enrolment_pins_the_newest_version_and_the_detail_shows_both(
         self, staff: TestClient, factory: sessionmaker[Session]
     ) -> None:
