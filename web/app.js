@@ -85,7 +85,15 @@ async function loadPlan() {
 
 // The form and the previous reports are fetched with the plan (not only when the form is
 // opened), so that the service worker keeps them and the phone can triage offline.
-async function loadForm() {
+// One load at a time: two overlapping loads (the start's and opening the form) would each
+// find no form at their start and both draw it, the second under what the patient had typed.
+let formLoading = null;
+function loadForm() {
+  if (!formLoading) formLoading = fetchForm().finally(() => { formLoading = null; });
+  return formLoading;
+}
+
+async function fetchForm() {
   const had = Boolean(state.form);
   try {
     const { data } = await api("GET", "/api/me/report-form");
