@@ -183,3 +183,25 @@ def test_a_reminder_for_a_task_shows_it_highlighted(
     expect(item).to_be_in_viewport()
     screenshot(page, "task-from-reminder.png")
     assert problems == []
+
+
+def test_a_slow_form_is_drawn_once_and_keeps_what_the_patient_typed(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    # Hold every request for the form, as a slow network would: opening the tab while the
+    # start's own load is still under way must not load (and draw) the form a second time.
+    held: list[Any] = []
+    page, problems = open_page(handset, live.clock.now())
+    handset.route("**/api/me/report-form*", lambda route: held.append(route))
+    page.goto(enrolled.link.url)
+    page.get_by_role("link", name="Report a problem").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report a problem")
+    page.wait_for_timeout(500)  # time for a second load to start, were there one
+    assert len(held) == 1
+    held.pop().continue_()
+    note = page.get_by_label("Anything else you want to tell the clinic?")
+    note.fill("My leg is a bit sore")
+    page.wait_for_timeout(500)
+    assert held == []
+    expect(note).to_have_value("My leg is a bit sore")
+    assert problems == []
