@@ -50,7 +50,7 @@ class ClinicSettingsUpdate(SQLModel):
     emergency_number: EmergencyNumber | None = None
     time_zone: TimeZoneName | None = None
     opening_hours: OpeningHours | None = None
-    # Minutes of opening time an alert may stay unacknowledged: a minute to a (working) day.
+    # Minutes an alert may stay unacknowledged before it escalates: a minute to a day.
     alert_escalation_minutes: int | None = Field(default=None, ge=1, le=1440)
 
     @model_validator(mode="before")

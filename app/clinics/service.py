@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
-from app.clinics.opening_hours import add_open_minutes, next_change
+from app.clinics.opening_hours import next_change
 from app.errors import Conflict
 from app.staff.models import Clinic
 
@@ -66,23 +66,11 @@ def is_open(clinic: Clinic, instant: datetime) -> tuple[bool, datetime | None]:
 
 
 def escalation_time(clinic: Clinic, created_at: datetime) -> datetime:
-    """When a new alert escalates if nobody acknowledges it.
+    """When a new alert escalates if nobody acknowledges it: the clinic's escalation minutes
+    after `created_at`, at any hour.
 
-    While the clinic is open and stays open: `created_at` plus the escalation minutes of
-    opening time. When it is closed at `created_at`, or closes before then: plain minutes,
-    never the next opening (out of hours the alert goes to the on-call staff at once and
-    runs on their clock). Stored settings are validated when written; should they still be
-    unusable, plain minutes too (and the report is never refused).
+    Opening hours never delay it: out of hours the alert goes to the on-call staff at once and
+    runs on their clock, and an alert raised just before closing must not wait for the next
+    opening. (While the clinic stays open, minutes of opening time are plain minutes anyway.)
     """
-    minutes = clinic.alert_escalation_minutes
-    plain = created_at + timedelta(minutes=minutes)
-    try:
-        zone = ZoneInfo(clinic.time_zone)
-        open_now, closes = next_change(created_at, clinic.opening_hours, zone)
-        if not open_now:
-            return plain
-        in_opening_time = add_open_minutes(created_at, minutes, clinic.opening_hours, zone)
-    except (ValueError, KeyError, RuntimeError):  # ZoneInfoNotFoundError is a KeyError
-        log.warning("clinic=%s has unusable opening hours or zone: plain minutes", clinic.id)
-        return plain
-    return in_opening_time if closes is None or in_opening_time <= closes else plain
+    return created_at + timedelta(minutes=clinic.alert_escalation_minutes)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from app.clinics.opening_hours import Hours, add_open_minutes, weekly_open_minutes
-
-_MINUTE = timedelta(minutes=1)
+from app.clinics.opening_hours import Hours, always_open, next_change
 
 
 def _wall(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -23,8 +21,11 @@ def _exists(day: date, at: time, zone: ZoneInfo) -> bool:
 
 
 def _first_open_from(start: datetime, hours: Hours, zone: ZoneInfo) -> datetime:
-    """The first instant at or after `start` when the clinic is open (a whole minute of it)."""
-    return add_open_minutes(start, 1, hours, zone) - _MINUTE
+    """The first instant at or after `start` when the clinic is open."""
+    open_now, opens = next_change(start, hours, zone)
+    if open_now or opens is None:
+        return start
+    return opens
 
 
 def suggest_slot(target_day: date, preferred_time: time, hours: Hours, zone: ZoneInfo) -> datetime:
@@ -36,7 +37,7 @@ def suggest_slot(target_day: date, preferred_time: time, hours: Hours, zone: Zon
     aware UTC (an aware time in a repeated hour compares unequal across zones).
     """
     preferred = _wall(target_day, preferred_time, zone)
-    if weekly_open_minutes(hours) == 0:
+    if always_open(hours):
         return preferred
     exists = _exists(target_day, preferred_time, zone)
     if exists and _first_open_from(preferred, hours, zone) == preferred:

@@ -50,7 +50,7 @@ class Alert(SQLModel, table=True):
     level: str = Field(max_length=20)
     status: str = Field(default="open", max_length=20, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
-    # When it escalates if still open: created_at plus the clinic's minutes of opening time.
+    # When it escalates if still open: created_at plus the clinic's escalation minutes.
     escalate_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -134,7 +134,7 @@ class AlertPublic(SQLModel):
     acknowledged_by: uuid.UUID | None
     acknowledged_by_name: str | None  # the staff user's name (e-mail if unnamed)
     acknowledgement_note: str
-    # When it escalates if still open (the clinic's minutes of opening time after created_at),
+    # When it escalates if still open (the clinic's escalation minutes after created_at),
     # and when it did: every clinician's devices were alerted again.
     escalate_at: datetime | None
     escalated_at: datetime | None

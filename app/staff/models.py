@@ -45,8 +45,7 @@ class Clinic(SQLModel, table=True):
     opening_hours: dict[str, list[list[str]]] = Field(
         default_factory=lambda: dict(DEFAULT_OPENING_HOURS), sa_type=JSON
     )
-    # An alert nobody acknowledges within this many minutes escalates: minutes of opening time
-    # while the clinic stays open, plain minutes when it is closed (or closes first).
+    # An alert nobody acknowledges within this many minutes escalates, at any hour.
     alert_escalation_minutes: int = 15
     created_at: datetime = Field(sa_type=UTCDateTime)
 
