@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
-from app.clinics.opening_hours import next_change
+from app.clinics.opening_hours import closed_periods, next_change
 from app.errors import Conflict
 from app.staff.models import Clinic
 
@@ -63,6 +63,17 @@ def is_open(clinic: Clinic, instant: datetime) -> tuple[bool, datetime | None]:
     except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         log.warning("clinic=%s has unusable opening hours or zone: taken as open", clinic.id)
         return True, None
+
+
+def closed_periods_of(
+    clinic: Clinic, start: datetime, days: int
+) -> list[tuple[datetime, datetime]]:
+    """The clinic's closed periods meeting the next `days` days (`opening_hours.closed_periods`);
+    unusable stored hours or zone count as always open, as in `is_open`."""
+    try:
+        return closed_periods(start, days, clinic.opening_hours, ZoneInfo(clinic.time_zone))
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return []
 
 
 def escalation_time(clinic: Clinic, created_at: datetime) -> datetime:

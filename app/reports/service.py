@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.clinics.opening_hours import closed_periods, reopens_text
-from app.clinics.service import escalation_time, is_open
+from app.clinics.opening_hours import reopens_text
+from app.clinics.service import closed_periods_of, escalation_time, is_open
 from app.errors import InvalidInput
 from app.notifications.models import OutboxKind
 from app.notifications.outbox import queue_alert_push
@@ -56,12 +56,7 @@ def report_form(clinic: Clinic, *, patient: Patient, now: datetime) -> ReportFor
     clinic's signs in their groups, the numbers, the rules, and when the clinic is closed."""
     rules = rules_for(clinic)
     patient_zone = _zone(patient.time_zone, clinic.time_zone)
-    try:
-        periods = closed_periods(
-            now, CLOSED_PERIODS_DAYS, clinic.opening_hours, ZoneInfo(clinic.time_zone)
-        )
-    except (ValueError, KeyError):  # unusable stored hours: taken as always open (is_open)
-        periods = []
+    periods = closed_periods_of(clinic, now, CLOSED_PERIODS_DAYS)
     return ReportForm(
         version=rules.version,
         urgent_pain_at_least=rules.pain.urgent_at_least,
