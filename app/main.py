@@ -1,4 +1,4 @@
-"""create_app(): wires settings, clock, database and protocol, mounts /api, then web/."""
+"""create_app(): wires settings, clock, database and protocol, mounts /api, then app/web/."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from app.staff.audit_router import router as audit_router
 from app.staff.router import router as staff_router
 from app.tasks.router import router as tasks_router
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(__file__).resolve().parent / "web"
 
 health_router = APIRouter(tags=["service"])
 

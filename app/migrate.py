@@ -8,11 +8,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(database_url: str | None = None) -> Config:
-    """An Alembic config pointing at migrations/, optionally at a given database."""
+    """An Alembic config pointing at app/migrations/, optionally at a given database."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if database_url is not None:

@@ -27,7 +27,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from bench.common import RESULTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-WEB = ROOT / "web"
+WEB = ROOT / "app" / "web"
 PWA_BUDGET = 60 * 1024
 ME_TASKS = "GET /api/me/tasks?date (today)"
 ME_WINDOW = "GET /api/me/tasks?from&to (120 days)"
@@ -86,7 +86,7 @@ def label_bars(axes: Axes, bars: Any, labels: list[str]) -> None:
 
 
 def pwa_weight() -> dict[str, Any]:
-    """gzip -9 size of every file web/sw.js precaches (its SHELL, index.html included), and
+    """gzip -9 size of every file app/web/sw.js precaches (its SHELL, index.html included), and
     of sw.js itself, which the browser fetches on the first visit too."""
     text = (WEB / "sw.js").read_text()
     found = re.search(r"const SHELL = \[(.*?)\];", text, re.S)
@@ -790,7 +790,7 @@ def section_pwa(pwa: dict[str, Any]) -> list[str]:
     return [
         "## Patient PWA first load",
         "",
-        "gzip -9 of every file the service worker precaches (`SHELL` in web/sw.js, "
+        "gzip -9 of every file the service worker precaches (`SHELL` in app/web/sw.js, "
         "index.html included) and of sw.js itself, in bytes:",
         "",
         *table(["file", "gzip bytes"], rows),

@@ -1,4 +1,4 @@
-"""Draw the PWA's icons (web/icons/*.png) with the standard library only: run it to redraw.
+"""Draw the PWA's icons (app/web/icons/*.png) with the standard library only: run it to redraw.
 
 A white tick in a ring on the app's teal. `icon-*.png` are rounded squares; `maskable-512.png`
 fills the whole square and keeps the drawing inside the central 80% safe zone.
@@ -11,7 +11,7 @@ import struct
 import zlib
 from pathlib import Path
 
-WEB_ICONS = Path(__file__).resolve().parents[2] / "web" / "icons"
+WEB_ICONS = Path(__file__).resolve().parents[2] / "app" / "web" / "icons"
 TEAL = (15, 92, 116)
 WHITE = (255, 255, 255)
 

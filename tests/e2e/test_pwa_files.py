@@ -35,7 +35,7 @@ def test_the_service_worker_keeps_every_file_of_the_app_shell() -> None:
     modules = {f"/js/{p.name}" for p in (WEB / "js").glob("*.js")}
     assert modules <= set(shell), f"missing from SHELL in sw.js: {sorted(modules - set(shell))}"
     for path in shell:
-        assert (WEB / path.lstrip("/")).is_file(), f"{path} is in SHELL but not in web/"
+        assert (WEB / path.lstrip("/")).is_file(), f"{path} is in SHELL but not in app/web/"
     imported = set(re.findall(r'from "\./(js/[a-z]+\.js)"', (WEB / "app.js").read_text()))
     assert {f"/{m}" for m in imported} <= set(shell)
 

@@ -1,5 +1,5 @@
 """One table of triage cases (tests/reports/triage_cases.json), run through the server's engine
-(app/reports/triage.py) and through the PWA's (web/js/triage.js, in Chromium) on the same rules
+(app/reports/triage.py) and through the PWA's (app/web/js/triage.js, in Chromium) on the same rules
 document: both must meet every case's expectations and agree with each other on every case.
 
 The PWA's engine only interprets the rules it is given; the same cases on a clinic's changed
