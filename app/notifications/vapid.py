@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +14,8 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
+
+from app.private_files import write_private_file
 
 # RFC 8292 allows up to 24 h; 12 h leaves room for clock skew between us and the push service.
 TOKEN_LIFETIME_SECONDS = 12 * 3600
@@ -69,10 +70,7 @@ def generate_keys() -> VapidKeys:
 
 def write_keys(keys: VapidKeys, path: Path) -> None:
     """Write the private key readable by its owner only; never overwrite an existing key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(keys.pem())
+    write_private_file(path, keys.pem())
 
 
 def read_keys(path: Path) -> VapidKeys:
