@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,9 +22,11 @@ from app.access_log import keep_query_strings_out_of_access_logs
 from app.clinics import service as clinic_service
 from app.clinics.models import ClinicSettingsUpdate
 from app.clock import SystemClock
-from app.config import Settings
+from app.config import DEFAULT_PORT, Settings
 from app.db import make_engine, session_factory, transaction
+from app.demo import DEMO_STAFF_EMAIL, set_up_demo
 from app.errors import AppError
+from app.invocation import pasteable_command, shown_path
 from app.migrate import upgrade_to_head
 from app.notifications.vapid import (
     VapidKeyMissing,
@@ -34,18 +35,13 @@ from app.notifications.vapid import (
     load_or_create,
     write_keys,
 )
-from app.patients import service as patients
-from app.patients.models import Patient, PatientCreate, TreatmentCreate
-from app.protocols.loader import available_versions, load_protocol
+from app.patients.models import Patient
+from app.protocols.loader import available_versions
 from app.staff import service as staff_service
-from app.staff.models import Clinic, LoginRequest, StaffRole, StaffUser
+from app.staff.models import Clinic, LoginRequest, StaffRole
 from app.tasks import service as tasks
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DEMO_CLINIC = "Demo Vein Clinic"
-DEMO_STAFF_EMAIL = "demo@aftercare.example"
-DEMO_PATIENT = "Demo Patient"
 
 
 def one_line_errors(command: F) -> F:
@@ -103,8 +99,19 @@ def migrate() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address to listen on: 0.0.0.0 for every network (a phone on the same Wi-Fi)",
+)
+@click.option(
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="links use it too unless AFTERCARE_PUBLIC_URL is set",
+)
 @click.option(
     "--migrate/--no-migrate",
     default=True,
@@ -118,7 +125,7 @@ def serve(host: str, port: int, migrate: bool) -> None:
 
     from app.main import create_app
 
-    settings = Settings()
+    settings = Settings().on_port(port)
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade_to_head(engine)
@@ -353,93 +360,43 @@ def format_plan(session: Session, patient: Patient, now: datetime) -> str:
 
 
 @main.command()
+@click.option(
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="the port `serve` listens on; links use it unless AFTERCARE_PUBLIC_URL is set",
+)
 @click.option("--url", "public_url", default=None, help="public URL printed in links")
 @one_line_errors
-def demo(public_url: str | None) -> None:
+def demo(port: int, public_url: str | None) -> None:
     """Set up a demo clinic, staff login and patient; print the login and an enrolment link.
 
-    Safe to run again: it keeps the demo data, sets a new password and issues a new link.
+    Safe to run again: it keeps the demo data and the password (in var/demo-password, see
+    AFTERCARE_DEMO_PASSWORD_FILE) and issues a new link.
     """
-    settings = Settings() if public_url is None else Settings(public_url=public_url)
+    settings = (Settings() if public_url is None else Settings(public_url=public_url)).on_port(port)
     engine = make_engine(settings.database_url)
     upgrade_to_head(engine)
     engine.dispose()
-    now = SystemClock().now()
-    password = secrets.token_urlsafe(12)
-    protocol = load_protocol(settings.protocol)
     with unit_of_work(settings) as session:
-        clinic = session.exec(select(Clinic).where(Clinic.name == DEMO_CLINIC)).first()
-        if clinic is None:
-            clinic = staff_service.create_clinic(session, name=DEMO_CLINIC, now=now)
-        # Set every time: a demo clinic made before these settings existed gets them too.
-        clinic_service.update(
-            session,
-            clinic=clinic,
-            data=ClinicSettingsUpdate(
-                phone=clinic.phone or "+44 20 7946 0000",
-                out_of_hours_phone=clinic.out_of_hours_phone or "+44 20 7946 0999",
-                out_of_hours_name=clinic.out_of_hours_name or "the on-call nurse",
-            ),
-        )
-        user = session.exec(select(StaffUser).where(StaffUser.email == DEMO_STAFF_EMAIL)).first()
-        if user is None:
-            user = staff_service.create_staff(
-                session,
-                clinic=clinic,
-                email=DEMO_STAFF_EMAIL,
-                password=password,
-                now=now,
-                role=StaffRole.ADMIN,
-                name="Demo Admin",
-            )
-        else:
-            staff_service.set_password(session, staff=user, password=password)
-        patient = session.exec(
-            select(Patient).where(Patient.clinic_id == clinic.id, Patient.name == DEMO_PATIENT)
-        ).first()
-        if patient is None:
-            patient, link = patients.create_patient(
-                session,
-                clinic=clinic,
-                data=_demo_patient(now),
-                protocol=protocol,
-                staff=user,
-                now=now,
-                settings=settings,
-            )
-        else:
-            link = patients.issue_enrolment_link(
-                session, patient=patient, now=now, settings=settings
-            )
+        made = set_up_demo(session, settings=settings, now=SystemClock().now())
+    cwd = Path.cwd()
+    kept_in = shown_path(settings.demo_password_file, cwd)
     click.echo(
         "\n".join(
             [
                 "Aftercare demo is ready.",
-                f"  Admin login:     {DEMO_STAFF_EMAIL}  password: {password}",
+                f"  Admin login:     {DEMO_STAFF_EMAIL}  password: {made.password}",
+                f"                   (the same every run; kept in {kept_in})",
                 f"  Clinic console:  {settings.public_url}/console/",
-                f"  Enrolment link:  {link.url}",
+                f"  Enrolment link:  {made.link.url}",
                 f"                   (one use, open it on the patient's phone; "
-                f"expires {link.expires_at:%d %b %Y})",
-                f"  Demo patient:    aftercare plan {patient.id}",
+                f"expires {made.link.expires_at:%d %b %Y})",
+                f"  Demo patient:    {pasteable_command(cwd=cwd)} plan {made.patient_id}",
                 f"  API docs:        {settings.public_url}/docs",
             ]
         )
-    )
-
-
-def _demo_patient(now: datetime) -> PatientCreate:
-    """A London patient treated at 10:00 today (yesterday if it is not 10:00 yet)."""
-    zone = ZoneInfo("Europe/London")
-    local_now = now.astimezone(zone)
-    treated = datetime.combine(local_now.date(), time(10), tzinfo=zone)
-    if treated > local_now:
-        treated -= timedelta(days=1)
-    return PatientCreate(
-        name=DEMO_PATIENT,
-        time_zone="Europe/London",
-        stockings_advised=True,
-        treatment=TreatmentCreate(performed_at=treated),
-        confirm_without_doppler=True,  # a made-up patient: no scan was done
     )
 
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///./var/aftercare.db"
+DEFAULT_PORT = 8000
 EXAMPLE_VAPID_SUBJECT = "mailto:aftercare-admin@example.org"
+
+
+def local_url(port: int) -> str:
+    """This machine's address on `port`: loopback, which browsers treat as a secure origin."""
+    return f"http://127.0.0.1:{port}"
 
 
 class Settings(BaseSettings):
@@ -21,8 +27,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_SQLITE_URL
-    # Where patients and staff reach the service; enrolment links are built from it.
-    public_url: str = "http://127.0.0.1:8000"
+    # Where patients and staff reach the service; enrolment links are built from it. Unset,
+    # `serve` and `demo` use the local address on their --port (see on_port).
+    public_url: str = local_url(DEFAULT_PORT)
     protocol: str = "microsclerotherapy"
     # The version new patients enrol on; unset: the newest shipped. A clinic holds this at the
     # version its clinicians have reviewed (enrolled patients keep theirs either way).
@@ -40,6 +47,9 @@ class Settings(BaseSettings):
     # Web Push. The private key is a PEM file (`aftercare vapid generate` writes one); in
     # development it is generated on first start and kept, so restarts keep subscriptions.
     vapid_private_key_file: Path = Path("var/vapid-private.pem")
+    # `aftercare demo` makes the demo login's password once and keeps it here, so every run
+    # prints the same one.
+    demo_password_file: Path = Path("var/demo-password")
     # Push services contact this address about abuse: a real mailto: or https URL.
     vapid_subject: str = EXAMPLE_VAPID_SUBJECT
     # Run the dispatcher in this process (`aftercare serve`); off in web-only processes.
@@ -61,6 +71,14 @@ class Settings(BaseSettings):
     login_failures_per_ip: int = Field(default=20, ge=1, le=10000)
     totp_failures_per_account: int = Field(default=5, ge=1, le=1000)
     enrol_failures_per_ip: int = Field(default=20, ge=1, le=10000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_public_url_is_unset(cls, data: Any) -> Any:
+        # `make run` passes PUBLIC_URL through even when nobody set it: empty means "not set".
+        if isinstance(data, dict) and str(data.get("public_url", "x")).strip() == "":
+            return {key: value for key, value in data.items() if key != "public_url"}
+        return data
 
     @field_validator("vapid_subject")
     @classmethod
@@ -85,6 +103,16 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    def on_port(self, port: int) -> Settings:
+        """These settings for a process listening on `port`.
+
+        Without an AFTERCARE_PUBLIC_URL (or .env entry) links point at this machine on that
+        port, so one --port moves the server and every printed link together.
+        """
+        if "public_url" in self.model_fields_set:
+            return self
+        return self.model_validate({**self.model_dump(), "public_url": local_url(port)})
 
     @cached_property
     def secure_cookies(self) -> bool:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
@@ -15,16 +19,22 @@ from sqlalchemy.engine import Engine
 from app.cli import main
 from app.protocols.loader import available_versions
 from tests.support.api import new_patient_body
+from tests.support.database import empty_all_tables
+
+ROOT = Path(__file__).resolve().parents[1]
 
 Invoke = Callable[..., Result]
 
 
+PATIENT_ID = re.compile(r" plan ([0-9a-f-]{36})")
+
+
 @pytest.fixture
-def run(database_url: str, engine: Engine) -> Invoke:
+def run(database_url: str, engine: Engine, tmp_path: Path) -> Invoke:
     """Run the command against the test database (the `engine` fixture empties it afterwards)."""
     runner = CliRunner()
 
-    def invoke(*args: str, input: str | None = None) -> Result:
+    def invoke(*args: str, input: str | None = None, **env: str | None) -> Result:
         return runner.invoke(
             main,
             list(args),
@@ -32,6 +42,8 @@ def run(database_url: str, engine: Engine) -> Invoke:
             env={
                 "AFTERCARE_DATABASE_URL": database_url,
                 "AFTERCARE_PUBLIC_URL": "http://testserver",
+                "AFTERCARE_DEMO_PASSWORD_FILE": str(tmp_path / "demo-password"),
+                **env,
             },
         )
 
@@ -61,15 +73,19 @@ def test_demo_prints_a_working_login_and_link(
     assert signed_in.json()["staff"]["role"] == "admin"
     assert client.get("/api/staff").status_code == 200  # the admin pages open
     assert phone.post("/api/enrol", json={"code": link.group(2)}).status_code == 200
-    again = run("demo")  # re-runnable: new password, new link, same patient
+    again = run("demo")  # re-runnable: the same login and patient, a new link
     assert again.exit_code == 0, again.output
-    patient_id = re.search(r"aftercare plan (\S+)", result.output)
+    patient_id = PATIENT_ID.search(result.output)
     assert patient_id and patient_id.group(1) in again.output
+    assert f"password: {password.group(1)}" in again.output
+    assert client.post("/api/auth/login", json=login).status_code == 200
+    new_link = re.search(r"/enrol#(\S+)", again.output)
+    assert new_link and new_link.group(1) != link.group(2)
 
 
 def test_plan_prints_the_rules_in_local_time(run: Invoke) -> None:
     demo = run("demo")
-    patient_id = re.search(r"aftercare plan (\S+)", demo.output)
+    patient_id = PATIENT_ID.search(demo.output)
     assert patient_id
     result = run("plan", patient_id.group(1))
     assert result.exit_code == 0, result.output
@@ -82,7 +98,7 @@ def test_plan_names_the_pinned_version_and_marks_visits_to_be_booked(
     run: Invoke, engine: Engine
 ) -> None:
     demo = run("demo")
-    patient_id = re.search(r"aftercare plan (\S+)", demo.output)
+    patient_id = PATIENT_ID.search(demo.output)
     assert patient_id
     newest = max(available_versions("microsclerotherapy"))
     result = run("plan", patient_id.group(1))
@@ -315,3 +331,86 @@ def test_demo_sets_every_number(run: Invoke, client: TestClient) -> None:
     assert client.post("/api/auth/login", json=login).status_code == 200
     settings = client.get("/api/clinic").json()
     assert settings["phone"] and settings["out_of_hours_phone"] and settings["out_of_hours_name"]
+
+
+def test_the_demo_password_is_kept_private_and_survives_a_new_database(
+    run: Invoke, engine: Engine, tmp_path: Path
+) -> None:
+    first = run("demo")
+    assert first.exit_code == 0, first.output
+    kept = tmp_path / "demo-password"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert f"password: {kept.read_text().strip()}" in first.output
+    assert f"kept in {kept}" in first.output
+    empty_all_tables(engine)  # as after `rm var/aftercare.db`: the file outlives the data
+    again = run("demo")
+    assert again.exit_code == 0, again.output
+    assert f"password: {kept.read_text().strip()}" in again.output
+
+
+def test_an_unusable_kept_password_is_one_line(run: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "demo-password").write_text("short\n")
+    message = one_line_error(run("demo"))
+    assert "demo-password: password must be at least 12 characters" in message
+    assert "delete the file" in message
+
+
+def test_the_demo_port_moves_every_link_unless_a_public_url_is_set(run: Invoke) -> None:
+    local = run("demo", "--port", "8011", AFTERCARE_PUBLIC_URL=None)
+    assert local.exit_code == 0, local.output
+    links = re.findall(r"https?://\S+", local.output)
+    assert len(links) == 3 and all(link.startswith("http://127.0.0.1:8011/") for link in links)
+    public = run("demo", "--port", "8011", AFTERCARE_PUBLIC_URL="http://192.168.1.20:8000/")
+    links = re.findall(r"https?://\S+", public.output)
+    assert len(links) == 3 and all(link.startswith("http://192.168.1.20:8000/") for link in links)
+
+
+def test_every_line_the_demo_prints_works_when_pasted(
+    database_url: str, engine: Engine, tmp_path: Path, client: TestClient, phone: TestClient
+) -> None:
+    installed = Path(sys.executable).parent / "aftercare"
+    assert installed.exists(), f"{installed}: install the project (make install) first"
+    # As `make run` calls it: .venv/bin/aftercare, a path relative to where it runs.
+    venv_bin = tmp_path / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "aftercare").symlink_to(installed)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AFTERCARE_")},
+        "AFTERCARE_DATABASE_URL": database_url,
+        "AFTERCARE_DEMO_PASSWORD_FILE": str(tmp_path / "var" / "demo-password"),
+        "PYTHONPATH": str(ROOT),  # this checkout's app/, whichever one the venv was made for
+    }
+
+    def shell(command: str) -> subprocess.CompletedProcess[str]:
+        """Run `command` as a person pasting it into a shell would."""
+        return subprocess.run(  # noqa: S602 - the shell is what this test is about
+            command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    demo = shell(".venv/bin/aftercare demo --port 8011")
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stderr == ""  # no warnings of its own at set-up
+    values = dict(re.findall(r"^  (\w[\w ]+):\s+(.+)$", demo.stdout, re.MULTILINE))
+    assert set(values) == {
+        "Admin login", "Clinic console", "Enrolment link", "Demo patient", "API docs",
+    }  # fmt: skip
+    assert "kept in var/demo-password" in demo.stdout
+
+    command = values["Demo patient"]
+    assert command.startswith(".venv/bin/aftercare plan ")
+    plan = shell(command)
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.startswith("Plan for Demo Patient")
+
+    login = re.fullmatch(r"(\S+)\s+password: (\S+)", values["Admin login"])
+    assert login
+    email, password = login.groups()
+    assert client.post("/api/auth/login", json={"email": email, "password": password}).is_success
+    for label in ("Clinic console", "API docs"):
+        url = urlsplit(values[label])
+        assert (url.scheme, url.netloc) == ("http", "127.0.0.1:8011"), label
+        assert client.get(url.path).status_code == 200, label
+    link = urlsplit(values["Enrolment link"])
+    assert (link.netloc, link.path) == ("127.0.0.1:8011", "/enrol")
+    assert phone.get(link.path).status_code == 200
+    assert phone.post("/api/enrol", json={"code": link.fragment}).status_code == 200
