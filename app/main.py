@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from app.adherence.router import router as adherence_router
+from app.api_docs import DOCS_PATH, mount_api_docs
 from app.clinics.router import router as clinic_router
 from app.clock import Clock, SystemClock
 from app.config import Settings
@@ -81,16 +82,16 @@ def create_app(
         if owns_engine:
             engine.dispose()
 
-    production = settings.env == "production"
     app = FastAPI(
-        # Interactive docs are for development; the schema stays available to integrators.
-        docs_url=None if production else "/docs",
-        redoc_url=None if production else "/redoc",
+        docs_url=None,  # mount_api_docs serves them without a CDN
+        redoc_url=None,
         title="Aftercare",
         version="0.1.0",
         summary="Aftercare plans and reminders after microsclerotherapy.",
         lifespan=lifespan,
     )
+    # Interactive docs are for development; the schema stays available to integrators.
+    page_policies = {} if settings.env == "production" else {DOCS_PATH: mount_api_docs(app)}
     app.state.settings = settings
     app.state.clock = clock
     app.state.engine = engine
@@ -107,7 +108,7 @@ def create_app(
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CrossSiteGuard, public_url=settings.public_url)  # inside SecurityHeaders
-    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies, page_policies=page_policies)
     app.add_middleware(ServerTime, clock=clock)
     # The PWA's first load is ~93 KB raw, ~31 KB compressed: a cheap phone on a slow link cares.
     app.add_middleware(GZipMiddleware, minimum_size=1024)

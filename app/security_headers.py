@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,21 +14,21 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'; object-src 'none'"
 )
-# The interactive API docs (development only) load Swagger UI from its CDN with an inline script.
-DOCS_CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "frame-ancestors 'none'; object-src 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeaders:
-    """Adds CSP, nosniff, no-referrer and friends; `no-store` on API answers (personal data)."""
+    """Adds CSP, nosniff, no-referrer and friends; `no-store` on API answers (personal data).
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    `page_policies` gives a page its own policy by exact path: the development API docs start
+    Swagger UI with one inline script, allowed by its hash on that page alone.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool, page_policies: Mapping[str, str] | None = None
+    ) -> None:
         self.app = app
         self.hsts = hsts
+        self.page_policies = dict(page_policies or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,9 +42,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 started = True
                 headers = MutableHeaders(scope=message)
-                docs = path.startswith(DOCS_PATHS)
-                headers["Content-Security-Policy"] = (
-                    DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
+                headers["Content-Security-Policy"] = self.page_policies.get(
+                    path, CONTENT_SECURITY_POLICY
                 )
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"

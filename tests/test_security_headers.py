@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -26,8 +28,27 @@ def test_personal_data_is_never_cached(client: TestClient) -> None:
     assert client.get("/api/health").headers["cache-control"] == "no-store"
 
 
-def test_only_the_development_docs_relax_the_policy(client: TestClient) -> None:
-    assert "cdn.jsdelivr.net" in client.get("/docs").headers["content-security-policy"]
+def test_only_the_development_docs_relax_the_policy_and_only_by_a_hash(
+    client: TestClient,
+) -> None:
+    policy = client.get("/docs").headers["content-security-policy"]
+    assert policy != CONTENT_SECURITY_POLICY
+    assert "script-src 'self' 'sha256-" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "http" not in policy  # nothing from another origin
+    assert client.get("/docs-assets/swagger-ui.css").headers["content-security-policy"] == (
+        CONTENT_SECURITY_POLICY
+    )
+
+
+def test_the_docs_need_nothing_from_another_origin(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert re.findall(r"https?://|//[a-z]", page.text) == []
+    files = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert files and all(name.startswith("/docs-assets/") for name in files)
+    for name in files:
+        assert client.get(name).status_code == 200, name
 
 
 def test_production_has_no_interactive_docs_and_sends_hsts(
@@ -43,6 +64,7 @@ def test_production_has_no_interactive_docs_and_sends_hsts(
     write_keys(generate_keys(), settings.vapid_private_key_file)
     with TestClient(create_app(production)) as client:
         assert client.get("/docs").status_code == 404
+        assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 404
         assert client.get("/openapi.json").status_code == 200
         assert client.get("/api/health").headers["strict-transport-security"] == "max-age=31536000"
 
