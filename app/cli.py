@@ -131,6 +131,8 @@ def serve(host: str, port: int, migrate: bool) -> None:
         upgrade_to_head(engine)
     app = create_app(settings, engine=engine)
     keep_query_strings_out_of_access_logs()
+    # Uvicorn names the address it listens on (0.0.0.0, say); people need the one to open.
+    click.echo(f"Aftercare: open {settings.public_url}/console/ (staff) or an enrolment link")
     uvicorn.run(app, host=host, port=port, proxy_headers=True)
 
 

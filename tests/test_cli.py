@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -414,3 +415,22 @@ def test_every_line_the_demo_prints_works_when_pasted(
     assert (link.netloc, link.path) == ("127.0.0.1:8011", "/enrol")
     assert phone.get(link.path).status_code == 200
     assert phone.post("/api/enrol", json={"code": link.fragment}).status_code == 200
+
+
+def test_serve_on_another_port_moves_the_links_with_it(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    result = run(
+        "serve", "--port", "8011", "--host", "127.0.0.2",
+        AFTERCARE_PUBLIC_URL=None,
+        AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
+        AFTERCARE_DISPATCHER_ENABLED="false",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (served["host"], served["port"]) == ("127.0.0.2", 8011)
+    assert served["app"].state.settings.public_url == "http://127.0.0.1:8011"
+    assert "open http://127.0.0.1:8011/console/" in result.output
