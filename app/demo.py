@@ -42,11 +42,21 @@ def demo_password(path: Path) -> str:
     try:
         password = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        password = secrets.token_urlsafe(12)  # 16 characters
-        write_private_file(path, f"{password}\n".encode())
-        return password
+        return _new_demo_password(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not text"
+        raise InvalidInput(f"{path}: cannot read the demo password ({reason})") from exc
     if problem := password_problem(password):
         raise InvalidInput(f"{path}: {problem}; delete the file and run the demo again")
+    return password
+
+
+def _new_demo_password(path: Path) -> str:
+    password = secrets.token_urlsafe(12)  # 16 characters
+    try:
+        write_private_file(path, f"{password}\n".encode())
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot keep the demo password there ({exc.strerror})") from exc
     return password
 
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from app import demo as demo_module
 from app.cli import main
 from app.protocols.loader import available_versions
 from tests.support.api import new_patient_body
@@ -354,6 +355,25 @@ def test_an_unusable_kept_password_is_one_line(run: Invoke, tmp_path: Path) -> N
     message = one_line_error(run("demo"))
     assert "demo-password: password must be at least 12 characters" in message
     assert "delete the file" in message
+    (tmp_path / "demo-password").unlink()
+    (tmp_path / "demo-password").mkdir()  # unreadable as a file
+    assert "cannot read the demo password" in one_line_error(run("demo"))
+
+
+def test_a_password_that_cannot_be_kept_is_one_line(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, content: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(demo_module, "write_private_file", refuse)
+    message = one_line_error(run("demo"))
+    assert "cannot keep the demo password there (Permission denied)" in message
+
+
+def test_a_public_url_without_a_scheme_is_one_line(run: Invoke) -> None:
+    result = run("demo", AFTERCARE_PUBLIC_URL="192.168.1.20:8000")
+    assert "is not a web address" in one_line_error(result)
 
 
 def test_the_demo_port_moves_every_link_unless_a_public_url_is_set(run: Invoke) -> None:

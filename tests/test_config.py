@@ -66,3 +66,10 @@ def test_an_empty_public_url_counts_as_unset(monkeypatch: pytest.MonkeyPatch) ->
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.public_url == "http://127.0.0.1:8000"
     assert settings.on_port(8011).public_url == "http://127.0.0.1:8011"
+
+
+@pytest.mark.parametrize("value", ["192.168.1.20:8000", "ftp://care.example", "http://"])
+def test_a_public_url_must_be_a_web_address(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("AFTERCARE_PUBLIC_URL", value)
+    with pytest.raises(ValidationError, match="is not a web address"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
