@@ -27,6 +27,7 @@ from app.db import make_engine, session_factory, transaction
 from app.demo import DEMO_STAFF_EMAIL, set_up_demo
 from app.errors import AppError
 from app.invocation import pasteable_command, shown_path
+from app.listen import CannotListen, check_can_listen
 from app.migrate import upgrade_to_head
 from app.notifications.vapid import (
     VapidKeyMissing,
@@ -53,7 +54,7 @@ def one_line_errors(command: F) -> F:
             return command(*args, **kwargs)
         except AppError as exc:
             raise click.ClickException(exc.detail) from exc
-        except VapidKeyMissing as exc:
+        except (VapidKeyMissing, CannotListen) as exc:
             raise click.ClickException(str(exc)) from exc
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -125,6 +126,7 @@ def serve(host: str, port: int, migrate: bool) -> None:
 
     from app.main import create_app
 
+    check_can_listen(host, port)  # before anything starts: else it starts, then stops
     settings = Settings().on_port(port)
     engine = make_engine(settings.database_url)
     if migrate:
@@ -369,7 +371,12 @@ def format_plan(session: Session, patient: Patient, now: datetime) -> str:
     type=click.IntRange(1, 65535),
     help="the port `serve` listens on; links use it unless AFTERCARE_PUBLIC_URL is set",
 )
-@click.option("--url", "public_url", default=None, help="public URL printed in links")
+@click.option(
+    "--url",
+    "public_url",
+    default=None,
+    help="the address links start with (default: AFTERCARE_PUBLIC_URL, else this machine)",
+)
 @one_line_errors
 def demo(port: int, public_url: str | None) -> None:
     """Set up a demo clinic, staff login and patient; print the login and an enrolment link.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -442,15 +443,34 @@ def test_serve_on_another_port_moves_the_links_with_it(
 ) -> None:
     import uvicorn
 
+    with socket.socket() as free:  # a port nothing listens on, as 8011 would be
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
     served: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
     result = run(
-        "serve", "--port", "8011", "--host", "127.0.0.2",
+        "serve", "--port", str(port), "--host", "localhost",
         AFTERCARE_PUBLIC_URL=None,
         AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
         AFTERCARE_DISPATCHER_ENABLED="false",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert (served["host"], served["port"]) == ("127.0.0.2", 8011)
-    assert served["app"].state.settings.public_url == "http://127.0.0.1:8011"
-    assert "open http://127.0.0.1:8011/console/" in result.output
+    assert (served["host"], served["port"]) == ("localhost", port)
+    assert served["app"].state.settings.public_url == f"http://127.0.0.1:{port}"
+    assert f"open http://127.0.0.1:{port}/console/" in result.output
+
+
+def test_serve_on_a_taken_port_says_so_before_starting(run: Invoke) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        message = one_line_error(run("serve", "--port", str(port)))
+    assert f"port {port} is already in use" in message
+    assert "make run PORT=8011" in message
+
+
+def test_serve_on_an_unknown_host_is_one_line(run: Invoke) -> None:
+    assert "cannot listen on 'nowhere.invalid'" in one_line_error(
+        run("serve", "--host", "nowhere.invalid")
+    )
