@@ -2,8 +2,8 @@
 
 Enrolment writes ~50 occurrences and ~25 outbox rows per patient; constructing and flushing
 them as SQLModel objects was two thirds of its CPU (bench/scaling.py). Rows inserted here are
-not in the session's identity map: read them back with a query, which is what the next step
-of a plan sync does anyway.
+not in the session's identity map: a caller that needs them again keeps the values it inserted
+(a plan sync hands its new occurrences to the outbox in PlanChanges) or queries them.
 """
 
 from __future__ import annotations

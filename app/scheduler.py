@@ -1,4 +1,8 @@
-"""APScheduler wiring only: the dispatcher runs as an interval job; all state is in the database."""
+"""APScheduler wiring only: the dispatcher runs as an interval job; all state is in the database.
+
+The domains' periodic jobs live beside their domain; this module only lists them, and every
+dispatch tick runs them before it claims the outbox.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,15 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.config import Settings
+from app.jobs import PeriodicJob
 from app.notifications.actions import action_secret
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.sender import PushSender
 from app.notifications.vapid import VapidKeys, VapidSigner
+from app.reports import jobs as report_jobs
+from app.reports.push import ALERT_SOURCE
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (*report_jobs.JOBS,)
 
 
 def build_dispatcher(
@@ -33,6 +42,8 @@ def build_dispatcher(
         settings=settings,
         key_id=keys.key_id,
         action_secret=action_secret(keys),
+        alerts=ALERT_SOURCE,
+        jobs=PERIODIC_JOBS,
     )
 
 

@@ -3,24 +3,77 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.bulk import insert_new
 from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
 from app.tasks.models import Occurrence, OccurrenceStatus
+from app.tasks.service import PlanChanges
 
 # An alert push still undelivered after this long is dropped: the console's inbox shows it.
 ALERT_PUSH_LIFETIME = timedelta(days=1)
 
 # Rows whose send is settled; a changed reminder time re-arms them only if it is still ahead.
 SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CANCELLED, OutboxStatus.DROPPED)
+REPLACED = "replaced by a new plan"
+
+
+@dataclass(frozen=True)
+class _Reminder:
+    """A pending occurrence's reminder: when it goes out, and until when it is of any use."""
+
+    occurrence_id: uuid.UUID
+    remind_at: datetime
+    expires_at: datetime
+
+
+def follow_plan(
+    session: Session, *, patient_id: uuid.UUID, changes: PlanChanges, now: datetime
+) -> None:
+    """Bring the patient's reminder rows in step with what one plan sync changed, as of `now`.
+
+    The rows of the occurrences the sync left alone already match (every change to a plan
+    comes through here), so only the changed ones are looked at: their new values come from
+    `changes`, and the only read is the rows of the updated occurrences (a created one has
+    none yet). The rules are sync_reminders' own.
+    """
+    wanted, stopped = [], set()
+    for occurrence_id, item in changes.planned.items():
+        if item.notifies and item.remind_at is not None:
+            wanted.append(_Reminder(occurrence_id, item.remind_at, item.window_end))
+        else:
+            stopped.add(occurrence_id)
+    rows: Sequence[OutboxMessage] = []
+    if changes.updated:
+        rows = session.exec(
+            select(OutboxMessage).where(
+                col(OutboxMessage.occurrence_id).in_(changes.updated),
+                OutboxMessage.kind == OutboxKind.REMINDER,
+            )
+        ).all()
+    if changes.removed:
+        # Deleting the occurrences set their rows' occurrence_id to NULL (ON DELETE SET NULL).
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.patient_id) == patient_id,
+                col(OutboxMessage.kind) == OutboxKind.REMINDER,
+                col(OutboxMessage.occurrence_id).is_(None),
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
+            )
+            .values(status=OutboxStatus.CANCELLED, last_error=REPLACED)
+        )
+    _follow(session, patient_id=patient_id, wanted=wanted, rows=rows, stopped=stopped, now=now)
 
 
 def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) -> None:
-    """Make the patient's reminder rows match their occurrences, as of `now`.
+    """Make all the patient's reminder rows match their occurrences, as of `now`.
 
     - a pending occurrence that notifies and is still open gets exactly one row (unique per
       occurrence and kind), due at its `remind_at`, useful until its window ends;
@@ -28,7 +81,8 @@ def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) ->
     - a row whose occurrence was replaced (the plan no longer has it), or no longer notifies (a
       visit unbooked, so tentative), is cancelled, never sent; it is re-armed if the occurrence
       notifies again with a time still ahead (the visit booked again).
-    A row being sent right now is left to its dispatcher. Idempotent.
+    A row being sent right now is left to its dispatcher. Idempotent. A plan change needs only
+    follow_plan; this reads every occurrence and row of the patient, to check or repair them.
     """
     occurrences = session.exec(
         select(Occurrence).where(
@@ -42,28 +96,48 @@ def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) ->
             OutboxMessage.patient_id == patient_id, OutboxMessage.kind == OutboxKind.REMINDER
         )
     ).all()
-    by_occurrence = {row.occurrence_id: row for row in rows if row.occurrence_id is not None}
-    new_rows = []
+    wanted = []
     for occurrence in occurrences:
-        remind_at = occurrence.remind_at
-        assert remind_at is not None  # filtered above
-        row = by_occurrence.get(occurrence.id)
-        if occurrence.status != OccurrenceStatus.PENDING:
-            continue  # done: the dispatcher cancels its row if it is still waiting
-        if row is None:
-            if occurrence.window_end > now:
-                new_rows.append(_new_reminder(occurrence, remind_at, now))
-        elif (row.due_at, row.expires_at) != (remind_at, occurrence.window_end):
-            _move(row, remind_at=remind_at, expires_at=occurrence.window_end, now=now)
-            session.add(row)
+        assert occurrence.remind_at is not None  # filtered above
+        if occurrence.status == OccurrenceStatus.PENDING:
+            # (Done: the dispatcher cancels its row if it is still waiting.)
+            wanted.append(_Reminder(occurrence.id, occurrence.remind_at, occurrence.window_end))
     notifying = {occurrence.id for occurrence in occurrences}
+    stopped = set()
     for row in rows:
         if row.status != OutboxStatus.PENDING:
             continue
         if row.occurrence_id is None:
-            _cancel(row, "replaced by a new plan")
+            _cancel(row, REPLACED)
             session.add(row)
         elif row.occurrence_id not in notifying:
+            stopped.add(row.occurrence_id)
+    _follow(session, patient_id=patient_id, wanted=wanted, rows=rows, stopped=stopped, now=now)
+
+
+def _follow(
+    session: Session,
+    *,
+    patient_id: uuid.UUID,
+    wanted: Sequence[_Reminder],
+    rows: Sequence[OutboxMessage],
+    stopped: set[uuid.UUID],
+    now: datetime,
+) -> None:
+    """Give each wanted reminder its row (new, or moved), and cancel the waiting rows of the
+    occurrences that `stopped` notifying; `rows` holds every existing row of both."""
+    by_occurrence = {row.occurrence_id: row for row in rows if row.occurrence_id is not None}
+    new_rows = []
+    for reminder in wanted:
+        row = by_occurrence.get(reminder.occurrence_id)
+        if row is None:
+            if reminder.expires_at > now:
+                new_rows.append(_new_reminder(patient_id, reminder, now))
+        elif (row.due_at, row.expires_at) != (reminder.remind_at, reminder.expires_at):
+            _move(row, remind_at=reminder.remind_at, expires_at=reminder.expires_at, now=now)
+            session.add(row)
+    for row in rows:
+        if row.status == OutboxStatus.PENDING and row.occurrence_id in stopped:
             # E.g. a visit unbooked: a tentative visit has no agreed time to remind of.
             _cancel(row, "the plan no longer reminds of this")
             session.add(row)
@@ -71,16 +145,16 @@ def sync_reminders(session: Session, *, patient_id: uuid.UUID, now: datetime) ->
     session.flush()
 
 
-def _new_reminder(occurrence: Occurrence, remind_at: datetime, now: datetime) -> dict[str, Any]:
+def _new_reminder(patient_id: uuid.UUID, reminder: _Reminder, now: datetime) -> dict[str, Any]:
     """A new reminder row's column values (inserted in bulk: see app/bulk.py)."""
     return {
         "kind": OutboxKind.REMINDER,
-        "occurrence_id": occurrence.id,
-        "patient_id": occurrence.patient_id,
+        "occurrence_id": reminder.occurrence_id,
+        "patient_id": patient_id,
         "status": OutboxStatus.PENDING,
-        "due_at": remind_at,
-        "next_attempt_at": remind_at,
-        "expires_at": occurrence.window_end,
+        "due_at": reminder.remind_at,
+        "next_attempt_at": reminder.remind_at,
+        "expires_at": reminder.expires_at,
         "created_at": now,
     }
 

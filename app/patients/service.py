@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import Conflict, Gone, InvalidInput, NotFound
-from app.notifications.outbox import sync_reminders
+from app.notifications.outbox import follow_plan
 from app.patients.models import (
     DeviceSession,
     EnrolmentLink,
@@ -169,7 +169,7 @@ def _replan_with(
     session: Session, *, patient: Patient, protocol: Protocol, now: datetime
 ) -> PlanChanges:
     changes = sync_plan(session, patient=patient, protocol=protocol, now=now)
-    sync_reminders(session, patient_id=patient.id, now=now)
+    follow_plan(session, patient_id=patient.id, changes=changes, now=now)
     return changes
 
 

@@ -55,6 +55,9 @@ class PlanChanges:
     created: list[uuid.UUID] = field(default_factory=list)
     updated: list[uuid.UUID] = field(default_factory=list)
     removed: list[uuid.UUID] = field(default_factory=list)
+    # What each created or updated occurrence now is: the reminders follow without reading
+    # the occurrences back (created ones are bulk-inserted, so not in the session).
+    planned: dict[uuid.UUID, PlannedOccurrence] = field(default_factory=dict)
 
 
 def preferences_of(patient: Patient) -> Preferences:
@@ -135,9 +138,11 @@ def sync_plan(
                 values = _new_row(patient.id, item, now, treatment_day=days.of(item.due_at))
                 new_rows.append(values)
                 changes.created.append(values["id"])
+                changes.planned[values["id"]] = item
         elif _replaceable(row, now) and _apply(row, item, now):
             session.add(row)
             changes.updated.append(row.id)
+            changes.planned[row.id] = item
     stale = [
         row.id
         for key, row in existing.items()

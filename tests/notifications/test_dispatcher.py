@@ -493,7 +493,7 @@ def test_one_broken_row_fails_alone_and_does_not_hold_the_batch(
             raise RuntimeError("a bug in building this one payload")
         return real(**kwargs)
 
-    monkeypatch.setattr("app.notifications.dispatcher.reminder_payload", flaky)
+    monkeypatch.setattr("app.notifications.build.reminder_payload", flaky)
     dispatcher.run_once()
     failed = world.row("stockings_on/2026-03-28")
     assert failed.status == OutboxStatus.FAILED

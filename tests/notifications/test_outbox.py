@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
-from app.notifications.models import OutboxMessage, OutboxStatus
-from app.notifications.outbox import sync_reminders
+from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
+from app.notifications.outbox import follow_plan, sync_reminders
+from app.patients.bookings import book, unbook
 from app.patients.models import Patient, PreferencesUpdate, TreatmentCreate
 from app.patients.protocols import ProtocolSource
 from app.patients.service import add_treatment, update_preferences
-from app.tasks.models import Occurrence
+from app.tasks.models import Occurrence, OccurrenceStatus
+from app.tasks.service import PlanChanges
+from tests.support.factories import make_clinic_with_staff, make_patient
 
 
 def outbox(factory: sessionmaker[Session]) -> dict[str, OutboxMessage]:
@@ -156,3 +164,106 @@ def test_a_row_whose_occurrence_stopped_notifying_is_cancelled_and_re_armed_when
         OutboxStatus.PENDING,
         again,
     )
+
+
+def _reminder_rows(factory: sessionmaker[Session], patient_id: uuid.UUID) -> set[tuple[Any, ...]]:
+    with factory() as session:
+        rows = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.patient_id == patient_id, OutboxMessage.kind == OutboxKind.REMINDER
+            )
+        ).all()
+    return {
+        (r.id, r.occurrence_id, r.status, r.due_at, r.next_attempt_at, r.expires_at, r.last_error)
+        for r in rows
+    }
+
+
+def assert_reminders_match_the_plan(
+    factory: sessionmaker[Session], patient_id: uuid.UUID, now: datetime, after: str
+) -> None:
+    """One waiting row per open notifying occurrence, at its time; none for anything else still
+    open (a past row is the dispatcher's to drop); and the full check (every occurrence and row
+    of the patient) finds nothing left to do."""
+    with factory() as session:
+        occurrences = session.exec(select(Occurrence).where(Occurrence.patient_id == patient_id))
+        plan = {o.id: o for o in occurrences}
+    rows = _reminder_rows(factory, patient_id)
+    waiting = {
+        occurrence: (due, expires)
+        for _, occurrence, status, due, _, expires, _ in rows
+        if status == OutboxStatus.PENDING and expires > now
+    }
+    expected = {
+        o.id: (o.remind_at, o.window_end)
+        for o in plan.values()
+        if o.status == OccurrenceStatus.PENDING and o.notifies and o.window_end > now
+    }
+    assert waiting == expected, f"after {after}"
+    linked = [row[1] for row in rows if row[1] is not None]
+    assert len(set(linked)) == len(linked), f"after {after}: one row per occurrence"
+    with transaction(factory) as session:
+        sync_reminders(session, patient_id=patient_id, now=now)
+    assert _reminder_rows(factory, patient_id) == rows, f"after {after}: the full check differs"
+
+
+class TestFollowPlan:
+    """Plan changes hand their PlanChanges to the outbox, which reads only what changed."""
+
+    def test_reminders_match_the_plan_after_every_kind_of_change(
+        self, factory: sessionmaker[Session], clock: FixedClock, settings: Settings
+    ) -> None:
+        clinic, staff = make_clinic_with_staff(factory, now=clock.now())
+        patient, _ = make_patient(  # on version 1: its first visit can be booked
+            factory, clinic=clinic, staff=staff, now=clock.now(), settings=settings,
+            protocol_version=1, treatment={"performed_at": "2026-03-25T10:00:00+00:00"},
+        )  # fmt: skip
+        assert_reminders_match_the_plan(factory, patient.id, clock.now(), "enrolment")
+        protocols = ProtocolSource(settings.protocol)
+
+        def change(after: str, apply: Callable[[Session, Patient], object]) -> None:
+            with transaction(factory) as session:
+                fresh = session.get(Patient, patient.id)
+                assert fresh is not None
+                apply(session, fresh)
+            assert_reminders_match_the_plan(factory, patient.id, clock.now(), after)
+
+        change("a preference change", lambda session, fresh: update_preferences(
+            session, patient=fresh, protocols=protocols, now=clock.now(),
+            data=PreferencesUpdate(wake_time=time(6, 0), bed_time=time(21, 0)),
+        ))  # fmt: skip
+        booked = datetime(2026, 4, 8, 9, 0, tzinfo=UTC)
+        change("a booking", lambda session, fresh: book(
+            session, patient=fresh, key="follow_up/1", booked_at=booked, staff=staff,
+            protocols=protocols, now=clock.now(),
+        ))  # fmt: skip
+        change("a booking moved", lambda session, fresh: book(
+            session, patient=fresh, key="follow_up/1", booked_at=booked + timedelta(days=1),
+            staff=staff, protocols=protocols, now=clock.now(),
+        ))  # fmt: skip
+        change("a cancelled booking", lambda session, fresh: unbook(
+            session, patient=fresh, key="follow_up/1", protocols=protocols, now=clock.now()
+        ))  # fmt: skip
+        clock.advance(timedelta(days=14))
+        change("a re-treatment", lambda session, fresh: add_treatment(
+            session, patient=fresh, protocols=protocols, staff=None, now=clock.now(),
+            data=TreatmentCreate(performed_at=clock.now() - timedelta(hours=1)),
+            settings=settings,
+        ))  # fmt: skip
+
+    def test_a_sync_that_changed_nothing_costs_no_statement(
+        self, factory: sessionmaker[Session], engine: Engine, patient: Patient, clock: FixedClock
+    ) -> None:
+        statements: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            statements.append(statement)
+
+        with transaction(factory) as session:
+            session.connection()  # the transaction's own BEGIN is not the outbox's
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                follow_plan(session, patient_id=patient.id, changes=PlanChanges(), now=clock.now())
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+        assert statements == []

@@ -139,7 +139,7 @@ class TestSecrets:
                 if "random" in names:
                     users.append(str(path.relative_to(APP_DIR)))
         # Jitter spreads retries; it guards nothing. Anything else needs a reason here.
-        assert users == ["notifications/dispatcher.py"], "secrets come from `secrets`"
+        assert users == ["notifications/outcome.py"], "secrets come from `secrets`"
         assert "secrets.token_urlsafe" in (APP_DIR / "tokens.py").read_text()
 
 

@@ -1,0 +1,86 @@
+"""Deciding each claimed row at send time, and building its push or the outcome that ends it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.notifications.actions import make_token
+from app.notifications.load import AlertClaim, Claim
+from app.notifications.models import OutboxKind, OutboxStatus
+from app.notifications.outcome import Outcome, later
+from app.notifications.payload import alert_payload, reminder_payload
+
+
+@dataclass(frozen=True)
+class Push:
+    """One message for every device of a claim, with the headers the push service needs."""
+
+    plaintext: bytes
+    ttl: int
+    urgency: str
+    topic: str
+
+
+class Build:
+    """A claim's push, or (cancelled, dropped, retried later, failed) why none goes now."""
+
+    def __init__(self, *, public_url: str, action_secret: bytes) -> None:
+        self._public_url = public_url
+        self._action_secret = action_secret
+
+    def __call__(self, claim: Claim | AlertClaim, now: datetime) -> Push | Outcome:
+        if isinstance(claim, AlertClaim):
+            return self._alert(claim, now)
+        return self._reminder(claim, now)
+
+    def _reminder(self, claim: Claim, now: datetime) -> Push | Outcome:
+        rhythm, occurrence_id = claim.rhythm, claim.occurrence_id
+        if occurrence_id is None or rhythm is None:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "replaced by a new plan")
+        if claim.done:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "task already done")
+        if now >= claim.expires_at:
+            reason = "too late: the task's window has closed"
+            return Outcome(claim.row_id, OutboxStatus.DROPPED, reason)
+        if rhythm.is_night(now):
+            return later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
+        if not claim.devices:
+            reason = "no device subscribed to reminders"
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+        plaintext = reminder_payload(
+            occurrence_id=occurrence_id,
+            kind=claim.kind,
+            title=claim.title,
+            task=claim.task,
+            show_title=claim.show_title,
+            public_url=self._public_url,
+            action_token=(
+                make_token(self._action_secret, occurrence_id, claim.expires_at)
+                if claim.kind == "task"
+                else None
+            ),
+        )
+        ttl = int((claim.expires_at - now).total_seconds())
+        return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)
+
+    def _alert(self, claim: AlertClaim, now: datetime) -> Push | Outcome:
+        """Staff alerts: no night rule (a clinic wants them at once), cancelled once handled."""
+        if claim.alert_id is None or claim.level is None:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "alert no longer exists")
+        if not claim.still_open:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "alert already acknowledged")
+        if now >= claim.expires_at:
+            return Outcome(claim.row_id, OutboxStatus.DROPPED, "too late: alert push expired")
+        if not claim.devices:
+            reason = "no staff device subscribed to alerts"
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+        plaintext = alert_payload(
+            alert_id=claim.alert_id,
+            level=claim.level,
+            escalation=claim.kind == OutboxKind.ALERT_ESCALATION,
+            public_url=self._public_url,
+        )
+        ttl = int((claim.expires_at - now).total_seconds())
+        # The alert's id as Topic: an escalation replaces a first push still queued.
+        return Push(plaintext, ttl=ttl, urgency="high", topic=claim.alert_id.hex)

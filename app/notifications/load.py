@@ -1,0 +1,268 @@
+"""Loading what each claimed row needs to be decided and sent: its occurrence or alert, devices.
+
+Plain values, not ORM objects: building entities was a fifth of the time per message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, SQLModel, col
+
+from app.careplan.daytime import Rhythm
+from app.careplan.types import Preferences
+from app.notifications.models import OutboxKind, OutboxMessage, PushSubscription
+from app.notifications.sender import Device
+from app.patients.models import Patient
+from app.staff.models import StaffUser
+from app.tasks.models import Occurrence, OccurrenceStatus
+
+ALERT_KINDS = frozenset({OutboxKind.ALERT.value, OutboxKind.ALERT_ESCALATION.value})
+
+Devices = list[tuple[uuid.UUID, Device]]
+
+
+@dataclass
+class Claim:
+    """A claimed reminder with just the columns it takes to decide and send.
+
+    `occurrence_id` or `rhythm` is None when the occurrence or the patient is gone.
+    """
+
+    row_id: int
+    due_at: datetime
+    expires_at: datetime
+    attempts: int
+    occurrence_id: uuid.UUID | None
+    task: str
+    kind: str
+    title: str
+    done: bool
+    show_title: bool
+    rhythm: Rhythm | None
+    patient_id: uuid.UUID | None
+    devices: Devices = field(default_factory=list)
+
+
+@dataclass
+class AlertClaim:
+    """A claimed alert push: the alert's state now, and the staff devices it goes to.
+
+    `level` is None when the alert is gone (the patient was erased meanwhile).
+    """
+
+    row_id: int
+    due_at: datetime
+    expires_at: datetime
+    attempts: int
+    kind: str
+    alert_id: uuid.UUID | None
+    level: str | None
+    still_open: bool
+    devices: Devices = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AlertSource:
+    """The alert table's columns an alert push reads, handed in by the domain that owns alerts.
+
+    Notifications sits below reports (reports queue alert pushes), so it never imports the
+    alert table; app/scheduler.py wires the reports domain's columns in.
+    """
+
+    table: type[SQLModel]
+    id: Mapped[uuid.UUID]
+    level: Mapped[str]
+    status: Mapped[str]
+    clinic_id: Mapped[uuid.UUID]
+    open_status: str  # the status of an alert nobody has acknowledged yet
+
+
+class Loader:
+    """Loads claimed rows, within the claim's transaction, for the current VAPID key."""
+
+    def __init__(self, *, key_id: str, alerts: AlertSource) -> None:
+        self._key_id = key_id
+        self._alerts = alerts
+
+    def load(
+        self, session: Session, claimed: Sequence[tuple[int, str]]
+    ) -> list[Claim | AlertClaim]:
+        """Reminders first, then alerts, each in claim order."""
+        reminders = [row_id for row_id, kind in claimed if kind not in ALERT_KINDS]
+        alerts = [row_id for row_id, kind in claimed if kind in ALERT_KINDS]
+        claims: list[Claim | AlertClaim] = []
+        claims.extend(self.reminders(session, reminders))
+        claims.extend(self.alerts(session, alerts))
+        return claims
+
+    def reminders(self, session: Session, ids: Sequence[int]) -> list[Claim]:
+        if not ids:
+            return []
+        # SQLAlchemy's select: SQLModel's typed one stops at four columns.
+        rows = session.execute(
+            sa_select(
+                col(OutboxMessage.id),
+                col(OutboxMessage.due_at),
+                col(OutboxMessage.expires_at),
+                col(OutboxMessage.attempts),
+                col(Occurrence.id),
+                col(Occurrence.task),
+                col(Occurrence.kind),
+                col(Occurrence.title),
+                col(Occurrence.status),
+                col(Patient.id),
+                col(Patient.time_zone),
+                col(Patient.wake_time),
+                col(Patient.bed_time),
+                col(Patient.show_task_titles),
+            )
+            .join(Occurrence, col(Occurrence.id) == OutboxMessage.occurrence_id, isouter=True)
+            .join(Patient, col(Patient.id) == OutboxMessage.patient_id, isouter=True)
+            .where(col(OutboxMessage.id).in_(ids))
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))  # claim order
+        ).all()
+        rhythms: dict[uuid.UUID, Rhythm] = {}
+        claims = []
+        for (
+            row_id, due_at, expires_at, attempts, occurrence_id, task, kind, title, status,
+            patient_id, zone, wake, bed, show_title,
+        ) in rows:  # fmt: skip
+            rhythm = None
+            if patient_id is not None:
+                rhythm = rhythms.get(patient_id)
+                if rhythm is None:
+                    rhythm = Rhythm.from_preferences(Preferences(zone, wake, bed))
+                    rhythms[patient_id] = rhythm
+            claims.append(
+                Claim(
+                    row_id=row_id,
+                    due_at=due_at,
+                    expires_at=expires_at,
+                    attempts=attempts,
+                    occurrence_id=occurrence_id,
+                    task=task or "",
+                    kind=kind or "",
+                    title=title or "",
+                    done=status == OccurrenceStatus.DONE,
+                    show_title=bool(show_title),
+                    rhythm=rhythm,
+                    patient_id=patient_id,
+                )
+            )
+        devices = self._devices(session, set(rhythms))
+        for claim in claims:
+            if claim.patient_id is not None:
+                claim.devices = devices.get(claim.patient_id, [])
+        return claims
+
+    def _devices(self, session: Session, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, Devices]:
+        """The patients' devices subscribed with the current key; older ones are forgotten."""
+        subscriptions = session.execute(
+            sa_select(
+                col(PushSubscription.id),
+                col(PushSubscription.patient_id),
+                col(PushSubscription.endpoint),
+                col(PushSubscription.p256dh),
+                col(PushSubscription.auth),
+                col(PushSubscription.vapid_key_id),
+            ).where(col(PushSubscription.patient_id).in_(patient_ids))
+        ).all()
+        self._forget_stale(session, subscriptions)
+        devices: dict[uuid.UUID, Devices] = {}
+        for sub_id, patient_id, endpoint, p256dh, auth, key_id in subscriptions:
+            if key_id == self._key_id and patient_id is not None:
+                devices.setdefault(patient_id, []).append((sub_id, Device(endpoint, p256dh, auth)))
+        return devices
+
+    def _forget_stale(self, session: Session, subscriptions: Sequence[Sequence[Any]]) -> None:
+        """Delete the rows (id first, key id last) made with an older server key.
+
+        Push services would refuse them; the app or the console subscribes again when it next
+        opens.
+        """
+        stale = [sub_id for sub_id, *_, key_id in subscriptions if key_id != self._key_id]
+        if stale:
+            session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(stale)))
+
+    def alerts(self, session: Session, ids: Sequence[int]) -> list[AlertClaim]:
+        """Alert pushes with their alert's state and the devices of the staff to reach."""
+        if not ids:
+            return []
+        alert = self._alerts
+        rows = session.execute(
+            sa_select(
+                col(OutboxMessage.id),
+                col(OutboxMessage.due_at),
+                col(OutboxMessage.expires_at),
+                col(OutboxMessage.attempts),
+                col(OutboxMessage.kind),
+                alert.id,
+                alert.level,
+                alert.status,
+                alert.clinic_id,
+            )
+            .join(alert.table, alert.id == OutboxMessage.alert_id, isouter=True)
+            .where(col(OutboxMessage.id).in_(ids))
+            # Sends start in claim order: an alert's first push goes before its escalation, so
+            # the escalation (same Topic) is the one the push service keeps.
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        ).all()
+        claims = []
+        clinics: dict[uuid.UUID, Devices] = {}
+        everyone: dict[uuid.UUID, Devices] = {}
+        for row_id, due_at, expires_at, attempts, kind, alert_id, level, status, clinic in rows:
+            claim = AlertClaim(
+                row_id=row_id,
+                due_at=due_at,
+                expires_at=expires_at,
+                attempts=attempts,
+                kind=kind,
+                alert_id=alert_id,
+                level=level,
+                still_open=status == alert.open_status,
+            )
+            if clinic is not None and claim.still_open:
+                if kind == OutboxKind.ALERT:
+                    if clinic not in clinics:
+                        clinics[clinic] = self._staff_devices(session, clinic, on_call_only=True)
+                    claim.devices = clinics[clinic]
+                if not claim.devices:  # an escalation, or nobody on call can be reached
+                    if clinic not in everyone:
+                        everyone[clinic] = self._staff_devices(session, clinic, on_call_only=False)
+                    claim.devices = everyone[clinic]
+            claims.append(claim)
+        return claims
+
+    def _staff_devices(
+        self, session: Session, clinic_id: uuid.UUID, *, on_call_only: bool
+    ) -> Devices:
+        """Devices (current key) of the clinic's enabled staff, or of those on call only."""
+        query = (
+            sa_select(
+                col(PushSubscription.id),
+                col(PushSubscription.endpoint),
+                col(PushSubscription.p256dh),
+                col(PushSubscription.auth),
+                col(PushSubscription.vapid_key_id),
+            )
+            .join(StaffUser, col(StaffUser.id) == PushSubscription.staff_id)
+            .where(col(StaffUser.clinic_id) == clinic_id, col(StaffUser.disabled_at).is_(None))
+            .order_by(col(PushSubscription.created_at), col(PushSubscription.id))
+        )
+        if on_call_only:
+            query = query.where(col(StaffUser.on_call).is_(True))
+        subscriptions = session.execute(query).all()
+        self._forget_stale(session, subscriptions)
+        return [
+            (sub_id, Device(endpoint, p256dh, auth))
+            for sub_id, endpoint, p256dh, auth, key_id in subscriptions
+            if key_id == self._key_id
+        ]
