@@ -5,6 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
 
 class ErrorCode(StrEnum):
     """The stable `code` of an error body; clients branch on it, people read `detail`."""
@@ -28,6 +32,21 @@ class ErrorCode(StrEnum):
                 f"as (ErrorCode.{self.name}, status)"
             )
         return self.statuses[0]
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The enum in OpenAPI, each code with its meaning (list and `x-enum-descriptions`)."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        listed = "\n".join(
+            f"- `{code}` ({', '.join(map(str, code.statuses)) or 'any'}): {code.meaning}"
+            for code in cls
+        )
+        schema["description"] = f"{cls.__doc__}\n\n{listed}"
+        schema["x-enum-varnames"] = [code.name for code in cls]
+        schema["x-enum-descriptions"] = [code.meaning for code in cls]
+        return schema
 
     # --- made by the framework and the middleware, before or around any route -----------
     BAD_REQUEST = (

@@ -156,6 +156,11 @@ class TestTheSchema:
             "$ref": "#/components/schemas/ErrorCode"
         }
         assert components["ErrorCode"]["enum"] == [code.value for code in ErrorCode]
+        meanings = components["ErrorCode"]["x-enum-descriptions"]
+        assert meanings == [code.meaning for code in ErrorCode]
+        assert all(m and "\n" not in m for m in meanings), (
+            "each code says in one line what it means"
+        )
 
     def test_every_code_is_documented_on_an_operation_or_says_why_not(
         self, schema: dict[str, Any]
