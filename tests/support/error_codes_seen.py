@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from app.errors import documented_codes
 
 # (method, path template) -> status -> the codes documented there
 Declared = dict[tuple[str, str], dict[int, set[str]]]
-AppCall = Callable[[FastAPI, Scope, Receive, Send], Awaitable[None]]
+AppCall = Callable[[FastAPI, Scope, Receive, Send], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _original_call is not None:
-        FastAPI.__call__ = _original_call  # type: ignore[method-assign]
+        FastAPI.__call__ = _original_call  # type: ignore[method-assign, assignment]
 
 
 @pytest.hookimpl(wrapper=True)
