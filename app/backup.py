@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from app.db import normalise_url
+from app.error_codes import ErrorCode
 from app.errors import AppError
 
 # Copy this many pages per step so writers are only briefly held up during a long backup.
@@ -18,7 +19,7 @@ PAGES_PER_STEP = 1024
 
 
 class BackupError(AppError):
-    code = "backup_failed"
+    code = ErrorCode.BACKUP_FAILED
 
 
 @dataclass(frozen=True)

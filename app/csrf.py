@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.error_codes import ErrorCode
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # "same-site" is refused too: a sibling subdomain is another party, yet gets SameSite cookies.
 ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
-CROSS_SITE_CODE = "cross_site_request"
 
 
 def origin_of(url: str) -> str:
@@ -67,7 +68,10 @@ class CrossSiteGuard:
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
-            {"code": CROSS_SITE_CODE, "detail": "Requests from another site are not accepted."}
+            {
+                "code": ErrorCode.CROSS_SITE_REQUEST,
+                "detail": "Requests from another site are not accepted.",
+            }
         ).encode()
         await send(
             {

@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.error_codes import ErrorCode
+
 
 class BodySizeLimit:
     """413 for bodies larger than `max_bytes`, by Content-Length or by counting a streamed body."""
@@ -57,7 +59,10 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
-            {"code": "payload_too_large", "detail": f"request body over {self.max_bytes} bytes"}
+            {
+                "code": ErrorCode.PAYLOAD_TOO_LARGE,
+                "detail": f"request body over {self.max_bytes} bytes",
+            }
         ).encode()
         await send(
             {

@@ -1,4 +1,4 @@
-"""OpenAPI entries for refusals made before a route runs: unreadable, too large, cross-site."""
+"""OpenAPI entries for refusals made before or around a route: unreadable, too large, cross-site."""
 
 from __future__ import annotations
 
@@ -7,14 +7,47 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.csrf import SAFE_METHODS
+from app.error_codes import ErrorCode
+from app.errors import documented_codes, documented_response
 
-ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-# Every operation that takes a body may meet these, whatever its route declares.
-BODY_REFUSALS = {
-    "400": "The body could not be read (not UTF-8, or not parseable).",
-    "413": "The body is larger than the service accepts.",
-}
-WRITE_REFUSALS = {"403": "Forbidden (for any write: sent from another site)."}
+# Whatever a route declares, every operation may meet these.
+EVERY_OPERATION = (
+    # BodySizeLimit judges the Content-Length of any request, with a body or not.
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.INTERNAL_ERROR,
+)
+WITH_BODY = (ErrorCode.BAD_REQUEST,)
+WITH_INPUT = (ErrorCode.INVALID_INPUT,)  # request validation, or a value the database refuses
+WRITES = (ErrorCode.CROSS_SITE_REQUEST,)
+
+
+def refusals_of(method: str, operation: dict[str, Any]) -> list[ErrorCode]:
+    """The codes an operation can answer with whatever its route does."""
+    codes = list(EVERY_OPERATION)
+    if "requestBody" in operation:
+        codes += WITH_BODY
+    if "requestBody" in operation or operation.get("parameters"):
+        codes += WITH_INPUT
+    if method.upper() not in SAFE_METHODS:
+        codes += WRITES
+    return codes
+
+
+def add_refusals(method: str, operation: dict[str, Any]) -> None:
+    """Merge the global refusals into an operation's own documented error responses.
+
+    Every error response ends up as one JSON ErrorBody listing all its codes; FastAPI's own
+    422 entry (its HTTPValidationError shape, which the handler never sends) is replaced.
+    """
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    by_status: dict[int, list[ErrorCode]] = {}
+    for key, response in responses.items():
+        if key.isdigit() and int(key) >= 400:
+            by_status[int(key)] = documented_codes(response)
+    for code in refusals_of(method, operation):
+        by_status.setdefault(code.status, []).append(code)
+    for status, codes in sorted(by_status.items()):
+        responses[str(status)] = documented_response(status, codes)
 
 
 def document_refusals(app: FastAPI) -> None:
@@ -26,14 +59,7 @@ def document_refusals(app: FastAPI) -> None:
             schema = build()
             for item in schema.get("paths", {}).values():
                 for method, operation in item.items():
-                    added = dict(BODY_REFUSALS) if "requestBody" in operation else {}
-                    if method.upper() not in SAFE_METHODS:
-                        added |= WRITE_REFUSALS
-                    responses = operation.setdefault("responses", {})
-                    for status, description in added.items():
-                        responses.setdefault(
-                            status, {"description": description, "content": ERROR_BODY}
-                        )
+                    add_refusals(method, operation)
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.error_codes import ErrorCode
+
 # No inline script or style anywhere: the PWA is plain files from this origin.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -71,7 +73,9 @@ class SecurityHeaders:
 
 
 async def _server_error(send: Send) -> None:
-    body = json.dumps({"code": "internal_error", "detail": "Something went wrong."}).encode()
+    body = json.dumps(
+        {"code": ErrorCode.INTERNAL_ERROR, "detail": "Something went wrong."}
+    ).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": 500, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response
 from app.adherence import charts, service
 from app.adherence.service import AdherenceOverview
 from app.deps import ClockDep, ProtocolDep, SessionDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.staff.auth import CurrentStaff
 
 router = APIRouter(prefix="/api/adherence", tags=["adherence (staff)"])
@@ -20,7 +21,7 @@ def _svg(markup: str) -> Response:
     return Response(markup, media_type=SVG)
 
 
-@router.get("", responses=error_responses(401))
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def adherence(
     staff: CurrentStaff, session: SessionDep, clock: ClockDep, protocol: ProtocolDep
 ) -> AdherenceOverview:
@@ -28,7 +29,11 @@ def adherence(
     return service.overview(session, clinic_id=staff.clinic_id, protocol=protocol, now=clock.now())
 
 
-@router.get("/by-task.svg", response_class=Response, responses=_SVG_BODY | error_responses(401))
+@router.get(
+    "/by-task.svg",
+    response_class=Response,
+    responses=_SVG_BODY | errors(ErrorCode.NOT_AUTHENTICATED),
+)
 def by_task_chart(
     staff: CurrentStaff, session: SessionDep, clock: ClockDep, protocol: ProtocolDep
 ) -> Response:
@@ -37,7 +42,11 @@ def by_task_chart(
     return _svg(charts.by_task_svg(rows))
 
 
-@router.get("/by-day.svg", response_class=Response, responses=_SVG_BODY | error_responses(401))
+@router.get(
+    "/by-day.svg",
+    response_class=Response,
+    responses=_SVG_BODY | errors(ErrorCode.NOT_AUTHENTICATED),
+)
 def by_day_chart(staff: CurrentStaff, session: SessionDep, clock: ClockDep) -> Response:
     """The by-day figures as a column chart (day 0 is the treatment day)."""
     rows = service.by_day(session, clinic_id=staff.clinic_id, now=clock.now())

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request
 from app.clinics import service
 from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
 from app.deps import ClockDep, SessionDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.staff import audit
 from app.staff.auth import AdminStaff, CurrentStaff, client_ip
 from app.staff.service import clinic_of
@@ -15,13 +16,15 @@ from app.staff.service import clinic_of
 router = APIRouter(prefix="/api/clinic", tags=["clinic (staff)"])
 
 
-@router.get("", responses=error_responses(401))
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def read_settings(staff: CurrentStaff, session: SessionDep) -> ClinicSettings:
     """The signed-in user's clinic: numbers, time zone, opening hours, escalation minutes."""
     return service.to_settings(clinic_of(session, staff))
 
 
-@router.patch("", responses=error_responses(401, 403, 409, 422))
+@router.patch(
+    "", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.ADMIN_ONLY, ErrorCode.NAME_TAKEN)
+)
 def change_settings(
     body: ClinicSettingsUpdate,
     request: Request,

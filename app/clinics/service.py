@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
 from app.clinics.opening_hours import closed_periods, next_change
+from app.error_codes import ErrorCode
 from app.errors import Conflict
 from app.staff.models import Clinic
 
@@ -46,7 +47,9 @@ def update(session: Session, *, clinic: Clinic, data: ClinicSettingsUpdate) -> d
             select(Clinic.id).where(Clinic.name == changes["name"], col(Clinic.id) != clinic.id)
         ).first()
         if taken is not None:
-            raise Conflict(f"a clinic named {changes['name']!r} already exists", code="name_taken")
+            raise Conflict(
+                f"a clinic named {changes['name']!r} already exists", code=ErrorCode.NAME_TAKEN
+            )
     for name, value in changes.items():
         setattr(clinic, name, value)
     session.add(clinic)

@@ -11,7 +11,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from app.deps import ClockDep, SessionDep, SettingsDep
-from app.errors import Forbidden, NotFound, error_responses
+from app.error_codes import ErrorCode
+from app.errors import Forbidden, NotFound, errors
 from app.notifications import metrics, subscriptions
 from app.notifications.actions import check_token
 from app.notifications.models import (
@@ -82,7 +83,7 @@ def _subscribe(
 @router.post(
     "/api/me/push-subscriptions",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 413, 422),
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT),
 )
 def subscribe_patient_device(
     body: PushSubscriptionIn,
@@ -98,7 +99,7 @@ def subscribe_patient_device(
     return _subscribe(owner, body, request, session, clock, settings, device_session_id=device.id)
 
 
-@router.get("/api/me/push-subscriptions", responses=error_responses(401))
+@router.get("/api/me/push-subscriptions", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_patient_devices(
     patient: CurrentPatient, request: Request, session: SessionDep
 ) -> list[PushSubscriptionPublic]:
@@ -111,7 +112,7 @@ def list_patient_devices(
 @router.delete(
     "/api/me/push-subscriptions",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 422),
+    responses=errors(ErrorCode.NOT_AUTHENTICATED),
 )
 def unsubscribe_patient_device(
     body: EndpointRef, patient: CurrentPatient, session: SessionDep
@@ -123,7 +124,7 @@ def unsubscribe_patient_device(
 @router.post(
     "/api/staff/push-subscriptions",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 413, 422),
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT),
 )
 def subscribe_staff_device(
     body: PushSubscriptionIn,
@@ -140,13 +141,18 @@ def subscribe_staff_device(
 @router.delete(
     "/api/staff/push-subscriptions",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 422),
+    responses=errors(ErrorCode.NOT_AUTHENTICATED),
 )
 def unsubscribe_staff_device(body: EndpointRef, staff: CurrentStaff, session: SessionDep) -> None:
     subscriptions.unsubscribe(session, owner=Owner(staff_id=staff.id), endpoint=body.endpoint)
 
 
-@router.post("/api/push-actions/complete", responses=error_responses(403, 404, 409, 422))
+@router.post(
+    "/api/push-actions/complete",
+    responses=errors(
+        ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND, ErrorCode.NOT_A_TASK, ErrorCode.NOT_DUE_YET
+    ),
+)
 def complete_from_notification(
     body: ActionRequest, request: Request, session: SessionDep, clock: ClockDep
 ) -> OccurrencePublic:

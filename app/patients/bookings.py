@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.careplan import OccurrenceKind, TreatmentSession, compute_plan
+from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import (
     AppointmentBooking,
@@ -87,11 +88,12 @@ def _bookable(session: Session, *, patient: Patient, key: str, now: datetime) ->
         )
     ).first()
     if row is None:
-        raise NotFound("The patient's plan has no such visit.", code="appointment_unknown")
+        raise NotFound("The patient's plan has no such visit.", code=ErrorCode.APPOINTMENT_UNKNOWN)
     # A past visit is history: the plan never rewrites it, so a booking could not move it.
     if row.due_at <= now:
         raise Conflict(
-            "This visit's time has passed; it can no longer be moved.", code="appointment_past"
+            "This visit's time has passed; it can no longer be moved.",
+            code=ErrorCode.APPOINTMENT_PAST,
         )
     return row
 
@@ -117,9 +119,9 @@ def book(
     could not move the visit, and no reminder could go out for it.
     """
     if booked_at <= now:
-        raise InvalidInput("booked_at is in the past.", code="booking_in_past")
+        raise InvalidInput("booked_at is in the past.", code=ErrorCode.BOOKING_IN_PAST)
     if booked_at > now + BOOKING_HORIZON:
-        raise InvalidInput("booked_at is more than a year ahead.", code="booking_too_far")
+        raise InvalidInput("booked_at is more than a year ahead.", code=ErrorCode.BOOKING_TOO_FAR)
     _lock(session, patient)
     _bookable(session, patient=patient, key=key, now=now)
     booking = session.get(AppointmentBooking, (patient.id, key))
@@ -143,7 +145,7 @@ def unbook(
     _lock(session, patient)
     booking = session.get(AppointmentBooking, (patient.id, key))
     if booking is None:
-        raise NotFound("This visit has no booking.", code="booking_unknown")
+        raise NotFound("This visit has no booking.", code=ErrorCode.BOOKING_UNKNOWN)
     _bookable(session, patient=patient, key=key, now=now)
     session.delete(booking)
     session.flush()

@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from app.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
 from app.deps import ClockDep, ProtocolsDep, SessionDep, SettingsDep
-from app.errors import Gone, NotFound, error_responses
+from app.error_codes import ErrorCode
+from app.errors import Gone, NotFound, errors
 from app.patients import service
 from app.patients.auth import CurrentPatient
 from app.patients.calendar import visits_calendar
@@ -74,7 +75,17 @@ def build_profile(session: Session, *, patient: Patient, now: datetime) -> MePro
     )
 
 
-@router.post("/enrol", responses=error_responses(404, 410, 422, 429))
+@router.post(
+    "/enrol",
+    responses=errors(
+        ErrorCode.LINK_UNKNOWN,
+        ErrorCode.LINK_USED,
+        ErrorCode.LINK_REVOKED,
+        ErrorCode.LINK_EXPIRED,
+        ErrorCode.GONE,
+        ErrorCode.TOO_MANY_ATTEMPTS,
+    ),
+)
 def enrol_device(
     body: EnrolRequest,
     request: Request,
@@ -110,12 +121,14 @@ def enrol_device(
     return build_profile(session, patient=patient, now=now)
 
 
-@router.get("/me", responses=error_responses(401))
+@router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def read_profile(patient: CurrentPatient, session: SessionDep, clock: ClockDep) -> MeProfile:
     return build_profile(session, patient=patient, now=clock.now())
 
 
-@router.patch("/me/preferences", responses=error_responses(401, 422))
+@router.patch(
+    "/me/preferences", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT)
+)
 def change_preferences(
     body: PreferencesUpdate,
     patient: CurrentPatient,
@@ -147,7 +160,7 @@ def sign_out_device(
 @router.get(
     "/me/calendar.ics",
     response_class=PlainTextResponse,
-    responses={**error_responses(401), 200: {"content": {"text/calendar": {}}}},
+    responses={**errors(ErrorCode.NOT_AUTHENTICATED), 200: {"content": {"text/calendar": {}}}},
 )
 def visits_calendar_file(
     patient: CurrentPatient, session: SessionDep, clock: ClockDep

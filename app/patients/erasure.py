@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Delete, delete, or_
 from sqlmodel import Session, col, select
 
+from app.error_codes import ErrorCode
 from app.errors import InvalidInput
 from app.notifications.models import OutboxMessage, PushSubscription
 from app.patients.models import (
@@ -26,7 +27,7 @@ def check_confirmation(patient: Patient, confirm_name: str) -> None:
     if confirm_name != patient.name:
         raise InvalidInput(
             "The name typed does not match the patient's name; nothing was erased.",
-            code="confirmation_mismatch",
+            code=ErrorCode.CONFIRMATION_MISMATCH,
         )
 
 

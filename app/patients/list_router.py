@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import ClockDep, ProtocolDep, SessionDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.notifications.vapid import VapidKeys
 from app.patients import listing
 from app.patients.listing import (
@@ -59,7 +60,7 @@ def _filters(
     )
 
 
-@router.get("", responses=error_responses(401, 422))
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_patients(
     request: Request,
     staff: CurrentStaff,
@@ -80,7 +81,7 @@ def list_patients(
 @router.get(
     ".csv",
     response_class=Response,
-    responses=_CSV_BODY | error_responses(401, 422),
+    responses=_CSV_BODY | errors(ErrorCode.NOT_AUTHENTICATED),
 )
 def export_patients_csv(
     request: Request,

@@ -9,7 +9,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from app.deps import ProtocolsDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.patients import bookings, devices
 from app.patients.export import build_export
 from app.patients.models import (
@@ -25,7 +26,9 @@ from app.reports.service import reports_of
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
 
 
-@router.get("/{patient_id}/reports", responses=error_responses(401, 404, 422))
+@router.get(
+    "/{patient_id}/reports", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
 def list_patient_reports(patient_id: uuid.UUID, access: StaffAccess) -> list[PatientReport]:
     """The patient's reports, newest first, with the reasons behind each level."""
     patient = access.patient(patient_id)
@@ -36,7 +39,9 @@ def list_patient_reports(patient_id: uuid.UUID, access: StaffAccess) -> list[Pat
     ]
 
 
-@router.get("/{patient_id}/appointments", responses=error_responses(401, 404, 422))
+@router.get(
+    "/{patient_id}/appointments", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
 def list_patient_appointments(
     patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
 ) -> list[PatientAppointment]:
@@ -46,7 +51,17 @@ def list_patient_appointments(
     return bookings.list_appointments(access.session, patient=patient, protocols=protocols)
 
 
-@router.put("/{patient_id}/appointments/{key:path}", responses=error_responses(401, 404, 409, 422))
+@router.put(
+    "/{patient_id}/appointments/{key:path}",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.APPOINTMENT_UNKNOWN,
+        ErrorCode.APPOINTMENT_PAST,
+        ErrorCode.BOOKING_IN_PAST,
+        ErrorCode.BOOKING_TOO_FAR,
+    ),
+)
 def book_appointment(
     patient_id: uuid.UUID,
     key: str,
@@ -81,7 +96,13 @@ def book_appointment(
 @router.delete(
     "/{patient_id}/appointments/{key:path}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 409, 422),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.BOOKING_UNKNOWN,
+        ErrorCode.APPOINTMENT_UNKNOWN,
+        ErrorCode.APPOINTMENT_PAST,
+    ),
 )
 def unbook_appointment(
     patient_id: uuid.UUID, key: str, access: StaffAccess, protocols: ProtocolsDep
@@ -95,7 +116,9 @@ def unbook_appointment(
     access.audit("appointment.unbook", patient.id, detail={"key": key})
 
 
-@router.get("/{patient_id}/devices", responses=error_responses(401, 404, 422))
+@router.get(
+    "/{patient_id}/devices", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
 def list_patient_devices(patient_id: uuid.UUID, access: StaffAccess) -> list[DevicePublic]:
     """The patient's signed-in phones (ended ones too), newest first."""
     patient = access.patient(patient_id)
@@ -106,7 +129,7 @@ def list_patient_devices(patient_id: uuid.UUID, access: StaffAccess) -> list[Dev
 @router.post(
     "/{patient_id}/devices/{device_id}/revoke",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422),
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND),
 )
 def revoke_patient_device(patient_id: uuid.UUID, device_id: uuid.UUID, access: StaffAccess) -> None:
     """Sign the phone out (it must enrol again) and stop its push reminders; safe to repeat."""
@@ -118,7 +141,10 @@ def revoke_patient_device(patient_id: uuid.UUID, device_id: uuid.UUID, access: S
 @router.get(
     "/{patient_id}/export",
     response_class=JSONResponse,
-    responses={**error_responses(401, 404, 422), 200: {"content": {"application/json": {}}}},
+    responses={
+        **errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND),
+        200: {"content": {"application/json": {}}},
+    },
 )
 def export_patient(
     patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep

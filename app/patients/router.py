@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Query, status
 
 from app.deps import ProtocolDep, ProtocolsDep, SettingsDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.patients import erasure, service
 from app.patients.models import (
     EnrolmentPublic,
@@ -31,7 +32,17 @@ from app.timezones import local_date
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 409, 413, 422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.CLINIC_PHONE_MISSING,
+        ErrorCode.OUT_OF_HOURS_MISSING,
+        ErrorCode.DOPPLER_NOT_CONFIRMED,
+        ErrorCode.INVALID_INPUT,
+    ),
+)
 def enrol_patient(
     body: PatientCreate, access: StaffAccess, protocol: ProtocolDep, settings: SettingsDep
 ) -> PatientCreated:
@@ -57,7 +68,7 @@ def enrol_patient(
     return PatientCreated(id=patient.id, enrolment=link.public())
 
 
-@router.get("/{patient_id}", responses=error_responses(401, 404, 422))
+@router.get("/{patient_id}", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND))
 def get_patient(
     patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
 ) -> PatientDetail:
@@ -67,7 +78,9 @@ def get_patient(
     return service.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
 
 
-@router.post("/{patient_id}/doppler", responses=error_responses(401, 404, 422))
+@router.post(
+    "/{patient_id}/doppler", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
 def record_doppler_check(
     patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
 ) -> PatientDetail:
@@ -83,7 +96,15 @@ def record_doppler_check(
     return service.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
 
 
-@router.put("/{patient_id}/protocol", responses=error_responses(401, 404, 422))
+@router.put(
+    "/{patient_id}/protocol",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.REASON_REQUIRED,
+        ErrorCode.PROTOCOL_VERSION_UNKNOWN,
+    ),
+)
 def change_protocol_version(
     patient_id: uuid.UUID,
     body: ProtocolVersionChange,
@@ -125,7 +146,7 @@ def change_protocol_version(
 @router.post(
     "/{patient_id}/treatments",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 404, 422),
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND, ErrorCode.INVALID_INPUT),
 )
 def record_treatment(
     patient_id: uuid.UUID,
@@ -151,7 +172,10 @@ def record_treatment(
     return TreatmentPublic.model_validate(treatment, from_attributes=True)
 
 
-@router.get("/{patient_id}/tasks", responses=error_responses(401, 404, 422))
+@router.get(
+    "/{patient_id}/tasks",
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND, ErrorCode.INVALID_INPUT),
+)
 def list_patient_tasks(
     patient_id: uuid.UUID,
     access: StaffAccess,
@@ -175,7 +199,7 @@ def list_patient_tasks(
 @router.post(
     "/{patient_id}/enrolment",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 404, 422),
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND),
 )
 def reissue_enrolment(
     patient_id: uuid.UUID, access: StaffAccess, settings: SettingsDep
@@ -192,7 +216,7 @@ def reissue_enrolment(
 @router.post(
     "/{patient_id}/enrolment/revoke",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422),
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND),
 )
 def revoke_enrolment(patient_id: uuid.UUID, access: StaffAccess) -> None:
     """Stop the patient's unused link from working (a used link's phone stays signed in)."""
@@ -204,7 +228,12 @@ def revoke_enrolment(patient_id: uuid.UUID, access: StaffAccess) -> None:
 @router.delete(
     "/{patient_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404, 422),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.ADMIN_ONLY,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.CONFIRMATION_MISMATCH,
+    ),
 )
 def erase_patient(
     patient_id: uuid.UUID, body: Annotated[EraseRequest, Body()], access: AdminAccess

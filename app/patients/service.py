@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, case, func, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.error_codes import ErrorCode
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.notifications.outbox import follow_plan
 from app.patients.models import (
@@ -106,9 +107,9 @@ def check_numbers_to_call(clinic: Clinic) -> None:
     """A patient is enrolled only when urgent advice always has a number: the clinic's phone
     while it is open, the out-of-hours phone while it is closed (409 otherwise)."""
     if not clinic.phone.strip():
-        raise Conflict(CLINIC_PHONE_MISSING, code="clinic_phone_missing")
+        raise Conflict(CLINIC_PHONE_MISSING, code=ErrorCode.CLINIC_PHONE_MISSING)
     if not clinic.out_of_hours_phone.strip():
-        raise Conflict(OUT_OF_HOURS_MISSING, code="out_of_hours_missing")
+        raise Conflict(OUT_OF_HOURS_MISSING, code=ErrorCode.OUT_OF_HOURS_MISSING)
 
 
 def create_patient(
@@ -131,7 +132,7 @@ def create_patient(
     """
     check_numbers_to_call(clinic)
     if not (data.doppler_checked or data.confirm_without_doppler):
-        raise InvalidInput(DOPPLER_NOT_CONFIRMED, code="doppler_not_confirmed")
+        raise InvalidInput(DOPPLER_NOT_CONFIRMED, code=ErrorCode.DOPPLER_NOT_CONFIRMED)
     check_day(data.wake_time, data.bed_time)
     _check_treatment_time(data.treatment.performed_at, previous=None, now=now, settings=settings)
     patient = Patient(
@@ -275,7 +276,7 @@ def change_protocol_version(
     if not reason.strip():
         raise InvalidInput(
             "Please say why the patient moves to another version of the protocol.",
-            code="reason_required",
+            code=ErrorCode.REASON_REQUIRED,
         )
     available = protocols.available(patient.protocol)
     if version not in available:
@@ -283,7 +284,7 @@ def change_protocol_version(
         raise InvalidInput(
             f"The {patient.protocol} protocol has no version {version}; "
             f"the versions available are {listed}.",
-            code="protocol_version_unknown",
+            code=ErrorCode.PROTOCOL_VERSION_UNKNOWN,
         )
     # Lock the patient row: a concurrent re-plan must not compute from the old version.
     session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
@@ -429,6 +430,14 @@ def link_state(link: EnrolmentLink, now: datetime) -> str:
     return "active"
 
 
+# Why a known link could not be redeemed; any other state is answered as plain "gone".
+UNUSABLE_LINK_CODES = {
+    "used": ErrorCode.LINK_USED,
+    "revoked": ErrorCode.LINK_REVOKED,
+    "expired": ErrorCode.LINK_EXPIRED,
+}
+
+
 def redeem_enrolment_link(
     session: Session, *, code: str, label: str, now: datetime, settings: Settings
 ) -> tuple[Patient, str]:
@@ -447,11 +456,12 @@ def redeem_enrolment_link(
     )
     link = session.exec(select(EnrolmentLink).where(EnrolmentLink.code_hash == code_hash)).first()
     if link is None:
-        raise NotFound(f"This link is not valid. {ENROL_AGAIN}", code="link_unknown")
+        raise NotFound(f"This link is not valid. {ENROL_AGAIN}", code=ErrorCode.LINK_UNKNOWN)
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         state = link_state(link, now)
         raise Gone(
-            f"This link has already been used or has expired. {ENROL_AGAIN}", code=f"link_{state}"
+            f"This link has already been used or has expired. {ENROL_AGAIN}",
+            code=UNUSABLE_LINK_CODES.get(state, ErrorCode.GONE),
         )
     patient = session.get(Patient, link.patient_id)
     assert patient is not None  # foreign key

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.deps import ClockDep, SessionDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.patients import bookings
 from app.patients.models import VisitToBook
 from app.staff.auth import CurrentStaff
@@ -16,7 +17,7 @@ from app.staff.service import clinic_of
 router = APIRouter(prefix="/api/visits", tags=["patients (staff)"])
 
 
-@router.get("/to-book", responses=error_responses(401, 422))
+@router.get("/to-book", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_visits_to_book(
     staff: CurrentStaff,
     session: SessionDep,

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.db import transaction
+from app.error_codes import ErrorCode
 from app.errors import TooManyRequests
 from app.ratelimit.models import RateLimitHit
 
@@ -106,7 +107,7 @@ def check(session: Session, items: Iterable[Counted], now: datetime) -> None:
         wait for item in items if (wait := seconds_until_allowed(session, item, now)) is not None
     ]
     if waits:
-        raise TooManyRequests(TOO_MANY, retry_after=max(waits), code="too_many_attempts")
+        raise TooManyRequests(TOO_MANY, retry_after=max(waits), code=ErrorCode.TOO_MANY_ATTEMPTS)
 
 
 def record_failure(factory: sessionmaker[Session], items: Sequence[Counted], now: datetime) -> None:

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from app.deps import ClockDep, SessionDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.patients.models import Patient
 from app.reports import alerts
 from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport
@@ -41,7 +42,7 @@ def _public(
     )
 
 
-@router.get("", responses=error_responses(401, 422))
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_alerts(
     staff: CurrentStaff,
     session: SessionDep,
@@ -53,7 +54,9 @@ def list_alerts(
     return [_public(*row) for row in rows]
 
 
-@router.post("/{alert_id}/acknowledge", responses=error_responses(401, 404, 422))
+@router.post(
+    "/{alert_id}/acknowledge", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
 def acknowledge_alert(
     alert_id: uuid.UUID,
     body: AcknowledgeRequest,

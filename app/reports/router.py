@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from app.deps import ClockDep, SessionDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.patients.auth import CurrentPatient
 from app.patients.service import clinic_of_patient
 from app.reports import service
@@ -30,7 +31,7 @@ def public_report(report: SymptomReport) -> ReportPublic:
     )
 
 
-@router.get("/report-form", responses=error_responses(401))
+@router.get("/report-form", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def read_report_form(patient: CurrentPatient, session: SessionDep, clock: ClockDep) -> ReportForm:
     """The clinic's warning signs in plain language, grouped, and the numbers to call; the
     full triage rules, the out-of-hours route and the clinic's closed periods of the next 14
@@ -43,7 +44,15 @@ def read_report_form(patient: CurrentPatient, session: SessionDep, clock: ClockD
 @router.post(
     "/reports",
     status_code=status.HTTP_201_CREATED,
-    responses={**error_responses(401, 413, 422), 200: {"model": ReportPublic}},
+    responses={
+        **errors(
+            ErrorCode.NOT_AUTHENTICATED,
+            ErrorCode.UNKNOWN_SIGN,
+            ErrorCode.PAIN_OUT_OF_RANGE,
+            ErrorCode.PAIN_REQUIRED,
+        ),
+        200: {"model": ReportPublic},
+    },
 )
 def submit_report(
     body: ReportCreate,
@@ -72,7 +81,7 @@ def submit_report(
     return public_report(report)
 
 
-@router.get("/reports", responses=error_responses(401))
+@router.get("/reports", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_reports(patient: CurrentPatient, session: SessionDep) -> list[ReportPublic]:
     """The patient's own reports, newest first."""
     return [public_report(report) for report in service.reports_of(session, patient=patient)]

@@ -64,6 +64,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.error_codes import ErrorCode
+
 DEFAULT_RULES_FILE = Path(__file__).with_name("triage_rules.toml")
 PLACEHOLDERS = frozenset(
     {"emergency_number", "clinic_phone", "out_of_hours_name", "out_of_hours_phone", "reopens"}
@@ -95,7 +97,7 @@ class Call(StrEnum):
 class TriageError(ValueError):
     """A report the rules cannot triage; `code` says why (e.g. `pain_required`)."""
 
-    def __init__(self, message: str, *, code: str) -> None:
+    def __init__(self, message: str, *, code: ErrorCode) -> None:
         super().__init__(message)
         self.code = code
 
@@ -330,13 +332,15 @@ class Triage:
 def check_report(rules: TriageRules, *, pain: int | None, signs: Sequence[str], note: str) -> None:
     """Step 1: TriageError (code `unknown_sign`, `pain_out_of_range`, `pain_required`)."""
     if unknown := rules.unknown(signs):
-        raise TriageError(f"unknown warning signs: {', '.join(unknown)}", code="unknown_sign")
+        raise TriageError(
+            f"unknown warning signs: {', '.join(unknown)}", code=ErrorCode.UNKNOWN_SIGN
+        )
     if pain is not None and not 0 <= pain <= 10:
-        raise TriageError("pain must be between 0 and 10", code="pain_out_of_range")
+        raise TriageError("pain must be between 0 and 10", code=ErrorCode.PAIN_OUT_OF_RANGE)
     if pain is None and not signs and not note.strip():
         raise TriageError(
             "Please give your pain from 0 to 10, or tick a warning sign, or write a note.",
-            code="pain_required",
+            code=ErrorCode.PAIN_REQUIRED,
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.error_codes import ErrorCode
 from app.errors import Conflict, NotFound
 from app.staff.models import Clinic, StaffAccount, StaffCreate, StaffRole, StaffUpdate, StaffUser
 from app.staff.service import create_staff, revoke_sessions
@@ -101,7 +102,7 @@ def update(
     ):
         raise Conflict(
             "The clinic needs at least one enabled admin: make someone else admin first.",
-            code="last_admin",
+            code=ErrorCode.LAST_ADMIN,
         )
     session.add(target)
     if changes.get("disabled") is True:

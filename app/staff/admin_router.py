@@ -7,7 +7,8 @@ import uuid
 from fastapi import APIRouter, Request, status
 
 from app.deps import ClockDep, SessionDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.staff import accounts, audit
 from app.staff.auth import AdminStaff, client_ip
 from app.staff.models import StaffAccount, StaffCreate, StaffUpdate
@@ -15,7 +16,7 @@ from app.staff.models import StaffAccount, StaffCreate, StaffUpdate
 router = APIRouter(prefix="/api/staff", tags=["staff accounts"])
 
 
-@router.get("", responses=error_responses(401, 403))
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.ADMIN_ONLY))
 def list_staff(admin: AdminStaff, session: SessionDep) -> list[StaffAccount]:
     """Every account of the admin's clinic, disabled ones last."""
     return [
@@ -27,7 +28,12 @@ def list_staff(admin: AdminStaff, session: SessionDep) -> list[StaffAccount]:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 409, 422),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.ADMIN_ONLY,
+        ErrorCode.EMAIL_TAKEN,
+        ErrorCode.INVALID_INPUT,
+    ),
 )
 def add_staff(
     body: StaffCreate, admin: AdminStaff, request: Request, session: SessionDep, clock: ClockDep
@@ -46,7 +52,12 @@ def add_staff(
     return accounts.account_view(staff)
 
 
-@router.patch("/{staff_id}", responses=error_responses(401, 403, 404, 409, 422))
+@router.patch(
+    "/{staff_id}",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED, ErrorCode.ADMIN_ONLY, ErrorCode.NOT_FOUND, ErrorCode.LAST_ADMIN
+    ),
+)
 def change_staff(
     staff_id: uuid.UUID,
     body: StaffUpdate,

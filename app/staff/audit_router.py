@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.deps import SessionDep
-from app.errors import error_responses
+from app.error_codes import ErrorCode
+from app.errors import errors
 from app.staff import audit
 from app.staff.auth import AdminStaff
 from app.staff.models import AuditPage
@@ -16,7 +17,7 @@ from app.staff.models import AuditPage
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
-@router.get("", responses=error_responses(401, 403, 422))
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.ADMIN_ONLY))
 def read_audit_log(
     admin: AdminStaff,
     session: SessionDep,

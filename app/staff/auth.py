@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from app.cookies import STAFF_COOKIE
 from app.deps import ClockDep, SessionDep, SettingsDep
+from app.error_codes import ErrorCode
 from app.errors import Forbidden, NotAuthenticated
 from app.staff.models import StaffRole, StaffUser
 from app.staff.service import staff_for_token
@@ -34,7 +35,7 @@ CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
 async def admin_staff(staff: CurrentStaff) -> StaffUser:  # no I/O: no thread hop
     """A signed-in admin; clinicians get 403 (they know the page exists, it is not theirs)."""
     if staff.role != StaffRole.ADMIN:
-        raise Forbidden("Only a clinic admin can do this.", code="admin_only")
+        raise Forbidden("Only a clinic admin can do this.", code=ErrorCode.ADMIN_ONLY)
     return staff
 
 

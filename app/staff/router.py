@@ -10,7 +10,8 @@ from sqlmodel import Session
 from app.config import Settings
 from app.cookies import STAFF_COOKIE, clear_session_cookie, set_session_cookie
 from app.deps import ClockDep, SessionDep, SettingsDep
-from app.errors import AppError, NotAuthenticated, error_responses
+from app.error_codes import ErrorCode
+from app.errors import AppError, NotAuthenticated, errors
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import SessionFactoryDep, failures_counted
 from app.staff import audit, second_factor, service
@@ -67,7 +68,7 @@ def _audit(
     audit.record(session, staff=staff, action=action, now=now, ip=client_ip(request))
 
 
-@router.post("/login", responses=error_responses(401, 422, 429))
+@router.post("/login", responses=errors(ErrorCode.WRONG_CREDENTIALS, ErrorCode.TOO_MANY_ATTEMPTS))
 def log_in(
     body: LoginRequest,
     request: Request,
@@ -103,7 +104,12 @@ def log_in(
     return LoginResult(second_factor_required=False, staff=public_staff(session, staff))
 
 
-@router.post("/login/totp", responses=error_responses(401, 422, 429))
+@router.post(
+    "/login/totp",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED, (ErrorCode.WRONG_CODE, 401), ErrorCode.TOO_MANY_ATTEMPTS
+    ),
+)
 def log_in_second_factor(
     body: TotpCodeRequest,
     request: Request,
@@ -149,7 +155,7 @@ def log_out(
     clear_session_cookie(response, name=STAFF_COOKIE, settings=settings)
 
 
-@router.get("/me", responses=error_responses(401))
+@router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def who_am_i(staff: CurrentStaff, session: SessionDep) -> StaffPublic:
     return public_staff(session, staff)
 
@@ -157,7 +163,12 @@ def who_am_i(staff: CurrentStaff, session: SessionDep) -> StaffPublic:
 @router.post(
     "/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 422, 429),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.WRONG_PASSWORD,
+        ErrorCode.INVALID_INPUT,
+        ErrorCode.TOO_MANY_ATTEMPTS,
+    ),
 )
 def change_password(
     body: PasswordChange,
@@ -186,7 +197,15 @@ def change_password(
     _audit(session, staff, "staff.password_change", now, request)
 
 
-@router.post("/totp/setup", responses=error_responses(401, 409, 422, 429))
+@router.post(
+    "/totp/setup",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.WRONG_PASSWORD,
+        ErrorCode.TOTP_ALREADY_ENABLED,
+        ErrorCode.TOO_MANY_ATTEMPTS,
+    ),
+)
 def set_up_totp(
     body: PasswordCheck,
     staff: CurrentStaff,
@@ -205,7 +224,13 @@ def set_up_totp(
 @router.post(
     "/totp/enable",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 409, 422, 429),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.TOTP_ALREADY_ENABLED,
+        ErrorCode.TOTP_NOT_SET_UP,
+        (ErrorCode.WRONG_CODE, 422),
+        ErrorCode.TOO_MANY_ATTEMPTS,
+    ),
 )
 def enable_totp(
     body: TotpCodeRequest,
@@ -227,7 +252,13 @@ def enable_totp(
 @router.post(
     "/totp/disable",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 409, 422, 429),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.WRONG_PASSWORD,
+        ErrorCode.TOTP_NOT_ENABLED,
+        (ErrorCode.WRONG_CODE, 422),
+        ErrorCode.TOO_MANY_ATTEMPTS,
+    ),
 )
 def disable_totp(
     body: TotpDisableRequest,

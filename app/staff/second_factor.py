@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.error_codes import ErrorCode
 from app.errors import Conflict
 from app.patients.qr import qr_svg
 from app.staff import totp
@@ -22,7 +23,7 @@ def set_up(session: Session, *, staff: StaffUser, password: str) -> TotpSetup:
     if staff.totp_enabled_at is not None:
         raise Conflict(
             "Two-step sign-in is already on; turn it off first to set up a new device.",
-            code="totp_already_enabled",
+            code=ErrorCode.TOTP_ALREADY_ENABLED,
         )
     secret = totp.new_secret()
     staff.totp_secret = secret
@@ -36,9 +37,9 @@ def set_up(session: Session, *, staff: StaffUser, password: str) -> TotpSetup:
 def enable(session: Session, *, staff: StaffUser, code: str, now: datetime) -> None:
     """Turn TOTP on: the code proves the authenticator holds the secret. From the next login."""
     if staff.totp_enabled_at is not None:
-        raise Conflict("Two-step sign-in is already on.", code="totp_already_enabled")
+        raise Conflict("Two-step sign-in is already on.", code=ErrorCode.TOTP_ALREADY_ENABLED)
     if staff.totp_secret is None:
-        raise Conflict("Set up two-step sign-in first.", code="totp_not_set_up")
+        raise Conflict("Set up two-step sign-in first.", code=ErrorCode.TOTP_NOT_SET_UP)
     if not use_totp_code(session, staff=staff, code=code, now=now):
         raise WrongCode(WRONG_CODE)
     staff.totp_enabled_at = now
@@ -50,7 +51,7 @@ def disable(session: Session, *, staff: StaffUser, password: str, code: str, now
     """Turn TOTP off and forget the secret; needs both the password and a current code."""
     check_password(staff, password)
     if staff.totp_enabled_at is None:
-        raise Conflict("Two-step sign-in is not on.", code="totp_not_enabled")
+        raise Conflict("Two-step sign-in is not on.", code=ErrorCode.TOTP_NOT_ENABLED)
     if not use_totp_code(session, staff=staff, code=code, now=now):
         raise WrongCode(WRONG_CODE)
     staff.totp_secret = None

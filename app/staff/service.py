@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotAuthenticated
 from app.staff import totp
 from app.staff.models import Clinic, StaffRole, StaffSession, StaffUser
@@ -27,13 +28,13 @@ USER_AGENT_MAX = 200
 class WrongPassword(InvalidInput):
     """A signed-in user re-entered their password wrongly (422: the session is still fine)."""
 
-    code = "wrong_password"
+    code = ErrorCode.WRONG_PASSWORD
 
 
 class WrongCode(InvalidInput):
     """A signed-in user's TOTP code is wrong or already used (422: the session is still fine)."""
 
-    code = "wrong_code"
+    code = ErrorCode.WRONG_CODE
 
 
 def create_clinic(
@@ -77,7 +78,7 @@ def create_staff(
     email = email.strip().lower()
     if problem := password_problem(password):
         raise InvalidInput(problem)
-    taken = Conflict(f"a staff account for {email} already exists", code="email_taken")
+    taken = Conflict(f"a staff account for {email} already exists", code=ErrorCode.EMAIL_TAKEN)
     if session.exec(select(StaffUser).where(StaffUser.email == email)).first() is not None:
         raise taken
     staff = StaffUser(
@@ -125,7 +126,7 @@ def log_in(
     staff = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
     password_ok = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not password_ok or staff.disabled_at is not None:
-        raise NotAuthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
+        raise NotAuthenticated(WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
     pending = staff.totp_enabled_at is not None
     token = open_session(
         session,
@@ -184,7 +185,7 @@ def pending_login(session: Session, *, token: str, now: datetime) -> tuple[Staff
             and staff.totp_enabled_at is not None
         ):
             return pending, staff
-    raise NotAuthenticated("Please sign in again.", code="not_authenticated")
+    raise NotAuthenticated("Please sign in again.", code=ErrorCode.NOT_AUTHENTICATED)
 
 
 def finish_login(
@@ -212,9 +213,9 @@ def finish_login(
         .execution_options(synchronize_session=False)
     )
     if ended.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotAuthenticated("Please sign in again.", code="not_authenticated")
+        raise NotAuthenticated("Please sign in again.", code=ErrorCode.NOT_AUTHENTICATED)
     if not use_totp_code(session, staff=staff, code=code, now=now):
-        raise NotAuthenticated(WRONG_CODE, code="wrong_code")
+        raise NotAuthenticated(WRONG_CODE, code=ErrorCode.WRONG_CODE)
     return open_session(
         session,
         staff=staff,

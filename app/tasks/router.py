@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 
 from app.deps import ClockDep, SessionDep
-from app.errors import InvalidInput, error_responses
+from app.error_codes import ErrorCode
+from app.errors import InvalidInput, errors
 from app.patients.auth import CurrentPatient
 from app.tasks import service
 from app.tasks.models import OccurrencePublic
@@ -19,7 +20,7 @@ from app.timezones import local_date
 router = APIRouter(prefix="/api/me/tasks", tags=["patient device"])
 
 
-@router.get("", responses=error_responses(401, 422))
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT))
 def list_days(
     patient: CurrentPatient,
     session: SessionDep,
@@ -43,7 +44,15 @@ def list_days(
     return [service.to_public(row, zone, now) for row in rows]
 
 
-@router.post("/{occurrence_id}/complete", responses=error_responses(401, 404, 409, 422))
+@router.post(
+    "/{occurrence_id}/complete",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.NOT_A_TASK,
+        ErrorCode.NOT_DUE_YET,
+    ),
+)
 def complete_task(
     occurrence_id: uuid.UUID, patient: CurrentPatient, session: SessionDep, clock: ClockDep
 ) -> OccurrencePublic:
@@ -53,7 +62,10 @@ def complete_task(
     return service.to_public(row, ZoneInfo(patient.time_zone), now)
 
 
-@router.delete("/{occurrence_id}/complete", responses=error_responses(401, 404, 409, 422))
+@router.delete(
+    "/{occurrence_id}/complete",
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND, ErrorCode.NOT_A_TASK),
+)
 def undo_task(
     occurrence_id: uuid.UUID, patient: CurrentPatient, session: SessionDep, clock: ClockDep
 ) -> OccurrencePublic:

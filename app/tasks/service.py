@@ -21,6 +21,7 @@ from app.careplan import (
     compute_plan,
 )
 from app.careplan.daytime import zone_for
+from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.protocols.loader import Protocol
@@ -315,7 +316,7 @@ def get_own(session: Session, *, patient: Patient, occurrence_id: uuid.UUID) -> 
 def _own_task(session: Session, *, patient: Patient, occurrence_id: uuid.UUID) -> Occurrence:
     row = get_own(session, patient=patient, occurrence_id=occurrence_id)
     if row.kind != OccurrenceKind.TASK:
-        raise Conflict("Only tasks can be ticked off.", code="not_a_task")
+        raise Conflict("Only tasks can be ticked off.", code=ErrorCode.NOT_A_TASK)
     return row
 
 
@@ -363,7 +364,7 @@ def complete(
     if row.status == OccurrenceStatus.DONE:
         return row
     if now < row.due_at - EARLY_COMPLETION:
-        raise Conflict("This task is not due yet.", code="not_due_yet")
+        raise Conflict("This task is not due yet.", code=ErrorCode.NOT_DUE_YET)
     return _move(
         session,
         row,

@@ -1,0 +1,234 @@
+"""ErrorCode: every machine code an error response can carry, with its meaning and statuses."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+
+class ErrorCode(StrEnum):
+    """The stable `code` of an error body; clients branch on it, people read `detail`."""
+
+    meaning: str
+    statuses: tuple[int, ...]
+
+    def __new__(cls, value: str, meaning: str, *statuses: int) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        member.statuses = statuses
+        return member
+
+    @property
+    def status(self) -> int:
+        """The one HTTP status this code comes with; ValueError for a code with several."""
+        if len(self.statuses) != 1:
+            raise ValueError(
+                f"{self.name} comes with statuses {self.statuses}: name the one meant, "
+                f"as (ErrorCode.{self.name}, status)"
+            )
+        return self.statuses[0]
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The enum in OpenAPI, each code with its meaning (list and `x-enum-descriptions`)."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        listed = "\n".join(
+            f"- `{code}` ({', '.join(map(str, code.statuses)) or 'any'}): {code.meaning}"
+            for code in cls
+        )
+        schema["description"] = f"{cls.__doc__}\n\n{listed}"
+        schema["x-enum-varnames"] = [code.name for code in cls]
+        schema["x-enum-descriptions"] = [code.meaning for code in cls]
+        return schema
+
+    # --- made by the framework and the middleware, before or around any route -----------
+    BAD_REQUEST = (
+        "bad_request",
+        "The request could not be read: its body is not valid UTF-8 or cannot be parsed.",
+        400,
+    )
+    INVALID_INPUT = (
+        "invalid_input",
+        "A value is missing, malformed or out of range (or cannot be stored); "
+        "`detail` says which, and request validation adds `errors` (where and what).",
+        422,
+    )
+    PAYLOAD_TOO_LARGE = (
+        "payload_too_large",
+        "The request body is larger than the service accepts.",
+        413,
+    )
+    CROSS_SITE_REQUEST = (
+        "cross_site_request",
+        "A write sent by a browser from another site (its Origin or Sec-Fetch-Site) is refused.",
+        403,
+    )
+    NOT_FOUND = (
+        "not_found",
+        "No such thing, or it belongs to another clinic or patient (answered the same, so ids "
+        "cannot be probed); also any path the service does not have.",
+        404,
+    )
+    METHOD_NOT_ALLOWED = (
+        "method_not_allowed",
+        "The path exists but not with this HTTP method.",
+        405,
+    )
+    INTERNAL_ERROR = (
+        "internal_error",
+        "Something went wrong in the service; it is logged, and trying again later may work.",
+        500,
+    )
+    HTTP_ERROR = (
+        "http_error",
+        "Any other refusal by the HTTP framework itself; the status says which.",
+    )
+
+    # --- signing in and who may do what ---------------------------------------------------
+    NOT_AUTHENTICATED = (
+        "not_authenticated",
+        "Not signed in, or the session has ended: staff sign in again, a phone enrols again.",
+        401,
+    )
+    WRONG_CREDENTIALS = (
+        "wrong_credentials",
+        "The e-mail address or password is not right (a disabled account is answered the same).",
+        401,
+    )
+    WRONG_CODE = (
+        "wrong_code",
+        "The two-step sign-in code is not right or was already used "
+        "(401 while signing in; 422 when changing two-step sign-in, the session stays).",
+        401,
+        422,
+    )
+    WRONG_PASSWORD = (
+        "wrong_password",
+        "The current password, re-entered to confirm a change, is not right.",
+        422,
+    )
+    TOO_MANY_REQUESTS = (
+        "too_many_requests",
+        "Too many requests; wait for the seconds in the Retry-After header.",
+        429,
+    )
+    TOO_MANY_ATTEMPTS = (
+        "too_many_attempts",
+        "Too many failed attempts from this address or on this account; wait for the seconds "
+        "in the Retry-After header.",
+        429,
+    )
+    FORBIDDEN = (
+        "forbidden",
+        "Not allowed: for example a reminder's Done button whose token no longer works.",
+        403,
+    )
+    ADMIN_ONLY = ("admin_only", "Only a clinic admin can do this.", 403)
+    TOTP_ALREADY_ENABLED = (
+        "totp_already_enabled",
+        "Two-step sign-in is already on; turn it off first to set up a new device.",
+        409,
+    )
+    TOTP_NOT_SET_UP = (
+        "totp_not_set_up",
+        "Two-step sign-in has not been set up: ask for a secret (/totp/setup) first.",
+        409,
+    )
+    TOTP_NOT_ENABLED = ("totp_not_enabled", "Two-step sign-in is not on.", 409)
+
+    # --- clinics and staff accounts ---------------------------------------------------------
+    CONFLICT = ("conflict", "The request conflicts with what is stored.", 409)
+    NAME_TAKEN = ("name_taken", "Another clinic already has this name.", 409)
+    EMAIL_TAKEN = ("email_taken", "A staff account with this e-mail address exists.", 409)
+    LAST_ADMIN = (
+        "last_admin",
+        "The clinic would be left without an enabled admin: make someone else admin first.",
+        409,
+    )
+
+    # --- enrolment ----------------------------------------------------------------------------
+    CLINIC_PHONE_MISSING = (
+        "clinic_phone_missing",
+        "The clinic has no phone number yet, so patients would have no one to call: an admin "
+        "adds it under Settings.",
+        409,
+    )
+    OUT_OF_HOURS_MISSING = (
+        "out_of_hours_missing",
+        "The clinic has no out-of-hours phone number yet: an admin adds it under Settings.",
+        409,
+    )
+    DOPPLER_NOT_CONFIRMED = (
+        "doppler_not_confirmed",
+        "The consultation check (ultrasound Doppler) is not recorded and enrolling without it "
+        "was not confirmed.",
+        422,
+    )
+    GONE = ("gone", "It existed but can no longer be used.", 410)
+    LINK_UNKNOWN = ("link_unknown", "The enrolment code is not one the clinic issued.", 404)
+    LINK_USED = ("link_used", "The enrolment link was already used: ask for a new one.", 410)
+    LINK_REVOKED = (
+        "link_revoked",
+        "The enrolment link was withdrawn by the clinic: ask for a new one.",
+        410,
+    )
+    LINK_EXPIRED = ("link_expired", "The enrolment link has expired: ask for a new one.", 410)
+
+    # --- the patient's record and plan --------------------------------------------------------
+    REASON_REQUIRED = (
+        "reason_required",
+        "A move to another protocol version needs a reason.",
+        422,
+    )
+    PROTOCOL_VERSION_UNKNOWN = (
+        "protocol_version_unknown",
+        "The protocol has no such version; `detail` lists those it has.",
+        422,
+    )
+    CONFIRMATION_MISMATCH = (
+        "confirmation_mismatch",
+        "The name typed to confirm an erasure is not exactly the patient's; nothing was erased.",
+        422,
+    )
+    APPOINTMENT_UNKNOWN = (
+        "appointment_unknown",
+        "The patient's plan has no visit with this key.",
+        404,
+    )
+    APPOINTMENT_PAST = (
+        "appointment_past",
+        "This visit's time has passed; its booking can no longer change.",
+        409,
+    )
+    BOOKING_UNKNOWN = ("booking_unknown", "This visit has no booking to drop.", 404)
+    BOOKING_IN_PAST = ("booking_in_past", "The booking time is not in the future.", 422)
+    BOOKING_TOO_FAR = ("booking_too_far", "The booking time is more than a year ahead.", 422)
+    NOT_A_TASK = (
+        "not_a_task",
+        "Only tasks can be ticked off (not information, restrictions or visits).",
+        409,
+    )
+    NOT_DUE_YET = ("not_due_yet", "This task is not due yet, so it cannot be ticked off.", 409)
+
+    # --- symptom reports ----------------------------------------------------------------------
+    UNKNOWN_SIGN = ("unknown_sign", "A ticked warning sign is not one the clinic knows.", 422)
+    PAIN_OUT_OF_RANGE = ("pain_out_of_range", "Pain must be between 0 and 10.", 422)
+    PAIN_REQUIRED = (
+        "pain_required",
+        "A report needs a pain score, a ticked warning sign or a note.",
+        422,
+    )
+
+    # --- the command line only ------------------------------------------------------------
+    BACKUP_FAILED = (
+        "backup_failed",
+        "A backup or restore by the `aftercare` command failed (never an HTTP answer).",
+        400,
+    )
