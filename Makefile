@@ -73,6 +73,7 @@ lock: install ## re-resolve requirements/*.txt from pyproject.toml (UPGRADE=1 ta
 wheel: install-run ## build dist/aftercare-*.whl (migrations, PWA and console inside)
 	rm -rf build dist/aftercare-*.whl
 	$(PIP) wheel --quiet --no-deps --wheel-dir dist .
+	rm -rf build
 	@ls -l dist/aftercare-*.whl
 
 smoke: ## the wheel in a fresh venv, run from an empty directory: migrate, demo, serve, curl
