@@ -3,6 +3,8 @@
 # updates them (after editing pyproject.toml's dependencies).
 PYTHON ?= python3
 PORT ?= 8000
+# HOST=0.0.0.0 listens on every interface, so a phone on the same network can connect.
+HOST ?= 127.0.0.1
 # Set PUBLIC_URL (e.g. http://192.168.1.20:8000) for links a phone on your network can open.
 PUBLIC_URL ?=
 VENV := .venv
@@ -41,7 +43,7 @@ install: $(DEV_STAMP)
 
 run: install-run ## set up (runtime only), create the demo clinic on SQLite, print logins, serve on $(PORT)
 	$(WITH_URL) $(BIN)/aftercare demo --port $(PORT)
-	$(WITH_URL) $(BIN)/aftercare serve --port $(PORT)
+	$(WITH_URL) $(BIN)/aftercare serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
