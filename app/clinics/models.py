@@ -9,7 +9,7 @@ from pydantic import StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
 
 from app.clinics.opening_hours import Hours, OpeningHours
-from app.patients.models import PhoneNumber
+from app.shared.phone import PhoneNumber
 from app.timezones import TimeZoneName
 
 ClinicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -11,7 +11,7 @@ from app.deps import ClockDep, SessionDep
 from app.errors import NotAuthenticated
 from app.patients.models import DeviceSession, Patient
 from app.patients.service import ENROL_AGAIN, device_for_token
-from app.tokens import looks_like_token
+from app.shared.tokens import looks_like_token
 
 
 def signed_in_device(

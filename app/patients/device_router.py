@@ -26,7 +26,7 @@ from app.patients.models import (
 )
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import SessionFactoryDep, failures_counted
-from app.staff.auth import client_ip
+from app.shared.client_address import client_ip
 from app.tasks import service as tasks
 
 router = APIRouter(prefix="/api", tags=["patient device"])

@@ -19,8 +19,9 @@ from app.patients.listing import (
     SortOrder,
 )
 from app.patients.listing_csv import patients_csv, task_columns
+from app.shared.client_address import client_ip
 from app.staff import audit
-from app.staff.auth import CurrentStaff, client_ip
+from app.staff.auth import CurrentStaff
 from app.staff.models import StaffUser
 from app.staff.service import clinic_of
 from app.timezones import local_date

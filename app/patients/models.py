@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
 from app.reports.models import ReportPublic
+from app.shared.phone import PhoneNumber
 from app.timezones import LocalDateTime, TimeZoneName, WallTime
 
 
@@ -109,9 +110,6 @@ class AppointmentBooking(SQLModel, table=True):
 # --- API schemas -------------------------------------------------------------------------
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PhoneNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()\-.]{3,39}$")
-]
 
 
 class TreatmentCreate(SQLModel):

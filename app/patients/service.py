@@ -26,11 +26,11 @@ from app.patients.models import (
     TreatmentPublic,
 )
 from app.patients.protocols import ProtocolSource
-from app.patients.qr import qr_svg
 from app.protocols.loader import Protocol
+from app.shared.qr import qr_svg
+from app.shared.tokens import hash_token, new_token
 from app.staff.models import Clinic, StaffUser
 from app.tasks.service import PlanChanges, sync_plan
-from app.tokens import hash_token, new_token
 
 # A plan lasts 8 weeks: a treatment older than that has no aftercare left to plan.
 MAX_TREATMENT_AGE = timedelta(days=56)

@@ -13,8 +13,9 @@ from sqlmodel import Session
 from app.deps import ClockDep, SessionDep
 from app.patients import service
 from app.patients.models import Patient
+from app.shared.client_address import client_ip
 from app.staff import audit
-from app.staff.auth import AdminStaff, CurrentStaff, client_ip
+from app.staff.auth import AdminStaff, CurrentStaff
 from app.staff.models import StaffUser
 
 

@@ -13,8 +13,9 @@ from app.patients.models import Patient
 from app.reports import alerts
 from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport
 from app.reports.router import public_report
+from app.shared.client_address import client_ip
 from app.staff import audit
-from app.staff.auth import CurrentStaff, client_ip
+from app.staff.auth import CurrentStaff
 from app.staff.models import StaffUser
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts (staff)"])

@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from app.cookies import STAFF_COOKIE
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import Forbidden, NotAuthenticated
+from app.shared.tokens import looks_like_token
 from app.staff.models import StaffRole, StaffUser
 from app.staff.service import staff_for_token
-from app.tokens import looks_like_token
 
 
 def current_staff(
@@ -39,8 +39,3 @@ async def admin_staff(staff: CurrentStaff) -> StaffUser:  # no I/O: no thread ho
 
 
 AdminStaff = Annotated[StaffUser, Depends(admin_staff)]
-
-
-def client_ip(request: Request) -> str:
-    """The peer address (a proxy in front should set uvicorn's --forwarded-allow-ips)."""
-    return request.client.host if request.client else ""

@@ -13,8 +13,9 @@ from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import AppError, NotAuthenticated, error_responses
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import SessionFactoryDep, failures_counted
+from app.shared.client_address import client_ip
 from app.staff import audit, second_factor, service
-from app.staff.auth import CurrentStaff, client_ip
+from app.staff.auth import CurrentStaff
 from app.staff.models import (
     LoginRequest,
     LoginResult,

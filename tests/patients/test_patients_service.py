@@ -21,7 +21,7 @@ from app.patients.service import (
     redeem_enrolment_link,
     revoke_enrolment_links,
 )
-from app.tokens import hash_token
+from app.shared.tokens import hash_token
 from tests.support.factories import make_clinic_with_staff, make_patient
 
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import segno
 
-from app.patients.qr import qr_svg
+from app.shared.qr import qr_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 LINK = "https://clinic.example/enrol#Q2xpbmljLWxpbmstY29kZS0xMjM0NTY3ODkw"
