@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.clinics.models import Clinic
 from app.deps import SessionDep, get_clock, get_protocol, get_session, get_settings
 from app.patients.auth import current_device, current_patient
 from app.patients.staff_access import admin_access, staff_access
 from app.ratelimit.guard import get_session_factory
 from app.staff.auth import admin_staff
-from app.staff.models import Clinic
 
 CREATED = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.careplan import OccurrenceKind, TreatmentSession, compute_plan
+from app.clinics.models import Clinic
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import (
     AppointmentBooking,
@@ -20,7 +21,7 @@ from app.patients.models import (
 from app.patients.protocols import ProtocolSource
 from app.patients.service import replan, treatments_of
 from app.patients.slots import suggest_slot
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from app.tasks.models import Occurrence, OccurrenceStatus
 from app.tasks.service import clinic_zone_of, preferences_of
 

@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import bindparam, case, func, update
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.notifications.outbox import sync_reminders
@@ -29,7 +30,7 @@ from app.patients.protocols import ProtocolSource
 from app.protocols.loader import Protocol
 from app.shared.qr import qr_svg
 from app.shared.tokens import hash_token, new_token
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from app.tasks.service import PlanChanges, sync_plan
 
 # A plan lasts 8 weeks: a treatment older than that has no aftercare left to plan.

@@ -9,11 +9,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotAuthenticated
 from app.shared.tokens import hash_token, new_token
 from app.staff import totp
-from app.staff.models import Clinic, StaffRole, StaffSession, StaffUser
+from app.staff.models import StaffRole, StaffSession, StaffUser
 from app.staff.passwords import hash_password, password_problem, verify_password
 
 WRONG_CREDENTIALS = "The e-mail address or password is not right."

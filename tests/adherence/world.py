@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.db import transaction
 from app.notifications.models import PushKeys, PushSubscriptionIn
@@ -25,7 +26,7 @@ from app.reports import alerts
 from app.reports.models import Alert, ReportCreate
 from app.reports.service import submit
 from app.shared.base64url import b64url_encode
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from app.tasks.models import Occurrence
 from app.tasks.service import complete
 from tests.support.factories import make_patient

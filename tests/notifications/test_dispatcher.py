@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
@@ -33,7 +34,7 @@ from app.patients.models import Patient
 from app.patients.protocols import ProtocolSource
 from app.reports.models import ReportCreate
 from app.reports.service import submit
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from app.tasks import service as tasks
 from app.tasks.models import Occurrence
 from tests.notifications.conftest import MakeDispatcher

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from tests.adherence.world import Ward, build_ward
 from tests.support.api import sign_in_staff
 

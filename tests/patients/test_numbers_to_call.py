@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, func, select
 
+from app.clinics.models import Clinic
 from app.patients.models import Patient
-from app.staff.models import Clinic
 from tests.support.api import new_patient_body
 
 
