@@ -22,9 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
+from app.api.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.clock import FixedClock
 from app.config import Settings
-from app.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.db import make_engine, transaction
 from app.main import create_app
 from app.shared.tokens import hash_token

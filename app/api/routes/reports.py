@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.deps import ClockDep, SessionDep
+from app.api.deps import ClockDep, SessionDep
+from app.api.patient_auth import CurrentPatient
 from app.errors import error_responses
-from app.patients.auth import CurrentPatient
 from app.patients.service import clinic_of_patient
 from app.reports import service
-from app.reports.models import ReportCreate, ReportForm, ReportPublic, SymptomReport
+from app.reports.models import ReportCreate, ReportForm, ReportPublic, public_report
 
 router = APIRouter(prefix="/api/me", tags=["patient device"])
-
-
-def public_report(report: SymptomReport) -> ReportPublic:
-    return ReportPublic(
-        id=report.id,
-        client_id=report.client_id,
-        pain=report.pain,
-        signs=report.signs,
-        note=report.note,
-        level=report.level,
-        title=report.advice_title,
-        advice=report.advice,
-        call_number=report.call_number,
-        call_label=report.call_label,
-        created_at=report.created_at,
-    )
 
 
 @router.get("/report-form", responses=error_responses(401))

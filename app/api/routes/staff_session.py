@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Request, Response, status
 from sqlmodel import Session
 
+from app.api.cookies import STAFF_COOKIE, clear_session_cookie, set_session_cookie
+from app.api.deps import ClockDep, SessionDep, SessionFactoryDep, SettingsDep
+from app.api.staff_auth import CurrentStaff
 from app.config import Settings
-from app.cookies import STAFF_COOKIE, clear_session_cookie, set_session_cookie
-from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import AppError, NotAuthenticated, error_responses
 from app.ratelimit import service as ratelimit
-from app.ratelimit.guard import SessionFactoryDep, failures_counted
+from app.ratelimit.guard import failures_counted
 from app.shared.client_address import client_ip
 from app.staff import audit, second_factor, service
-from app.staff.auth import CurrentStaff
 from app.staff.models import (
     LoginRequest,
     LoginResult,

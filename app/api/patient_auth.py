@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.cookies import PATIENT_COOKIE
-from app.deps import ClockDep, SessionDep
+from app.api.cookies import PATIENT_COOKIE
+from app.api.deps import ClockDep, SessionDep
 from app.errors import NotAuthenticated
 from app.patients.models import DeviceSession, Patient
 from app.patients.service import ENROL_AGAIN, device_for_token

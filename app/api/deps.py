@@ -1,4 +1,4 @@
-"""Dependency aliases for what every router needs: settings, clock, protocol, database session."""
+"""Dependency aliases for what every route needs: settings, clock, protocol, database session."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from app.clock import Clock
@@ -41,6 +42,12 @@ async def get_protocol(request: Request) -> Protocol:
     return source.enrolling()
 
 
+async def get_session_factory(request: Request) -> sessionmaker[Session]:
+    """The app's session factory: rate-limit failures are recorded outside the request's unit."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed when the handler returns, rolled back on error.
 
@@ -73,3 +80,4 @@ ProtocolDep = Annotated[Protocol, Depends(get_protocol)]
 ProtocolsDep = Annotated[ProtocolSource, Depends(get_protocols)]
 # scope="function": commit before the response is sent, so a failed commit is never a 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from fastapi import Response
 
+from app.api.cookies import STAFF_COOKIE, set_session_cookie
 from app.config import Settings
-from app.cookies import STAFF_COOKIE, set_session_cookie
 
 
 @pytest.mark.parametrize(

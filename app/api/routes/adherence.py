@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from app.adherence import charts, service
 from app.adherence.service import AdherenceOverview
-from app.deps import ClockDep, ProtocolDep, SessionDep
+from app.api.deps import ClockDep, ProtocolDep, SessionDep
+from app.api.staff_auth import CurrentStaff
 from app.errors import error_responses
-from app.staff.auth import CurrentStaff
 
 router = APIRouter(prefix="/api/adherence", tags=["adherence (staff)"])
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from app.deps import ProtocolsDep
+from app.api.deps import ProtocolsDep
+from app.api.patient_access import StaffAccess
 from app.errors import error_responses
 from app.patients import bookings, devices
 from app.patients.export import build_export
@@ -18,8 +19,7 @@ from app.patients.models import (
     PatientAppointment,
     PatientReport,
 )
-from app.patients.staff_access import StaffAccess
-from app.reports.router import public_report
+from app.reports.models import public_report
 from app.reports.service import reports_of
 
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])

@@ -6,11 +6,11 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 
-from app.deps import ClockDep, SessionDep
+from app.api.deps import ClockDep, SessionDep
+from app.api.staff_auth import AdminStaff
 from app.errors import error_responses
 from app.shared.client_address import client_ip
 from app.staff import accounts, audit
-from app.staff.auth import AdminStaff
 from app.staff.models import StaffAccount, StaffCreate, StaffUpdate
 
 router = APIRouter(prefix="/api/staff", tags=["staff accounts"])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from app.api.deps import ClockDep, SessionDep
+from app.api.staff_auth import AdminStaff, CurrentStaff
 from app.clinics import service
 from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
-from app.deps import ClockDep, SessionDep
 from app.errors import error_responses
 from app.shared.client_address import client_ip
 from app.staff import audit
-from app.staff.auth import AdminStaff, CurrentStaff
 from app.staff.service import clinic_of
 
 router = APIRouter(prefix="/api/clinic", tags=["clinic (staff)"])

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.deps import ClockDep, SessionDep
+from app.api.deps import ClockDep, SessionDep
+from app.api.staff_auth import CurrentStaff
 from app.errors import error_responses
 from app.patients import bookings
 from app.patients.models import VisitToBook
-from app.staff.auth import CurrentStaff
 from app.staff.service import clinic_of
 
 router = APIRouter(prefix="/api/visits", tags=["patients (staff)"])

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from app.deps import ClockDep, SessionDep
+from app.api.deps import ClockDep, SessionDep
+from app.api.patient_auth import CurrentPatient
 from app.errors import InvalidInput, error_responses
-from app.patients.auth import CurrentPatient
 from app.tasks import service
 from app.tasks.models import OccurrencePublic
 from app.timezones import local_date

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
-from app.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
-from app.deps import ClockDep, ProtocolsDep, SessionDep, SettingsDep
+from app.api.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
+from app.api.deps import ClockDep, ProtocolsDep, SessionDep, SessionFactoryDep, SettingsDep
+from app.api.patient_auth import CurrentPatient
 from app.errors import Gone, NotFound, error_responses
 from app.patients import service
-from app.patients.auth import CurrentPatient
 from app.patients.calendar import visits_calendar
 from app.patients.models import (
     AppointmentPublic,
@@ -25,7 +25,7 @@ from app.patients.models import (
     RestrictionPublic,
 )
 from app.ratelimit import service as ratelimit
-from app.ratelimit.guard import SessionFactoryDep, failures_counted
+from app.ratelimit.guard import failures_counted
 from app.shared.client_address import client_ip
 from app.tasks import service as tasks
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.cookies import STAFF_COOKIE
-from app.deps import ClockDep, SessionDep, SettingsDep
+from app.api.cookies import STAFF_COOKIE
+from app.api.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import Forbidden, NotAuthenticated
 from app.shared.tokens import looks_like_token
 from app.staff.models import StaffRole, StaffUser

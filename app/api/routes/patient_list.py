@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import ClockDep, ProtocolDep, SessionDep
+from app.api.deps import ClockDep, ProtocolDep, SessionDep
+from app.api.staff_auth import CurrentStaff
 from app.errors import error_responses
 from app.notifications.vapid import VapidKeys
 from app.patients import listing
@@ -21,7 +22,6 @@ from app.patients.listing import (
 from app.patients.listing_csv import patients_csv, task_columns
 from app.shared.client_address import client_ip
 from app.staff import audit
-from app.staff.auth import CurrentStaff
 from app.staff.models import StaffUser
 from app.staff.service import clinic_of
 from app.timezones import local_date

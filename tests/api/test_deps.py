@@ -11,12 +11,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.api.deps import (
+    SessionDep,
+    get_clock,
+    get_protocol,
+    get_session,
+    get_session_factory,
+    get_settings,
+)
+from app.api.patient_access import admin_access, staff_access
+from app.api.patient_auth import current_device, current_patient
+from app.api.staff_auth import admin_staff
 from app.clinics.models import Clinic
-from app.deps import SessionDep, get_clock, get_protocol, get_session, get_settings
-from app.patients.auth import current_device, current_patient
-from app.patients.staff_access import admin_access, staff_access
-from app.ratelimit.guard import get_session_factory
-from app.staff.auth import admin_staff
 
 CREATED = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Query, status
 
-from app.deps import ProtocolDep, ProtocolsDep, SettingsDep
+from app.api.deps import ProtocolDep, ProtocolsDep, SettingsDep
+from app.api.patient_access import AdminAccess, StaffAccess
 from app.errors import error_responses
 from app.patients import erasure, service
 from app.patients.models import (
@@ -22,7 +23,6 @@ from app.patients.models import (
     TreatmentCreate,
     TreatmentPublic,
 )
-from app.patients.staff_access import AdminAccess, StaffAccess
 from app.staff.service import clinic_of
 from app.tasks import service as tasks
 from app.tasks.models import OccurrencePublic

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from app.deps import ClockDep, SessionDep
+from app.api.deps import ClockDep, SessionDep
+from app.api.staff_auth import AdminStaff, CurrentStaff
 from app.patients import service
 from app.patients.models import Patient
 from app.shared.client_address import client_ip
 from app.staff import audit
-from app.staff.auth import AdminStaff, CurrentStaff
 from app.staff.models import StaffUser
 
 

@@ -10,7 +10,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from app.deps import ClockDep, SessionDep, SettingsDep
+from app.api.deps import ClockDep, SessionDep, SettingsDep
+from app.api.patient_auth import CurrentDevice, CurrentPatient
+from app.api.staff_auth import CurrentStaff
 from app.errors import Forbidden, NotFound, error_responses
 from app.notifications import metrics, subscriptions
 from app.notifications.actions import check_token
@@ -26,9 +28,7 @@ from app.notifications.models import (
 )
 from app.notifications.subscriptions import Owner
 from app.notifications.vapid import VapidKeys
-from app.patients.auth import CurrentDevice, CurrentPatient
 from app.patients.models import Patient
-from app.staff.auth import CurrentStaff
 from app.tasks import service as tasks
 from app.tasks.models import Occurrence, OccurrencePublic
 

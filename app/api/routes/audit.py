@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.deps import SessionDep
+from app.api.deps import SessionDep
+from app.api.staff_auth import AdminStaff
 from app.errors import error_responses
 from app.staff import audit
-from app.staff.auth import AdminStaff
 from app.staff.models import AuditPage
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])

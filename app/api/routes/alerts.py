@@ -7,15 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from app.deps import ClockDep, SessionDep
+from app.api.deps import ClockDep, SessionDep
+from app.api.staff_auth import CurrentStaff
 from app.errors import error_responses
 from app.patients.models import Patient
 from app.reports import alerts
-from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport
-from app.reports.router import public_report
+from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport, public_report
 from app.shared.client_address import client_ip
 from app.staff import audit
-from app.staff.auth import CurrentStaff
 from app.staff.models import StaffUser
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts (staff)"])
