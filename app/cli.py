@@ -25,6 +25,7 @@ from app.clinics.models import Clinic, ClinicSettingsUpdate
 from app.clock import SystemClock
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
+from app.enrolment import service as enrolment
 from app.errors import AppError
 from app.migrate import upgrade_to_head
 from app.notifications.vapid import (
@@ -34,7 +35,6 @@ from app.notifications.vapid import (
     load_or_create,
     write_keys,
 )
-from app.patients import service as patients
 from app.patients.models import Patient, PatientCreate, TreatmentCreate
 from app.protocols.loader import available_versions, load_protocol
 from app.staff import service as staff_service
@@ -398,7 +398,7 @@ def demo(public_url: str | None) -> None:
             select(Patient).where(Patient.clinic_id == clinic.id, Patient.name == DEMO_PATIENT)
         ).first()
         if patient is None:
-            patient, link = patients.create_patient(
+            patient, link = enrolment.create_patient(
                 session,
                 clinic=clinic,
                 data=_demo_patient(now),
@@ -408,7 +408,7 @@ def demo(public_url: str | None) -> None:
                 settings=settings,
             )
         else:
-            link = patients.issue_enrolment_link(
+            link = enrolment.issue_enrolment_link(
                 session, patient=patient, now=now, settings=settings
             )
     click.echo(

@@ -58,7 +58,7 @@ from app.api.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.config import Settings
 from app.db import make_engine, normalise_url
 from app.migrate import upgrade_to_head
-from app.patients.listing import SortOrder
+from app.patient_list.listing import SortOrder
 from app.tasks.service import EARLY_COMPLETION
 from bench.common import describe, machine, percentile, rate, reachable, write_results
 from bench.load_seed import Seeded, seed

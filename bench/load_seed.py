@@ -13,8 +13,8 @@ from sqlmodel import Session
 from app.clinics.models import Clinic
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
+from app.enrolment.service import create_patient
 from app.patients.models import PatientCreate
-from app.patients.service import create_patient
 from app.protocols.loader import load_protocol
 from app.reports.models import ReportCreate
 from app.reports.service import submit

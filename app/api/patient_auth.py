@@ -8,9 +8,10 @@ from fastapi import Depends, Request
 
 from app.api.cookies import PATIENT_COOKIE
 from app.api.deps import ClockDep, SessionDep
+from app.enrolment.models import DeviceSession
+from app.enrolment.service import ENROL_AGAIN, device_for_token
 from app.errors import NotAuthenticated
-from app.patients.models import DeviceSession, Patient
-from app.patients.service import ENROL_AGAIN, device_for_token
+from app.patients.models import Patient
 from app.shared.tokens import looks_like_token
 
 

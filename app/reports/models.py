@@ -164,3 +164,9 @@ class AcknowledgeRequest(SQLModel):
 
     # What was done about it: the record a later reader (or an inquiry) relies on.
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class PatientReport(ReportPublic):
+    """A report as the clinic sees it: what the patient was told, and why."""
+
+    reasons: list[str]

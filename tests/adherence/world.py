@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.care.service import add_treatment
 from app.clinics.models import Clinic
 from app.config import Settings
 from app.db import transaction
+from app.enrolment.service import IssuedLink, device_for_token, redeem_enrolment_link
 from app.notifications.models import PushKeys, PushSubscriptionIn
 from app.notifications.subscriptions import Owner, subscribe
 from app.patients.models import Patient, TreatmentCreate
 from app.patients.protocols import ProtocolSource
-from app.patients.service import IssuedLink, add_treatment, device_for_token, redeem_enrolment_link
 from app.reports import alerts
 from app.reports.models import Alert, ReportCreate
 from app.reports.service import submit

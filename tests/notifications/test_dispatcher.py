@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.appointments.bookings import book
 from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
@@ -29,7 +30,6 @@ from app.notifications.models import (
 )
 from app.notifications.subscriptions import Owner, subscribe
 from app.notifications.vapid import VapidKeys
-from app.patients.bookings import book
 from app.patients.models import Patient
 from app.patients.protocols import ProtocolSource
 from app.reports.models import ReportCreate

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.care.service import add_treatment, update_preferences
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
@@ -14,7 +15,6 @@ from app.notifications.models import OutboxMessage, OutboxStatus
 from app.notifications.outbox import sync_reminders
 from app.patients.models import Patient, PreferencesUpdate, TreatmentCreate
 from app.patients.protocols import ProtocolSource
-from app.patients.service import add_treatment, update_preferences
 from app.tasks.models import Occurrence
 
 

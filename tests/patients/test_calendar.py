@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.appointments.calendar import escape, fold
 from app.clock import FixedClock
-from app.patients.calendar import escape, fold
 from tests.support.api import enrol, pair_phone, sign_in_staff
 
 

@@ -16,8 +16,8 @@ from sqlmodel import Session, SQLModel, col
 
 from app.clock import FixedClock
 from app.db import transaction
-from app.patients.erasure import erase_patient
 from app.patients.models import Patient
+from app.records.erasure import erase_patient
 from app.staff.models import AuditEvent, StaffRole
 from tests.support.api import enrol, log_in, pair_phone, sign_in_staff, subscribe_push
 from tests.support.factories import add_staff

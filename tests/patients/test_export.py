@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from app.clock import FixedClock
-from app.patients.models import DeviceSession, EnrolmentLink
+from app.enrolment.models import DeviceSession, EnrolmentLink
 from app.staff.models import AuditEvent
 from tests.support.api import enrol, pair_phone, subscribe_push
 

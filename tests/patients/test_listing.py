@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from app.clinics.models import Clinic
 from app.config import Settings
-from app.patients import listing
-from app.patients.listing import SORT_ORDERS, PatientFilter, SortOrder
+from app.patient_list import listing
+from app.patient_list.listing import SORT_ORDERS, PatientFilter, SortOrder
 from app.staff.models import StaffUser
 from tests.adherence.world import NOW, Ward, at, build_ward, push_device, report, treated
 from tests.support.factories import make_clinic_with_staff

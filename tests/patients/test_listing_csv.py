@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
-from app.patients.listing_csv import safe_cell
+from app.patient_list.listing_csv import safe_cell
 from app.staff.models import AuditEvent, StaffUser
 from tests.adherence.world import Ward, at, treated
 from tests.support.api import sign_in_staff

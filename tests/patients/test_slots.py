@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.appointments.slots import suggest_slot
 from app.clinics.opening_hours import Hours
-from app.patients.slots import suggest_slot
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS: Hours = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

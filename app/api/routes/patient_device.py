@@ -12,13 +12,15 @@ from sqlmodel import Session
 from app.api.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
 from app.api.deps import ClockDep, ProtocolsDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.api.patient_auth import CurrentPatient
+from app.appointments.calendar import visits_calendar
+from app.care import service as care
+from app.enrolment import service as enrolment
+from app.enrolment.models import EnrolRequest
 from app.errors import Gone, NotFound, error_responses
 from app.patients import service
-from app.patients.calendar import visits_calendar
 from app.patients.models import (
     AppointmentPublic,
     ClinicContact,
-    EnrolRequest,
     MeProfile,
     Patient,
     PreferencesUpdate,
@@ -92,7 +94,7 @@ def enrol_device(
     now = clock.now()
     keys = [ratelimit.enrol_ip(settings, client_ip(request))]
     with failures_counted(session, factory, now, {NotFound: keys, Gone: keys}):
-        patient, token = service.redeem_enrolment_link(
+        patient, token = enrolment.redeem_enrolment_link(
             session,
             code=body.code,
             label=request.headers.get("user-agent", ""),
@@ -125,7 +127,7 @@ def change_preferences(
 ) -> MeProfile:
     """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
     now = clock.now()
-    service.update_preferences(session, patient=patient, data=body, protocols=protocols, now=now)
+    care.update_preferences(session, patient=patient, data=body, protocols=protocols, now=now)
     return build_profile(session, patient=patient, now=now)
 
 
@@ -140,7 +142,7 @@ def sign_out_device(
     """End this phone's session on the server; safe to repeat."""
     token = request.cookies.get(PATIENT_COOKIE)
     if token:
-        service.end_device_session(session, token=token, now=clock.now())
+        enrolment.end_device_session(session, token=token, now=clock.now())
     clear_session_cookie(response, name=PATIENT_COOKIE, settings=settings)
 
 

@@ -11,15 +11,15 @@ from app.api.deps import ClockDep, ProtocolDep, SessionDep
 from app.api.staff_auth import CurrentStaff
 from app.errors import error_responses
 from app.notifications.vapid import VapidKeys
-from app.patients import listing
-from app.patients.listing import (
+from app.patient_list import listing
+from app.patient_list.listing import (
     AlertsFilter,
     PatientFilter,
     PatientListPage,
     RemindersFilter,
     SortOrder,
 )
-from app.patients.listing_csv import patients_csv, task_columns
+from app.patient_list.listing_csv import patients_csv, task_columns
 from app.shared.client_address import client_ip
 from app.staff import audit
 from app.staff.models import StaffUser

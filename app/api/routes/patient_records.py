@@ -10,16 +10,13 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import ProtocolsDep
 from app.api.patient_access import StaffAccess
+from app.appointments import bookings
+from app.appointments.models import AppointmentBookingIn, PatientAppointment
+from app.enrolment import devices
+from app.enrolment.models import DevicePublic
 from app.errors import error_responses
-from app.patients import bookings, devices
-from app.patients.export import build_export
-from app.patients.models import (
-    AppointmentBookingIn,
-    DevicePublic,
-    PatientAppointment,
-    PatientReport,
-)
-from app.reports.models import public_report
+from app.records.export import build_export
+from app.reports.models import PatientReport, public_report
 from app.reports.service import reports_of
 
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])

@@ -11,18 +11,20 @@ from fastapi import APIRouter, Body, Query, status
 
 from app.api.deps import ProtocolDep, ProtocolsDep, SettingsDep
 from app.api.patient_access import AdminAccess, StaffAccess
+from app.care import service as care
+from app.enrolment import service as enrolment
+from app.enrolment.models import EnrolmentPublic, PatientCreated
 from app.errors import error_responses
-from app.patients import erasure, service
+from app.patients import service
 from app.patients.models import (
-    EnrolmentPublic,
-    EraseRequest,
     PatientCreate,
-    PatientCreated,
     PatientDetail,
     ProtocolVersionChange,
     TreatmentCreate,
     TreatmentPublic,
 )
+from app.records import detail, erasure
+from app.records.models import EraseRequest
 from app.staff.service import clinic_of
 from app.tasks import service as tasks
 from app.tasks.models import OccurrencePublic
@@ -44,7 +46,7 @@ def enrol_patient(
     422 `doppler_not_confirmed` unless the consultation check is recorded
     (`doppler_checked`) or knowingly skipped (`confirm_without_doppler`).
     """
-    patient, link = service.create_patient(
+    patient, link = enrolment.create_patient(
         access.session,
         clinic=clinic_of(access.session, access.staff),
         data=body,
@@ -64,7 +66,7 @@ def get_patient(
     """The patient's details, with the protocol version their plan follows and the newest."""
     patient = access.patient(patient_id)
     access.audit("patient.read", patient.id)
-    return service.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
+    return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
 
 
 @router.post("/{patient_id}/doppler", responses=error_responses(401, 404, 422))
@@ -80,7 +82,7 @@ def record_doppler_check(
         access.session, patient=patient, staff=access.staff, now=access.now
     )
     access.audit("patient.doppler", patient.id, detail={"recorded": recorded})
-    return service.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
+    return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
 
 
 @router.put("/{patient_id}/protocol", responses=error_responses(401, 404, 422))
@@ -100,7 +102,7 @@ def change_protocol_version(
     re-planned, audited with `changed` false.
     """
     patient = access.patient(patient_id)
-    change = service.change_protocol_version(
+    change = care.change_protocol_version(
         access.session,
         patient=patient,
         version=body.version,
@@ -119,7 +121,7 @@ def change_protocol_version(
             "reason": body.reason.strip(),
         },
     )
-    return service.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
+    return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
 
 
 @router.post(
@@ -138,7 +140,7 @@ def record_treatment(
     patient's pinned protocol version. A treatment after a course's final review starts a new
     course, whose visits have keys like `follow_up/c2/1`."""
     patient = access.patient(patient_id)
-    treatment, _ = service.add_treatment(
+    treatment, _ = care.add_treatment(
         access.session,
         patient=patient,
         data=body,
@@ -182,7 +184,7 @@ def reissue_enrolment(
 ) -> EnrolmentPublic:
     """Issue a new one-time enrolment link; any unused earlier link stops working."""
     patient = access.patient(patient_id)
-    link = service.issue_enrolment_link(
+    link = enrolment.issue_enrolment_link(
         access.session, patient=patient, now=access.now, settings=settings
     )
     access.audit("enrolment.issue", patient.id)
@@ -197,7 +199,7 @@ def reissue_enrolment(
 def revoke_enrolment(patient_id: uuid.UUID, access: StaffAccess) -> None:
     """Stop the patient's unused link from working (a used link's phone stays signed in)."""
     patient = access.patient(patient_id)
-    revoked = service.revoke_enrolment_links(access.session, patient=patient, now=access.now)
+    revoked = enrolment.revoke_enrolment_links(access.session, patient=patient, now=access.now)
     access.audit("enrolment.revoke", patient.id, detail={"revoked": revoked})
 
 

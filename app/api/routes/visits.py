@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import ClockDep, SessionDep
 from app.api.staff_auth import CurrentStaff
+from app.appointments import bookings
+from app.appointments.models import VisitToBook
 from app.errors import error_responses
-from app.patients import bookings
-from app.patients.models import VisitToBook
 from app.staff.service import clinic_of
 
 router = APIRouter(prefix="/api/visits", tags=["patients (staff)"])

@@ -9,18 +9,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app.appointments.models import PatientAppointment, VisitToBook
+from app.appointments.slots import suggest_slot
+from app.care.service import replan
 from app.careplan import OccurrenceKind, TreatmentSession, compute_plan
 from app.clinics.models import Clinic
 from app.errors import Conflict, InvalidInput, NotFound
-from app.patients.models import (
-    AppointmentBooking,
-    Patient,
-    PatientAppointment,
-    VisitToBook,
-)
+from app.patients.models import AppointmentBooking, Patient
 from app.patients.protocols import ProtocolSource
-from app.patients.service import replan, treatments_of
-from app.patients.slots import suggest_slot
+from app.patients.service import treatments_of
 from app.staff.models import StaffUser
 from app.tasks.models import Occurrence, OccurrenceStatus
 from app.tasks.service import clinic_zone_of, preferences_of

@@ -11,11 +11,13 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
+from app.appointments.bookings import list_appointments
+from app.enrolment.models import DeviceSession, EnrolmentLink
+from app.enrolment.service import link_state
 from app.notifications.models import OutboxMessage, PushSubscription
-from app.patients.bookings import list_appointments
-from app.patients.models import AppointmentBooking, DeviceSession, EnrolmentLink, Patient
+from app.patients.models import AppointmentBooking, Patient
 from app.patients.protocols import ProtocolSource
-from app.patients.service import link_state, treatments_of
+from app.patients.service import treatments_of
 from app.reports.models import Alert, SymptomReport
 from app.staff.models import AuditEvent, StaffUser
 from app.tasks.service import list_all, status_of

@@ -5,15 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Delete, delete, or_
 from sqlmodel import Session, col, select
 
+from app.enrolment.models import DeviceSession, EnrolmentLink
 from app.errors import InvalidInput
 from app.notifications.models import OutboxMessage, PushSubscription
-from app.patients.models import (
-    AppointmentBooking,
-    DeviceSession,
-    EnrolmentLink,
-    Patient,
-    Treatment,
-)
+from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.reports.models import Alert, SymptomReport
 from app.tasks.models import Occurrence
 

@@ -7,7 +7,7 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
-from app.patients.listing import PatientRow
+from app.patient_list.listing import PatientRow
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from app.enrolment.models import DevicePublic, DeviceSession
 from app.errors import NotFound
 from app.notifications.models import PushSubscription
-from app.patients.models import DevicePublic, DeviceSession, Patient
+from app.patients.models import Patient
 
 
 def list_devices(session: Session, *, patient: Patient) -> list[DevicePublic]:
