@@ -30,7 +30,7 @@ def test_the_calendar_lists_the_coming_visits(
     sign_in_staff(client, factory, now=clock.now())
     created = enrol(client)
     pair_phone(phone, created["enrolment"]["code"])
-    # Only booked visits go in (tests/patients/test_tentative_visits.py): book both.
+    # Only booked visits go in (tests/appointments/test_tentative_visits.py): book both.
     for key, at in (
         ("follow_up/1", "2026-04-10T10:00:00+01:00"),
         ("follow_up/2", "2026-05-22T10:00:00+01:00"),
