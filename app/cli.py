@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from app import backup as backups
 from app.access_log import keep_query_strings_out_of_access_logs
 from app.clinics import service as clinic_service
-from app.clinics.models import ClinicSettingsUpdate
+from app.clinics.models import Clinic, ClinicSettingsUpdate
 from app.clock import SystemClock
 from app.config import DEFAULT_PORT, Settings
 from app.db import make_engine, session_factory, transaction
@@ -39,7 +39,7 @@ from app.notifications.vapid import (
 from app.patients.models import Patient
 from app.protocols.loader import available_versions
 from app.staff import service as staff_service
-from app.staff.models import Clinic, LoginRequest, StaffRole
+from app.staff.models import LoginRequest, StaffRole
 from app.tasks import service as tasks
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from app.clinics import service as clinic_service
-from app.clinics.models import ClinicSettingsUpdate
+from app.clinics.models import Clinic, ClinicSettingsUpdate
 from app.config import Settings
+from app.enrolment import service as enrolment
 from app.errors import InvalidInput
-from app.patients import service as patients
 from app.patients.models import Patient, PatientCreate, TreatmentCreate
 from app.private_files import write_private_file
 from app.protocols.loader import load_protocol
 from app.staff import service as staff_service
-from app.staff.models import Clinic, StaffRole, StaffUser
+from app.staff.models import StaffRole, StaffUser
 from app.staff.passwords import password_problem, verify_password
 
 DEMO_CLINIC = "Demo Vein Clinic"
@@ -34,7 +34,7 @@ class Demo:
 
     password: str
     patient_id: uuid.UUID
-    link: patients.IssuedLink
+    link: enrolment.IssuedLink
 
 
 def demo_password(path: Path) -> str:
@@ -99,7 +99,7 @@ def set_up_demo(session: Session, *, settings: Settings, now: datetime) -> Demo:
         select(Patient).where(Patient.clinic_id == clinic.id, Patient.name == DEMO_PATIENT)
     ).first()
     if patient is None:
-        patient, link = patients.create_patient(
+        patient, link = enrolment.create_patient(
             session,
             clinic=clinic,
             data=_demo_patient(now),
@@ -109,7 +109,7 @@ def set_up_demo(session: Session, *, settings: Settings, now: datetime) -> Demo:
             settings=settings,
         )
     else:
-        link = patients.issue_enrolment_link(session, patient=patient, now=now, settings=settings)
+        link = enrolment.issue_enrolment_link(session, patient=patient, now=now, settings=settings)
     return Demo(password=password, patient_id=patient.id, link=link)
 
 

@@ -14,9 +14,21 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
-from app.adherence.router import router as adherence_router
+from app.api.routes.adherence import router as adherence_router
+from app.api.routes.alerts import router as alerts_router
+from app.api.routes.audit import router as audit_router
+from app.api.routes.clinic import router as clinic_router
+from app.api.routes.patient_device import router as device_router
+from app.api.routes.patient_list import router as patient_list_router
+from app.api.routes.patient_records import router as patient_records_router
+from app.api.routes.patients import router as patients_router
+from app.api.routes.push import router as push_router
+from app.api.routes.reports import router as reports_router
+from app.api.routes.staff_accounts import router as staff_admin_router
+from app.api.routes.staff_session import router as staff_router
+from app.api.routes.tasks import router as tasks_router
+from app.api.routes.visits import router as visits_router
 from app.api_docs import DOCS_PATH, mount_api_docs
-from app.clinics.router import router as clinic_router
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.csrf import CrossSiteGuard
@@ -26,24 +38,12 @@ from app.inflight import InFlightLimit, in_flight_limit
 from app.limits import BodySizeLimit
 from app.notifications.actions import action_secret
 from app.notifications.dispatcher import Dispatcher
-from app.notifications.router import router as push_router
 from app.notifications.vapid import load_or_create
 from app.openapi_refusals import document_refusals
-from app.patients.device_router import router as device_router
-from app.patients.list_router import router as patient_list_router
 from app.patients.protocols import ProtocolSource
-from app.patients.records_router import router as patient_records_router
-from app.patients.router import router as patients_router
-from app.patients.visits_router import router as visits_router
-from app.reports.alerts_router import router as alerts_router
-from app.reports.router import router as reports_router
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
 from app.server_time import ServerTime
-from app.staff.admin_router import router as staff_admin_router
-from app.staff.audit_router import router as audit_router
-from app.staff.router import router as staff_router
-from app.tasks.router import router as tasks_router
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 

@@ -1,10 +1,12 @@
 """Imports every table so SQLModel.metadata is complete (for Alembic and the schema test)."""
 
+from app.clinics.models import Clinic
+from app.enrolment.models import DeviceSession, EnrolmentLink
 from app.notifications.models import OutboxMessage, PushSubscription
-from app.patients.models import AppointmentBooking, DeviceSession, EnrolmentLink, Patient, Treatment
+from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.ratelimit.models import RateLimitHit
 from app.reports.models import Alert, SymptomReport
-from app.staff.models import AuditEvent, Clinic, StaffSession, StaffUser
+from app.staff.models import AuditEvent, StaffSession, StaffUser
 from app.tasks.models import Occurrence
 
 __all__ = [

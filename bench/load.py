@@ -54,11 +54,11 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.api.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.config import Settings
-from app.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.db import make_engine, normalise_url
 from app.migrate import upgrade_to_head
-from app.patients.listing import SortOrder
+from app.patient_list.listing import SortOrder
 from app.tasks.service import EARLY_COMPLETION
 from bench.common import describe, machine, percentile, rate, reachable, write_results
 from bench.load_seed import Seeded, seed

@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
+from app.enrolment.service import create_patient
 from app.patients.models import PatientCreate
-from app.patients.service import create_patient
 from app.protocols.loader import load_protocol
 from app.reports.models import ReportCreate
 from app.reports.service import submit
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from tests.support.factories import STAFF_PASSWORD, add_staff, make_clinic_with_staff
 
 PER_TRANSACTION = 25

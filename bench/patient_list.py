@@ -42,8 +42,8 @@ from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.notifications.models import PushSubscription
 from app.notifications.vapid import load_or_create
-from app.patients import listing
-from app.patients.listing import PatientFilter, SortOrder
+from app.patient_list import listing
+from app.patient_list.listing import PatientFilter, SortOrder
 from app.patients.models import Patient, Treatment
 from app.protocols.loader import Protocol, load_protocol
 from app.reports.models import Alert

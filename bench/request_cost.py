@@ -39,8 +39,8 @@ from zoneinfo import ZoneInfo
 
 from starlette.types import ASGIApp, Message
 
+from app.api.cookies import PATIENT_COOKIE
 from app.config import Settings
-from app.cookies import PATIENT_COOKIE
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head

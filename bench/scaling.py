@@ -54,17 +54,18 @@ from sqlmodel import Session, col, func, select
 from app.adherence.service import overview
 from app.careplan.plan import compute_plan
 from app.careplan.types import Preferences, TreatmentSession
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
+from app.enrolment.service import create_patient
 from app.migrate import upgrade_to_head
 from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
 from app.notifications.vapid import load_or_create
-from app.patients import listing
-from app.patients.listing import PatientFilter
+from app.patient_list import listing
+from app.patient_list.listing import PatientFilter
 from app.patients.models import PatientCreate
-from app.patients.service import create_patient
 from app.protocols.loader import Protocol, load_protocol
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from app.tasks.models import Occurrence
 from bench import patient_list
 from bench.common import describe, machine, percentile, rate, reachable, write_results

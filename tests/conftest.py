@@ -13,13 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import make_engine, session_factory
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.patients.models import Patient
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from tests.support.api import enrol, log_in, pair_phone, sign_in_staff
 from tests.support.database import empty_all_tables, throwaway_database
 from tests.support.factories import make_clinic_with_staff, make_patient

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.backup import BackupError, backup_sqlite, restore_sqlite, verify
+from app.clinics.models import Clinic
 from app.db import make_engine, session_factory
 from app.migrate import alembic_config, upgrade_to_head
-from app.staff.models import Clinic
 from app.staff.service import create_clinic
 
 NOW = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)

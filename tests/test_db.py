@@ -11,8 +11,8 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.clinics.models import Clinic
 from app.db import normalise_url, transaction
-from app.staff.models import Clinic
 
 
 def test_sqlite_runs_in_wal_with_busy_timeout_and_foreign_keys(engine: Engine) -> None:

@@ -10,13 +10,13 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
 from app.migrate import alembic_config, upgrade_to_head
 from app.patients.models import Patient
 from app.reports.models import ReportCreate
 from app.reports.service import submit
-from app.staff.models import Clinic
 from tests.support.database import throwaway_database
 from tests.support.factories import make_clinic_with_staff, make_patient
 

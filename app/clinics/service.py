@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
+from app.clinics.models import Clinic, ClinicSettings, ClinicSettingsUpdate
 from app.clinics.opening_hours import closed_periods, next_change
 from app.error_codes import ErrorCode
 from app.errors import Conflict
-from app.staff.models import Clinic
 
 log = logging.getLogger("aftercare.clinics")
 

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.notifications.vapid import VapidKeys, b64url, b64url_decode
+from app.notifications.vapid import VapidKeys
+from app.shared.base64url import b64url_decode, b64url_encode
 
 # Ticking from yesterday's notification is still useful; older ones are not.
 TOKEN_GRACE = timedelta(days=1)
@@ -30,7 +31,7 @@ def action_secret(keys: VapidKeys) -> bytes:
 
 def make_token(secret: bytes, occurrence_id: uuid.UUID, window_end: datetime) -> str:
     expires = int((window_end + TOKEN_GRACE).timestamp())
-    return f"{expires}.{b64url(_mac(secret, occurrence_id, expires))}"
+    return f"{expires}.{b64url_encode(_mac(secret, occurrence_id, expires))}"
 
 
 def check_token(secret: bytes, occurrence_id: uuid.UUID, token: str, now: datetime) -> bool:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from app.notifications.vapid import b64url_decode
+from app.shared.base64url import b64url_decode
 
 RECORD_SIZE = 4096  # RFC 8188 rs; a push message is one record, so at most 4096 - 17 bytes
 _TAG_AND_DELIMITER = 17  # AES-GCM tag (16) + the last-record delimiter 0x02 (1)

@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
-from app.notifications.vapid import b64url_decode
+from app.shared.base64url import b64url_decode
 
 
 class PushSubscription(SQLModel, table=True):

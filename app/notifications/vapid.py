@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import threading
 import time
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
 from app.private_files import write_private_file
+from app.shared.base64url import b64url_encode
 
 # RFC 8292 allows up to 24 h; 12 h leaves room for clock skew between us and the push service.
 TOKEN_LIFETIME_SECONDS = 12 * 3600
@@ -25,14 +25,6 @@ TOKEN_RENEW_MARGIN_SECONDS = 3600
 
 class VapidKeyMissing(RuntimeError):
     pass
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
 @dataclass(frozen=True)
@@ -50,7 +42,7 @@ class VapidKeys:
     @property
     def public_key(self) -> str:
         """The applicationServerKey browsers need, base64url without padding."""
-        return b64url(self.public_key_bytes)
+        return b64url_encode(self.public_key_bytes)
 
     @property
     def key_id(self) -> str:

@@ -1,1 +1,1 @@
-"""Patients, their treatments, enrolment links and device sessions."""
+"""The patient record: patients, their treatments, their visit bookings, protocol pinning."""

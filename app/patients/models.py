@@ -1,4 +1,4 @@
-"""Tables and schemas for patients, treatments, enrolment links, device sessions and bookings."""
+"""Tables and schemas for the patient record: patients, treatments, visit bookings, profiles."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import Column, ForeignKey, Index, Uuid, text
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
-from app.reports.models import ReportPublic
+from app.shared.phone import PhoneNumber
 from app.timezones import LocalDateTime, TimeZoneName, WallTime
 
 
@@ -63,35 +63,6 @@ class Treatment(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class EnrolmentLink(SQLModel, table=True):
-    """A one-time code that turns a phone into a patient device; only its hash is stored."""
-
-    __tablename__ = "enrolment_link"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    patient_id: uuid.UUID = foreign_key("patient.id")
-    code_hash: str = Field(max_length=64, unique=True)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    expires_at: datetime = Field(sa_type=UTCDateTime)
-    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class DeviceSession(SQLModel, table=True):
-    """A patient's signed-in phone; the cookie holds a token whose SHA-256 is `token_hash`."""
-
-    __tablename__ = "device_session"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    patient_id: uuid.UUID = foreign_key("patient.id")
-    token_hash: str = Field(max_length=64, unique=True)
-    label: str = Field(default="", max_length=120)  # e.g. browser and OS, for "revoke device"
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    last_seen_at: datetime = Field(sa_type=UTCDateTime)
-    expires_at: datetime = Field(sa_type=UTCDateTime)
-    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
 class AppointmentBooking(SQLModel, table=True):
     """The clinic's booked time for a planned appointment (e.g. `follow_up/1`)."""
 
@@ -109,9 +80,6 @@ class AppointmentBooking(SQLModel, table=True):
 # --- API schemas -------------------------------------------------------------------------
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PhoneNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()\-.]{3,39}$")
-]
 
 
 class TreatmentCreate(SQLModel):
@@ -145,18 +113,6 @@ class PreferencesUpdate(SQLModel):
     wake_time: WallTime | None = None
     bed_time: WallTime | None = None
     show_task_titles: bool | None = None
-
-
-class EnrolmentPublic(SQLModel):
-    code: str
-    url: str
-    expires_at: datetime
-    qr_svg: str  # <svg> markup of `url`, to show or print for the patient's phone camera
-
-
-class PatientCreated(SQLModel):
-    id: uuid.UUID
-    enrolment: EnrolmentPublic
 
 
 class TreatmentPublic(SQLModel):
@@ -227,23 +183,7 @@ class MeProfile(SQLModel):
     appointments: list[AppointmentPublic]
 
 
-class EnrolRequest(SQLModel):
-    code: str = Field(min_length=16, max_length=128)
-
-
 # --- staff views of a patient's record ------------------------------------------------------
-
-
-class PatientAppointment(SQLModel):
-    """A planned visit: `due_at` is when it is now, `computed_at` what the protocol alone gives."""
-
-    key: str
-    title: str
-    due_at: datetime
-    local_due: LocalDateTime
-    computed_at: datetime | None  # None if the protocol no longer plans this visit
-    booked: bool
-    tentative: bool  # not booked: a target day on the clinic's clock, no reminder
 
 
 class ProtocolVersionChange(SQLModel):
@@ -254,43 +194,3 @@ class ProtocolVersionChange(SQLModel):
     version: int = Field(ge=1, le=999_999)
     # Required, but checked by the service: missing and blank get the same plain sentence.
     reason: str = Field(default="", max_length=500)
-
-
-class VisitToBook(SQLModel):
-    """A clinic visit not booked yet, with a time to offer inside the opening hours."""
-
-    patient_id: uuid.UUID
-    patient_name: str
-    key: str
-    title: str
-    target_day: date  # in the clinic's zone
-    due_at: datetime  # the planned (tentative) instant
-    suggested_at: LocalDateTime  # in the clinic's zone, inside its opening hours
-
-
-class AppointmentBookingIn(SQLModel):
-    model_config = {"extra": "forbid"}
-
-    booked_at: AwareDatetime
-
-
-class DevicePublic(SQLModel):
-    id: uuid.UUID
-    label: str
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
-    push: bool  # the device has a push subscription (reminders reach it)
-
-
-class PatientReport(ReportPublic):
-    """A report as the clinic sees it: what the patient was told, and why."""
-
-    reasons: list[str]
-
-
-class EraseRequest(SQLModel):
-    model_config = {"extra": "forbid"}
-
-    confirm_name: str = Field(max_length=400)

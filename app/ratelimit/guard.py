@@ -5,23 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from app.errors import AppError
 from app.ratelimit.service import Counted, check, record_failure
-
-
-async def get_session_factory(request: Request) -> sessionmaker[Session]:
-    """The app's session factory: failures are recorded outside the request's transaction."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    return factory
-
-
-SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 
 
 @contextmanager

@@ -90,6 +90,23 @@ class ReportPublic(SQLModel):
     created_at: datetime
 
 
+def public_report(report: SymptomReport) -> ReportPublic:
+    """What a patient (and the clinic) sees of a stored report."""
+    return ReportPublic(
+        id=report.id,
+        client_id=report.client_id,
+        pain=report.pain,
+        signs=report.signs,
+        note=report.note,
+        level=report.level,
+        title=report.advice_title,
+        advice=report.advice,
+        call_number=report.call_number,
+        call_label=report.call_label,
+        created_at=report.created_at,
+    )
+
+
 class SignPublic(SQLModel):
     code: str
     label: str
@@ -147,3 +164,9 @@ class AcknowledgeRequest(SQLModel):
 
     # What was done about it: the record a later reader (or an inquiry) relies on.
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class PatientReport(ReportPublic):
+    """A report as the clinic sees it: what the patient was told, and why."""
+
+    reasons: list[str]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.clinics.opening_hours import reopens_text
 from app.clinics.service import closed_periods_of, escalation_time, is_open
 from app.errors import InvalidInput
@@ -31,7 +32,6 @@ from app.reports.triage import (
     rules_from,
     triage,
 )
-from app.staff.models import Clinic
 
 # How far ahead the app is told when the clinic is closed (it triages offline with it).
 CLOSED_PERIODS_DAYS = 14

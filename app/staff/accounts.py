@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, NotFound
-from app.staff.models import Clinic, StaffAccount, StaffCreate, StaffRole, StaffUpdate, StaffUser
+from app.staff.models import StaffAccount, StaffCreate, StaffRole, StaffUpdate, StaffUser
 from app.staff.service import create_staff, revoke_sessions
 
 

@@ -1,4 +1,4 @@
-"""Tables and schemas for clinics, staff users, staff sessions and audit events."""
+"""Tables and schemas for staff users, staff sessions and audit events."""
 
 from __future__ import annotations
 
@@ -17,37 +17,6 @@ from app.dbtypes import UTCDateTime, foreign_key
 class StaffRole(StrEnum):
     ADMIN = "admin"
     CLINICIAN = "clinician"
-
-
-DEFAULT_OPENING_HOURS: dict[str, list[list[str]]] = {
-    day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
-}
-
-
-class Clinic(SQLModel, table=True):
-    __tablename__ = "clinic"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
-    phone: str = Field(default="", max_length=40)
-    # Who urgent reports are sent to while the clinic is closed: the patient is told to call
-    # `out_of_hours_name` on `out_of_hours_phone`. Patients are enrolled only once both the
-    # clinic phone and this phone are set.
-    out_of_hours_phone: str = Field(default="", max_length=40)
-    out_of_hours_name: str = Field(default="the on-call nurse", max_length=80)
-    # The number patients are told to call in an emergency (999 in the UK, 112 in the EU).
-    emergency_number: str = Field(default="999", max_length=20)
-    # The clinic's own triage rules (app/reports/triage_rules.toml shape); None: the defaults.
-    triage_rules: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    # The clinic's own zone: opening hours are local wall-clock times in it.
-    time_zone: str = Field(default="Europe/London", max_length=64)
-    # {"mon": [["08:00", "18:00"]], ...}: weekday -> open intervals; a missing day is closed.
-    opening_hours: dict[str, list[list[str]]] = Field(
-        default_factory=lambda: dict(DEFAULT_OPENING_HOURS), sa_type=JSON
-    )
-    # An alert nobody acknowledges within this many minutes escalates, at any hour.
-    alert_escalation_minutes: int = 15
-    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class StaffUser(SQLModel, table=True):

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.error_codes import ErrorCode
 from app.errors import Conflict
-from app.patients.qr import qr_svg
+from app.shared.qr import qr_svg
 from app.staff import totp
 from app.staff.models import StaffUser, TotpSetup
 from app.staff.service import WRONG_CODE, WrongCode, check_password, clinic_of, use_totp_code

@@ -9,13 +9,14 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotAuthenticated
+from app.shared.tokens import hash_token, new_token
 from app.staff import totp
-from app.staff.models import Clinic, StaffRole, StaffSession, StaffUser
+from app.staff.models import StaffRole, StaffSession, StaffUser
 from app.staff.passwords import hash_password, password_problem, verify_password
-from app.tokens import hash_token, new_token
 
 WRONG_CREDENTIALS = "The e-mail address or password is not right."
 WRONG_CODE = "That code is not right, or it has been used already."

@@ -21,11 +21,11 @@ from app.careplan import (
     compute_plan,
 )
 from app.careplan.daytime import zone_for
+from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.protocols.loader import Protocol
-from app.staff.models import Clinic
 from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
 from app.tasks.treatment_day import TreatmentDays
 from app.timezones import local_day_bounds

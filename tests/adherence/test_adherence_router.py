@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
 from app.patients.models import Patient
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from tests.adherence.world import ADA_TICKS, NOW, at, retreat, tick, treated
 from tests.support.api import sign_in_staff
 

@@ -6,7 +6,6 @@ days ago is enrolled two days ago, so its whole plan exists, as it would in real
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,17 +14,20 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.care.service import add_treatment
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.db import transaction
+from app.enrolment.service import IssuedLink, device_for_token, redeem_enrolment_link
 from app.notifications.models import PushKeys, PushSubscriptionIn
 from app.notifications.subscriptions import Owner, subscribe
 from app.patients.models import Patient, TreatmentCreate
 from app.patients.protocols import ProtocolSource
-from app.patients.service import IssuedLink, add_treatment, device_for_token, redeem_enrolment_link
 from app.reports import alerts
 from app.reports.models import Alert, ReportCreate
 from app.reports.service import submit
-from app.staff.models import Clinic, StaffUser
+from app.shared.base64url import b64url_encode
+from app.staff.models import StaffUser
 from app.tasks.models import Occurrence
 from app.tasks.service import complete
 from tests.support.factories import make_patient
@@ -103,10 +105,6 @@ def tick_all_due(factory: sessionmaker[Session], patient: Patient, *, now: datet
     return len(keys)
 
 
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 def push_device(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -120,7 +118,9 @@ def push_device(
     data = PushSubscriptionIn(
         endpoint=f"https://push.example.net/send/{uuid.uuid4().hex}",
         expirationTime=None if expires_at is None else int(expires_at.timestamp() * 1000),
-        keys=PushKeys(p256dh=_b64url(b"\x04" + bytes(range(64))), auth=_b64url(bytes(16))),
+        keys=PushKeys(
+            p256dh=b64url_encode(b"\x04" + bytes(range(64))), auth=b64url_encode(bytes(16))
+        ),
     )
     with transaction(factory) as session:
         subscribe(

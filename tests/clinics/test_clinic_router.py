@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.db import transaction
 from app.reports.models import Alert
-from app.staff.models import AuditEvent, Clinic, StaffRole
+from app.staff.models import AuditEvent, StaffRole
 from app.staff.service import create_staff
 from tests.support.api import enrol, log_in, pair_phone, sign_in_staff
 from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff

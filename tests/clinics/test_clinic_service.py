@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.clinics.models import DEFAULT_OPENING_HOURS, Clinic
 from app.clinics.service import escalation_time, is_open
-from app.staff.models import DEFAULT_OPENING_HOURS, Clinic
 
 FRIDAY_EVENING = datetime(2026, 3, 27, 19, 0, tzinfo=UTC)  # 19:00 GMT, closed since 18:00
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.clinics.models import DEFAULT_OPENING_HOURS
 from app.clinics.opening_hours import DAYS, closed_periods, next_change, reopens_text
-from app.staff.models import DEFAULT_OPENING_HOURS
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = DEFAULT_OPENING_HOURS  # Monday to Friday 08:00-18:00

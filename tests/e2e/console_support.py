@@ -13,8 +13,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from app.clinics.models import Clinic
 from app.db import transaction
-from app.staff.models import Clinic, StaffRole, StaffUser
+from app.staff.models import StaffRole, StaffUser
 from app.staff.service import create_staff
 from tests.e2e.pwa_support import Live, open_page, unexpected
 from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff, make_patient

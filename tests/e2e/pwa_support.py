@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 
 from app.clock import FixedClock
 from app.config import Settings
+from app.enrolment.service import IssuedLink
 from app.notifications.vapid import VapidKeys
 from app.patients.models import Patient
-from app.patients.service import IssuedLink
 from app.scheduler import build_dispatcher
 from app.tasks.models import Occurrence
 

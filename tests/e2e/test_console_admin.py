@@ -8,8 +8,9 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from app.clinics.models import Clinic
 from app.patients.models import Patient
-from app.staff.models import AuditEvent, Clinic, StaffRole
+from app.staff.models import AuditEvent, StaffRole
 from tests.e2e.console_support import (
     ADMIN_EMAIL,
     NURSE_EMAIL,

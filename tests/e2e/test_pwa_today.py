@@ -8,8 +8,8 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from app.appointments.bookings import book
 from app.db import transaction
-from app.patients.bookings import book
 from app.patients.models import Patient
 from app.patients.protocols import ProtocolSource
 from app.staff.models import StaffUser

@@ -13,6 +13,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.appointments.bookings import book
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
@@ -28,12 +30,11 @@ from app.notifications.models import (
 )
 from app.notifications.subscriptions import Owner, subscribe
 from app.notifications.vapid import VapidKeys
-from app.patients.bookings import book
 from app.patients.models import Patient
 from app.patients.protocols import ProtocolSource
 from app.reports.models import ReportCreate
 from app.reports.service import submit
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from app.tasks import service as tasks
 from app.tasks.models import Occurrence
 from tests.notifications.conftest import MakeDispatcher

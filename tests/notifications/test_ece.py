@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from app.notifications.ece import MAX_PLAINTEXT, encrypt
-from app.notifications.vapid import b64url as b64
-from app.notifications.vapid import b64url_decode
+from app.shared.base64url import b64url_decode
+from app.shared.base64url import b64url_encode as b64
 
 
 def private_key(b64: str) -> ec.EllipticCurvePrivateKey:

@@ -12,15 +12,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.appointments.bookings import book, unbook
+from app.care.service import add_treatment, update_preferences
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
 from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
 from app.notifications.outbox import follow_plan, sync_reminders
-from app.patients.bookings import book, unbook
 from app.patients.models import Patient, PreferencesUpdate, TreatmentCreate
 from app.patients.protocols import ProtocolSource
-from app.patients.service import add_treatment, update_preferences
 from app.tasks.models import Occurrence, OccurrenceStatus
 from app.tasks.service import PlanChanges
 from tests.support.factories import make_clinic_with_staff, make_patient

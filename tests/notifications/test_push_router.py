@@ -11,7 +11,7 @@ from app.clock import FixedClock
 from app.config import Settings
 from app.errors import InvalidInput
 from app.notifications.subscriptions import check_endpoint
-from app.notifications.vapid import b64url_decode
+from app.shared.base64url import b64url_decode
 from tests.support.api import enrol, pair_phone
 from tests.support.push_service import FakePushService
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
@@ -32,7 +33,7 @@ from app.reports import alerts
 from app.reports.models import Alert, ReportCreate
 from app.reports.service import submit
 from app.staff import accounts
-from app.staff.models import Clinic, StaffRole, StaffUpdate, StaffUser
+from app.staff.models import StaffRole, StaffUpdate, StaffUser
 from app.staff.service import create_staff
 from tests.support.api import enrol, log_in, pair_phone
 from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff, make_patient

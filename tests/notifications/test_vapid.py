@@ -14,11 +14,11 @@ from app.notifications.vapid import (
     TOKEN_LIFETIME_SECONDS,
     VapidKeyMissing,
     VapidSigner,
-    b64url_decode,
     generate_keys,
     load_or_create,
     write_keys,
 )
+from app.shared.base64url import b64url_decode
 
 
 def test_development_key_is_created_once_and_kept(tmp_path: Path) -> None:

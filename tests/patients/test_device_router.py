@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.cookies import PATIENT_COOKIE
 from app.clock import FixedClock
-from app.cookies import PATIENT_COOKIE
 from tests.support.api import enrol, pair_phone
 
 

@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
-from app.staff.models import Clinic, StaffUser
+from app.staff.models import StaffUser
 from tests.adherence.world import Ward, at, report, treated
 from tests.support.api import sign_in_staff
 from tests.support.factories import make_clinic_with_staff

@@ -11,17 +11,17 @@ from sqlmodel import Session
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
-from app.errors import AppError
-from app.patients.models import Patient
-from app.patients.service import (
+from app.enrolment.service import (
     enrolment_status,
     issue_enrolment_link,
     newest_link,
-    record_doppler_check,
     redeem_enrolment_link,
     revoke_enrolment_links,
 )
-from app.tokens import hash_token
+from app.errors import AppError
+from app.patients.models import Patient
+from app.patients.service import record_doppler_check
+from app.shared.tokens import hash_token
 from tests.support.factories import make_clinic_with_staff, make_patient
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import make_engine, transaction
@@ -20,7 +21,6 @@ from app.main import create_app
 from app.ratelimit import service
 from app.ratelimit.guard import failures_counted
 from app.ratelimit.models import RateLimitHit
-from app.staff.models import Clinic
 from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff, make_patient
 
 LIMIT = service.Limit("enrol_ip", 2, timedelta(minutes=15))

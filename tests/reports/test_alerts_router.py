@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.db import transaction
-from app.staff.models import AuditEvent, Clinic
+from app.staff.models import AuditEvent
 from app.staff.service import create_staff
 from tests.support.api import log_in, sign_in_staff
 from tests.support.api import send_report as report

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
@@ -17,7 +18,6 @@ from app.reports import alerts
 from app.reports.escalation import BATCH, escalate_due
 from app.reports.models import Alert, ReportCreate
 from app.reports.service import submit
-from app.staff.models import Clinic
 from tests.support.factories import make_clinic_with_staff, make_patient
 
 MINUTE = timedelta(minutes=1)

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.notifications.models import OutboxKind, OutboxMessage
 from app.reports.models import Alert, SymptomReport
 from app.reports.triage import Numbers, PastPain, default_rules, triage
-from app.staff.models import Clinic
 from tests.reports.test_triage_cases import CASES
 
 CLINIC_PHONE = "+44 20 7946 0001"

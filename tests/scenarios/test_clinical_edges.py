@@ -35,12 +35,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.notifications.models import OutboxMessage
 from app.patients.models import Patient
 from app.reports.models import SymptomReport
 from app.reports.triage import Numbers, PastPain, default_rules, triage
-from app.staff.models import Clinic
 from app.tasks.models import Occurrence
 from tests.reports.test_triage_cases import CASES, ERROR_CASES
 from tests.support.api import log_in, new_patient_body, pair_phone

@@ -22,14 +22,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
+from app.api.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.clock import FixedClock
 from app.config import Settings
-from app.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.db import make_engine, transaction
 from app.main import create_app
+from app.shared.tokens import hash_token
 from app.staff.models import StaffRole
 from app.staff.totp import code_at
-from app.tokens import hash_token
 from tests.support.actors import _staff
 from tests.support.api import enrol, log_in, sign_in_staff, turn_on_totp
 from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff, make_patient
@@ -140,7 +140,7 @@ class TestSecrets:
                     users.append(str(path.relative_to(APP_DIR)))
         # Jitter spreads retries; it guards nothing. Anything else needs a reason here.
         assert users == ["notifications/outcome.py"], "secrets come from `secrets`"
-        assert "secrets.token_urlsafe" in (APP_DIR / "tokens.py").read_text()
+        assert "secrets.token_urlsafe" in (APP_DIR / "shared" / "tokens.py").read_text()
 
 
 class TestSingleUseEnrolment:

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.api.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.clock import FixedClock
 from app.config import Settings
-from app.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.main import create_app
 from tests.support.api import enrol, sign_in_staff
 from tests.support.factories import STAFF_PASSWORD

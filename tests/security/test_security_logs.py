@@ -16,11 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.api.cookies import PATIENT_COOKIE, STAFF_COOKIE
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
-from app.cookies import PATIENT_COOKIE, STAFF_COOKIE
 from app.scheduler import build_dispatcher
-from app.staff.models import Clinic, StaffRole
+from app.staff.models import StaffRole
 from app.staff.totp import code_at
 from tests.support.api import new_patient_body, sign_in_staff, turn_on_totp
 from tests.support.factories import STAFF_PASSWORD

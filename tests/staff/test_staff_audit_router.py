@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.db import transaction
 from app.staff import audit
-from app.staff.models import Clinic, StaffRole, StaffUser
+from app.staff.models import StaffRole, StaffUser
 from app.staff.service import create_staff
 from tests.support.api import sign_in_staff
 from tests.support.factories import make_clinic_with_staff

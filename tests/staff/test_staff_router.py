@@ -17,12 +17,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.api.cookies import STAFF_COOKIE
+from app.api.staff_auth import current_staff
 from app.clock import FixedClock
 from app.config import Settings
-from app.cookies import STAFF_COOKIE
 from app.db import transaction
 from app.main import create_app
-from app.staff.auth import current_staff
 from app.staff.models import AuditEvent, StaffRole, StaffUser
 from app.staff.totp import code_at
 from tests.support.api import sign_in_staff, turn_on_totp

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from app.api.cookies import STAFF_COOKIE
 from app.config import Settings
-from app.cookies import STAFF_COOKIE
 from app.db import transaction
 from app.staff.models import StaffRole, StaffUser
 from app.staff.passwords import hash_password

@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.db import transaction
+from app.enrolment.service import IssuedLink, create_patient
 from app.patients.models import Patient, PatientCreate
-from app.patients.service import IssuedLink, create_patient
 from app.protocols.loader import load_protocol
-from app.staff.models import Clinic, StaffRole, StaffUser
+from app.staff.models import StaffRole, StaffUser
 from app.staff.service import create_clinic, create_staff
 
 STAFF_PASSWORD = "correct horse battery staple"

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
+from app.care.service import add_treatment, update_preferences
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
 from app.patients.models import Patient, PatientCreate, PreferencesUpdate, TreatmentCreate
 from app.patients.protocols import ProtocolSource
-from app.patients.service import add_treatment, update_preferences
 from app.protocols.loader import load_protocol
 from app.tasks import service
 from app.tasks.models import Occurrence

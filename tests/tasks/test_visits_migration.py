@@ -9,11 +9,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
+from app.appointments.bookings import book
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
 from app.migrate import alembic_config, upgrade_to_head
 from app.notifications.models import OutboxMessage
-from app.patients.bookings import book
 from app.patients.models import Patient
 from app.patients.protocols import ProtocolSource
 from tests.support.database import throwaway_database

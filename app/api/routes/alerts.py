@@ -1,0 +1,87 @@
+"""Staff routes for alerts: the inbox, and acknowledging one with a note."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from app.api.deps import ClockDep, SessionDep
+from app.api.staff_auth import CurrentStaff
+from app.error_codes import ErrorCode
+from app.errors import errors
+from app.patients.models import Patient
+from app.reports import alerts
+from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport, public_report
+from app.shared.client_address import client_ip
+from app.staff import audit
+from app.staff.models import StaffUser
+
+router = APIRouter(prefix="/api/alerts", tags=["alerts (staff)"])
+
+
+def _public(
+    alert: Alert, patient: Patient, report: SymptomReport | None, acknowledger: StaffUser | None
+) -> AlertPublic:
+    return AlertPublic(
+        id=alert.id,
+        patient_id=patient.id,
+        patient_name=patient.name,
+        level=alert.level,
+        status=alert.status,
+        created_at=alert.created_at,
+        report=public_report(report) if report else None,
+        acknowledged_at=alert.acknowledged_at,
+        acknowledged_by=alert.acknowledged_by,
+        acknowledged_by_name=alerts.staff_name(acknowledger),
+        acknowledgement_note=alert.acknowledgement_note,
+        escalate_at=alert.escalate_at,
+        escalated_at=alert.escalated_at,
+        note_needs_reading=alert.note_needs_reading,
+    )
+
+
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def list_alerts(
+    staff: CurrentStaff,
+    session: SessionDep,
+    status: Annotated[Literal["open", "acknowledged"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AlertPublic]:
+    """The clinic's alerts, emergencies first, then the longest waiting."""
+    rows = alerts.list_for_clinic(session, clinic_id=staff.clinic_id, status=status, limit=limit)
+    return [_public(*row) for row in rows]
+
+
+@router.post(
+    "/{alert_id}/acknowledge", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
+def acknowledge_alert(
+    alert_id: uuid.UUID,
+    body: AcknowledgeRequest,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AlertPublic:
+    """Acknowledge with a note (who and when are kept). Idempotent: the first one stands, and
+    a later call answers 200 with it unchanged (`acknowledged_by_name` says whose it is)."""
+    now = clock.now()
+    alert, first = alerts.acknowledge(
+        session,
+        clinic_id=staff.clinic_id,
+        alert_id=alert_id,
+        staff_id=staff.id,
+        note=body.note,
+        now=now,
+    )
+    audit.record(
+        session, staff=staff, action="alert.acknowledge", patient_id=alert.patient_id, now=now,
+        ip=client_ip(request), detail={"alert_id": str(alert.id), "first": first},
+    )  # fmt: skip
+    patient = session.get(Patient, alert.patient_id)
+    report = session.get(SymptomReport, alert.report_id) if alert.report_id else None
+    acknowledger = session.get(StaffUser, alert.acknowledged_by) if alert.acknowledged_by else None
+    assert patient is not None  # foreign key
+    return _public(alert, patient, report, acknowledger)

@@ -1,0 +1,44 @@
+"""Staff routes for the clinic's own settings: anyone reads them, admins change them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from app.api.deps import ClockDep, SessionDep
+from app.api.staff_auth import AdminStaff, CurrentStaff
+from app.clinics import service
+from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
+from app.error_codes import ErrorCode
+from app.errors import errors
+from app.shared.client_address import client_ip
+from app.staff import audit
+from app.staff.service import clinic_of
+
+router = APIRouter(prefix="/api/clinic", tags=["clinic (staff)"])
+
+
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def read_settings(staff: CurrentStaff, session: SessionDep) -> ClinicSettings:
+    """The signed-in user's clinic: numbers, time zone, opening hours, escalation minutes."""
+    return service.to_settings(clinic_of(session, staff))
+
+
+@router.patch(
+    "", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.ADMIN_ONLY, ErrorCode.NAME_TAKEN)
+)
+def change_settings(
+    body: ClinicSettingsUpdate,
+    request: Request,
+    staff: AdminStaff,
+    session: SessionDep,
+    clock: ClockDep,
+) -> ClinicSettings:
+    """Change some settings (admins). Alerts already open keep their escalation time."""
+    clinic = clinic_of(session, staff)
+    changes = service.update(session, clinic=clinic, data=body)
+    if changes:
+        audit.record(
+            session, staff=staff, action="clinic.update", now=clock.now(),
+            ip=client_ip(request), detail={"changed": changes},
+        )  # fmt: skip
+    return service.to_settings(clinic)

@@ -1,0 +1,191 @@
+"""Patient-device routes: redeem an enrolment code, read the profile, change preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import PlainTextResponse
+from sqlmodel import Session
+
+from app.api.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
+from app.api.deps import ClockDep, ProtocolsDep, SessionDep, SessionFactoryDep, SettingsDep
+from app.api.patient_auth import CurrentPatient
+from app.appointments.calendar import visits_calendar
+from app.care import service as care
+from app.enrolment import service as enrolment
+from app.enrolment.models import EnrolRequest
+from app.error_codes import ErrorCode
+from app.errors import Gone, NotFound, errors
+from app.patients import service
+from app.patients.models import (
+    AppointmentPublic,
+    ClinicContact,
+    MeProfile,
+    Patient,
+    PreferencesUpdate,
+    RestrictionPublic,
+)
+from app.ratelimit import service as ratelimit
+from app.ratelimit.guard import failures_counted
+from app.shared.client_address import client_ip
+from app.tasks import service as tasks
+
+router = APIRouter(prefix="/api", tags=["patient device"])
+
+
+def build_profile(session: Session, *, patient: Patient, now: datetime) -> MeProfile:
+    """Profile, clinic contact, active restrictions with their last day, coming appointments."""
+    zone = ZoneInfo(patient.time_zone)
+    clinic = service.clinic_of_patient(session, patient)
+    restrictions = [
+        RestrictionPublic(
+            task=row.task,
+            title=row.title,
+            instructions=row.instructions,
+            # window_end is the local midnight after the last day: that last day is the one before.
+            until=(row.window_end.astimezone(zone) - timedelta(microseconds=1)).date(),
+            until_at=row.window_end,
+        )
+        for row in tasks.active_restrictions(session, patient=patient, now=now)
+    ]
+    appointments = [
+        AppointmentPublic(
+            id=row.id,
+            key=row.key,
+            title=row.title,
+            due_at=row.due_at,
+            local_due=row.due_at.astimezone(zone),
+            tentative=row.tentative,
+        )
+        for row in tasks.upcoming_appointments(session, patient=patient, now=now)
+    ]
+    return MeProfile(
+        id=patient.id,
+        name=patient.name,
+        time_zone=patient.time_zone,
+        wake_time=patient.wake_time,
+        bed_time=patient.bed_time,
+        stockings_advised=patient.stockings_advised,
+        show_task_titles=patient.show_task_titles,
+        clinic=ClinicContact(
+            name=clinic.name, phone=clinic.phone, emergency_number=clinic.emergency_number
+        ),
+        restrictions=restrictions,
+        appointments=appointments,
+    )
+
+
+@router.post(
+    "/enrol",
+    responses=errors(
+        ErrorCode.LINK_UNKNOWN,
+        ErrorCode.LINK_USED,
+        ErrorCode.LINK_REVOKED,
+        ErrorCode.LINK_EXPIRED,
+        ErrorCode.GONE,
+        ErrorCode.TOO_MANY_ATTEMPTS,
+    ),
+)
+def enrol_device(
+    body: EnrolRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    factory: SessionFactoryDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> MeProfile:
+    """Redeem the one-time code from the clinic's link; this phone gets a device session.
+
+    404 for a code that never existed, 410 for one used, revoked or expired; such failures
+    count per client address, and over the limit the answer is 429 (codes cannot be guessed).
+    """
+    now = clock.now()
+    keys = [ratelimit.enrol_ip(settings, client_ip(request))]
+    with failures_counted(session, factory, now, {NotFound: keys, Gone: keys}):
+        patient, token = enrolment.redeem_enrolment_link(
+            session,
+            code=body.code,
+            label=request.headers.get("user-agent", ""),
+            now=now,
+            settings=settings,
+        )
+    set_session_cookie(
+        response,
+        name=PATIENT_COOKIE,
+        token=token,
+        lifetime=settings.device_session_lifetime,
+        settings=settings,
+        same_site="lax",  # the PWA is opened from links and notifications
+    )
+    return build_profile(session, patient=patient, now=now)
+
+
+@router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def read_profile(patient: CurrentPatient, session: SessionDep, clock: ClockDep) -> MeProfile:
+    return build_profile(session, patient=patient, now=clock.now())
+
+
+@router.patch(
+    "/me/preferences", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT)
+)
+def change_preferences(
+    body: PreferencesUpdate,
+    patient: CurrentPatient,
+    session: SessionDep,
+    clock: ClockDep,
+    protocols: ProtocolsDep,
+) -> MeProfile:
+    """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
+    now = clock.now()
+    care.update_preferences(session, patient=patient, data=body, protocols=protocols, now=now)
+    return build_profile(session, patient=patient, now=now)
+
+
+@router.post("/me/logout", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out_device(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> None:
+    """End this phone's session on the server; safe to repeat."""
+    token = request.cookies.get(PATIENT_COOKIE)
+    if token:
+        enrolment.end_device_session(session, token=token, now=clock.now())
+    clear_session_cookie(response, name=PATIENT_COOKIE, settings=settings)
+
+
+@router.get(
+    "/me/calendar.ics",
+    response_class=PlainTextResponse,
+    responses={**errors(ErrorCode.NOT_AUTHENTICATED), 200: {"content": {"text/calendar": {}}}},
+)
+def visits_calendar_file(
+    patient: CurrentPatient, session: SessionDep, clock: ClockDep
+) -> PlainTextResponse:
+    """The patient's coming clinic visits that the clinic has booked, as an iCalendar file.
+
+    A visit not booked yet is left out: a phone's calendar must never show a guessed time.
+    """
+    now = clock.now()
+    clinic = service.clinic_of_patient(session, patient)
+    booked = [
+        row
+        for row in tasks.upcoming_appointments(session, patient=patient, now=now)
+        if not row.tentative
+    ]
+    body = visits_calendar(
+        booked,
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+        now=now,
+    )
+    return PlainTextResponse(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="clinic-visits.ics"'},
+    )

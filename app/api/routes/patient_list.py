@@ -1,0 +1,126 @@
+"""Staff routes for the clinic's patient list: a page as JSON, or all of it as CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.api.deps import ClockDep, ProtocolDep, SessionDep
+from app.api.staff_auth import CurrentStaff
+from app.error_codes import ErrorCode
+from app.errors import errors
+from app.notifications.vapid import VapidKeys
+from app.patient_list import listing
+from app.patient_list.listing import (
+    AlertsFilter,
+    PatientFilter,
+    PatientListPage,
+    RemindersFilter,
+    SortOrder,
+)
+from app.patient_list.listing_csv import patients_csv, task_columns
+from app.shared.client_address import client_ip
+from app.staff import audit
+from app.staff.models import StaffUser
+from app.staff.service import clinic_of
+from app.timezones import local_date
+
+router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
+
+_CSV_BODY: dict[int | str, dict[str, object]] = {200: {"content": {"text/csv": {}}}}
+
+QueryText = Annotated[str | None, Query(max_length=100, description="part of the name")]
+SortParam = Annotated[
+    SortOrder, Query(description="a column, with '-' in front for descending; NULLs go last")
+]
+RemindersParam = Annotated[
+    RemindersFilter | None, Query(description="on: a device can get reminders; off: none can")
+]
+AlertsParam = Annotated[AlertsFilter | None, Query(description="open: has an open alert")]
+
+
+def _filters(
+    request: Request,
+    staff: StaffUser,
+    q: str | None,
+    sort: SortOrder,
+    reminders: RemindersFilter | None,
+    alerts: AlertsFilter | None,
+) -> PatientFilter:
+    # Only subscriptions made with the current key can be delivered to (see the dispatcher).
+    keys: VapidKeys = request.app.state.vapid_keys
+    return PatientFilter(
+        clinic_id=staff.clinic_id,
+        key_id=keys.key_id,
+        query=q,
+        reminders=reminders,
+        alerts=alerts,
+        sort=sort,
+    )
+
+
+@router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def list_patients(
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    q: QueryText = None,
+    sort: SortParam = "name",
+    reminders: RemindersParam = None,
+    alerts: AlertsParam = None,
+) -> PatientListPage:
+    """The clinic's patients a page at a time, with adherence, devices, alerts, next visit."""
+    filters = _filters(request, staff, q, sort, reminders, alerts)
+    return listing.list_page(session, filters=filters, now=clock.now(), limit=limit, offset=offset)
+
+
+@router.get(
+    ".csv",
+    response_class=Response,
+    responses=_CSV_BODY | errors(ErrorCode.NOT_AUTHENTICATED),
+)
+def export_patients_csv(
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    clock: ClockDep,
+    protocol: ProtocolDep,
+    q: QueryText = None,
+    sort: SortParam = "name",
+    reminders: RemindersParam = None,
+    alerts: AlertsParam = None,
+) -> Response:
+    """The filtered list, every row, as a CSV download with adherence by task type (audited)."""
+    now = clock.now()
+    filters = _filters(request, staff, q, sort, reminders, alerts)
+    rows = listing.list_all(session, filters=filters, now=now)
+    known = [task.code for task in protocol.tasks if task.kind == "task"]
+    body = patients_csv(rows, tasks=task_columns(rows, known))
+    audit.record(
+        session,
+        staff=staff,
+        action="patients.export_csv",
+        now=now,
+        ip=client_ip(request),
+        detail={
+            "rows": len(rows),
+            "q": q,
+            "sort": sort,
+            "reminders": reminders,
+            "alerts": alerts,
+        },
+    )
+    day = local_date(now, ZoneInfo(clinic_of(session, staff).time_zone))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="patients-{day.isoformat()}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,163 @@
+"""Staff routes for a patient's record: reports, visit bookings, devices, the JSON export."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from app.api.deps import ProtocolsDep
+from app.api.patient_access import StaffAccess
+from app.appointments import bookings
+from app.appointments.models import AppointmentBookingIn, PatientAppointment
+from app.enrolment import devices
+from app.enrolment.models import DevicePublic
+from app.error_codes import ErrorCode
+from app.errors import errors
+from app.records.export import build_export
+from app.reports.models import PatientReport, public_report
+from app.reports.service import reports_of
+
+router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
+
+
+@router.get(
+    "/{patient_id}/reports", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
+def list_patient_reports(patient_id: uuid.UUID, access: StaffAccess) -> list[PatientReport]:
+    """The patient's reports, newest first, with the reasons behind each level."""
+    patient = access.patient(patient_id)
+    access.audit("reports.read", patient.id)
+    return [
+        PatientReport(**public_report(report).model_dump(), reasons=report.reasons)
+        for report in reports_of(access.session, patient=patient)
+    ]
+
+
+@router.get(
+    "/{patient_id}/appointments", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
+def list_patient_appointments(
+    patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
+) -> list[PatientAppointment]:
+    """The patient's planned visits: when each is, and when the protocol alone would put it."""
+    patient = access.patient(patient_id)
+    access.audit("appointments.read", patient.id)
+    return bookings.list_appointments(access.session, patient=patient, protocols=protocols)
+
+
+@router.put(
+    "/{patient_id}/appointments/{key:path}",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.APPOINTMENT_UNKNOWN,
+        ErrorCode.APPOINTMENT_PAST,
+        ErrorCode.BOOKING_IN_PAST,
+        ErrorCode.BOOKING_TOO_FAR,
+    ),
+)
+def book_appointment(
+    patient_id: uuid.UUID,
+    key: str,
+    body: AppointmentBookingIn,
+    access: StaffAccess,
+    protocols: ProtocolsDep,
+) -> PatientAppointment:
+    """Book visit `key` (e.g. `follow_up/1`, or `follow_up/c2/1` for a later course) at
+    `booked_at`; the plan and reminders follow (a booked visit is no longer tentative).
+
+    404 `appointment_unknown` for a key that is not one of the patient's visits; 409
+    `appointment_past` for a visit already past; 422 `booking_in_past` for a time not ahead,
+    `booking_too_far` for one more than a year ahead.
+    """
+    patient = access.patient(patient_id)
+    bookings.book(
+        access.session,
+        patient=patient,
+        key=key,
+        booked_at=body.booked_at,
+        staff=access.staff,
+        protocols=protocols,
+        now=access.now,
+    )
+    access.audit(
+        "appointment.book", patient.id, detail={"key": key, "booked_at": body.booked_at.isoformat()}
+    )
+    items = bookings.list_appointments(access.session, patient=patient, protocols=protocols)
+    return next(item for item in items if item.key == key)  # book() checked that it exists
+
+
+@router.delete(
+    "/{patient_id}/appointments/{key:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.BOOKING_UNKNOWN,
+        ErrorCode.APPOINTMENT_UNKNOWN,
+        ErrorCode.APPOINTMENT_PAST,
+    ),
+)
+def unbook_appointment(
+    patient_id: uuid.UUID, key: str, access: StaffAccess, protocols: ProtocolsDep
+) -> None:
+    """Drop the booking: the visit goes back to the computed time.
+
+    404 `booking_unknown` if the visit has no booking; 409 `appointment_past` once it is past.
+    """
+    patient = access.patient(patient_id)
+    bookings.unbook(access.session, patient=patient, key=key, protocols=protocols, now=access.now)
+    access.audit("appointment.unbook", patient.id, detail={"key": key})
+
+
+@router.get(
+    "/{patient_id}/devices", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+)
+def list_patient_devices(patient_id: uuid.UUID, access: StaffAccess) -> list[DevicePublic]:
+    """The patient's signed-in phones (ended ones too), newest first."""
+    patient = access.patient(patient_id)
+    access.audit("devices.read", patient.id)
+    return devices.list_devices(access.session, patient=patient)
+
+
+@router.post(
+    "/{patient_id}/devices/{device_id}/revoke",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND),
+)
+def revoke_patient_device(patient_id: uuid.UUID, device_id: uuid.UUID, access: StaffAccess) -> None:
+    """Sign the phone out (it must enrol again) and stop its push reminders; safe to repeat."""
+    patient = access.patient(patient_id)
+    devices.revoke_device(access.session, patient=patient, device_id=device_id, now=access.now)
+    access.audit("device.revoke", patient.id, detail={"device_id": str(device_id)})
+
+
+@router.get(
+    "/{patient_id}/export",
+    response_class=JSONResponse,
+    responses={
+        **errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND),
+        200: {"content": {"application/json": {}}},
+    },
+)
+def export_patient(
+    patient_id: uuid.UUID, access: StaffAccess, protocols: ProtocolsDep
+) -> JSONResponse:
+    """The patient's full record as a JSON file (secrets such as token hashes left out).
+
+    The export is audited first, so the file's own audit trail ends with its making.
+    """
+    patient = access.patient(patient_id)
+    access.audit("patient.export", patient.id)
+    access.session.flush()
+    document = build_export(access.session, patient=patient, protocols=protocols, now=access.now)
+    return JSONResponse(
+        jsonable_encoder(document),
+        headers={
+            "Content-Disposition": f'attachment; filename="patient-{patient.id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,188 @@
+"""Push routes: the public VAPID key, device subscriptions (patients and staff), /metrics."""
+
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response, status
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from app.api.deps import ClockDep, SessionDep, SettingsDep
+from app.api.patient_auth import CurrentDevice, CurrentPatient
+from app.api.staff_auth import CurrentStaff
+from app.error_codes import ErrorCode
+from app.errors import Forbidden, NotFound, errors
+from app.notifications import metrics, subscriptions
+from app.notifications.actions import check_token
+from app.notifications.models import (
+    ActionRequest,
+    EndpointRef,
+    OutboxMessage,
+    OutboxStatus,
+    PublicKeyOut,
+    PushSubscription,
+    PushSubscriptionIn,
+    PushSubscriptionPublic,
+)
+from app.notifications.subscriptions import Owner
+from app.notifications.vapid import VapidKeys
+from app.patients.models import Patient
+from app.tasks import service as tasks
+from app.tasks.models import Occurrence, OccurrencePublic
+
+router = APIRouter(tags=["push"])
+
+
+def _keys(request: Request) -> VapidKeys:
+    keys: VapidKeys = request.app.state.vapid_keys
+    return keys
+
+
+def _public(row: PushSubscription, key_id: str) -> PushSubscriptionPublic:
+    return PushSubscriptionPublic(
+        id=row.id,
+        endpoint=row.endpoint,
+        vapid_key_id=row.vapid_key_id,
+        current_key=row.vapid_key_id == key_id,
+        created_at=row.created_at,
+    )
+
+
+@router.get("/api/push/public-key")
+def public_key(request: Request) -> PublicKeyOut:
+    """The applicationServerKey for PushManager.subscribe, and its id (changes on rotation)."""
+    keys = _keys(request)
+    return PublicKeyOut(public_key=keys.public_key, key_id=keys.key_id)
+
+
+def _subscribe(
+    owner: Owner,
+    body: PushSubscriptionIn,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    device_session_id: uuid.UUID | None = None,
+) -> PushSubscriptionPublic:
+    key_id = _keys(request).key_id
+    row = subscriptions.subscribe(
+        session,
+        owner=owner,
+        data=body,
+        key_id=key_id,
+        now=clock.now(),
+        settings=settings,
+        device_session_id=device_session_id,
+    )
+    return _public(row, key_id)
+
+
+@router.post(
+    "/api/me/push-subscriptions",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT),
+)
+def subscribe_patient_device(
+    body: PushSubscriptionIn,
+    patient: CurrentPatient,
+    device: CurrentDevice,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> PushSubscriptionPublic:
+    """Store this phone's push subscription (the browser's PushSubscription.toJSON())."""
+    owner = Owner(patient_id=patient.id)
+    return _subscribe(owner, body, request, session, clock, settings, device_session_id=device.id)
+
+
+@router.get("/api/me/push-subscriptions", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def list_patient_devices(
+    patient: CurrentPatient, request: Request, session: SessionDep
+) -> list[PushSubscriptionPublic]:
+    """The patient's subscribed devices; `current_key` false means subscribe again."""
+    key_id = _keys(request).key_id
+    rows = subscriptions.list_for(session, owner=Owner(patient_id=patient.id))
+    return [_public(row, key_id) for row in rows]
+
+
+@router.delete(
+    "/api/me/push-subscriptions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(ErrorCode.NOT_AUTHENTICATED),
+)
+def unsubscribe_patient_device(
+    body: EndpointRef, patient: CurrentPatient, session: SessionDep
+) -> None:
+    """Stop reminders on a device. Idempotent."""
+    subscriptions.unsubscribe(session, owner=Owner(patient_id=patient.id), endpoint=body.endpoint)
+
+
+@router.post(
+    "/api/staff/push-subscriptions",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT),
+)
+def subscribe_staff_device(
+    body: PushSubscriptionIn,
+    staff: CurrentStaff,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> PushSubscriptionPublic:
+    """Store a staff browser's subscription, for clinic alerts."""
+    return _subscribe(Owner(staff_id=staff.id), body, request, session, clock, settings)
+
+
+@router.delete(
+    "/api/staff/push-subscriptions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(ErrorCode.NOT_AUTHENTICATED),
+)
+def unsubscribe_staff_device(body: EndpointRef, staff: CurrentStaff, session: SessionDep) -> None:
+    subscriptions.unsubscribe(session, owner=Owner(staff_id=staff.id), endpoint=body.endpoint)
+
+
+@router.post(
+    "/api/push-actions/complete",
+    responses=errors(
+        ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND, ErrorCode.NOT_A_TASK, ErrorCode.NOT_DUE_YET
+    ),
+)
+def complete_from_notification(
+    body: ActionRequest, request: Request, session: SessionDep, clock: ClockDep
+) -> OccurrencePublic:
+    """The notification's "Done" button: tick off the task the token was made for.
+
+    No session: the token from the (end-to-end encrypted) push payload is the authority,
+    for that one task only. Idempotent, like ticking it in the app.
+    """
+    now = clock.now()
+    secret: bytes = request.app.state.action_secret
+    if not check_token(secret, body.task_id, body.token, now):
+        raise Forbidden("This reminder can no longer be used to tick the task. Open the app.")
+    occurrence = session.get(Occurrence, body.task_id)
+    patient = session.get(Patient, occurrence.patient_id) if occurrence else None
+    if patient is None:
+        raise NotFound("No such task.")
+    row = tasks.complete(session, patient=patient, occurrence_id=body.task_id, now=now)
+    return tasks.to_public(row, ZoneInfo(patient.time_zone), now)
+
+
+@router.get("/metrics", include_in_schema=False)
+def prometheus_metrics(session: SessionDep, clock: ClockDep) -> Response:
+    """Prometheus text format: sends by outcome, queue depth, lateness histogram."""
+    due = session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.next_attempt_at) <= clock.now(),
+        )
+    ).one()
+    metrics.queue_depth.set(due)
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

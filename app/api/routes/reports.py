@@ -1,0 +1,71 @@
+"""Patient routes for reporting a problem: the form, submit (triaged at once), history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from app.api.deps import ClockDep, SessionDep
+from app.api.patient_auth import CurrentPatient
+from app.error_codes import ErrorCode
+from app.errors import errors
+from app.patients.service import clinic_of_patient
+from app.reports import service
+from app.reports.models import ReportCreate, ReportForm, ReportPublic, public_report
+
+router = APIRouter(prefix="/api/me", tags=["patient device"])
+
+
+@router.get("/report-form", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def read_report_form(patient: CurrentPatient, session: SessionDep, clock: ClockDep) -> ReportForm:
+    """The clinic's warning signs in plain language, grouped, and the numbers to call; the
+    full triage rules, the out-of-hours route and the clinic's closed periods of the next 14
+    days, so the app can answer offline exactly as the server would."""
+    return service.report_form(
+        clinic_of_patient(session, patient), patient=patient, now=clock.now()
+    )
+
+
+@router.post(
+    "/reports",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **errors(
+            ErrorCode.NOT_AUTHENTICATED,
+            ErrorCode.UNKNOWN_SIGN,
+            ErrorCode.PAIN_OUT_OF_RANGE,
+            ErrorCode.PAIN_REQUIRED,
+        ),
+        200: {"model": ReportPublic},
+    },
+)
+def submit_report(
+    body: ReportCreate,
+    response: Response,
+    patient: CurrentPatient,
+    session: SessionDep,
+    clock: ClockDep,
+) -> ReportPublic:
+    """Pain 0-10, warning signs, a note -> emergency, urgent or routine, with what to do now.
+
+    Pain may be null (or left out) when a sign is ticked or a note written; otherwise 422
+    `pain_required`. A note that mentions an unticked warning sign makes the report urgent.
+
+    Urgent and emergency reports open an alert for the clinic. 200 instead of 201 when this
+    `client_id` was already stored (a re-send): the first answer is returned unchanged.
+    """
+    report, created = service.submit(
+        session,
+        patient=patient,
+        clinic=clinic_of_patient(session, patient),
+        data=body,
+        now=clock.now(),
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return public_report(report)
+
+
+@router.get("/reports", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def list_reports(patient: CurrentPatient, session: SessionDep) -> list[ReportPublic]:
+    """The patient's own reports, newest first."""
+    return [public_report(report) for report in service.reports_of(session, patient=patient)]

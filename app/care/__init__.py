@@ -1,0 +1,1 @@
+"""Changes to a patient's care that re-plan: treatments, preferences, protocol version."""

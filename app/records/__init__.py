@@ -1,0 +1,1 @@
+"""A patient's whole record across domains: the page header, the JSON export, erasure."""

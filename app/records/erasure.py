@@ -1,0 +1,81 @@
+"""Erase a patient: every row about them goes, the audit trail stays."""
+
+from __future__ import annotations
+
+from sqlalchemy import Delete, delete, or_
+from sqlmodel import Session, col, select
+
+from app.enrolment.models import DeviceSession, EnrolmentLink
+from app.error_codes import ErrorCode
+from app.errors import InvalidInput
+from app.notifications.models import OutboxMessage, PushSubscription
+from app.patients.models import AppointmentBooking, Patient, Treatment
+from app.reports.models import Alert, SymptomReport
+from app.tasks.models import Occurrence
+
+
+def check_confirmation(patient: Patient, confirm_name: str) -> None:
+    """The admin types the patient's name exactly: a wrong page or a slip erases nothing.
+
+    Exact, not case-blind: two patients "Ann Lee" and "Ann lee" must not be confusable here.
+    """
+    if confirm_name != patient.name:
+        raise InvalidInput(
+            "The name typed does not match the patient's name; nothing was erased.",
+            code=ErrorCode.CONFIRMATION_MISMATCH,
+        )
+
+
+def erase_patient(session: Session, *, patient: Patient) -> dict[str, int]:
+    """Delete the patient and everything of theirs; how many rows went, by table.
+
+    The foreign keys cascade on both databases, but each table is emptied explicitly,
+    children first, so erasure does not depend on a connection having foreign keys on
+    (SQLite's are per connection) and the counts say what went. Audit events have no
+    foreign key to the patient: they stay, as the record of who saw and changed what.
+    """
+    pid = patient.id
+    # Lock the patient first: a concurrent write for them waits, then finds them gone.
+    session.exec(select(Patient).where(Patient.id == pid).with_for_update()).one()
+    alerts = select(Alert.id).where(Alert.patient_id == pid)
+    occurrences = select(Occurrence.id).where(Occurrence.patient_id == pid)
+    devices = select(DeviceSession.id).where(DeviceSession.patient_id == pid)
+    statements: list[tuple[str, Delete]] = [
+        (
+            "outbox_message",
+            delete(OutboxMessage).where(
+                or_(
+                    col(OutboxMessage.patient_id) == pid,
+                    col(OutboxMessage.alert_id).in_(alerts),
+                    col(OutboxMessage.occurrence_id).in_(occurrences),
+                )
+            ),
+        ),
+        (
+            "push_subscription",
+            delete(PushSubscription).where(
+                or_(
+                    col(PushSubscription.patient_id) == pid,
+                    col(PushSubscription.device_session_id).in_(devices),
+                )
+            ),
+        ),
+        ("device_session", delete(DeviceSession).where(col(DeviceSession.patient_id) == pid)),
+        ("enrolment_link", delete(EnrolmentLink).where(col(EnrolmentLink.patient_id) == pid)),
+        ("alert", delete(Alert).where(col(Alert.patient_id) == pid)),
+        ("symptom_report", delete(SymptomReport).where(col(SymptomReport.patient_id) == pid)),
+        ("occurrence", delete(Occurrence).where(col(Occurrence.patient_id) == pid)),
+        (
+            "appointment_booking",
+            delete(AppointmentBooking).where(col(AppointmentBooking.patient_id) == pid),
+        ),
+        ("treatment", delete(Treatment).where(col(Treatment.patient_id) == pid)),
+        ("patient", delete(Patient).where(col(Patient.id) == pid)),
+    ]
+    counts = {}
+    for table, statement in statements:
+        # Core-style: rows not in the session need no syncing, and the patient is expunged.
+        result = session.execute(statement.execution_options(synchronize_session=False))
+        counts[table] = int(result.rowcount)  # type: ignore[attr-defined]
+    session.expunge(patient)  # the row is gone: nothing may write it back
+    return counts
