@@ -39,6 +39,7 @@ from app.reports.router import router as reports_router
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
 from app.server_time import ServerTime
+from app.staff import passwords
 from app.staff.admin_router import router as staff_admin_router
 from app.staff.audit_router import router as audit_router
 from app.staff.router import router as staff_router
@@ -60,6 +61,7 @@ def create_app(
 ) -> FastAPI:
     """The Aftercare application; tests pass their own clock and engine."""
     settings = settings or Settings()
+    passwords.configure(settings)
     owns_engine = engine is None  # dispose only what we made; a test's engine outlives the app
     engine = engine or make_engine(settings.database_url)
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from app.cli import main
 from app.protocols.loader import available_versions
 from tests.support.api import new_patient_body
+from tests.support.hashing import PRODUCTION_PASSWORD_HASHING_ENV
 
 Invoke = Callable[..., Result]
 
@@ -232,6 +233,7 @@ def test_production_worker_without_a_key_refuses_to_start(
             "AFTERCARE_PUBLIC_URL": "https://care.example.org",
             "AFTERCARE_VAPID_SUBJECT": "mailto:ops@care.example.org",
             "AFTERCARE_VAPID_PRIVATE_KEY_FILE": str(tmp_path / "missing.pem"),
+            **PRODUCTION_PASSWORD_HASHING_ENV,
         },
     )
     assert "aftercare vapid generate" in one_line_error(result)
