@@ -153,7 +153,7 @@ async function showReminder(message) {
 }
 
 self.addEventListener("push", (event) => {
-  let message = {};
+  let message;
   try {
     message = event.data ? event.data.json() : {};
   } catch {
