@@ -6,6 +6,10 @@ import js from "@eslint/js";
 import globals from "globals";
 
 const SERVICE_WORKERS = ["app/web/sw.js", "app/web/console/sw.js"];
+// Loaded by the service workers with importScripts() as well as imported by pages: it must stay
+// a classic script (an `export` would break both service workers).
+const SHARED_WITH_WORKERS = ["app/web/js/base64url.js"];
+const CLASSIC_SCRIPTS = [...SERVICE_WORKERS, ...SHARED_WITH_WORKERS];
 
 export default [
   js.configs.recommended,
@@ -28,7 +32,7 @@ export default [
   {
     // Pages: ES modules in the browser.
     files: ["app/web/**/*.js"],
-    ignores: SERVICE_WORKERS,
+    ignores: CLASSIC_SCRIPTS,
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: "module",
@@ -42,6 +46,14 @@ export default [
       ecmaVersion: 2022,
       sourceType: "script",
       globals: { ...globals.serviceworker },
+    },
+  },
+  {
+    files: SHARED_WITH_WORKERS,
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: "script",
+      globals: { ...globals.browser, ...globals.serviceworker },
     },
   },
   {
