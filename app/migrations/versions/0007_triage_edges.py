@@ -12,11 +12,13 @@ Revises: 0006
 Create Date: 2026-12-01 12:00:00.000000
 """
 
+import warnings
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+from sqlalchemy.exc import SAWarning
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -39,8 +41,15 @@ def _set_pain_nullable(nullable: bool) -> None:
             "CREATE TEMP TABLE _0007_alert_report AS "
             "SELECT id, report_id FROM alert WHERE report_id IS NOT NULL"
         )
-    with op.batch_alter_table("symptom_report", schema=None) as batch_op:
-        batch_op.alter_column("pain", existing_type=sa.Integer(), nullable=nullable)
+    with warnings.catch_warnings():
+        # The copy reflects the tables symptom_report's keys point at, patient among them, and
+        # SQLite cannot reflect patient's expression index (0006). Patient is only read, not
+        # copied, so its index stays; the warning would alarm whoever runs `aftercare migrate`.
+        warnings.filterwarnings(
+            "ignore", "Skipped unsupported reflection of expression-based index", SAWarning
+        )
+        with op.batch_alter_table("symptom_report", schema=None) as batch_op:
+            batch_op.alter_column("pain", existing_type=sa.Integer(), nullable=nullable)
     if sqlite:
         op.execute(
             "UPDATE alert SET report_id = (SELECT t.report_id FROM _0007_alert_report t "
