@@ -58,7 +58,7 @@ lint: install
 	else echo "compose.yaml: not checked (no docker compose plugin on this machine)"; exit 0; fi \
 	&& echo "compose.yaml: ok"
 	npm ci --no-audit --no-fund --silent
-	npx --no-install eslint app/web
+	node_modules/.bin/eslint app/web eslint.config.js
 
 test-only: install
 	$(BIN)/pytest
@@ -93,4 +93,4 @@ bench: install ## every benchmark in bench/ (~12 min on 2 cores), then bench/res
 	$(BIN)/python -m bench.run_all --postgres '$(LOAD_POSTGRES_URL)' $(if $(AFTERCARE_LOAD_POSTGRES_URL),,--skip-if-unreachable)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

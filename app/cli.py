@@ -38,6 +38,7 @@ from app.notifications.vapid import (
 )
 from app.patients.models import Patient
 from app.protocols.loader import available_versions
+from app.staff import passwords
 from app.staff import service as staff_service
 from app.staff.models import LoginRequest, StaffRole
 from app.tasks import service as tasks
@@ -70,6 +71,8 @@ def one_line_errors(command: F) -> F:
 
 @contextmanager
 def unit_of_work(settings: Settings) -> Iterator[Session]:
+    """A command's work on the deployment's database, hashing passwords at its argon2 cost."""
+    passwords.configure(settings)
     engine = make_engine(settings.database_url)
     try:
         with transaction(session_factory(engine)) as session:

@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SQLITE_URL = "sqlite:///./var/aftercare.db"
 DEFAULT_PORT = 8000
 EXAMPLE_VAPID_SUBJECT = "mailto:aftercare-admin@example.org"
+# OWASP's least argon2id cost for passwords (19 MiB, 2 passes); production refuses less.
+PRODUCTION_MIN_HASH_MEMORY_KIB = 19 * 1024
+PRODUCTION_MIN_HASH_TIME_COST = 2
 
 
 def local_url(port: int) -> str:
@@ -81,6 +84,14 @@ class Settings(BaseSettings):
             return {key: value for key, value in data.items() if key != "public_url"}
         return data
 
+    # Staff passwords: argon2id with argon2-cffi's defaults (RFC 9106's second choice, 64 MiB,
+    # 3 passes, 4 lanes). Each hash stores its own parameters, so changing these keeps old
+    # hashes verifying; they are re-hashed at the next sign-in. Production refuses less than
+    # OWASP's floor (19 MiB, 2 passes); the test suite runs on the cheapest valid setting.
+    password_hash_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
+    password_hash_time_cost: int = Field(default=3, ge=1, le=100)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=64)
+
     @field_validator("vapid_subject")
     @classmethod
     def _real_contact(cls, value: str) -> str:
@@ -98,6 +109,24 @@ class Settings(BaseSettings):
                 )
             if not self.public_url.startswith("https://"):
                 raise ValueError("AFTERCARE_PUBLIC_URL must be https:// in production")
+            if (
+                self.password_hash_memory_kib < PRODUCTION_MIN_HASH_MEMORY_KIB
+                or self.password_hash_time_cost < PRODUCTION_MIN_HASH_TIME_COST
+            ):
+                raise ValueError(
+                    "AFTERCARE_PASSWORD_HASH_MEMORY_KIB and AFTERCARE_PASSWORD_HASH_TIME_COST are "
+                    f"below the production floor ({PRODUCTION_MIN_HASH_MEMORY_KIB} KiB, "
+                    f"{PRODUCTION_MIN_HASH_TIME_COST} passes): cheap hashing is for tests only"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _argon2_needs_memory_per_lane(self) -> Settings:
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError(
+                "AFTERCARE_PASSWORD_HASH_MEMORY_KIB must be at least 8 per lane "
+                f"(8 x AFTERCARE_PASSWORD_HASH_PARALLELISM = {8 * self.password_hash_parallelism})"
+            )
         return self
 
     @field_validator("public_url")

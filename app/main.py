@@ -44,6 +44,7 @@ from app.patients.protocols import ProtocolSource
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
 from app.server_time import ServerTime
+from app.staff import passwords
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
@@ -61,6 +62,7 @@ def create_app(
 ) -> FastAPI:
     """The Aftercare application; tests pass their own clock and engine."""
     settings = settings or Settings()
+    passwords.configure(settings)
     owns_engine = engine is None  # dispose only what we made; a test's engine outlives the app
     engine = engine or make_engine(settings.database_url)
 

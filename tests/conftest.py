@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,13 +21,22 @@ from app.db import make_engine, session_factory
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.patients.models import Patient
+from app.staff import passwords
 from app.staff.models import StaffUser
 from tests.support.api import enrol, log_in, pair_phone, sign_in_staff
 from tests.support.database import empty_all_tables, throwaway_database
 from tests.support.factories import make_clinic_with_staff, make_patient
+from tests.support.hashing import CHEAP_PASSWORD_HASHING
 
 # Friday 27 March 2026, 12:00 UTC: the week the UK clocks go forward (Sunday 29 March).
 PINNED_NOW = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Password hashing was ~40 % of the suite's time at production cost. Cheap from the start,
+    # so tests that build accounts before any app exists hash cheaply too.
+    os.environ.update(CHEAP_PASSWORD_HASHING)
+    passwords.configure(Settings(_env_file=None))  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from app.cli import main
 from app.protocols.loader import available_versions
 from tests.support.api import new_patient_body
 from tests.support.database import empty_all_tables
+from tests.support.hashing import PRODUCTION_PASSWORD_HASHING_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -251,6 +252,7 @@ def test_production_worker_without_a_key_refuses_to_start(
             "AFTERCARE_PUBLIC_URL": "https://care.example.org",
             "AFTERCARE_VAPID_SUBJECT": "mailto:ops@care.example.org",
             "AFTERCARE_VAPID_PRIVATE_KEY_FILE": str(tmp_path / "missing.pem"),
+            **PRODUCTION_PASSWORD_HASHING_ENV,
         },
     )
     assert "aftercare vapid generate" in one_line_error(result)

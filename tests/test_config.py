@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from pydantic import ValidationError
 
 from app.config import DEFAULT_SQLITE_URL, Settings
+from tests.support.hashing import CHEAP_PASSWORD_HASHING, PRODUCTION_PASSWORD_HASHING
 
 
 def test_defaults_run_on_an_embedded_sqlite_file(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,3 +75,40 @@ def test_a_public_url_must_be_a_web_address(monkeypatch: pytest.MonkeyPatch, val
     monkeypatch.setenv("AFTERCARE_PUBLIC_URL", value)
     with pytest.raises(ValidationError, match="is not a web address"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_passwords_hash_at_argon2_cffis_cost_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in CHEAP_PASSWORD_HASHING:  # the suite's own cheap cost, set for every test
+        monkeypatch.delenv(name)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    made = PasswordHasher()
+    assert settings.password_hash_memory_kib == made.memory_cost == 65536
+    assert settings.password_hash_time_cost == made.time_cost == 3
+    assert settings.password_hash_parallelism == made.parallelism == 4
+
+
+PRODUCTION = {
+    "env": "production",
+    "public_url": "https://care.example.org",
+    "vapid_subject": "mailto:ops@care.example.org",
+}
+
+
+def test_production_refuses_the_suites_cheap_password_hashing() -> None:
+    with pytest.raises(ValidationError, match="below the production floor"):
+        Settings(**PRODUCTION, _env_file=None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "weaker", [{"password_hash_memory_kib": 19 * 1024 - 1}, {"password_hash_time_cost": 1}]
+)
+def test_production_refuses_less_than_owasps_floor(weaker: dict[str, int]) -> None:
+    with pytest.raises(ValidationError, match="AFTERCARE_PASSWORD_HASH_MEMORY_KIB"):
+        Settings(**PRODUCTION, **PRODUCTION_PASSWORD_HASHING | weaker, _env_file=None)  # type: ignore[arg-type]
+    floor = {"password_hash_memory_kib": 19 * 1024, "password_hash_time_cost": 2}
+    assert Settings(**PRODUCTION, **floor, _env_file=None).env == "production"  # type: ignore[arg-type]
+
+
+def test_argon2_needs_eight_kib_per_lane() -> None:
+    with pytest.raises(ValidationError, match="at least 8 per lane"):
+        Settings(password_hash_memory_kib=16, password_hash_parallelism=4, _env_file=None)  # type: ignore[call-arg]

@@ -16,7 +16,7 @@ from app.errors import Conflict, InvalidInput, NotAuthenticated
 from app.shared.tokens import hash_token, new_token
 from app.staff import totp
 from app.staff.models import StaffRole, StaffSession, StaffUser
-from app.staff.passwords import hash_password, password_problem, verify_password
+from app.staff.passwords import hash_password, needs_rehash, password_problem, verify_password
 
 WRONG_CREDENTIALS = "The e-mail address or password is not right."
 WRONG_CODE = "That code is not right, or it has been used already."
@@ -128,6 +128,9 @@ def log_in(
     password_ok = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not password_ok or staff.disabled_at is not None:
         raise NotAuthenticated(WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
+    if needs_rehash(staff.password_hash):  # made at an older cost: upgrade it while we can
+        staff.password_hash = hash_password(password)
+        session.add(staff)
     pending = staff.totp_enabled_at is not None
     token = open_session(
         session,

@@ -207,9 +207,9 @@ async function loadProfileQuietly() {
 
 // ---------------------------------------------------------------- screens
 
-function showPage(content) {
+function showPage(page) {
   state.screen = "page";
-  state.page = content;
+  state.page = page;
   render({ moveFocus: true });
 }
 

@@ -1,6 +1,8 @@
 // Aftercare service worker: the app opens offline, the last plan is kept, reminders are shown.
 // Served from /sw.js so that its scope is the whole app.
 
+importScripts("/js/base64url.js"); // self.base64url, shared with the pages
+
 const VERSION = "2";
 const SHELL_CACHE = `aftercare-shell-${VERSION}`;
 const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan, report form (with the
@@ -10,6 +12,7 @@ const SHELL = [
   "/styles.css",
   "/app.js",
   "/js/api.js",
+  "/js/base64url.js",
   "/js/dom.js",
   "/js/enrol.js",
   "/js/pages.js",
@@ -153,7 +156,7 @@ async function showReminder(message) {
 }
 
 self.addEventListener("push", (event) => {
-  let message = {};
+  let message;
   try {
     message = event.data ? event.data.json() : {};
   } catch {
@@ -204,18 +207,13 @@ self.addEventListener("notificationclick", (event) => {
   event.waitUntil(handleNotificationClick(event.notification, event.action));
 });
 
-function keyBytes(base64url) {
-  const padded = base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4);
-  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
-}
-
 // The push service replaced the subscription: hand the new one to the server.
 self.addEventListener("pushsubscriptionchange", (event) => {
   event.waitUntil((async () => {
     const key = await (await fetch("/api/push/public-key")).json();
     const subscription = await self.registration.pushManager.subscribe({
       userVisibleOnly: true,
-      applicationServerKey: keyBytes(key.public_key),
+      applicationServerKey: self.base64url.toBytes(key.public_key),
     });
     await fetch("/api/me/push-subscriptions", {
       method: "POST",

@@ -214,3 +214,33 @@ def _wait_for(condition: Any, page: Any, timeout: timedelta = timedelta(seconds=
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         page.wait_for_timeout(50)
+
+
+# One base64url (app/web/js/base64url.js) for the page and the service worker: the server's key
+# decodes to an uncompressed P-256 point and encodes back, and "-_8" is RFC 4648's URL alphabet.
+BASE64URL_CHECK = """(key) => {
+    const { toBytes, fromBytes } = self.base64url;
+    const bytes = toBytes(key);
+    return {
+        length: bytes.length, first: bytes[0],
+        again: fromBytes(bytes), buffer: fromBytes(bytes.buffer),
+        alphabet: Array.from(toBytes("-_8")),
+        view: fromBytes(Uint8Array.of(0, 251, 255).subarray(1)),
+    };
+}"""
+
+
+def test_the_page_and_the_service_worker_share_one_base64url(
+    live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
+) -> None:
+    page, problems, _, key = _enrolled_phone_that_can_push(live, enrolled, handset, push_receiver)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    [worker] = handset.service_workers
+    expected = {
+        "length": 65, "first": 4, "again": key["public_key"], "buffer": key["public_key"],
+        "alphabet": [251, 255], "view": "-_8",
+    }  # fmt: skip
+    assert page.evaluate(BASE64URL_CHECK, key["public_key"]) == expected
+    assert worker.evaluate(BASE64URL_CHECK, key["public_key"]) == expected
+    assert problems == []

@@ -62,10 +62,12 @@ class Workers:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         for process in self.processes:
+            # communicate(), not wait(): it also drains and closes the stderr pipe
             try:
-                process.wait(timeout=15)
+                process.communicate(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.communicate()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from app.errors import InvalidInput
 from app.notifications.subscriptions import check_endpoint
 from app.shared.base64url import b64url_decode
 from tests.support.api import enrol, pair_phone
+from tests.support.hashing import PRODUCTION_PASSWORD_HASHING
 from tests.support.push_service import FakePushService
 
 
@@ -128,6 +129,7 @@ def test_http_endpoints_only_on_loopback_in_development(
         env=env,
         public_url="https://care.example.org",
         vapid_subject="mailto:ops@care.example.org",
+        **PRODUCTION_PASSWORD_HASHING,
         _env_file=None,
     )
     if allowed:

@@ -1,4 +1,4 @@
-"""Password hashing: argon2id, verification, the same work for unknown accounts, the policy."""
+"""Password hashing: argon2id at the configured cost, equal work for unknown accounts, policy."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from collections.abc import Callable
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 
-from app.staff import passwords
+from app.clock import FixedClock
+from app.config import Settings
+from app.db import transaction
+from app.errors import NotAuthenticated
+from app.staff import passwords, service
+from app.staff.models import StaffUser
+from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff
 
 
 def median_seconds(action: Callable[[], object], runs: int = 3) -> float:
@@ -47,16 +55,41 @@ class TestUnknownAccount:
 
     def test_the_dummy_hash_costs_what_a_real_one_does(self) -> None:
         # Same argon2 parameters as every new hash: the unknown-e-mail path is not cheaper.
-        assert not PasswordHasher().check_needs_rehash(passwords._DUMMY_HASH)
-        params = passwords._DUMMY_HASH.rsplit("$", 2)[0]
+        assert not passwords.needs_rehash(passwords.dummy_hash())
+        params = passwords.dummy_hash().rsplit("$", 2)[0]
         assert passwords.hash_password("whatever pass").rsplit("$", 2)[0] == params
 
     def test_checking_an_unknown_account_takes_as_long_as_a_wrong_password(self) -> None:
         stored = passwords.hash_password("correct horse battery")
-        known = median_seconds(lambda: passwords.verify_password(stored, "wrong password"))
-        unknown = median_seconds(lambda: passwords.verify_password(None, "wrong password"))
-        # Skipping the hash would make it thousands of times faster; load noise is far less.
+        # At the suite's cheap cost a verify is ~20 us, so take the median of many runs.
+        known = median_seconds(lambda: passwords.verify_password(stored, "wrong password"), 25)
+        unknown = median_seconds(lambda: passwords.verify_password(None, "wrong password"), 25)
+        # Skipping the hash would make it a hundred times faster; load noise is far less.
         assert unknown > known * 0.3
+
+
+class TestParameters:
+    def test_the_suite_hashes_at_the_cheapest_cost(self) -> None:
+        assert "$m=8,t=1,p=1$" in passwords.hash_password("correct horse battery")
+
+    def test_a_hash_made_at_another_cost_verifies_and_asks_to_be_remade(self) -> None:
+        production_made = PasswordHasher().hash("correct horse battery")  # 64 MiB, 3 passes
+        assert passwords.verify_password(production_made, "correct horse battery") is True
+        assert passwords.verify_password(production_made, "wrong horse battery") is False
+        assert passwords.needs_rehash(production_made)
+        assert not passwords.needs_rehash(passwords.hash_password("correct horse battery"))
+
+    def test_configure_switches_the_cost_and_the_dummy_hash_with_it(
+        self, settings: Settings
+    ) -> None:
+        stronger = settings.model_copy(update={"password_hash_memory_kib": 64})
+        try:
+            passwords.configure(stronger)
+            assert "$m=64,t=1,p=1$" in passwords.hash_password("correct horse battery")
+            assert "$m=64,t=1,p=1$" in passwords.dummy_hash()
+        finally:
+            passwords.configure(settings)
+        assert "$m=8,t=1,p=1$" in passwords.dummy_hash()
 
 
 class TestPolicy:
@@ -72,3 +105,41 @@ class TestPolicy:
     def test_length_limits(self, password: str, problem: str | None) -> None:
         found = passwords.password_problem(password)
         assert found == problem or (problem is not None and found is not None and problem in found)
+
+
+class TestRehashOnSignIn:
+    def test_a_hash_made_at_another_cost_is_remade_at_sign_in(
+        self, factory: sessionmaker[Session], clock: FixedClock, settings: Settings
+    ) -> None:
+        _, nurse = make_clinic_with_staff(factory, now=clock.now())
+        with transaction(factory) as session:
+            stored = session.get(StaffUser, nurse.id)
+            assert stored is not None
+            stored.password_hash = PasswordHasher().hash(STAFF_PASSWORD)  # production's cost
+        with transaction(factory) as session:
+            service.log_in(
+                session, email=nurse.email, password=STAFF_PASSWORD, now=clock.now(),
+                settings=settings,
+            )  # fmt: skip
+        with transaction(factory) as session:
+            remade = session.get(StaffUser, nurse.id)
+            assert remade is not None
+            assert not passwords.needs_rehash(remade.password_hash)
+            assert passwords.verify_password(remade.password_hash, STAFF_PASSWORD)
+
+    def test_a_wrong_password_leaves_the_old_hash_alone(
+        self, factory: sessionmaker[Session], clock: FixedClock, settings: Settings
+    ) -> None:
+        _, nurse = make_clinic_with_staff(factory, now=clock.now())
+        old = PasswordHasher().hash(STAFF_PASSWORD)
+        with transaction(factory) as session:
+            stored = session.get(StaffUser, nurse.id)
+            assert stored is not None
+            stored.password_hash = old
+        with pytest.raises(NotAuthenticated), transaction(factory) as session:
+            service.log_in(
+                session, email=nurse.email, password="not the password", now=clock.now(),
+                settings=settings,
+            )  # fmt: skip
+        with transaction(factory) as session:
+            assert session.get(StaffUser, nurse.id).password_hash == old  # type: ignore[union-attr]

@@ -42,9 +42,9 @@ def _set_pain_nullable(nullable: bool) -> None:
             "SELECT id, report_id FROM alert WHERE report_id IS NOT NULL"
         )
     with warnings.catch_warnings():
-        # The copy reflects symptom_report and the tables it refers to, patient among them,
-        # whose lower(name) index SQLAlchemy cannot reflect. Only symptom_report is copied,
-        # so that index is never needed here and stays as it is: not worth a warning at set-up.
+        # The copy reflects the tables symptom_report's keys point at, patient among them, and
+        # SQLite cannot reflect patient's expression index (0006). Patient is only read, not
+        # copied, so its index stays; the warning would alarm whoever runs `aftercare migrate`.
         warnings.filterwarnings(
             "ignore", "Skipped unsupported reflection of expression-based index", SAWarning
         )

@@ -2,6 +2,8 @@
 // Served from /console/sw.js, so its scope is the console only. It keeps no copies of pages or
 // data: patient data must not linger on a shared clinic computer.
 
+importScripts("/js/base64url.js"); // self.base64url, shared with the pages
+
 /** Same-origin console path from a message, or the inbox (a push must never open another site). */
 function safePath(path) {
   try {
@@ -57,11 +59,6 @@ self.addEventListener("notificationclick", (event) => {
   })());
 });
 
-function keyBytes(base64url) {
-  const padded = base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4);
-  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
-}
-
 // The push service replaced the subscription: hand the new one to the server (the staff cookie
 // goes with it; signed out, the server refuses and alerts simply stop on this browser).
 self.addEventListener("pushsubscriptionchange", (event) => {
@@ -69,7 +66,7 @@ self.addEventListener("pushsubscriptionchange", (event) => {
     const key = await (await fetch("/api/push/public-key", { credentials: "same-origin" })).json();
     const subscription = await self.registration.pushManager.subscribe({
       userVisibleOnly: true,
-      applicationServerKey: keyBytes(key.public_key),
+      applicationServerKey: self.base64url.toBytes(key.public_key),
     });
     await fetch("/api/staff/push-subscriptions", {
       method: "POST",

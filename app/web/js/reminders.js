@@ -1,6 +1,7 @@
 // Reminders (Web Push): turned on only by the patient's tap, checked again on every load.
 
 import { api, NetworkError } from "./api.js";
+import "./base64url.js"; // self.base64url (a classic script, so the service worker shares it)
 import { h } from "./dom.js";
 
 const WANTED = "aftercare.reminders"; // "on" | "off": what the patient last chose on this phone
@@ -37,11 +38,6 @@ function supported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 }
 
-function keyBytes(base64url) {
-  const padded = base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4);
-  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
-}
-
 function registration() {
   // `ready` never settles if the service worker could not be installed: do not wait forever.
   return Promise.race([
@@ -55,7 +51,7 @@ async function subscribeWith(reg, key) {
   if (existing) await existing.unsubscribe().catch(() => undefined);
   const subscription = await reg.pushManager.subscribe({
     userVisibleOnly: true,
-    applicationServerKey: keyBytes(key.public_key),
+    applicationServerKey: self.base64url.toBytes(key.public_key),
   });
   await api("POST", "/api/me/push-subscriptions", subscription.toJSON());
   localStorage.setItem(WANTED, "on");

@@ -46,11 +46,11 @@ export function setQuery(path, query) {
 }
 
 function showShell() {
-  const signedIn = Boolean(session.me);
-  document.getElementById("nav").hidden = !signedIn;
-  document.getElementById("who").hidden = !signedIn;
-  document.getElementById("clinic-name").textContent = signedIn ? session.me.clinic_name : "";
-  document.getElementById("who-name").textContent = signedIn
+  const isSignedIn = Boolean(session.me);
+  document.getElementById("nav").hidden = !isSignedIn;
+  document.getElementById("who").hidden = !isSignedIn;
+  document.getElementById("clinic-name").textContent = isSignedIn ? session.me.clinic_name : "";
+  document.getElementById("who-name").textContent = isSignedIn
     ? `${session.me.name || session.me.email} · ${session.me.role}` : "";
   for (const link of document.querySelectorAll("#nav [data-admin]")) link.hidden = !isAdmin();
 }

@@ -1,5 +1,6 @@
 // "Enable alerts on this browser": the console's service worker and a push subscription for staff.
 
+import "/js/base64url.js"; // self.base64url (a classic script, so the service worker shares it)
 import { call } from "./http.js";
 import { h, replace, busy, messageLine } from "./ui.js";
 
@@ -8,11 +9,6 @@ const SCOPE = "/console/";
 
 function supported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
-}
-
-function keyBytes(base64url) {
-  const padded = base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4);
-  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
 }
 
 async function registration() {
@@ -36,14 +32,14 @@ async function enable() {
   let subscription = await reg.pushManager.getSubscription();
   if (subscription) {
     const current = subscription.options && subscription.options.applicationServerKey;
-    const same = current && btoa(String.fromCharCode(...new Uint8Array(current))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") === key.public_key;
+    const same = current && self.base64url.fromBytes(current) === key.public_key;
     if (!same) {
       await subscription.unsubscribe();
       subscription = null;
     }
   }
   if (!subscription) {
-    subscription = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key.public_key) });
+    subscription = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: self.base64url.toBytes(key.public_key) });
   }
   await call("POST", "/api/staff/push-subscriptions", subscription.toJSON());
 }

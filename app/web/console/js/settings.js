@@ -189,7 +189,7 @@ async function showClinic(card) {
     h("fieldset", {},
       h("legend", {}, "Opening hours"),
       h("p", { class: "hint muted" }, "Like 08:00-18:00; several with commas; empty means closed."),
-      h("table", { class: "table" }, h("tbody", {}, hours.map(([key, input], i) => h("tr", {}, h("th", { scope: "row" }, DAYS[i][1]), h("td", {}, input)))))),
+      h("table", { class: "table" }, h("tbody", {}, hours.map(([, input], i) => h("tr", {}, h("th", { scope: "row" }, DAYS[i][1]), h("td", {}, input)))))),
     message.el,
     admin ? h("div", { class: "actions" }, submit) : h("p", { class: "muted" }, "Only a clinic admin can change these."));
   form.addEventListener("submit", (event) => {
