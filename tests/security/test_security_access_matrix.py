@@ -53,6 +53,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/health"): Rule("public", 200),
     ("GET", "/api/push/public-key"): Rule("public", 200),
     ("GET", "/metrics"): Rule("public", 200),  # aggregate counters only, for the scraper
+    ("GET", "/docs"): Rule("public", 200),  # Swagger UI, development only (production has none)
     ("GET", "/enrol"): Rule("public", 200),
     ("POST", "/api/enrol"): Rule("public", 404, {"code": "an-unknown-enrolment-code"}),
     ("POST", "/api/auth/login"): Rule(
