@@ -61,7 +61,7 @@ def live(
     live = Live(app, live_settings, clock, factory, port)
     live.plug_in(sock)
     yield live
-    live.unplug()
+    live.tear_down()
 
 
 @pytest.fixture

@@ -61,6 +61,16 @@ class Live:
         self.requests: list[tuple[str, str, int]] = []
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._at_teardown: list[Callable[[], None]] = []
+
+    def at_teardown(self, close: Callable[[], None]) -> None:
+        """Run `close` when the test ends, pass or fail (clients of the server close with it)."""
+        self._at_teardown.append(close)
+
+    def tear_down(self) -> None:
+        while self._at_teardown:
+            self._at_teardown.pop()()
+        self.unplug()
 
     @property
     def keys(self) -> VapidKeys:

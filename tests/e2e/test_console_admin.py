@@ -14,7 +14,6 @@ from app.staff.models import AuditEvent, StaffRole
 from tests.e2e.console_support import (
     ADMIN_EMAIL,
     NURSE_EMAIL,
-    close_phones,
     desk,
     no_problems,
     open_console,
@@ -140,14 +139,13 @@ def test_an_admin_manages_staff_and_erases_a_patient(
     expect(page.get_by_role("table", name="Patients")).not_to_contain_text("Edith Cavell")
     with live.factory() as session:
         assert session.get(Patient, edith.id) is None
-    close_phones(clinic)
     no_problems(problems, 409)  # the refused step-down
 
 
 def test_the_adherence_page_shows_charts_and_tables(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
+    riverside(live, push_receiver)
     page, problems = open_console(desk, live)
     sign_in(page, NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Adherence").click()
@@ -163,7 +161,6 @@ def test_the_adherence_page_shows_charts_and_tables(
         "href", "/api/patients.csv"
     )
     screenshot(page, "console-adherence.png")
-    close_phones(clinic)
     no_problems(problems)
 
 

@@ -17,7 +17,6 @@ from app.patients.models import Patient
 from app.reports.models import Alert
 from tests.e2e.console_support import (
     NURSE_EMAIL,
-    close_phones,
     desk,
     no_problems,
     open_console,
@@ -112,7 +111,6 @@ def test_a_report_appears_live_and_is_acknowledged_with_a_note(
     assert alert.acknowledgement_note == "Called Mary; GP visit today."
     assert alert.acknowledged_at == now
     assert _alert(live, "Florence Nightingale").status == "open"
-    close_phones(clinic)
     no_problems(problems)
 
 
@@ -168,7 +166,6 @@ def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
             select(PushSubscription).where(col(PushSubscription.staff_id).is_not(None))
         )
         assert left.all() == []
-    close_phones(clinic)
     no_problems(problems)
 
 
@@ -186,4 +183,3 @@ def test_an_alert_without_a_pain_and_with_a_note_to_read_says_so(
     expect(item).to_contain_text("The note needs reading")
     expect(item).not_to_contain_text("Pain null")
     no_problems(problems)
-    close_phones(clinic)

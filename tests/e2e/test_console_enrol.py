@@ -11,7 +11,6 @@ from sqlmodel import select
 from app.patients.models import Patient
 from tests.e2e.console_support import (
     NURSE_EMAIL,
-    close_phones,
     desk,
     no_problems,
     open_console,
@@ -109,7 +108,6 @@ def test_sign_in_enrol_show_the_qr_and_list_the_patient(
     row.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace", level=1)).to_be_visible()
     expect(page.locator(".page-head").get_by_text("link not used yet")).to_be_visible()
-    close_phones(clinic)
     no_problems(problems)
 
 
@@ -181,5 +179,4 @@ def test_the_patient_page_shows_plan_reports_visits_and_devices(
     expect(devices.get_by_text("revoked")).to_be_visible()
     gone = clinic.phones["Mary Seacole"].http.get("/api/me")
     assert gone.status_code == 401
-    close_phones(clinic)
     no_problems(problems)
