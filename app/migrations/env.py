@@ -20,9 +20,12 @@ def run_migrations_online() -> None:
         return
     url = config.attributes.get("database_url") or Settings().database_url
     engine = make_engine(url)
-    with engine.connect() as connection:
-        _run(connection)
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+    finally:
+        # Also when a migration refuses (0007's downgrade does): no connection left open.
+        engine.dispose()
 
 
 def _run(connection: object) -> None:
