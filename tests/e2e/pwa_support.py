@@ -167,17 +167,25 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
     page.screenshot(path=str(SCREENS / name), full_page=full_page)
 
 
-def wait_for_offline_copy(page: Any, timeout: float = 10.0) -> None:
-    """Until the service worker controls the page and keeps the profile and the plan."""
+def wait_for_offline_copy(
+    page: Any, timeout: float = 10.0, *, including: tuple[str, ...] = ()
+) -> None:
+    """Until the service worker controls the page and keeps the profile and the plan, and
+    every API path in `including` (e.g. the report form and previous reports, which the
+    report page fetches after it shows): going offline before they are kept makes the
+    worker answer them 503, as it must for what it never saw."""
     deadline = time.monotonic() + timeout
-    script = """async () => {
-        if (!navigator.serviceWorker.controller) return 0;
+    script = """async (including) => {
+        if (!navigator.serviceWorker.controller) return false;
         const cache = await caches.open("aftercare-data");
-        return (await cache.keys()).length;
+        const kept = (await cache.keys()).map((request) => new URL(request.url).pathname);
+        return kept.length >= 2 && including.every((path) => kept.includes(path));
     }"""
-    while page.evaluate(script) < 2:
+    while not page.evaluate(script, list(including)):
         if time.monotonic() > deadline:
-            raise AssertionError("the service worker did not keep an offline copy of the plan")
+            raise AssertionError(
+                f"the service worker did not keep an offline copy of the plan and {including}"
+            )
         page.wait_for_timeout(100)
 
 

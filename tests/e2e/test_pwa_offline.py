@@ -92,7 +92,7 @@ def test_an_emergency_reported_offline_is_answered_at_once_and_stored_once(
     page.goto(enrolled.link.url)
     page.get_by_role("link", name="Report a problem").click()
     expect(page.get_by_role("group", name="Serious warning signs")).to_be_visible()
-    wait_for_offline_copy(page)
+    wait_for_offline_copy(page, including=("/api/me/report-form", "/api/me/reports"))
 
     handset.set_offline(True)
     live.unplug()
