@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -71,10 +72,23 @@ class Settings(BaseSettings):
 
     # Failed attempts allowed per window (counted in the database, shared by every instance).
     rate_limit_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    login_failures_per_email: int = Field(default=5, ge=1, le=1000)
     login_failures_per_ip: int = Field(default=20, ge=1, le=10000)
     totp_failures_per_account: int = Field(default=5, ge=1, le=1000)
     enrol_failures_per_ip: int = Field(default=20, ge=1, le=10000)
+
+    # --- login limits (docs/security/login.md) ---
+    # Wrong passwords for one account from one client address that cost nothing; each further
+    # one makes that pair (only) wait 30 s, doubling per failure up to login_delay_max_minutes.
+    # Never a lock on the account: another address is never refused for these failures.
+    login_failures_per_account_client: int = Field(default=5, ge=1, le=1000)
+    login_delay_max_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # How long a pair's failures are remembered (a success from that address forgets them).
+    login_failure_memory_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Password checks (argon2id, ~64 MiB and ~100 ms each) running at once in this process;
+    # more wait a moment, then get 503 `busy`. Unset: two per CPU.
+    password_checks_in_flight: int | None = Field(default=None, ge=1, le=1024)
+    # Roles whose accounts must use two-step sign-in (comma-separated; empty: none).
+    totp_required_roles: str = "admin"
 
     @model_validator(mode="before")
     @classmethod
@@ -178,3 +192,21 @@ class Settings(BaseSettings):
     @property
     def rate_limit_window(self) -> timedelta:
         return timedelta(minutes=self.rate_limit_window_minutes)
+
+    @property
+    def login_delay_max(self) -> timedelta:
+        return timedelta(minutes=self.login_delay_max_minutes)
+
+    @property
+    def login_failure_memory(self) -> timedelta:
+        return timedelta(hours=self.login_failure_memory_hours)
+
+    @property
+    def password_check_slots(self) -> int:
+        return self.password_checks_in_flight or 2 * (os.cpu_count() or 1)
+
+    @property
+    def totp_required_for(self) -> frozenset[str]:
+        """The role names (lower case) whose accounts must turn two-step sign-in on."""
+        roles = (role.strip().lower() for role in self.totp_required_roles.split(","))
+        return frozenset(role for role in roles if role)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,10 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option of a connection whose transactions begin DEFERRED on SQLite (read sessions).
+DEFERRED_BEGIN = "aftercare_deferred_begin"
+# Set on a deferred transaction's DBAPI connection once its first write has upgraded it.
+_UPGRADED = "aftercare_upgraded"
 
 
 def normalise_url(url: str) -> str:
@@ -38,7 +43,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             **kwargs,
         )
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
+        event.listen(engine, "before_cursor_execute", _upgrade_before_first_write)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -54,10 +60,70 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
+def _begin(connection: Any) -> None:
     # A deferred transaction that reads then writes cannot wait on busy_timeout when another
     # writer got there first ("database is locked" at once); taking the write lock up front can.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read sessions (GET and HEAD requests, the login's account lookup) begin DEFERRED instead:
+    # they take no write lock, so a patient's read never queues behind a writer (WAL readers
+    # see the last commit). Their rare writes (a session's idle-timer refresh) are upgraded
+    # by _upgrade_before_first_write below.
+    connection.info[_UPGRADED] = False
+    if connection.get_execution_options().get(DEFERRED_BEGIN):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _upgrade_before_first_write(
+    connection: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    # The first write of a deferred transaction: end its read snapshot (nothing has been
+    # written: a COMMIT of a read) and go on as BEGIN IMMEDIATE, which waits on busy_timeout
+    # like any writer. Upgrading in place would fail at once under contention (SQLite does not
+    # wait to turn a read transaction into a write one). The writes then see the newest data,
+    # not the snapshot the reads saw: what PostgreSQL's READ COMMITTED gives every statement.
+    if not connection.get_execution_options().get(DEFERRED_BEGIN):
+        return
+    if connection.info.get(_UPGRADED) or not connection.in_transaction():
+        return
+    # Inside a savepoint a COMMIT would end it too: such work stays a plain deferred one.
+    if connection.in_nested_transaction() or not _writes(statement, context):
+        return
+    connection.info[_UPGRADED] = True
+    driver = connection.connection.driver_connection
+    driver.execute("COMMIT")
+    driver.execute("BEGIN IMMEDIATE")
+
+
+_NOT_WRITES = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "WITH")
+
+
+def _writes(statement: str, context: Any) -> bool:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    return not statement.lstrip().upper().startswith(_NOT_WRITES)
+
+
+def deferred(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The same sessions, but their transactions begin DEFERRED on SQLite (read sessions).
+
+    Made once per factory (an engine with the option, sharing the pool and the listeners).
+    """
+    found = _deferred_factories.get(factory)
+    if found is None:
+        engine = factory.kw["bind"]
+        found = sessionmaker(
+            engine.execution_options(**{DEFERRED_BEGIN: True}),
+            class_=factory.class_,
+            expire_on_commit=factory.kw.get("expire_on_commit", True),
+        )
+        _deferred_factories[factory] = found
+    return found
+
+
+_deferred_factories: weakref.WeakKeyDictionary[sessionmaker[Session], sessionmaker[Session]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -66,9 +132,13 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
-    with factory() as session:
+def transaction(factory: sessionmaker[Session], *, read: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception.
+
+    `read=True` for work that only reads (or writes rarely): on SQLite it begins DEFERRED and
+    takes the write lock only at its first write, if any.
+    """
+    with (deferred(factory) if read else factory)() as session:
         try:
             yield session
             session.commit()

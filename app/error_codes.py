@@ -125,6 +125,12 @@ class ErrorCode(StrEnum):
         "in the Retry-After header.",
         429,
     )
+    BUSY = (
+        "busy",
+        "The service is checking as many passwords as it can at once; try again after the "
+        "seconds in the Retry-After header (1).",
+        503,
+    )
     FORBIDDEN = (
         "forbidden",
         "Not allowed: for example a reminder's Done button whose token no longer works.",

@@ -80,6 +80,17 @@ class TooManyRequests(AppError):
         self.retry_after = max(1, retry_after)
 
 
+class ServiceBusy(AppError):
+    """Too much of some costly work is in flight; try again after `retry_after` seconds."""
+
+    status_code = 503
+    code = ErrorCode.BUSY
+
+    def __init__(self, detail: str, *, retry_after: int, code: ErrorCode | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = max(1, retry_after)
+
+
 # A code and the status it comes with; a bare ErrorCode stands for its only status.
 Refusal = ErrorCode | tuple[ErrorCode, int]
 ERROR_MEDIA_TYPE = "application/json"
@@ -154,7 +165,9 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, AppError)
         body = ErrorBody(code=exc.code, detail=exc.detail)
         headers = (
-            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+            {"Retry-After": str(exc.retry_after)}
+            if isinstance(exc, TooManyRequests | ServiceBusy)
+            else None
         )
         return JSONResponse(
             body.model_dump(mode="json"), status_code=exc.status_code, headers=headers

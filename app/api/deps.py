@@ -16,6 +16,9 @@ from app.db import transaction
 from app.patients.protocols import ProtocolSource
 from app.protocols.loader import Protocol
 
+# Requests that only read (or write rarely): their sessions begin deferred on SQLite.
+READS = frozenset({"GET", "HEAD"})
+
 # The plain lookups below are `async def` on purpose: FastAPI runs a sync dependency in a
 # worker thread, and a thread hop costs far more CPU than reading an attribute.
 
@@ -56,8 +59,12 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     talk to the database, so they run in a worker thread, shielded from cancellation and with
     a limiter of their own (as FastAPI's): ending a transaction must never wait for a thread
     held by a request that is waiting for this one's connection or lock.
+
+    GET and HEAD requests read: on SQLite their transaction begins DEFERRED and takes the
+    write lock only if they write after all (a session's idle timer, once a minute), so a
+    patient's read never queues behind the writers (app/db.py says how such a write waits).
     """
-    unit = transaction(request.app.state.session_factory)
+    unit = transaction(request.app.state.session_factory, read=request.method in READS)
     session = unit.__enter__()
     ending = CapacityLimiter(1)
     try:

@@ -1,15 +1,35 @@
-"""Staff password hashing with argon2id, at the cost the deployment's Settings ask for."""
+"""Staff passwords: argon2id hashing at the Settings' cost, checks in flight, the policy."""
 
 from __future__ import annotations
 
-from functools import cached_property
+import os
+import string
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache, cached_property
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.config import Settings
+from app.error_codes import ErrorCode
+from app.errors import ServiceBusy
 
 MIN_PASSWORD_LENGTH = 12
+# 19,640 passwords most common in breaches (unhexed, lower-cased, deduplicated), by Royce
+# Williams, as Django ships it (django/contrib/auth/common-passwords.txt.gz, BSD licence).
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
+# Stripped from both ends before the list is consulted: a common password stretched to the
+# length rule with digits or symbols ("password1234", "!!monkey2024!!") is no stronger.
+PADDING = string.digits + string.punctuation + string.whitespace
+# A shorter core than this is not looked up ("a1b2c3d4e5f6" is not "a" padded).
+MIN_CORE = 4
+# How long a password check waits for a free slot before the answer is 503 `busy`: long
+# enough to smooth a few logins arriving together, short enough not to hold a worker thread.
+CHECK_SLOT_WAIT_SECONDS = 0.25
+BUSY = "The service is busy checking other sign-ins. Please try again in a moment."
 
 
 class _Hashing:
@@ -25,13 +45,55 @@ class _Hashing:
         return self.hasher.hash("not a real password, only used to equalise timing")
 
 
+class CheckSlots:
+    """At most `size` password checks at once in this process; counts every check made.
+
+    argon2id costs ~64 MiB and ~100 ms of a core per check: a burst of logins (or of wrong
+    guesses spread over many addresses, which no per-key limit sees) would otherwise take
+    every CPU and all the memory, and every other request with them. Over the cap a check
+    is refused with 503 and Retry-After: 1, which costs the refused client nothing to repeat.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0  # the most checks ever seen running at once (benchmarks, tests)
+        self.made = 0  # how many checks ran (each one an argon2 verification)
+        self.refused = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """A slot for one check, waiting a moment for one; else ServiceBusy (503)."""
+        if not self._slots.acquire(timeout=CHECK_SLOT_WAIT_SECONDS):
+            with self._lock:
+                self.refused += 1
+            raise ServiceBusy(BUSY, retry_after=1, code=ErrorCode.BUSY)
+        with self._lock:
+            self.in_flight += 1
+            self.made += 1
+            self.peak = max(self.peak, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+            self._slots.release()
+
+
 # argon2-cffi's defaults, which are also Settings' defaults, until configure() says otherwise.
 _current = _Hashing(PasswordHasher())
+checks = CheckSlots(2 * (os.cpu_count() or 1))  # as Settings.password_check_slots
 
 
 def configure(settings: Settings) -> None:
-    """Hash new passwords with `settings`' argon2 parameters (create_app and the CLI call this)."""
-    global _current
+    """Hash new passwords with `settings`' argon2 parameters (create_app and the CLI call this).
+
+    Also sizes the process's password-check slots (a new size starts a new set of slots;
+    checks already running finish on the old one).
+    """
+    global _current, checks
     hasher = PasswordHasher(
         time_cost=settings.password_hash_time_cost,
         memory_cost=settings.password_hash_memory_kib,
@@ -39,6 +101,8 @@ def configure(settings: Settings) -> None:
     )
     if _parameters(hasher) != _parameters(_current.hasher):
         _current = _Hashing(hasher)
+    if settings.password_check_slots != checks.size:
+        checks = CheckSlots(settings.password_check_slots)
 
 
 def _parameters(hasher: PasswordHasher) -> tuple[int, int, int]:
@@ -52,16 +116,16 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if `password` matches; with `password_hash` None, spends the same time and is False.
 
-    Any argon2 hash verifies, whatever its parameters: each hash records its own.
+    Any argon2 hash verifies, whatever its parameters: each hash records its own. Takes one
+    of the process's check slots (ServiceBusy, 503, when none is free for a moment).
     """
     hashing = _current
-    try:
-        return (
-            hashing.hasher.verify(password_hash or hashing.dummy_hash, password)
-            and password_hash is not None
-        )
-    except (VerificationError, InvalidHashError):
-        return False
+    dummy = hashing.dummy_hash  # made (once) outside the slot: it is a hash, not a check
+    with checks.slot():
+        try:
+            return hashing.hasher.verify(password_hash or dummy, password) and bool(password_hash)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -80,4 +144,31 @@ def password_problem(password: str) -> str | None:
         return f"password must be at least {MIN_PASSWORD_LENGTH} characters"
     if len(password) > 1024:
         return "password must be at most 1024 characters"
+    if is_common(password):
+        return (
+            "this password is one of the most common ones, which attackers try first: "
+            "choose another (a few unrelated words make a strong one)"
+        )
     return None
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The list, read on first use (a password being set), then kept."""
+    return frozenset(COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines())
+
+
+def is_common(password: str) -> bool:
+    """True if `password` (any case) is a common one, repeated, or one padded at its ends."""
+    common = common_passwords()
+    lowered = password.lower()
+    if lowered in common:
+        return True
+    core = lowered.strip(PADDING)
+    if len(core) >= MIN_CORE and core in common:
+        return True
+    # "qwertyqwerty", "abc123abc123": a common password said twice or more.
+    for size in range(MIN_CORE, len(lowered) // 2 + 1):
+        if len(lowered) % size == 0 and lowered == lowered[:size] * (len(lowered) // size):
+            return lowered[:size] in common or lowered[:size].strip(PADDING) in common
+    return False

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from app.clinics.models import Clinic
 from app.config import Settings
+from app.db import transaction
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotAuthenticated
 from app.shared.tokens import hash_token, new_token
-from app.staff import totp
+from app.staff import audit, totp
 from app.staff.models import StaffRole, StaffSession, StaffUser
 from app.staff.passwords import hash_password, needs_rehash, password_problem, verify_password
 
@@ -24,6 +27,14 @@ WRONG_CODE = "That code is not right, or it has been used already."
 # nothing but the TOTP step, and only for this long.
 PENDING_SESSION_LIFETIME = timedelta(minutes=5)
 USER_AGENT_MAX = 200
+# Audit actions of signing in and out (password changes and TOTP on/off: the routes').
+LOGIN = "staff.login"
+LOGIN_FAILED = "staff.login_failed"
+LOGIN_REFUSED = "staff.login_refused"
+LOGOUT = "staff.logout"
+REFUSAL_AUDIT_EVERY = timedelta(minutes=1)
+REFUSAL_MEMO_MAX = 10_000
+_REFUSALS_AUDITED: dict[tuple[str, str, str], datetime] = {}
 
 
 class WrongPassword(InvalidInput):
@@ -108,8 +119,12 @@ def set_password(session: Session, *, staff: StaffUser, password: str) -> None:
     session.flush()
 
 
+def _nothing(_: Session) -> None:
+    return None
+
+
 def log_in(
-    session: Session,
+    factory: sessionmaker[Session],
     *,
     email: str,
     password: str,
@@ -117,31 +132,110 @@ def log_in(
     settings: Settings,
     ip: str = "",
     user_agent: str = "",
-) -> tuple[StaffUser, str, bool]:
-    """Check credentials and open a server-side session: (staff, cookie token, TOTP owed).
+    on_success: Callable[[Session], None] = _nothing,
+) -> tuple[StaffUser, Clinic, str, bool]:
+    """Check credentials and open a server-side session: (staff, clinic, token, TOTP owed).
 
     With TOTP on, the session is *pending*: it opens nothing but the TOTP step, for five
     minutes. Unknown e-mail, wrong password and disabled account give the same error after
-    the same work.
+    the same work. `on_success(session)` runs in the transaction that opens the session.
+
+    The password check (argon2id, ~100 ms) runs with no transaction open: the account is
+    read in a short read transaction first, and the session is written in a short write
+    transaction after. On SQLite, where a write transaction holds the database's one write
+    lock, checking inside it made every other request wait for each login's argon2.
     """
-    staff = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
-    password_ok = verify_password(staff.password_hash if staff else None, password)
-    if staff is None or not password_ok or staff.disabled_at is not None:
+    address = email.strip().lower()
+    with transaction(factory, read=True) as session:
+        found = session.exec(select(StaffUser).where(StaffUser.email == address)).first()
+    password_ok = verify_password(found.password_hash if found else None, password)
+    if found is None or not password_ok or found.disabled_at is not None:
+        with transaction(factory) as session:
+            # An unknown address is recorded with no account and without the address typed.
+            audit.record(
+                session,
+                staff=found,
+                action=LOGIN_FAILED,
+                now=now,
+                ip=ip,
+                detail={"step": "password"},
+            )
         raise NotAuthenticated(WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
-    if needs_rehash(staff.password_hash):  # made at an older cost: upgrade it while we can
-        staff.password_hash = hash_password(password)
-        session.add(staff)
-    pending = staff.totp_enabled_at is not None
-    token = open_session(
-        session,
-        staff=staff,
-        now=now,
-        lifetime=PENDING_SESSION_LIFETIME if pending else settings.staff_session_absolute,
-        pending=pending,
-        ip=ip,
-        user_agent=user_agent,
-    )
-    return staff, token, pending
+    # Made at an older cost: upgrade it while we can (hashing, too, outside the transaction).
+    new_hash = hash_password(password) if needs_rehash(found.password_hash) else None
+    with transaction(factory) as session:
+        staff = session.get(StaffUser, found.id)
+        # Read again under the write: disabled, or given a new password, while argon2 ran.
+        if (
+            staff is None
+            or staff.disabled_at is not None
+            or staff.password_hash != found.password_hash
+        ):
+            raise NotAuthenticated(WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
+        if new_hash is not None:
+            staff.password_hash = new_hash
+            session.add(staff)
+        pending = staff.totp_enabled_at is not None
+        token = open_session(
+            session,
+            staff=staff,
+            now=now,
+            lifetime=PENDING_SESSION_LIFETIME if pending else settings.staff_session_absolute,
+            pending=pending,
+            ip=ip,
+            user_agent=user_agent,
+        )
+        if not pending:  # with TOTP on, signed in only once the code is right
+            audit.record(session, staff=staff, action=LOGIN, now=now, ip=ip)
+        on_success(session)
+        clinic = clinic_of(session, staff)
+    return staff, clinic, token, pending
+
+
+def record_refusal(
+    factory: sessionmaker[Session],
+    *,
+    email: str,
+    step: str,
+    retry_after: int,
+    now: datetime,
+    ip: str = "",
+) -> None:
+    """Audit a sign-in refused for being over a limit (the account's, if the address is one).
+
+    At most one event per address, client and step a minute in this process: a client
+    hammering a refused key costs one read each, and must not cost a write each.
+    """
+    address = email.strip().lower()
+    memo = (address, ip, step)
+    last = _REFUSALS_AUDITED.get(memo)
+    if last is not None and now - last < REFUSAL_AUDIT_EVERY:
+        return
+    if len(_REFUSALS_AUDITED) >= REFUSAL_MEMO_MAX:
+        _REFUSALS_AUDITED.clear()
+    _REFUSALS_AUDITED[memo] = now
+    with transaction(factory) as session:
+        staff = session.exec(select(StaffUser).where(StaffUser.email == address)).first()
+        audit.record(
+            session,
+            staff=staff,
+            action=LOGIN_REFUSED,
+            now=now,
+            ip=ip,
+            detail={"step": step, "retry_after": retry_after},
+        )
+
+
+def record_failed_code(
+    factory: sessionmaker[Session], *, staff_id: uuid.UUID, now: datetime, ip: str = ""
+) -> None:
+    """Audit a wrong TOTP code at sign-in, in a transaction of its own (the request's is
+    rolled back, and the objects it loaded are expired: they are not touched here)."""
+    with transaction(factory) as session:
+        staff = session.get(StaffUser, staff_id)
+        audit.record(
+            session, staff=staff, action=LOGIN_FAILED, now=now, ip=ip, detail={"step": "totp"}
+        )
 
 
 def open_session(
@@ -220,6 +314,7 @@ def finish_login(
         raise NotAuthenticated("Please sign in again.", code=ErrorCode.NOT_AUTHENTICATED)
     if not use_totp_code(session, staff=staff, code=code, now=now):
         raise NotAuthenticated(WRONG_CODE, code=ErrorCode.WRONG_CODE)
+    audit.record(session, staff=staff, action=LOGIN, now=now, ip=ip, detail={"second_factor": True})
     return open_session(
         session,
         staff=staff,
@@ -294,16 +389,26 @@ def revoke_sessions(
     session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))
 
 
-def log_out(session: Session, *, token: str, now: datetime) -> None:
+def log_out(session: Session, *, token: str, now: datetime, ip: str = "") -> None:
     """End the session server-side; a second logout, or an unknown token, is a no-op."""
-    session.execute(
-        update(StaffSession)
+    row = session.exec(
+        select(StaffSession, StaffUser)
+        .join(StaffUser, col(StaffUser.id) == StaffSession.staff_id)
         .where(
             col(StaffSession.token_hash) == hash_token(token),
             col(StaffSession.revoked_at).is_(None),
         )
+    ).first()
+    if row is None:
+        return
+    ended = session.execute(
+        update(StaffSession)
+        .where(col(StaffSession.id) == row[0].id, col(StaffSession.revoked_at).is_(None))
         .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
     )
+    if ended.rowcount == 1:  # type: ignore[attr-defined]
+        audit.record(session, staff=row[1], action=LOGOUT, now=now, ip=ip)
 
 
 def staff_for_token(

@@ -38,27 +38,47 @@ class TestKeys:
     def test_only_a_hash_of_the_key_is_stored(
         self, factory: sessionmaker[Session], clock: FixedClock, settings: Settings
     ) -> None:
-        fail(factory, clock, service.login_email(settings, "Nurse@Riverside.example"))
+        nurse = service.login_account_client(settings, "Nurse@Riverside.example", "192.0.2.7")
+        fail(factory, clock, nurse)
         fail(factory, clock, service.login_ip(settings, "192.0.2.7"))
         stored = hits(factory)
-        assert [h.scope for h in stored] == ["login_email", "login_ip"]
+        assert [h.scope for h in stored] == ["login_account_client", "login_ip"]
         for hit in stored:
             assert len(hit.key_hash) == 64 and int(hit.key_hash, 16) >= 0
             assert "riverside" not in hit.key_hash.lower() and "192" not in hit.key_hash
 
     def test_an_address_is_one_key_however_it_is_written(self, settings: Settings) -> None:
-        assert service.login_email(settings, " Nurse@RIVERSIDE.example ") == service.login_email(
-            settings, "nurse@riverside.example"
+        assert service.login_account_client(
+            settings, " Nurse@RIVERSIDE.example ", "192.0.2.7"
+        ) == service.login_account_client(settings, "nurse@riverside.example", "192.0.2.7")
+
+    def test_one_account_from_two_addresses_is_two_keys(self, settings: Settings) -> None:
+        one = service.login_account_client(settings, "nurse@riverside.example", "192.0.2.7")
+        two = service.login_account_client(settings, "nurse@riverside.example", "192.0.2.8")
+        assert one != two
+
+    def test_an_ipv6_client_is_counted_by_its_slash_64(self, settings: Settings) -> None:
+        assert service.client_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+        assert service.login_ip(settings, "2001:db8:1:2::1") == service.login_ip(
+            settings, "2001:db8:1:2:ffff:ffff:ffff:ffff"
         )
+        assert service.login_ip(settings, "2001:db8:1:3::1") != service.login_ip(
+            settings, "2001:db8:1:2::1"
+        )
+        assert service.client_key("::ffff:192.0.2.7") == "192.0.2.7"
+        assert service.client_key("testclient") == "testclient"
 
     def test_the_same_text_in_two_scopes_is_two_keys(self, settings: Settings) -> None:
-        email = service.login_email(settings, "192.0.2.7")
+        email = service.login_account_client(settings, "192.0.2.7", "192.0.2.7")
         ip = service.login_ip(settings, "192.0.2.7")
         enrol = service.enrol_ip(settings, "192.0.2.7")
         assert len({email.key_hash, ip.key_hash, enrol.key_hash}) == 3
 
     def test_limits_come_from_the_settings(self, settings: Settings) -> None:
-        assert service.login_email(settings, "a@b.example").limit.max_failures == 5
+        account_client = service.login_account_client(settings, "a@b.example", "x").limit
+        assert account_client.max_failures == 5
+        assert account_client.max_delay == timedelta(minutes=15)
+        assert account_client.window == timedelta(hours=24)
         assert service.login_ip(settings, "x").limit.max_failures == 20
         assert service.totp_account(settings, uuid.uuid4()).limit.max_failures == 5
         assert service.enrol_ip(settings, "x").limit.max_failures == 20

@@ -219,7 +219,7 @@ class TestNoAccountOracle:
     ) -> Iterator[TestClient]:
         # Limits out of the way: this measures the answers, not the lock-out.
         roomy = settings.model_copy(
-            update={"login_failures_per_email": 1000, "login_failures_per_ip": 1000}
+            update={"login_failures_per_account_client": 1000, "login_failures_per_ip": 1000}
         )
         with TestClient(create_app(roomy, clock=clock, engine=engine)) as client:
             yield client

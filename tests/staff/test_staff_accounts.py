@@ -95,11 +95,10 @@ class TestAdd:
         )  # fmt: skip
         assert added.role == StaffRole.CLINICIAN
         assert added.password_hash.startswith("$argon2id$")
-        with transaction(factory) as session:
-            staff, _, pending = service.log_in(
-                session, email="new@riverside.example", password=STAFF_PASSWORD,
-                now=clock.now(), settings=settings,
-            )  # fmt: skip
+        staff, _, _, pending = service.log_in(
+            factory, email="new@riverside.example", password=STAFF_PASSWORD,
+            now=clock.now(), settings=settings,
+        )  # fmt: skip
         assert (staff.id, pending) == (added.id, False)
 
     @pytest.mark.parametrize("email", ["nurse@riverside.example", "NURSE@riverside.example"])
@@ -216,11 +215,10 @@ class TestUpdate:
         nurse = add(factory, admin, clock)
         update(factory, admin, nurse, clock, disabled=True)
         assert update(factory, admin, nurse, clock, disabled=False) == {"disabled": False}
-        with transaction(factory) as session:
-            staff, _, _ = service.log_in(
-                session, email=nurse.email, password=STAFF_PASSWORD, now=clock.now(),
-                settings=settings,
-            )  # fmt: skip
+        staff, _, _, _ = service.log_in(
+            factory, email=nurse.email, password=STAFF_PASSWORD, now=clock.now(),
+            settings=settings,
+        )  # fmt: skip
         assert staff.id == nurse.id
 
     def test_a_clinician_can_be_made_admin(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -97,14 +98,44 @@ class TestPolicy:
         ("password", "problem"),
         [
             ("x" * 11, "at least 12 characters"),
-            ("x" * 12, None),
-            ("x" * 1024, None),
+            ("lantern quay", None),
+            ("lantern quay " * 78 + "o", None),  # 1024
             ("x" * 1025, "at most 1024 characters"),
         ],
     )
     def test_length_limits(self, password: str, problem: str | None) -> None:
         found = passwords.password_problem(password)
         assert found == problem or (problem is not None and found is not None and problem in found)
+
+    @pytest.mark.parametrize(
+        "password",
+        [
+            "1q2w3e4r5t6y",  # on the list as it is, 12 characters
+            "QWERTY123456",  # on the list in lower case
+            "Password1234",  # a common one padded to the length rule
+            "!!monkey2024!!",
+            "qwertyqwerty",  # a common one repeated
+            "xxxxxxxxxxxx",
+            "abc123abc123abc123",
+        ],
+    )
+    def test_common_passwords_are_refused_in_plain_words(self, password: str) -> None:
+        problem = passwords.password_problem(password)
+        assert problem is not None and "most common" in problem, (password, problem)
+        assert password not in problem  # never echoed back
+
+    @pytest.mark.parametrize(
+        "password",
+        [STAFF_PASSWORD, "lantern quay 2024", "Tq8#vR2mL9pZ", "my dog walks at 7", "a1b2c3d4e5f6"],
+    )
+    def test_uncommon_ones_pass(self, password: str) -> None:
+        assert passwords.password_problem(password) is None
+
+    def test_the_list_is_the_shipped_file_with_thousands_of_entries(self) -> None:
+        common = passwords.common_passwords()
+        assert len(common) > 19_000
+        assert {"123456", "password", "qwerty123456", "1q2w3e4r5t6y"} <= common
+        assert passwords.COMMON_PASSWORDS_FILE.parent == Path(passwords.__file__).parent
 
 
 class TestRehashOnSignIn:
@@ -116,11 +147,10 @@ class TestRehashOnSignIn:
             stored = session.get(StaffUser, nurse.id)
             assert stored is not None
             stored.password_hash = PasswordHasher().hash(STAFF_PASSWORD)  # production's cost
-        with transaction(factory) as session:
-            service.log_in(
-                session, email=nurse.email, password=STAFF_PASSWORD, now=clock.now(),
-                settings=settings,
-            )  # fmt: skip
+        service.log_in(
+            factory, email=nurse.email, password=STAFF_PASSWORD, now=clock.now(),
+            settings=settings,
+        )  # fmt: skip
         with transaction(factory) as session:
             remade = session.get(StaffUser, nurse.id)
             assert remade is not None
@@ -136,9 +166,9 @@ class TestRehashOnSignIn:
             stored = session.get(StaffUser, nurse.id)
             assert stored is not None
             stored.password_hash = old
-        with pytest.raises(NotAuthenticated), transaction(factory) as session:
+        with pytest.raises(NotAuthenticated):
             service.log_in(
-                session, email=nurse.email, password="not the password", now=clock.now(),
+                factory, email=nurse.email, password="not the password", now=clock.now(),
                 settings=settings,
             )  # fmt: skip
         with transaction(factory) as session:

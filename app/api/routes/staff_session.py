@@ -10,11 +10,12 @@ from sqlmodel import Session
 from app.api.cookies import STAFF_COOKIE, clear_session_cookie, set_session_cookie
 from app.api.deps import ClockDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.api.staff_auth import CurrentStaff
+from app.clinics.models import Clinic
 from app.config import Settings
 from app.error_codes import ErrorCode
-from app.errors import AppError, NotAuthenticated, errors
+from app.errors import AppError, NotAuthenticated, TooManyRequests, errors
 from app.ratelimit import service as ratelimit
-from app.ratelimit.guard import failures_counted
+from app.ratelimit.guard import failures_counted, reserved
 from app.shared.client_address import client_ip
 from app.staff import audit, second_factor, service
 from app.staff.models import (
@@ -33,8 +34,7 @@ from app.staff.service import WrongCode, WrongPassword
 router = APIRouter(prefix="/api/auth", tags=["staff auth"])
 
 
-def public_staff(session: Session, staff: StaffUser) -> StaffPublic:
-    clinic = service.clinic_of(session, staff)
+def public_staff(staff: StaffUser, clinic: Clinic) -> StaffPublic:
     return StaffPublic(
         id=staff.id,
         email=staff.email,
@@ -69,12 +69,14 @@ def _audit(
     audit.record(session, staff=staff, action=action, now=now, ip=client_ip(request))
 
 
-@router.post("/login", responses=errors(ErrorCode.WRONG_CREDENTIALS, ErrorCode.TOO_MANY_ATTEMPTS))
+@router.post(
+    "/login",
+    responses=errors(ErrorCode.WRONG_CREDENTIALS, ErrorCode.TOO_MANY_ATTEMPTS, ErrorCode.BUSY),
+)
 def log_in(
     body: LoginRequest,
     request: Request,
     response: Response,
-    session: SessionDep,
     factory: SessionFactoryDep,
     clock: ClockDep,
     settings: SettingsDep,
@@ -82,27 +84,41 @@ def log_in(
     """Check e-mail and password; set the HttpOnly session cookie.
 
     With TOTP on, the cookie holds a pending session that opens only POST /login/totp.
-    Failures count per e-mail address and per client address; over the limit the answer is
-    429 before the password is even looked at.
+    Failures count per e-mail address from this client address (a growing wait, never a
+    lock on the account) and per client address; over a limit the answer is 429 before the
+    password is even looked at. 503 `busy` when the process is checking as many passwords
+    as it allows at once. No request transaction: the use case opens short ones around the
+    password check (a sync route runs in a worker thread, so argon2 never blocks the loop).
     """
     now = clock.now()
     ip = client_ip(request)
-    keys = [ratelimit.login_email(settings, body.email), ratelimit.login_ip(settings, ip)]
-    with failures_counted(session, factory, now, {NotAuthenticated: keys}):
-        staff, token, pending = service.log_in(
-            session,
-            email=body.email,
-            password=body.password,
-            now=now,
-            settings=settings,
-            ip=ip,
-            user_agent=_user_agent(request),
-        )
+    keys = [
+        ratelimit.login_account_client(settings, body.email, ip),
+        ratelimit.login_ip(settings, ip),
+    ]
+    try:
+        with reserved(factory, now, {NotAuthenticated: keys}) as attempt:
+            staff, clinic, token, pending = service.log_in(
+                factory,
+                email=body.email,
+                password=body.password,
+                now=now,
+                settings=settings,
+                ip=ip,
+                user_agent=_user_agent(request),
+                on_success=attempt.succeeded,
+            )
+    except TooManyRequests as refused:
+        service.record_refusal(
+            factory, email=body.email, step="password", retry_after=refused.retry_after,
+            now=now, ip=ip,
+        )  # fmt: skip
+        raise
     lifetime = service.PENDING_SESSION_LIFETIME if pending else settings.staff_session_absolute
     _set_cookie(response, token, lifetime, settings)
     if pending:
         return LoginResult(second_factor_required=True, staff=None)
-    return LoginResult(second_factor_required=False, staff=public_staff(session, staff))
+    return LoginResult(second_factor_required=False, staff=public_staff(staff, clinic))
 
 
 @router.post(
@@ -122,23 +138,38 @@ def log_in_second_factor(
 ) -> LoginResult:
     """The TOTP code after the password; the pending session is replaced by a new, full one."""
     now = clock.now()
+    ip = client_ip(request)
     pending, staff = service.pending_login(
         session, token=request.cookies.get(STAFF_COOKIE, ""), now=now
     )
     keys = [ratelimit.totp_account(settings, staff.id)]
-    with failures_counted(session, factory, now, {NotAuthenticated: keys}):
-        token = service.finish_login(
-            session,
-            pending=pending,
-            staff=staff,
-            code=body.code,
-            now=now,
-            settings=settings,
-            ip=client_ip(request),
-            user_agent=_user_agent(request),
-        )
+    staff_id, email = staff.id, staff.email  # a failure expires `staff` with its rollback
+    try:
+        with failures_counted(session, factory, now, {NotAuthenticated: keys}):
+            token = service.finish_login(
+                session,
+                pending=pending,
+                staff=staff,
+                code=body.code,
+                now=now,
+                settings=settings,
+                ip=ip,
+                user_agent=_user_agent(request),
+            )
+    except TooManyRequests as refused:
+        service.record_refusal(
+            factory, email=email, step="totp", retry_after=refused.retry_after,
+            now=now, ip=ip,
+        )  # fmt: skip
+        raise
+    except NotAuthenticated as failed:
+        if failed.code == ErrorCode.WRONG_CODE:
+            service.record_failed_code(factory, staff_id=staff_id, now=now, ip=ip)
+        raise
     _set_cookie(response, token, settings.staff_session_absolute, settings)
-    return LoginResult(second_factor_required=False, staff=public_staff(session, staff))
+    return LoginResult(
+        second_factor_required=False, staff=public_staff(staff, service.clinic_of(session, staff))
+    )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -152,13 +183,13 @@ def log_out(
     """End the session on the server and clear the cookie; safe to repeat."""
     token = request.cookies.get(STAFF_COOKIE)
     if token:
-        service.log_out(session, token=token, now=clock.now())
+        service.log_out(session, token=token, now=clock.now(), ip=client_ip(request))
     clear_session_cookie(response, name=STAFF_COOKIE, settings=settings)
 
 
 @router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def who_am_i(staff: CurrentStaff, session: SessionDep) -> StaffPublic:
-    return public_staff(session, staff)
+    return public_staff(staff, service.clinic_of(session, staff))
 
 
 @router.post(
@@ -169,6 +200,7 @@ def who_am_i(staff: CurrentStaff, session: SessionDep) -> StaffPublic:
         ErrorCode.WRONG_PASSWORD,
         ErrorCode.INVALID_INPUT,
         ErrorCode.TOO_MANY_ATTEMPTS,
+        ErrorCode.BUSY,
     ),
 )
 def change_password(
@@ -185,7 +217,7 @@ def change_password(
     A wrong current password is 422 `wrong_password` and counts like a failed login.
     """
     now = clock.now()
-    keys = [ratelimit.login_email(settings, staff.email)]
+    keys = [ratelimit.login_account_client(settings, staff.email, client_ip(request))]
     with failures_counted(session, factory, now, {WrongPassword: keys}):
         service.change_password(
             session,
@@ -205,11 +237,13 @@ def change_password(
         ErrorCode.WRONG_PASSWORD,
         ErrorCode.TOTP_ALREADY_ENABLED,
         ErrorCode.TOO_MANY_ATTEMPTS,
+        ErrorCode.BUSY,
     ),
 )
 def set_up_totp(
     body: PasswordCheck,
     staff: CurrentStaff,
+    request: Request,
     session: SessionDep,
     factory: SessionFactoryDep,
     clock: ClockDep,
@@ -217,7 +251,7 @@ def set_up_totp(
 ) -> TotpSetup:
     """A new secret and its QR code; two-step sign-in is on only once /totp/enable sees a code."""
     now = clock.now()
-    keys = [ratelimit.login_email(settings, staff.email)]
+    keys = [ratelimit.login_account_client(settings, staff.email, client_ip(request))]
     with failures_counted(session, factory, now, {WrongPassword: keys}):
         return second_factor.set_up(session, staff=staff, password=body.password)
 
@@ -259,6 +293,7 @@ def enable_totp(
         ErrorCode.TOTP_NOT_ENABLED,
         (ErrorCode.WRONG_CODE, 422),
         ErrorCode.TOO_MANY_ATTEMPTS,
+        ErrorCode.BUSY,
     ),
 )
 def disable_totp(
@@ -273,7 +308,7 @@ def disable_totp(
     """Turn two-step sign-in off: password and a current code (422 wrong_password/wrong_code)."""
     now = clock.now()
     counts: dict[type[AppError], list[ratelimit.Counted]] = {
-        WrongPassword: [ratelimit.login_email(settings, staff.email)],
+        WrongPassword: [ratelimit.login_account_client(settings, staff.email, client_ip(request))],
         WrongCode: [ratelimit.totp_account(settings, staff.id)],
     }
     with failures_counted(session, factory, now, counts):
