@@ -165,13 +165,20 @@ def log_in(
     new_hash = hash_password(password) if needs_rehash(found.password_hash) else None
     with transaction(factory) as session:
         staff = session.get(StaffUser, found.id)
-        # Read again under the write: disabled, or given a new password, while argon2 ran.
+        # Read again under the write: disabled, or given a new password, while argon2 ran?
+        # A changed hash is checked again (rarely: it is most often another login's rehash
+        # of the same password, and then checking it here is right, if on the lock).
         if (
             staff is None
             or staff.disabled_at is not None
-            or staff.password_hash != found.password_hash
+            or (
+                staff.password_hash != found.password_hash
+                and not verify_password(staff.password_hash, password)
+            )
         ):
             raise NotAuthenticated(WRONG_CREDENTIALS, code=ErrorCode.WRONG_CREDENTIALS)
+        if staff.password_hash != found.password_hash:
+            new_hash = None  # remade meanwhile
         if new_hash is not None:
             staff.password_hash = new_hash
             session.add(staff)
