@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     # How long a pair's failures are remembered (a success from that address forgets them).
     login_failure_memory_hours: int = Field(default=24, ge=1, le=24 * 30)
     # Password checks (argon2id, ~64 MiB and ~100 ms each) running at once in this process;
-    # more wait a moment, then get 503 `busy`. Unset: two per CPU.
+    # more wait a moment, then get 503 `busy`. Unset: two per CPU, counting the threads
+    # (lanes, password_hash_parallelism) each check runs on: 2 CPUs, 4 lanes: 1 check.
     password_checks_in_flight: int | None = Field(default=None, ge=1, le=1024)
     # Roles whose accounts must use two-step sign-in (comma-separated; empty: none).
     totp_required_roles: str = "admin"
@@ -203,7 +204,10 @@ class Settings(BaseSettings):
 
     @property
     def password_check_slots(self) -> int:
-        return self.password_checks_in_flight or 2 * (os.cpu_count() or 1)
+        # A check runs on `parallelism` threads: more checks than CPUs can run only starve
+        # every other request of CPU (measured in bench/login_contention.py).
+        lanes = self.password_hash_parallelism
+        return self.password_checks_in_flight or max(1, 2 * (os.cpu_count() or 1) // lanes)
 
     @property
     def totp_required_for(self) -> frozenset[str]:

@@ -26,9 +26,10 @@ COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
 PADDING = string.digits + string.punctuation + string.whitespace
 # A shorter core than this is not looked up ("a1b2c3d4e5f6" is not "a" padded).
 MIN_CORE = 4
-# How long a password check waits for a free slot before the answer is 503 `busy`: long
-# enough to smooth a few logins arriving together, short enough not to hold a worker thread.
-CHECK_SLOT_WAIT_SECONDS = 0.25
+# How long a password check waits for a free slot before the answer is 503 `busy`: a person
+# signing in would rather wait a second than be refused, and a burst of a few logins arriving
+# together is absorbed; longer would only hold worker threads for a queue that is not draining.
+CHECK_SLOT_WAIT_SECONDS = 1.0
 BUSY = "The service is busy checking other sign-ins. Please try again in a moment."
 
 
@@ -84,7 +85,7 @@ class CheckSlots:
 
 # argon2-cffi's defaults, which are also Settings' defaults, until configure() says otherwise.
 _current = _Hashing(PasswordHasher())
-checks = CheckSlots(2 * (os.cpu_count() or 1))  # as Settings.password_check_slots
+checks = CheckSlots(max(1, 2 * (os.cpu_count() or 1) // 4))  # Settings' default, 4 lanes
 
 
 def configure(settings: Settings) -> None:
