@@ -88,8 +88,6 @@ class Settings(BaseSettings):
     # more wait a moment, then get 503 `busy`. Unset: two per CPU, counting the threads
     # (lanes, password_hash_parallelism) each check runs on: 2 CPUs, 4 lanes: 1 check.
     password_checks_in_flight: int | None = Field(default=None, ge=1, le=1024)
-    # Roles whose accounts must use two-step sign-in (comma-separated; empty: none).
-    totp_required_roles: str = "admin"
 
     @model_validator(mode="before")
     @classmethod
@@ -208,9 +206,3 @@ class Settings(BaseSettings):
         # every other request of CPU (measured in bench/login_contention.py).
         lanes = self.password_hash_parallelism
         return self.password_checks_in_flight or max(1, 2 * (os.cpu_count() or 1) // lanes)
-
-    @property
-    def totp_required_for(self) -> frozenset[str]:
-        """The role names (lower case) whose accounts must turn two-step sign-in on."""
-        roles = (role.strip().lower() for role in self.totp_required_roles.split(","))
-        return frozenset(role for role in roles if role)

@@ -17,6 +17,6 @@ class RateLimitHit(SQLModel, table=True):
     __table_args__ = (Index("ix_rate_limit_hit_scope_key_at", "scope", "key_hash", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    scope: str = Field(max_length=32)  # e.g. login_email, login_ip, totp, enrol_ip
+    scope: str = Field(max_length=32)  # e.g. login_account_client, login_ip, totp, enrol_ip
     key_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)

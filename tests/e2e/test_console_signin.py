@@ -73,7 +73,7 @@ def test_too_many_wrong_passwords_say_when_to_try_again(live: Live, desk: Any) -
     page.goto("/console/")
     email, password = page.get_by_label("E-mail"), page.get_by_label("Password")
     button = page.get_by_role("button", name="Sign in")
-    for _ in range(live.settings.login_failures_per_email):
+    for _ in range(live.settings.login_failures_per_account_client):
         email.fill(NURSE_EMAIL)
         password.fill("wrong horse battery staple")
         button.click()

@@ -231,7 +231,9 @@ class TestPasswordChecksInFlight:
             answers = at_once(logins, log_in)
             assert set(answers) <= {(200, "ok"), (503, "busy")}, answers
             assert slots.peak == 2  # full, and never more
-            assert answers[(503, "busy")] == slots.refused >= 1, answers
+            # Whether some wait past the second depends on the machine (on SQLite the
+            # reservations' writes space the checks out); each refusal is a 503, none else.
+            assert answers[(503, "busy")] == slots.refused, answers
             assert answers[(200, "ok")] >= 2
         finally:
             passwords.configure(settings)
