@@ -26,10 +26,13 @@ COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
 PADDING = string.digits + string.punctuation + string.whitespace
 # A shorter core than this is not looked up ("a1b2c3d4e5f6" is not "a" padded).
 MIN_CORE = 4
-# How long a password check waits for a free slot before the answer is 503 `busy`: a person
-# signing in would rather wait a second than be refused, and a burst of a few logins arriving
-# together is absorbed; longer would only hold worker threads for a queue that is not draining.
-CHECK_SLOT_WAIT_SECONDS = 1.0
+# How long a password check waits for a free slot before the answer is 503 `busy`. A waiting
+# login holds one of the API's in-flight slots (app/inflight.py, 8 on SQLite): overloaded
+# (bench/login_contention.py, 9 logins/s at production cost on 2 CPUs) a 1 s wait filled them
+# with waiting logins and the patient's GET /api/me p50 was 380 ms, against 34 ms with 0.25 s
+# and 13 ms with 0.1 s (a noisy machine: the order matters, not the digits). 0.25 s still
+# absorbs two logins arriving together.
+CHECK_SLOT_WAIT_SECONDS = 0.25
 BUSY = "The service is busy checking other sign-ins. Please try again in a moment."
 
 
