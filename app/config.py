@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     push_max_attempts: int = Field(default=8, ge=1, le=50)
     max_push_devices: int = Field(default=5, ge=1, le=50)
 
+    # --- outbound push requests ---
+    # Push endpoints on private, loopback or link-local addresses (unset: allowed only in
+    # development, where the test receivers and a developer's push service are on loopback).
+    # Production refuses true: name a self-hosted push service in push_private_hosts instead.
+    push_allow_private_addresses: bool | None = None
+    # Self-hosted push services on the clinic's own network, comma-separated host names: these
+    # alone may resolve to private addresses (e.g. "push.clinic.internal").
+    push_private_hosts: str = ""
+
     # Failed attempts allowed per window (counted in the database, shared by every instance).
     rate_limit_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     login_failures_per_email: int = Field(default=5, ge=1, le=1000)
@@ -106,6 +115,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "AFTERCARE_VAPID_SUBJECT is still the example value: set your clinic's "
                     "contact (mailto: or https://)"
+                )
+            if self.push_allow_private_addresses:
+                raise ValueError(
+                    "AFTERCARE_PUSH_ALLOW_PRIVATE_ADDRESSES must not be true in production: name "
+                    "a self-hosted push service in AFTERCARE_PUSH_PRIVATE_HOSTS instead"
                 )
             if not self.public_url.startswith("https://"):
                 raise ValueError("AFTERCARE_PUBLIC_URL must be https:// in production")
@@ -154,6 +168,17 @@ class Settings(BaseSettings):
     @cached_property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def push_private_addresses_allowed(self) -> bool:
+        if self.push_allow_private_addresses is None:
+            return self.env == "development"
+        return self.push_allow_private_addresses
+
+    @property
+    def push_private_host_names(self) -> frozenset[str]:
+        names = (name.strip().rstrip(".").lower() for name in self.push_private_hosts.split(","))
+        return frozenset(name for name in names if name)
 
     @property
     def enrolment_link_lifetime(self) -> timedelta:
