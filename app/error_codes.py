@@ -217,6 +217,14 @@ class ErrorCode(StrEnum):
     )
     NOT_DUE_YET = ("not_due_yet", "This task is not due yet, so it cannot be ticked off.", 409)
 
+    # --- push subscriptions -------------------------------------------------------------------
+    PUSH_SUBSCRIPTION_TAKEN = (
+        "push_subscription_taken",
+        "This browser's notifications are registered to someone else, and the keys sent are not "
+        "that browser's: the registration was not moved.",
+        409,
+    )
+
     # --- symptom reports ----------------------------------------------------------------------
     UNKNOWN_SIGN = ("unknown_sign", "A ticked warning sign is not one the clinic knows.", 422)
     PAIN_OUT_OF_RANGE = ("pain_out_of_range", "Pain must be between 0 and 10.", 422)

@@ -83,7 +83,9 @@ def _subscribe(
 @router.post(
     "/api/me/push-subscriptions",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT, ErrorCode.PUSH_SUBSCRIPTION_TAKEN
+    ),
 )
 def subscribe_patient_device(
     body: PushSubscriptionIn,
@@ -94,7 +96,11 @@ def subscribe_patient_device(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> PushSubscriptionPublic:
-    """Store this phone's push subscription (the browser's PushSubscription.toJSON())."""
+    """Store this phone's push subscription (the browser's PushSubscription.toJSON()).
+
+    The endpoint must be a push service on the internet (https, a public address); one
+    another patient or staff member holds moves here only with that browser's own keys.
+    """
     owner = Owner(patient_id=patient.id)
     return _subscribe(owner, body, request, session, clock, settings, device_session_id=device.id)
 
@@ -124,7 +130,9 @@ def unsubscribe_patient_device(
 @router.post(
     "/api/staff/push-subscriptions",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT, ErrorCode.PUSH_SUBSCRIPTION_TAKEN
+    ),
 )
 def subscribe_staff_device(
     body: PushSubscriptionIn,
