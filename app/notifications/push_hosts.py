@@ -12,6 +12,7 @@ caught too. IP literals never reach a resolver in aiohttp, so `check` covers the
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # network with such a gateway they reach that IPv4 address, so it is the one judged.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _6TO4 = ipaddress.IPv6Network("2002::/16")
+_NUMBER = re.compile(r"0x[0-9a-f]*|[0-9]+")
 
 
 class EndpointRefused(ValueError):
@@ -62,6 +64,16 @@ def _literal(host: str) -> IPAddress | None:
         return ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
         return None
+
+
+def _is_numeric_name(host: str) -> bool:
+    """Old numeric IPv4 forms (127.1, 2130706433, 0x7f.0.0.1) that resolvers still accept.
+
+    As in the WHATWG URL standard, a host whose last label is a number is an address: no
+    top-level domain is numeric.
+    """
+    last = host.rsplit(".", 1)[-1].lower()
+    return bool(_NUMBER.fullmatch(last))
 
 
 def _is_loopback_name(host: str) -> bool:
@@ -116,6 +128,8 @@ class PushHosts:
             )
         if literal is None and _is_loopback_name(host):
             raise EndpointRefused("endpoint must be a push service on the internet, not localhost")
+        if literal is None and _is_numeric_name(host):
+            raise EndpointRefused("endpoint must name its push service, not a numeric address")
 
     def resolver(self, inner: AbstractResolver | None = None) -> AbstractResolver:
         """A resolver for the connection pool that keeps only the addresses allowed."""

@@ -152,11 +152,17 @@ class TestResolver:
         answers = {"push.example.org": ["10.0.0.5", "142.250.74.106"]}
         assert self.resolve(PRODUCTION, answers, "push.example.org") == ["142.250.74.106"]
 
-    def test_the_real_system_resolver_is_judged_too(self) -> None:
+    # ... at send time by the address, whatever else the URL check might miss: the old
+    # numeric IPv4 forms (not literals to ipaddress) resolve to loopback.
+    @pytest.mark.parametrize("name", ["localhost", "127.1", "2130706433", "0x7f.0.0.1"])
+    def test_the_real_system_resolver_is_judged_too(self, name: str) -> None:
+        with pytest.raises(EndpointRefused):
+            PRODUCTION.check(f"https://{name}/x")  # at subscribe time by the URL, and ...
+
         async def run() -> None:
             resolver = PRODUCTION.resolver()
             try:
-                await resolver.resolve("localhost", 443, socket.AF_UNSPEC)
+                await resolver.resolve(name, 443, socket.AF_UNSPEC)
             finally:
                 await resolver.close()
 
