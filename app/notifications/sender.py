@@ -41,7 +41,8 @@ class Device:
 
 @dataclass(frozen=True)
 class PushResult:
-    """The push service's answer; `status` None means no answer (timeout, refused, reset)."""
+    """The push service's answer; `status` None means no answer (timeout, refused, reset,
+    or never connected: `error` starts with "refused:" when the address policy said no)."""
 
     status: int | None
     retry_after: float | None = None
