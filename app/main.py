@@ -41,6 +41,7 @@ from app.notifications.dispatcher import Dispatcher
 from app.notifications.vapid import load_or_create
 from app.openapi_refusals import document_refusals
 from app.patients.protocols import ProtocolSource
+from app.proxy_headers import ProxyHeaders
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
 from app.server_time import ServerTime
@@ -114,6 +115,8 @@ def create_app(
     app.add_middleware(ServerTime, clock=clock)
     # The PWA's first load is ~93 KB raw, ~31 KB compressed: a cheap phone on a slow link cares.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Outermost: everything inside, the access log too, sees the client a trusted proxy named.
+    app.add_middleware(ProxyHeaders, trusted=settings.trusted_proxies)
     routers = (
         health_router,
         staff_router,

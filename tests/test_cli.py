@@ -476,3 +476,28 @@ def test_serve_on_an_unknown_host_is_one_line(run: Invoke) -> None:
     assert "cannot listen on 'nowhere.invalid'" in one_line_error(
         run("serve", "--host", "nowhere.invalid")
     )
+
+
+def test_serve_leaves_forwarded_headers_to_the_app_and_names_no_server(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Uvicorn's proxy handling trusts 127.0.0.1 and believes its X-Forwarded-For as sent;
+    # the app reads it for AFTERCARE_TRUSTED_PROXIES only (served for real in
+    # tests/security/test_security_client_address.py, with these same options).
+    import uvicorn
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    result = run(
+        "serve", "--port", str(port),
+        AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
+        AFTERCARE_DISPATCHER_ENABLED="false",
+        AFTERCARE_TRUSTED_PROXIES="10.0.0.5",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert served["proxy_headers"] is False
+    assert served["server_header"] is False
+    assert [str(n) for n in served["app"].state.settings.trusted_proxies] == ["10.0.0.5/32"]
