@@ -110,7 +110,11 @@ def create_app(
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CrossSiteGuard, public_url=settings.public_url)  # inside SecurityHeaders
+    app.add_middleware(  # inside SecurityHeaders
+        CrossSiteGuard,
+        public_url=settings.public_url,
+        loopback_aliases=settings.env == "development",
+    )
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies, page_policies=page_policies)
     app.add_middleware(ServerTime, clock=clock)
     # The PWA's first load is ~93 KB raw, ~31 KB compressed: a cheap phone on a slow link cares.
