@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
+from app.allowed_methods import AllowedMethods
 from app.api.routes.adherence import router as adherence_router
 from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
@@ -109,6 +110,7 @@ def create_app(
     install_error_handlers(app)
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
+    app.add_middleware(AllowedMethods, router=app.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(  # inside SecurityHeaders
         CrossSiteGuard,
