@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///./var/aftercare.db"
@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # Behind a proxy that is not listed, every client shares the proxy's address, and so its
     # rate limits (see README, "Behind a reverse proxy").
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    # In production /metrics answers only `Authorization: Bearer <this>`; unset, it is off
+    # (404). In development it is open.
+    metrics_token: SecretStr | None = None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -91,6 +94,17 @@ class Settings(BaseSettings):
             value = [part.strip() for part in value.split(",") if part.strip()]
         # strict=False: 10.0.0.1/8 means the range 10.0.0.0/8, as a person writing it means.
         return tuple(ip_network(str(item).strip(), strict=False) for item in value)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _long_random_token(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or str(value).strip() == "":
+            return None  # compose passes an unset variable through as ""
+        if len(str(value)) < 16:
+            raise ValueError("must be at least 16 characters (a long random string)")
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from app.api.routes.adherence import router as adherence_router
 from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
 from app.api.routes.clinic import router as clinic_router
+from app.api.routes.metrics import router as metrics_router
 from app.api.routes.patient_device import router as device_router
 from app.api.routes.patient_list import router as patient_list_router
 from app.api.routes.patient_records import router as patient_records_router
@@ -139,6 +140,7 @@ def create_app(
         reports_router,
         alerts_router,
         push_router,
+        metrics_router,
     )
     for router in routers:
         app.include_router(router)
