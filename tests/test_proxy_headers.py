@@ -90,6 +90,10 @@ class TestTheSetting:
             ip_network("10.0.0.5/32"), ip_network("172.18.0.0/16"), ip_network("fd00::/8"),
         )  # fmt: skip
 
+    def test_empty_is_none(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("AFTERCARE_TRUSTED_PROXIES", "")  # compose passes an unset one so
+        assert Settings(_env_file=None).trusted_proxies == ()  # type: ignore[call-arg]
+
     def test_a_range_written_from_one_of_its_addresses(self) -> None:
         settings = Settings(trusted_proxies="10.1.2.3/16", _env_file=None)  # type: ignore[call-arg]
         assert settings.trusted_proxies == (ip_network("10.1.0.0/16"),)
