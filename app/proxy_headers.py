@@ -24,7 +24,8 @@ class ProxyHeaders:
     """Rewrites the ASGI scope's `client` (and `scheme`) from what a trusted proxy appended.
 
     Uvicorn's own proxy handling is off (`aftercare serve` passes proxy_headers=False): it
-    trusts 127.0.0.1 by default and takes the header's leftmost hop, which the client wrote.
+    trusts 127.0.0.1 by default, so a proxy anywhere else was not believed at all (every
+    client shared its address) and any process on the machine could claim any address.
     Rewriting the scope, not each route's reading of it, keeps the audit log, the rate
     limits and uvicorn's access log on the same address. A request carrying X-Forwarded-For
     from a peer that is not trusted is logged as a warning, once: it is the sign of a proxy
