@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from ipaddress import ip_network
 
 import httpx
@@ -76,6 +77,26 @@ def client_at(address: str, base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, transport=transport, timeout=30)
 
 
+@dataclass
+class Scene:
+    proxy: ForwardingProxy
+    attacker: httpx.Client  # at A
+    colleague: httpx.Client  # at B
+
+
+@contextmanager
+def scene(
+    settings: Settings, clock: FixedClock, engine: Engine, *, trusted: str | None
+) -> Iterator[Scene]:
+    """The app behind the proxy, and two browsers reaching it from A and B."""
+    with (
+        behind_proxy(settings, clock, engine, trusted=trusted) as proxy,
+        client_at(A, proxy.url) as attacker,
+        client_at(B, proxy.url) as colleague,
+    ):
+        yield Scene(proxy, attacker, colleague)
+
+
 def fail_logins(client: httpx.Client, times: int, **headers: str) -> list[int]:
     """`times` sign-ins with unknown addresses (so no e-mail's own limit is reached)."""
     return [
@@ -100,18 +121,14 @@ class TestBehindATrustedProxy:
         factory: sessionmaker[Session],
     ) -> None:  # fmt: skip
         limit = settings.login_failures_per_ip
-        with (
-            behind_proxy(settings, clock, engine, trusted=f"{PROXY}/32") as proxy,
-            client_at(A, proxy.url) as attacker,
-            client_at(B, proxy.url) as colleague,
-        ):
-            answers = fail_logins(attacker, limit + 3)
+        with scene(settings, clock, engine, trusted=f"{PROXY}/32") as it:
+            answers = fail_logins(it.attacker, limit + 3)
             assert set(answers[:limit]) == {401}
             assert set(answers[limit:]) == {429}  # A is locked out ...
-            assert colleague.post("/api/auth/login", json=NURSE).status_code == 200  # B is not
-            assert colleague.get("/api/auth/me").status_code == 200
+            assert it.colleague.post("/api/auth/login", json=NURSE).status_code == 200  # B isn't
+            assert it.colleague.get("/api/auth/me").status_code == 200
         with factory() as session:
-            ips = session.exec(select(StaffSession.ip)).all()
+            ips = session.exec(select(col(StaffSession.ip))).all()
         assert ips == [B]  # the session records B's own address, not the proxy's
 
     def test_a_client_cannot_forge_its_address(
@@ -119,23 +136,19 @@ class TestBehindATrustedProxy:
         factory: sessionmaker[Session],
     ) -> None:  # fmt: skip
         limit = settings.login_failures_per_ip
-        with (
-            behind_proxy(settings, clock, engine, trusted=f"{PROXY}/32") as proxy,
-            client_at(A, proxy.url) as attacker,
-            client_at(B, proxy.url) as colleague,
-        ):
+        with scene(settings, clock, engine, trusted=f"{PROXY}/32") as it:
             # Each guess claims to come from somewhere else, B's address and the proxy's
             # among them; the proxy appends A's real address, and only that is believed.
             claims = [B, PROXY, "10.0.0.1", "::1", "garbage", f"{B}, {PROXY}"]
             answers = [
-                fail_logins(attacker, 1, **{"X-Forwarded-For": claims[i % len(claims)]})[0]
+                fail_logins(it.attacker, 1, **{"X-Forwarded-For": claims[i % len(claims)]})[0]
                 for i in range(limit + 2)
             ]
             assert answers[-2:] == [429, 429]  # every forged address counted against A
-            assert proxy.forwarded[0] == f"{B}, {A}"
-            assert colleague.post("/api/auth/login", json=NURSE).status_code == 200
+            assert it.proxy.forwarded[0] == f"{B}, {A}"
+            assert it.colleague.post("/api/auth/login", json=NURSE).status_code == 200
         with factory() as session:
-            assert session.exec(select(StaffSession.ip)).all() == [B]
+            assert session.exec(select(col(StaffSession.ip))).all() == [B]
 
     def test_without_the_setting_everyone_shares_the_proxys_address(
         self, settings: Settings, clock: FixedClock, engine: Engine,
@@ -143,13 +156,9 @@ class TestBehindATrustedProxy:
     ) -> None:  # fmt: skip
         # The failure the setting exists for: A's guesses lock B out, and it is said loudly.
         limit = settings.login_failures_per_ip
-        with (
-            behind_proxy(settings, clock, engine, trusted=None) as proxy,
-            client_at(A, proxy.url) as attacker,
-            client_at(B, proxy.url) as colleague,
-        ):
-            fail_logins(attacker, limit)
-            assert colleague.post("/api/auth/login", json=NURSE).status_code == 429
+        with scene(settings, clock, engine, trusted=None) as it:
+            fail_logins(it.attacker, limit)
+            assert it.colleague.post("/api/auth/login", json=NURSE).status_code == 429
         warnings = [r for r in caplog.records if "AFTERCARE_TRUSTED_PROXIES" in r.getMessage()]
         assert len(warnings) == 1  # once, not once per request
         assert warnings[0].levelname == "WARNING" and PROXY in warnings[0].getMessage()
@@ -157,11 +166,8 @@ class TestBehindATrustedProxy:
     def test_redirects_keep_the_scheme_the_proxy_was_reached_on(
         self, settings: Settings, clock: FixedClock, engine: Engine
     ) -> None:
-        with (
-            behind_proxy(settings, clock, engine, trusted=f"{PROXY}/32") as proxy,
-            client_at(A, proxy.url) as browser,
-        ):
-            moved = browser.get("/console")
+        with scene(settings, clock, engine, trusted=f"{PROXY}/32") as it:
+            moved = it.attacker.get("/console")
         assert moved.status_code in (301, 302, 307, 308)
         assert moved.headers["location"].startswith("https://")  # TLS ended at the proxy
 
