@@ -45,6 +45,11 @@ from app.tasks import service as tasks
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# How `serve` runs uvicorn. Its proxy handling is off: it would trust 127.0.0.1 by default and
+# believe X-Forwarded-For as sent; app.proxy_headers reads it for AFTERCARE_TRUSTED_PROXIES
+# only. No `server: uvicorn` header: it tells a scanner which exploits to try first.
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
+
 
 def one_line_errors(command: F) -> F:
     """Turn expected failures into `Error: <one line>` and a non-zero exit, not a traceback."""
@@ -138,7 +143,7 @@ def serve(host: str, port: int, migrate: bool) -> None:
     keep_query_strings_out_of_access_logs()
     # Uvicorn names the address it listens on (0.0.0.0, say); people need the one to open.
     click.echo(f"Aftercare: open {settings.public_url}/console/ (staff) or an enrolment link")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True)
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
 
 
 @main.command()

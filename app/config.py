@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///./var/aftercare.db"
 DEFAULT_PORT = 8000
@@ -84,6 +85,35 @@ class Settings(BaseSettings):
     login_failures_per_ip: int = Field(default=20, ge=1, le=10000)
     totp_failures_per_account: int = Field(default=5, ge=1, le=1000)
     enrol_failures_per_ip: int = Field(default=20, ge=1, le=10000)
+
+    # --- edge: the client's address behind a proxy, /metrics ---
+    # The reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For
+    # and X-Forwarded-Proto are believed. Empty: nobody's; the peer address is the client.
+    # Behind a proxy that is not listed, every client shares the proxy's address, and so its
+    # rate limits (see README, "Behind a reverse proxy").
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    # In production /metrics answers only `Authorization: Bearer <this>`; unset, it is off
+    # (404). In development it is open.
+    metrics_token: SecretStr | None = None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        # strict=False: 10.0.0.1/8 means the range 10.0.0.0/8, as a person writing it means.
+        return tuple(ip_network(str(item).strip(), strict=False) for item in value)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _long_random_token(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or str(value).strip() == "":
+            return None  # compose passes an unset variable through as ""
+        if len(str(value)) < 16:
+            raise ValueError("must be at least 16 characters (a long random string)")
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -14,10 +14,12 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
+from app.allowed_methods import AllowedMethods
 from app.api.routes.adherence import router as adherence_router
 from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
 from app.api.routes.clinic import router as clinic_router
+from app.api.routes.metrics import router as metrics_router
 from app.api.routes.patient_device import router as device_router
 from app.api.routes.patient_list import router as patient_list_router
 from app.api.routes.patient_records import router as patient_records_router
@@ -41,6 +43,7 @@ from app.notifications.dispatcher import Dispatcher
 from app.notifications.vapid import load_or_create
 from app.openapi_refusals import document_refusals
 from app.patients.protocols import ProtocolSource
+from app.proxy_headers import ProxyHeaders
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
 from app.server_time import ServerTime
@@ -108,12 +111,19 @@ def create_app(
     install_error_handlers(app)
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
+    app.add_middleware(AllowedMethods, router=app.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CrossSiteGuard, public_url=settings.public_url)  # inside SecurityHeaders
+    app.add_middleware(  # inside SecurityHeaders
+        CrossSiteGuard,
+        public_url=settings.public_url,
+        loopback_aliases=settings.env == "development",
+    )
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies, page_policies=page_policies)
     app.add_middleware(ServerTime, clock=clock)
     # The PWA's first load is ~93 KB raw, ~31 KB compressed: a cheap phone on a slow link cares.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Outermost: everything inside, the access log too, sees the client a trusted proxy named.
+    app.add_middleware(ProxyHeaders, trusted=settings.trusted_proxies)
     routers = (
         health_router,
         staff_router,
@@ -130,6 +140,7 @@ def create_app(
         reports_router,
         alerts_router,
         push_router,
+        metrics_router,
     )
     for router in routers:
         app.include_router(router)

@@ -440,9 +440,10 @@ def test_every_line_the_demo_prints_works_when_pasted(
     assert phone.post("/api/enrol", json={"code": link.fragment}).status_code == 200
 
 
-def test_serve_on_another_port_moves_the_links_with_it(
-    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def serve_without_starting(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch, *args: str, **env: str | None
+) -> tuple[Result, dict[str, Any], int]:
+    """`aftercare serve` on a free port, up to uvicorn.run: its output, uvicorn's arguments."""
     import uvicorn
 
     with socket.socket() as free:  # a port nothing listens on, as 8011 would be
@@ -450,13 +451,18 @@ def test_serve_on_another_port_moves_the_links_with_it(
         port = free.getsockname()[1]
     served: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
-    result = run(
-        "serve", "--port", str(port), "--host", "localhost",
-        AFTERCARE_PUBLIC_URL=None,
-        AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
-        AFTERCARE_DISPATCHER_ENABLED="false",
-    )  # fmt: skip
+    result = run("serve", "--port", str(port), *args, AFTERCARE_DISPATCHER_ENABLED="false", **env)
     assert result.exit_code == 0, result.output
+    return result, served, port
+
+
+def test_serve_on_another_port_moves_the_links_with_it(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, served, port = serve_without_starting(
+        run, monkeypatch, "--host", "localhost",
+        AFTERCARE_PUBLIC_URL=None, AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
+    )  # fmt: skip
     assert (served["host"], served["port"]) == ("localhost", port)
     assert served["app"].state.settings.public_url == f"http://127.0.0.1:{port}"
     assert f"open http://127.0.0.1:{port}/console/" in result.output
@@ -476,3 +482,19 @@ def test_serve_on_an_unknown_host_is_one_line(run: Invoke) -> None:
     assert "cannot listen on 'nowhere.invalid'" in one_line_error(
         run("serve", "--host", "nowhere.invalid")
     )
+
+
+def test_serve_leaves_forwarded_headers_to_the_app_and_names_no_server(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Uvicorn's proxy handling trusts 127.0.0.1 and believes its X-Forwarded-For as sent;
+    # the app reads it for AFTERCARE_TRUSTED_PROXIES only (served for real in
+    # tests/security/test_security_client_address.py, with these same options).
+    _, served, _ = serve_without_starting(
+        run, monkeypatch,
+        AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
+        AFTERCARE_TRUSTED_PROXIES="10.0.0.5",
+    )  # fmt: skip
+    assert served["proxy_headers"] is False
+    assert served["server_header"] is False
+    assert [str(n) for n in served["app"].state.settings.trusted_proxies] == ["10.0.0.5/32"]

@@ -66,7 +66,8 @@ def test_production_has_no_interactive_docs_and_sends_hsts(
         assert client.get("/docs").status_code == 404
         assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 404
         assert client.get("/openapi.json").status_code == 200
-        assert client.get("/api/health").headers["strict-transport-security"] == "max-age=31536000"
+        hsts = client.get("/api/health").headers["strict-transport-security"]
+        assert hsts == "max-age=31536000; includeSubDomains"
 
 
 def test_static_files_revalidate_and_large_answers_are_compressed(client: TestClient) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from app.api.cookies import PATIENT_COOKIE, STAFF_COOKIE
+from app.api.cookies import HOST_PREFIX, PATIENT_COOKIE, STAFF_COOKIE
 from app.clock import FixedClock
 from app.config import Settings
 from app.main import create_app
@@ -75,8 +75,9 @@ class TestStaffCookie:
         self, https_app: TestClient, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:
         sign_in_staff(https_app, factory, now=clock.now())
-        flags = cookie(staff_login(https_app), STAFF_COOKIE)
+        flags = cookie(staff_login(https_app), HOST_PREFIX + STAFF_COOKIE)
         assert flags["secure"] is True and flags["httponly"] is True
+        assert flags["path"] == "/" and "domain" not in flags  # what `__Host-` requires
         assert str(flags["samesite"]).lower() == "strict"
 
     def test_logout_clears_it_with_the_same_path(
@@ -104,5 +105,6 @@ class TestDeviceCookie:
         assert str(flags["samesite"]).lower() == "lax"
         assert int(str(flags["max-age"])) == settings.device_session_days * 86400
         code = staff.post(f"/api/patients/{patient['id']}/enrolment").json()["code"]
-        secure = cookie(https_app.post("/api/enrol", json={"code": code}), PATIENT_COOKIE)
+        answer = https_app.post("/api/enrol", json={"code": code})
+        secure = cookie(answer, HOST_PREFIX + PATIENT_COOKIE)
         assert secure["secure"] is True and secure["httponly"] is True
