@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import StrictInt, StringConstraints
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -70,8 +70,9 @@ class ReportCreate(SQLModel):
 
     client_id: uuid.UUID
     # 0-10; may be left out (or null) when a sign is ticked or a note written: otherwise the
-    # service refuses it, 422 `pain_required` (the triage rules' step 1).
-    pain: int | None = Field(default=None, ge=0, le=10)
+    # service refuses it, 422 `pain_required` (the triage rules' step 1). Strict: JSON's
+    # `true` or `"3"` is not a pain score, and coercing it would store what was not said.
+    pain: StrictInt | None = Field(default=None, ge=0, le=10)
     signs: list[str] = Field(default_factory=list, max_length=30)
     note: str = Field(default="", max_length=2000)
 
