@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from apscheduler.schedulers.base import BaseScheduler
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -33,6 +33,7 @@ from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.csrf import CrossSiteGuard
 from app.db import make_engine, session_factory
+from app.db_unavailable import DatabaseHealth, install_database_unavailable
 from app.errors import install_error_handlers
 from app.inflight import InFlightLimit, in_flight_limit
 from app.limits import BodySizeLimit
@@ -52,9 +53,16 @@ health_router = APIRouter(tags=["service"])
 
 
 @health_router.get("/api/health")
-def health() -> dict[str, str]:
-    """Liveness: the process answers (it does not touch the database)."""
-    return {"status": "ok"}
+async def health(request: Request) -> dict[str, str]:
+    """Liveness: the process answers (it does not touch the database).
+
+    `{"status": "ok"}`; `{"status": "degraded", "database": "full"}` (or `"unavailable"`)
+    while a request met a full or unreachable database in the last two minutes. Still 200:
+    restarting the process would not bring the database back or free its disk.
+    """
+    database_health: DatabaseHealth = request.app.state.database_health
+    problem = database_health.current()
+    return {"status": "ok"} if problem is None else {"status": "degraded", "database": problem}
 
 
 def create_app(
@@ -106,6 +114,8 @@ def create_app(
     )
     app.state.protocols.enrolling()  # a missing or invalid protocol stops the start, not a request
     install_error_handlers(app)
+    app.state.database_health = DatabaseHealth(clock)
+    install_database_unavailable(app, app.state.database_health)
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
