@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.shared.text import TEXT
 
 
 class SymptomReport(SQLModel, table=True):
@@ -74,7 +75,7 @@ class ReportCreate(SQLModel):
     # `true` or `"3"` is not a pain score, and coercing it would store what was not said.
     pain: StrictInt | None = Field(default=None, ge=0, le=10)
     signs: list[str] = Field(default_factory=list, max_length=30)
-    note: str = Field(default="", max_length=2000)
+    note: Annotated[str, StringConstraints(max_length=2000), TEXT] = ""
 
 
 class ReportPublic(SQLModel):
@@ -164,7 +165,9 @@ class AcknowledgeRequest(SQLModel):
     model_config = {"extra": "forbid"}
 
     # What was done about it: the record a later reader (or an inquiry) relies on.
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    note: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), TEXT
+    ]
 
 
 class PatientReport(ReportPublic):
