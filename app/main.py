@@ -25,6 +25,7 @@ from app.api.routes.patients import router as patients_router
 from app.api.routes.push import router as push_router
 from app.api.routes.reports import router as reports_router
 from app.api.routes.staff_accounts import router as staff_admin_router
+from app.api.routes.staff_own_sessions import router as own_sessions_router
 from app.api.routes.staff_session import router as staff_router
 from app.api.routes.tasks import router as tasks_router
 from app.api.routes.visits import router as visits_router
@@ -127,6 +128,7 @@ def create_app(
     routers = (
         health_router,
         staff_router,
+        own_sessions_router,  # before staff_admin_router: /api/staff/me/… is not a staff id
         staff_admin_router,
         audit_router,
         clinic_router,
