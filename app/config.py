@@ -115,6 +115,11 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters (a long random string)")
         return value
 
+    # --- small hardening: staff accounts ---
+    # Addresses an admin may try that already have an account, per window: a typo or two,
+    # never a sweep through a list of addresses to learn who works with other clinics.
+    staff_create_taken_per_admin: int = Field(default=5, ge=1, le=1000)
+
     @model_validator(mode="before")
     @classmethod
     def _empty_public_url_is_unset(cls, data: Any) -> Any:

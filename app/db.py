@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
@@ -39,6 +41,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "before_cursor_execute", _refuse_nul)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -58,6 +61,19 @@ def _begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads then writes cannot wait on busy_timeout when another
     # writer got there first ("database is locked" at once); taking the write lock up front can.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _refuse_nul(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> None:
+    # PostgreSQL refuses a NUL character in text (a DataError, answered 422); SQLite would
+    # store it. Refusing it here too keeps one behaviour whichever database runs, for any
+    # value the request schemas did not already refuse.
+    for row in parameters if executemany else (parameters,):
+        values = row.values() if isinstance(row, dict) else row or ()
+        if any(isinstance(value, str) and "\x00" in value for value in values):
+            orig = sqlite3.DataError("a string contains a NUL character")
+            raise DataError(statement, None, orig, hide_parameters=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -86,6 +86,12 @@ class ErrorCode(StrEnum):
         "Something went wrong in the service; it is logged, and trying again later may work.",
         500,
     )
+    DATABASE_UNAVAILABLE = (
+        "database_unavailable",
+        "The service cannot reach its database, or has no room left to store anything, just "
+        "now; nothing was done: try again after the seconds in the Retry-After header.",
+        503,
+    )
     HTTP_ERROR = (
         "http_error",
         "Any other refusal by the HTTP framework itself; the status says which.",

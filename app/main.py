@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from apscheduler.schedulers.base import BaseScheduler
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +27,7 @@ from app.api.routes.patients import router as patients_router
 from app.api.routes.push import router as push_router
 from app.api.routes.reports import router as reports_router
 from app.api.routes.staff_accounts import router as staff_admin_router
+from app.api.routes.staff_own_sessions import router as own_sessions_router
 from app.api.routes.staff_session import router as staff_router
 from app.api.routes.tasks import router as tasks_router
 from app.api.routes.visits import router as visits_router
@@ -35,6 +36,7 @@ from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.csrf import CrossSiteGuard
 from app.db import make_engine, session_factory
+from app.db_unavailable import DatabaseHealth, install_database_unavailable
 from app.errors import install_error_handlers
 from app.inflight import InFlightLimit, in_flight_limit
 from app.limits import BodySizeLimit
@@ -55,9 +57,16 @@ health_router = APIRouter(tags=["service"])
 
 
 @health_router.get("/api/health")
-def health() -> dict[str, str]:
-    """Liveness: the process answers (it does not touch the database)."""
-    return {"status": "ok"}
+async def health(request: Request) -> dict[str, str]:
+    """Liveness: the process answers (it does not touch the database).
+
+    `{"status": "ok"}`; `{"status": "degraded", "database": "full"}` (or `"unavailable"`)
+    while a request met a full or unreachable database in the last two minutes. Still 200:
+    restarting the process would not bring the database back or free its disk.
+    """
+    database_health: DatabaseHealth = request.app.state.database_health
+    problem = database_health.current()
+    return {"status": "ok"} if problem is None else {"status": "degraded", "database": problem}
 
 
 def create_app(
@@ -109,6 +118,8 @@ def create_app(
     )
     app.state.protocols.enrolling()  # a missing or invalid protocol stops the start, not a request
     install_error_handlers(app)
+    app.state.database_health = DatabaseHealth(clock)
+    install_database_unavailable(app, app.state.database_health)
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
     app.add_middleware(AllowedMethods, router=app.router)
@@ -127,6 +138,7 @@ def create_app(
     routers = (
         health_router,
         staff_router,
+        own_sessions_router,  # before staff_admin_router: /api/staff/me/… is not a staff id
         staff_admin_router,
         audit_router,
         clinic_router,

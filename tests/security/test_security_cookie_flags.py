@@ -108,3 +108,24 @@ class TestDeviceCookie:
         answer = https_app.post("/api/enrol", json={"code": code})
         secure = cookie(answer, HOST_PREFIX + PATIENT_COOKIE)
         assert secure["secure"] is True and secure["httponly"] is True
+
+
+def test_over_https_the_own_sessions_list_knows_the_session_in_use(
+    settings: Settings, clock: FixedClock, engine: Engine, factory: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    # Over https the cookie is `__Host-…`: a route reading the plain name would see no session.
+    public = Settings(
+        database_url=settings.database_url,
+        public_url="https://care.example.org",
+        vapid_private_key_file=tmp_path / "vapid.pem",
+        dispatcher_enabled=False,
+        _env_file=None,
+    )
+    app = create_app(public, clock=clock, engine=engine)
+    with TestClient(app, base_url="https://care.example.org") as client:
+        sign_in_staff(client, factory, now=clock.now())
+        assert HOST_PREFIX + STAFF_COOKIE in client.cookies
+        listed = client.get("/api/staff/me/sessions")
+        assert listed.status_code == 200
+        assert [view["current"] for view in listed.json()] == [True]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -114,6 +115,35 @@ class TestCreate:
         )
         response = admin.post("/api/staff", json=NEW | {"email": email})
         assert (response.status_code, response.json()["code"]) == (409, "email_taken")
+
+    def test_an_address_of_another_clinic_gets_the_same_answer_as_one_of_our_own(
+        self, admin: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        make_clinic_with_staff(factory, now=clock.now(), clinic_name="Hill", email="x@hill.example")
+        create(admin, email="ours@riverside.example")
+        elsewhere = admin.post("/api/staff", json=NEW | {"email": "x@hill.example"})
+        ours = admin.post("/api/staff", json=NEW | {"email": "ours@riverside.example"})
+        assert (elsewhere.status_code, elsewhere.json()) == (ours.status_code, ours.json())
+        assert "x@hill.example" not in elsewhere.text
+
+    def test_sweeping_addresses_that_have_accounts_is_refused(
+        self, admin: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        for n in range(6):
+            make_clinic_with_staff(
+                factory, now=clock.now(), clinic_name=f"Clinic {n}", email=f"s{n}@other.example"
+            )
+        for n in range(5):  # the default allowance: typos, not a sweep
+            taken = admin.post("/api/staff", json=NEW | {"email": f"s{n}@other.example"})
+            assert taken.status_code == 409
+        swept = admin.post("/api/staff", json=NEW | {"email": "s5@other.example"})
+        assert (swept.status_code, swept.json()["code"]) == (429, "too_many_attempts")
+        assert int(swept.headers["Retry-After"]) > 0
+        # Refused before the lookup: the answer says nothing about this address either.
+        fresh = admin.post("/api/staff", json=NEW)
+        assert fresh.status_code == 429
+        clock.advance(timedelta(minutes=15))
+        assert create(admin)["email"] == NEW["email"]
 
     @pytest.mark.parametrize(
         "change",
