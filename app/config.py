@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     # alone may resolve to private addresses (e.g. "push.clinic.internal").
     push_private_hosts: str = ""
 
+    # --- dispatch pipeline: outcomes recorded as sends complete ---
+    # Outcomes wait at most this long, or until this many wait, before they are written (one
+    # short transaction): what a dispatcher killed mid-burst sends again is the rows in flight
+    # plus at most these. Every 50 ms or 100 outcomes costs no measurable throughput
+    # (bench/push_throughput.py); see docs/scaling.md.
+    dispatch_record_seconds: float = Field(default=0.05, gt=0, le=5)
+    dispatch_record_chunk: int = Field(default=100, ge=1, le=5000)
+
     # Failed attempts allowed per window (counted in the database, shared by every instance).
     rate_limit_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     login_failures_per_email: int = Field(default=5, ge=1, le=1000)
