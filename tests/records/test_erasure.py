@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -291,3 +292,29 @@ class TestEraseService:
         # escape them, so the database must hold exactly the modelled tables.
         in_database = set(inspect(engine).get_table_names()) - {"alembic_version"}
         assert in_database == set(SQLModel.metadata.tables)
+
+
+class TestNothingOfThemInTheTrail:
+    def test_no_audit_detail_keeps_the_name_notes_or_phone(
+        self, admin: TestClient, staff: TestClient, erasable: str, factory: sessionmaker[Session]
+    ) -> None:
+        # Every audited way a person's words could reach a detail: searches, a reason, a note.
+        assert staff.get("/api/patients", params={"q": NAME}).status_code == 200
+        assert staff.get("/api/patients.csv", params={"q": NAME}).status_code == 200
+        changed = staff.put(
+            f"/api/patients/{erasable}/protocol",
+            json={"version": 1, "reason": f"{NAME} asked, {PHONE}"},
+        )
+        assert changed.status_code == 200, changed.text
+        [alert] = [a for a in staff.get("/api/alerts").json() if a["patient_id"] == erasable]
+        noted = staff.post(
+            f"/api/alerts/{alert['id']}/acknowledge", json={"note": f"called {NAME}"}
+        )
+        assert noted.status_code == 200
+        assert erase(admin, erasable).status_code == 204
+        with factory() as session:
+            details = [json.dumps(e.detail) for e in session.scalars(select(AuditEvent))]
+        assert len(details) > 10
+        words = [NAME, *NAME.split(), PHONE, PHONE.replace(" ", ""), "hurts", "called"]
+        kept = [d for d in details for w in words if w.lower() in d.lower()]
+        assert kept == []

@@ -116,8 +116,9 @@ def change_protocol_version(
     """Move the patient to another version of their protocol, deliberately; re-plans at once.
 
     Done tasks and everything already past stay as they were, as for any re-plan; what is
-    ahead follows the new version's rules. The `reason` is required and goes in the audit
-    with the version before and after. 422 `reason_required` for a missing or blank reason,
+    ahead follows the new version's rules. The `reason` is required; the audit keeps the
+    version before and after and the reason's length only (free text never goes in the
+    trail, which outlives erasure). 422 `reason_required` for a missing or blank reason,
     `protocol_version_unknown` for a version that does not exist (the detail names those
     that do). The version the patient is on already is a no-op, not an error: 200, nothing
     re-planned, audited with `changed` false.
@@ -139,7 +140,8 @@ def change_protocol_version(
             "before": {"version": change.before},
             "after": {"version": change.after},
             "changed": change.changed,
-            "reason": body.reason.strip(),
+            # The reason is free text (it may name the patient): its length only.
+            "reason_length": len(body.reason.strip()),
         },
     )
     return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
