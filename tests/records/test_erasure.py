@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -318,3 +321,28 @@ class TestNothingOfThemInTheTrail:
         words = [NAME, *NAME.split(), PHONE, PHONE.replace(" ", ""), "hurts", "called"]
         kept = [d for d in details for w in words if w.lower() in d.lower()]
         assert kept == []
+
+
+class TestNothingOfThemInTheFile:
+    def test_the_sqlite_file_and_its_wal_no_longer_hold_the_name(
+        self, admin: TestClient, staff: TestClient, phone: TestClient, database_url: str
+    ) -> None:
+        if not database_url.startswith("sqlite"):
+            pytest.skip("PostgreSQL keeps dead tuples until VACUUM: docs/security/erasure.md")
+        name, number = "Ottoline Wipeable", "+44 7700 900777"
+        patient_id = make_rich_patient(staff, phone, name, number)
+        path = Path(database_url.removeprefix("sqlite:///"))
+
+        def on_disk() -> bytes:
+            # A checkpoint outside any transaction: the WAL's pages go into the file.
+            with closing(sqlite3.connect(path, isolation_level=None)) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            wal = path.with_name(f"{path.name}-wal")
+            return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+        words = [name, number, f"{name} hurts"]  # the phone is stored as typed
+        before = on_disk()
+        assert [w for w in words if w.encode() in before] == words  # so the check proves it
+        assert erase(admin, patient_id, confirm_name=name).status_code == 204
+        left = on_disk()
+        assert [w for w in words if w.encode() in left] == []
