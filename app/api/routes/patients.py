@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 
 from app.api.deps import ProtocolDep, ProtocolsDep, SettingsDep
 from app.api.patient_access import AdminAccess, StaffAccess
@@ -240,15 +240,21 @@ def revoke_enrolment(patient_id: uuid.UUID, access: StaffAccess) -> None:
     ),
 )
 def erase_patient(
-    patient_id: uuid.UUID, body: Annotated[EraseRequest, Body()], access: AdminAccess
+    patient_id: uuid.UUID,
+    body: Annotated[EraseRequest, Body()],
+    access: AdminAccess,
+    after: BackgroundTasks,
 ) -> None:
     """Erase the patient and every row of theirs; the audit trail stays. Admins only.
 
     `confirm_name` must be exactly the patient's name, else 422 `confirmation_mismatch` and
-    nothing is erased. Clinicians get 403 `admin_only`.
+    nothing is erased. Clinicians get 403 `admin_only`. What stays where for how long:
+    docs/security/erasure.md.
     """
     patient = access.patient(patient_id)
     erasure.check_confirmation(patient, body.confirm_name)
     counts = erasure.erase_patient(access.session, patient=patient)
     # Row counts only: the trail must not keep what the erasure removed.
     access.audit("patient.erase", patient_id, detail=counts)
+    # After the response, so after the commit: SQLite's WAL then holds no older page images.
+    after.add_task(erasure.checkpoint_after_erasure, access.request.app.state.engine)
