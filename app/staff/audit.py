@@ -36,6 +36,8 @@ STRING_KEYS: dict[str, re.Pattern[str]] = {
     "reminders": _CODE,
     "alerts": _CODE,
     "refused": _CODE,  # the error code a refused request was answered with
+    "reason": _CODE,  # why, as a code the service chose (wrong_password, locked): never typed
+    "outcome": _CODE,
     "changed": _CODE,  # field names
     "booked_at": _INSTANT,
     "digest": _HEX,

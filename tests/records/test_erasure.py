@@ -23,6 +23,7 @@ from app.records.erasure import erase_patient
 from app.staff.models import AuditEvent, StaffRole
 from tests.support.api import enrol, log_in, pair_phone, sign_in_staff, subscribe_push
 from tests.support.factories import add_staff
+from tests.support.sqlite_files import database_bytes
 
 NAME = "Zebedee Erasable"
 PHONE = "+44 7700 900999"
@@ -331,14 +332,10 @@ class TestNothingOfThemInTheFile:
         patient_id = make_rich_patient(staff, phone, name, number)
         path = Path(database_url.removeprefix("sqlite:///"))
 
-        def on_disk() -> bytes:
-            # No checkpoint here: the erasure asks for one itself once it has committed.
-            wal = path.with_name(f"{path.name}-wal")
-            return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-
         words = [name, number, f"{name} hurts"]  # the phone is stored as typed
-        before = on_disk()
+        before = database_bytes(path)
         assert [w for w in words if w.encode() in before] == words  # so the check proves it
+        # No checkpoint here: the erasure asks for one itself once it has committed.
         assert erase(admin, patient_id, confirm_name=name).status_code == 204
-        left = on_disk()
+        left = database_bytes(path)
         assert [w for w in words if w.encode() in left] == []
