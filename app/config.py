@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     # `aftercare demo` makes the demo login's password once and keeps it here, so every run
     # prints the same one.
     demo_password_file: Path = Path("var/demo-password")
+    # --- audit and erasure ---
+    # Staff TOTP seeds are stored encrypted (AES-SIV) under the key in this file: base64 of
+    # 64 random bytes (`openssl rand -base64 64`), owner-only. Development makes it on first
+    # start; production refuses to start without it. Losing it turns every second factor off
+    # in effect (staff set theirs up again): back it up, apart from the database backups.
+    # Unset: `totp-key` beside the VAPID key (see `totp_key_path`).
+    totp_key_file: Path | None = None
     # Push services contact this address about abuse: a real mailto: or https URL.
     vapid_subject: str = EXAMPLE_VAPID_SUBJECT
     # Run the dispatcher in this process (`aftercare serve`); off in web-only processes.
@@ -246,3 +253,10 @@ class Settings(BaseSettings):
     @property
     def rate_limit_window(self) -> timedelta:
         return timedelta(minutes=self.rate_limit_window_minutes)
+
+    # --- audit and erasure ---
+    @property
+    def totp_key_path(self) -> Path:
+        """Where the TOTP key is: the setting, else `totp-key` beside the VAPID key (the
+        directory that already holds the service's own secrets)."""
+        return self.totp_key_file or self.vapid_private_key_file.with_name("totp-key")

@@ -54,6 +54,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, not just unlinked: an erased patient's name
+    # must not stay readable in free pages of the file (docs/security/erasure.md).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

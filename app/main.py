@@ -49,7 +49,7 @@ from app.proxy_headers import ProxyHeaders
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
 from app.server_time import ServerTime
-from app.staff import passwords
+from app.staff import passwords, totp_secrets
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
@@ -75,6 +75,7 @@ def create_app(
     """The Aftercare application; tests pass their own clock and engine."""
     settings = settings or Settings()
     passwords.configure(settings)
+    totp_secrets.configure(settings)  # TOTP seeds at rest; production needs the key file
     owns_engine = engine is None  # dispose only what we made; a test's engine outlives the app
     engine = engine or make_engine(settings.database_url)
 

@@ -74,7 +74,7 @@ def add_staff(
         action="staff.create",
         now=now,
         ip=client_ip(request),
-        detail={"staff_id": str(staff.id), "email": staff.email, "role": staff.role},
+        detail={"staff_id": str(staff.id), "role": staff.role},  # no address or name: ids
     )
     return accounts.account_view(staff)
 
@@ -107,6 +107,11 @@ def change_staff(
             action="staff.update",
             now=now,
             ip=client_ip(request),
-            detail={"staff_id": str(target.id), "email": target.email, "changes": changes},
+            detail={
+                "staff_id": str(target.id),
+                # A new name is free text: "changed" only; the role is kept, a privilege.
+                "changes": audit.without_text(changes)
+                | ({"role": changes["role"]} if "role" in changes else {}),
+            },
         )
     return accounts.account_view(target)
