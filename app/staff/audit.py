@@ -26,6 +26,7 @@ STRING_KEYS: dict[str, re.Pattern[str]] = {
     "alert_id": _UUID,
     "device_id": _UUID,
     "staff_id": _UUID,
+    "session_id": _UUID,  # one of a staff member's own sessions, ended by them
     "treatment_id": _UUID,
     "requested_id": _UUID,  # the patient id a refused request asked for
     "key": _CODE,  # an occurrence key the planner made: hydrocortisone/t2/d1/morning
