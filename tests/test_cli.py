@@ -21,6 +21,8 @@ from sqlalchemy.engine import Engine
 from app import demo as demo_module
 from app.cli import main
 from app.protocols.loader import available_versions
+from app.shared.secret_box import KEY_BYTES, SecretKeyMissing, read_key
+from app.staff.totp_secrets import load_or_create_key
 from tests.support.api import new_patient_body
 from tests.support.database import empty_all_tables
 from tests.support.hashing import PRODUCTION_PASSWORD_HASHING_ENV
@@ -141,7 +143,7 @@ def test_staff_create_then_duplicate(run: Invoke) -> None:
     first = run(*args, "--password", "a long enough password")
     assert first.exit_code == 0, first.output
     assert "created admin admin@hill.example in clinic 'Hill Clinic'" in first.output
-    assert "already exists" in one_line_error(run(*args, "--password", "another long password"))
+    assert "has one already" in one_line_error(run(*args, "--password", "another long password"))
 
 
 def test_staff_create_joins_an_existing_clinic_with_role_and_name(
@@ -498,3 +500,24 @@ def test_serve_leaves_forwarded_headers_to_the_app_and_names_no_server(
     assert served["proxy_headers"] is False
     assert served["server_header"] is False
     assert [str(n) for n in served["app"].state.settings.trusted_proxies] == ["10.0.0.5/32"]
+
+
+def test_totp_key_generate_writes_once_and_prints_the_setting(tmp_path: Path) -> None:
+    out = tmp_path / "keys" / "totp-key"
+    first = CliRunner().invoke(main, ["totp-key", "generate", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert f"AFTERCARE_TOTP_KEY_FILE={out}" in first.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert len(read_key(out)) == KEY_BYTES
+    before = out.read_bytes()
+    again = CliRunner().invoke(main, ["totp-key", "generate", "--out", str(out)])
+    assert "already exists" in one_line_error(again)
+    assert out.read_bytes() == before  # seeds sealed with it must still open
+
+
+def test_a_missing_totp_key_in_production_names_the_command_that_makes_one(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(SecretKeyMissing, match="aftercare totp-key generate"):
+        load_or_create_key(tmp_path / "missing", create=False)
+    assert not (tmp_path / "missing").exists()

@@ -41,14 +41,20 @@ def load_or_create_key(path: Path, *, create: bool) -> bytes:
         return read_key(path)
     if not create:
         raise SecretKeyMissing(
-            f"no TOTP key at {path}: make one with `openssl rand -base64 64 > FILE` "
-            f"(mode 0600) and set {SETTING}; keep it, and back it up apart from the database"
+            f"no TOTP key at {path}: make one with `aftercare totp-key generate --out FILE` "
+            f"and set {SETTING}; keep it, and back it up apart from the database"
         )
-    key = os.urandom(KEY_BYTES)
     try:
-        write_private_file(path, base64.b64encode(key) + b"\n")
+        return write_new_key(path)
     except FileExistsError:  # another process created it first: use theirs
         return read_key(path)
+
+
+def write_new_key(path: Path) -> bytes:
+    """Write a fresh random key to `path` (owner-only); FileExistsError rather than replace
+    one, since seeds sealed with the old key would no longer open."""
+    key = os.urandom(KEY_BYTES)
+    write_private_file(path, base64.b64encode(key) + b"\n")
     return key
 
 
