@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from app.db import normalise_url
 from app.error_codes import ErrorCode
 from app.errors import AppError
+from app.private_files import write_private_file
 
 # Copy this many pages per step so writers are only briefly held up during a long backup.
 PAGES_PER_STEP = 1024
@@ -61,12 +62,19 @@ def backup_sqlite(database_url: str, target: Path, *, overwrite: bool = False) -
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
+    # Owner-only from the start (SQLite gives its journal the same mode): a backup holds every
+    # patient's record, and a copy others can read outlives any erasure. Encrypt it before it
+    # leaves the machine (docs/security/erasure.md).
+    write_private_file(partial, b"")
     try:
         _copy_online(source_path, partial)
         revision = verify(partial)
         os.replace(partial, target)
     finally:
-        partial.unlink(missing_ok=True)
+        # The copy is in WAL mode like its source: reading it to verify leaves -wal and -shm
+        # files beside it, which the rename does not take along.
+        for leftover in (partial, *_sidecars(partial)):
+            leftover.unlink(missing_ok=True)
     return BackupResult(path=target, size_bytes=target.stat().st_size, schema_revision=revision)
 
 
@@ -80,7 +88,8 @@ def restore_sqlite(backup: Path, database_url: str) -> BackupResult:
         raise BackupError(f"no backup at {backup}")
     revision = verify(backup)
     target_path = sqlite_path(database_url)
-    target_path.parent.mkdir(parents=True, exist_ok=True)
+    if not target_path.exists():
+        write_private_file(target_path, b"")  # a new database: owner-only, as its backups
     _copy_online(backup, target_path)
     return BackupResult(
         path=target_path, size_bytes=target_path.stat().st_size, schema_revision=revision
@@ -103,6 +112,10 @@ def verify(path: Path) -> str | None:
             return str(row[0]) if row else None
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{path} is not a readable SQLite database: {exc}") from exc
+
+
+def _sidecars(path: Path) -> tuple[Path, Path]:
+    return path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")
 
 
 def _copy_online(source_path: Path, target_path: Path) -> None:

@@ -38,12 +38,17 @@ from app.notifications.vapid import (
 )
 from app.patients.models import Patient
 from app.protocols.loader import available_versions
-from app.staff import passwords
+from app.staff import passwords, totp_secrets
 from app.staff import service as staff_service
 from app.staff.models import LoginRequest, StaffRole
 from app.tasks import service as tasks
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# How `serve` runs uvicorn. Its proxy handling is off: it would trust 127.0.0.1 by default and
+# believe X-Forwarded-For as sent; app.proxy_headers reads it for AFTERCARE_TRUSTED_PROXIES
+# only. No `server: uvicorn` header: it tells a scanner which exploits to try first.
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
 
 
 def one_line_errors(command: F) -> F:
@@ -138,7 +143,7 @@ def serve(host: str, port: int, migrate: bool) -> None:
     keep_query_strings_out_of_access_logs()
     # Uvicorn names the address it listens on (0.0.0.0, say); people need the one to open.
     click.echo(f"Aftercare: open {settings.public_url}/console/ (staff) or an enrolment link")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True)
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
 
 
 @main.command()
@@ -206,6 +211,32 @@ def vapid_generate(out: Path | None) -> None:
     click.echo(f"AFTERCARE_VAPID_PRIVATE_KEY_FILE={path}")
     click.echo(f"# public key (applicationServerKey): {keys.public_key}")
     click.echo(f"# key id: {keys.key_id}")
+
+
+@main.group("totp-key")
+def totp_key() -> None:
+    """Manage the key staff TOTP seeds are encrypted with."""
+
+
+@totp_key.command("generate")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="where to write the key (default: AFTERCARE_TOTP_KEY_FILE, or beside the VAPID key)",
+)
+@one_line_errors
+def totp_key_generate(out: Path | None) -> None:
+    """Write a new key (owner-only); print the setting that points to it. Never overwrites."""
+    path = (out or Settings().totp_key_path).resolve()
+    try:
+        totp_secrets.write_new_key(path)
+    except FileExistsError:
+        raise click.ClickException(
+            f"{path} already exists: the second factors set up with it need it, so keep it"
+        ) from None
+    click.echo(f"{totp_secrets.SETTING}={path}")
+    click.echo("# back this file up apart from the database: without it no TOTP code opens")
 
 
 @main.group()

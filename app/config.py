@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///./var/aftercare.db"
 DEFAULT_PORT = 8000
@@ -55,6 +56,13 @@ class Settings(BaseSettings):
     # `aftercare demo` makes the demo login's password once and keeps it here, so every run
     # prints the same one.
     demo_password_file: Path = Path("var/demo-password")
+    # --- audit and erasure ---
+    # Staff TOTP seeds are stored encrypted (AES-SIV) under the key in this file: base64 of
+    # 64 random bytes (`openssl rand -base64 64`), owner-only. Development makes it on first
+    # start; production refuses to start without it. Losing it turns every second factor off
+    # in effect (staff set theirs up again): back it up, apart from the database backups.
+    # Unset: `totp-key` beside the VAPID key (see `totp_key_path`).
+    totp_key_file: Path | None = None
     # Push services contact this address about abuse: a real mailto: or https URL.
     vapid_subject: str = EXAMPLE_VAPID_SUBJECT
     # Run the dispatcher in this process (`aftercare serve`); off in web-only processes.
@@ -69,6 +77,23 @@ class Settings(BaseSettings):
     dispatch_lease_seconds: int = Field(default=60, ge=5, le=3600)
     push_max_attempts: int = Field(default=8, ge=1, le=50)
     max_push_devices: int = Field(default=5, ge=1, le=50)
+
+    # --- outbound push requests ---
+    # Push endpoints on private, loopback or link-local addresses (unset: allowed only in
+    # development, where the test receivers and a developer's push service are on loopback).
+    # Production refuses true: name a self-hosted push service in push_private_hosts instead.
+    push_allow_private_addresses: bool | None = None
+    # Self-hosted push services on the clinic's own network, comma-separated host names: these
+    # alone may resolve to private addresses (e.g. "push.clinic.internal").
+    push_private_hosts: str = ""
+
+    # --- dispatch pipeline: outcomes recorded as sends complete ---
+    # Outcomes wait at most this long, or until this many wait, before they are written (one
+    # short transaction): what a dispatcher killed mid-burst sends again is the rows in flight
+    # plus at most these. Every 50 ms or 100 outcomes costs no measurable throughput
+    # (bench/push_throughput.py); see docs/scaling.md.
+    dispatch_record_seconds: float = Field(default=0.05, gt=0, le=5)
+    dispatch_record_chunk: int = Field(default=100, ge=1, le=5000)
 
     # Failed attempts allowed per window (counted in the database, shared by every instance).
     rate_limit_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
@@ -88,6 +113,40 @@ class Settings(BaseSettings):
     # more wait a moment, then get 503 `busy`. Unset: two per CPU, counting the threads
     # (lanes, password_hash_parallelism) each check runs on: 2 CPUs, 4 lanes: 1 check.
     password_checks_in_flight: int | None = Field(default=None, ge=1, le=1024)
+
+    # --- edge: the client's address behind a proxy, /metrics ---
+    # The reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For
+    # and X-Forwarded-Proto are believed. Empty: nobody's; the peer address is the client.
+    # Behind a proxy that is not listed, every client shares the proxy's address, and so its
+    # rate limits (see README, "Behind a reverse proxy").
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    # In production /metrics answers only `Authorization: Bearer <this>`; unset, it is off
+    # (404). In development it is open.
+    metrics_token: SecretStr | None = None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        # strict=False: 10.0.0.1/8 means the range 10.0.0.0/8, as a person writing it means.
+        return tuple(ip_network(str(item).strip(), strict=False) for item in value)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _long_random_token(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or str(value).strip() == "":
+            return None  # compose passes an unset variable through as ""
+        if len(str(value)) < 16:
+            raise ValueError("must be at least 16 characters (a long random string)")
+        return value
+
+    # --- small hardening: staff accounts ---
+    # Addresses an admin may try that already have an account, per window: a typo or two,
+    # never a sweep through a list of addresses to learn who works with other clinics.
+    staff_create_taken_per_admin: int = Field(default=5, ge=1, le=1000)
 
     @model_validator(mode="before")
     @classmethod
@@ -119,6 +178,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "AFTERCARE_VAPID_SUBJECT is still the example value: set your clinic's "
                     "contact (mailto: or https://)"
+                )
+            if self.push_allow_private_addresses:
+                raise ValueError(
+                    "AFTERCARE_PUSH_ALLOW_PRIVATE_ADDRESSES must not be true in production: name "
+                    "a self-hosted push service in AFTERCARE_PUSH_PRIVATE_HOSTS instead"
                 )
             if not self.public_url.startswith("https://"):
                 raise ValueError("AFTERCARE_PUBLIC_URL must be https:// in production")
@@ -169,6 +233,17 @@ class Settings(BaseSettings):
         return self.public_url.startswith("https://")
 
     @property
+    def push_private_addresses_allowed(self) -> bool:
+        if self.push_allow_private_addresses is None:
+            return self.env == "development"
+        return self.push_allow_private_addresses
+
+    @property
+    def push_private_host_names(self) -> frozenset[str]:
+        names = (name.strip().rstrip(".").lower() for name in self.push_private_hosts.split(","))
+        return frozenset(name for name in names if name)
+
+    @property
     def enrolment_link_lifetime(self) -> timedelta:
         return timedelta(days=self.enrolment_link_days)
 
@@ -206,3 +281,10 @@ class Settings(BaseSettings):
         # every other request of CPU (measured in bench/login_contention.py).
         lanes = self.password_hash_parallelism
         return self.password_checks_in_flight or max(1, 2 * (os.cpu_count() or 1) // lanes)
+
+    # --- audit and erasure ---
+    @property
+    def totp_key_path(self) -> Path:
+        """Where the TOTP key is: the setting, else `totp-key` beside the VAPID key (the
+        directory that already holds the service's own secrets)."""
+        return self.totp_key_file or self.vapid_private_key_file.with_name("totp-key")

@@ -29,6 +29,27 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def own_origins(public_url: str, *, loopback_aliases: bool) -> frozenset[str]:
+    """The configured public origin: the only one a browser's write may come from.
+
+    Not the request's `Host`: that is whatever the sender wrote, so a forged Host with a
+    matching Origin would pass. With `loopback_aliases` (development) a loopback public URL
+    also stands for its other loopback names on the same port, so a developer who opens
+    http://localhost:8000 instead of the printed http://127.0.0.1:8000 can still sign in.
+    """
+    public = origin_of(public_url)
+    parts = urlsplit(public)
+    hostname = parts.hostname or ""
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    if not (loopback_aliases and host in LOOPBACK_HOSTS):
+        return frozenset({public})
+    port = f":{parts.port}" if parts.port else ""  # origin_of left out a default port
+    return frozenset(f"{parts.scheme}://{alias}{port}" for alias in LOOPBACK_HOSTS)
+
+
 class CrossSiteGuard:
     """403 for a write whose `Origin` or `Sec-Fetch-Site` shows another site sent it.
 
@@ -38,9 +59,9 @@ class CrossSiteGuard:
     browser attaches on its own there is nothing to forge.
     """
 
-    def __init__(self, app: ASGIApp, *, public_url: str) -> None:
+    def __init__(self, app: ASGIApp, *, public_url: str, loopback_aliases: bool = False) -> None:
         self.app = app
-        self.public_origin = origin_of(public_url)
+        self.own_origins = own_origins(public_url, loopback_aliases=loopback_aliases)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
@@ -52,19 +73,10 @@ class CrossSiteGuard:
         if fetch_site is not None and fetch_site.strip().lower() not in ALLOWED_FETCH_SITES:
             await self._refuse(send)
             return
-        if origin is not None and origin_of(origin) not in self._own_origins(scope, headers):
+        if origin is not None and origin_of(origin) not in self.own_origins:
             await self._refuse(send)  # includes "null" (sandboxed frames, opaque redirects)
             return
         await self.app(scope, receive, send)
-
-    def _own_origins(self, scope: Scope, headers: Headers) -> set[str]:
-        """The configured public origin, and the one this request was addressed to."""
-        own = {self.public_origin}
-        host = headers.get("host")
-        if host:
-            own.add(origin_of(f"{scope.get('scheme', 'http')}://{host}"))
-        own.discard("")
-        return own
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

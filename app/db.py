@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
@@ -45,6 +47,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin)
         event.listen(engine, "before_cursor_execute", _upgrade_before_first_write)
+        event.listen(engine, "before_cursor_execute", _refuse_nul)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -57,6 +60,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, not just unlinked: an erased patient's name
+    # must not stay readable in free pages of the file (docs/security/erasure.md).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -124,6 +130,19 @@ def deferred(factory: sessionmaker[Session]) -> sessionmaker[Session]:
 _deferred_factories: weakref.WeakKeyDictionary[sessionmaker[Session], sessionmaker[Session]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _refuse_nul(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> None:
+    # PostgreSQL refuses a NUL character in text (a DataError, answered 422); SQLite would
+    # store it. Refusing it here too keeps one behaviour whichever database runs, for any
+    # value the request schemas did not already refuse.
+    for row in parameters if executemany else (parameters,):
+        values = row.values() if isinstance(row, dict) else row or ()
+        if any(isinstance(value, str) and "\x00" in value for value in values):
+            orig = sqlite3.DataError("a string contains a NUL character")
+            raise DataError(statement, None, orig, hide_parameters=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -86,6 +86,12 @@ class ErrorCode(StrEnum):
         "Something went wrong in the service; it is logged, and trying again later may work.",
         500,
     )
+    DATABASE_UNAVAILABLE = (
+        "database_unavailable",
+        "The service cannot reach its database, or has no room left to store anything, just "
+        "now; nothing was done: try again after the seconds in the Retry-After header.",
+        503,
+    )
     HTTP_ERROR = (
         "http_error",
         "Any other refusal by the HTTP framework itself; the status says which.",
@@ -222,6 +228,14 @@ class ErrorCode(StrEnum):
         409,
     )
     NOT_DUE_YET = ("not_due_yet", "This task is not due yet, so it cannot be ticked off.", 409)
+
+    # --- push subscriptions -------------------------------------------------------------------
+    PUSH_SUBSCRIPTION_TAKEN = (
+        "push_subscription_taken",
+        "This browser's notifications are registered to someone else, and the keys sent are not "
+        "that browser's: the registration was not moved.",
+        409,
+    )
 
     # --- symptom reports ----------------------------------------------------------------------
     UNKNOWN_SIGN = ("unknown_sign", "A ticked warning sign is not one the clinic knows.", 422)

@@ -8,16 +8,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from apscheduler.schedulers.base import BaseScheduler
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
+from app.allowed_methods import AllowedMethods
 from app.api.routes.adherence import router as adherence_router
 from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
 from app.api.routes.clinic import router as clinic_router
+from app.api.routes.metrics import router as metrics_router
 from app.api.routes.patient_device import router as device_router
 from app.api.routes.patient_list import router as patient_list_router
 from app.api.routes.patient_records import router as patient_records_router
@@ -25,6 +27,7 @@ from app.api.routes.patients import router as patients_router
 from app.api.routes.push import router as push_router
 from app.api.routes.reports import router as reports_router
 from app.api.routes.staff_accounts import router as staff_admin_router
+from app.api.routes.staff_own_sessions import router as own_sessions_router
 from app.api.routes.staff_session import router as staff_router
 from app.api.routes.tasks import router as tasks_router
 from app.api.routes.visits import router as visits_router
@@ -33,6 +36,7 @@ from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.csrf import CrossSiteGuard
 from app.db import make_engine, session_factory
+from app.db_unavailable import DatabaseHealth, install_database_unavailable
 from app.errors import install_error_handlers
 from app.inflight import InFlightLimit, in_flight_limit
 from app.limits import BodySizeLimit
@@ -41,10 +45,11 @@ from app.notifications.dispatcher import Dispatcher
 from app.notifications.vapid import load_or_create
 from app.openapi_refusals import document_refusals
 from app.patients.protocols import ProtocolSource
+from app.proxy_headers import ProxyHeaders
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
 from app.server_time import ServerTime
-from app.staff import passwords
+from app.staff import passwords, totp_secrets
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
@@ -52,9 +57,16 @@ health_router = APIRouter(tags=["service"])
 
 
 @health_router.get("/api/health")
-def health() -> dict[str, str]:
-    """Liveness: the process answers (it does not touch the database)."""
-    return {"status": "ok"}
+async def health(request: Request) -> dict[str, str]:
+    """Liveness: the process answers (it does not touch the database).
+
+    `{"status": "ok"}`; `{"status": "degraded", "database": "full"}` (or `"unavailable"`)
+    while a request met a full or unreachable database in the last two minutes. Still 200:
+    restarting the process would not bring the database back or free its disk.
+    """
+    database_health: DatabaseHealth = request.app.state.database_health
+    problem = database_health.current()
+    return {"status": "ok"} if problem is None else {"status": "degraded", "database": problem}
 
 
 def create_app(
@@ -63,6 +75,7 @@ def create_app(
     """The Aftercare application; tests pass their own clock and engine."""
     settings = settings or Settings()
     passwords.configure(settings)
+    totp_secrets.configure(settings)  # TOTP seeds at rest; production needs the key file
     owns_engine = engine is None  # dispose only what we made; a test's engine outlives the app
     engine = engine or make_engine(settings.database_url)
 
@@ -106,17 +119,27 @@ def create_app(
     )
     app.state.protocols.enrolling()  # a missing or invalid protocol stops the start, not a request
     install_error_handlers(app)
+    app.state.database_health = DatabaseHealth(clock)
+    install_database_unavailable(app, app.state.database_health)
     # Innermost: a queued request holds no worker thread and no database connection.
     app.add_middleware(InFlightLimit, limit=in_flight_limit(engine))
+    app.add_middleware(AllowedMethods, router=app.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CrossSiteGuard, public_url=settings.public_url)  # inside SecurityHeaders
+    app.add_middleware(  # inside SecurityHeaders
+        CrossSiteGuard,
+        public_url=settings.public_url,
+        loopback_aliases=settings.env == "development",
+    )
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies, page_policies=page_policies)
     app.add_middleware(ServerTime, clock=clock)
     # The PWA's first load is ~93 KB raw, ~31 KB compressed: a cheap phone on a slow link cares.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Outermost: everything inside, the access log too, sees the client a trusted proxy named.
+    app.add_middleware(ProxyHeaders, trusted=settings.trusted_proxies)
     routers = (
         health_router,
         staff_router,
+        own_sessions_router,  # before staff_admin_router: /api/staff/me/… is not a staff id
         staff_admin_router,
         audit_router,
         clinic_router,
@@ -130,6 +153,7 @@ def create_app(
         reports_router,
         alerts_router,
         push_router,
+        metrics_router,
     )
     for router in routers:
         app.include_router(router)

@@ -15,6 +15,7 @@ EVERY_OPERATION = (
     # BodySizeLimit judges the Content-Length of any request, with a body or not.
     ErrorCode.PAYLOAD_TOO_LARGE,
     ErrorCode.INTERNAL_ERROR,
+    ErrorCode.DATABASE_UNAVAILABLE,  # app/db_unavailable.py: away or full, whatever the route
 )
 WITH_BODY = (ErrorCode.BAD_REQUEST,)
 WITH_INPUT = (ErrorCode.INVALID_INPUT,)  # request validation, or a value the database refuses

@@ -18,6 +18,7 @@ from app.config import Settings
 from app.jobs import PeriodicJob
 from app.notifications.actions import action_secret
 from app.notifications.dispatcher import Dispatcher
+from app.notifications.push_hosts import PushHosts
 from app.notifications.sender import PushSender
 from app.notifications.vapid import VapidKeys, VapidSigner
 from app.reports import jobs as report_jobs
@@ -34,6 +35,7 @@ def build_dispatcher(
         clock=clock,
         timeout=settings.push_timeout_seconds,
         max_connections=settings.dispatch_concurrency,
+        hosts=PushHosts.from_settings(settings),
     )
     return Dispatcher(
         session_factory=session_factory,

@@ -17,6 +17,10 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 
+# A year, subdomains included: a sibling host on plain http could otherwise set cookies for
+# this one (`__Host-` names are the other half) or be the first hop a stripping attack uses.
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 class SecurityHeaders:
     """Adds CSP, nosniff, no-referrer and friends; `no-store` on API answers (personal data).
@@ -53,7 +57,7 @@ class SecurityHeaders:
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
                 headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
                 if self.hsts:
-                    headers["Strict-Transport-Security"] = "max-age=31536000"
+                    headers["Strict-Transport-Security"] = HSTS
                 if path.startswith("/api/") or path == "/metrics":
                     headers["Cache-Control"] = "no-store"
                 elif "cache-control" not in headers:

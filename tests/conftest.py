@@ -21,7 +21,7 @@ from app.db import make_engine, session_factory
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.patients.models import Patient
-from app.staff import passwords
+from app.staff import passwords, totp_secrets
 from app.staff.models import StaffUser
 from tests.support.api import enrol, log_in, pair_phone, sign_in_staff
 from tests.support.database import empty_all_tables, throwaway_database
@@ -37,6 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # so tests that build accounts before any app exists hash cheaply too.
     os.environ.update(CHEAP_PASSWORD_HASHING)
     passwords.configure(Settings(_env_file=None))  # type: ignore[call-arg]
+    # TOTP seeds are sealed: a key for tests that set up a factor before any app exists.
+    totp_secrets.use_key(os.urandom(64))
 
 
 @pytest.fixture(scope="session")

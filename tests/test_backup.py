@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -114,6 +116,45 @@ class TestBackup:
         with pytest.raises(BackupError, match="no database"):
             backup_sqlite(f"sqlite:///{tmp_path / 'nowhere.db'}", tmp_path / "x.db")
         assert not (tmp_path / "x.db").exists()
+
+
+class TestOwnerOnly:
+    """A backup holds every patient's record: only its owner may read it (mode 0600)."""
+
+    @pytest.fixture
+    def permissive_umask(self) -> Iterator[None]:
+        previous = os.umask(0)  # what a careless shell or service manager might leave
+        yield
+        os.umask(previous)
+
+    @pytest.mark.usefixtures("permissive_umask")
+    def test_a_new_backup_is_0600(self, live: tuple[str, Engine], tmp_path: Path) -> None:
+        url, _ = live
+        result = backup_sqlite(url, tmp_path / "backups" / "aftercare.db")
+        assert stat.S_IMODE(result.path.stat().st_mode) == 0o600
+        assert [p.name for p in result.path.parent.iterdir()] == ["aftercare.db"]
+
+    @pytest.mark.usefixtures("permissive_umask")
+    def test_one_written_over_a_readable_file_is_0600(
+        self, live: tuple[str, Engine], tmp_path: Path
+    ) -> None:
+        url, _ = live
+        target = tmp_path / "aftercare.db"
+        target.write_bytes(b"an older backup")
+        target.chmod(0o644)
+        backup_sqlite(url, target, overwrite=True)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+    @pytest.mark.usefixtures("permissive_umask")
+    def test_a_database_restored_to_a_new_file_is_0600(
+        self, live: tuple[str, Engine], tmp_path: Path
+    ) -> None:
+        url, _ = live
+        backup = backup_sqlite(url, tmp_path / "backup.db").path
+        fresh = tmp_path / "new" / "aftercare.db"
+        restore_sqlite(backup, f"sqlite:///{fresh}")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+        assert clinic_names(f"sqlite:///{fresh}") == ["Riverside Vein Clinic"]
 
 
 class TestRestore:

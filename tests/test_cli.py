@@ -21,6 +21,8 @@ from sqlalchemy.engine import Engine
 from app import demo as demo_module
 from app.cli import main
 from app.protocols.loader import available_versions
+from app.shared.secret_box import KEY_BYTES, SecretKeyMissing, read_key
+from app.staff.totp_secrets import load_or_create_key
 from tests.support.api import new_patient_body
 from tests.support.database import empty_all_tables
 from tests.support.hashing import PRODUCTION_PASSWORD_HASHING_ENV
@@ -141,7 +143,7 @@ def test_staff_create_then_duplicate(run: Invoke) -> None:
     first = run(*args, "--password", "a long enough password")
     assert first.exit_code == 0, first.output
     assert "created admin admin@hill.example in clinic 'Hill Clinic'" in first.output
-    assert "already exists" in one_line_error(run(*args, "--password", "another long password"))
+    assert "has one already" in one_line_error(run(*args, "--password", "another long password"))
 
 
 def test_staff_create_joins_an_existing_clinic_with_role_and_name(
@@ -273,7 +275,10 @@ def test_backup_then_restore_on_a_sqlite_file(tmp_path: Path) -> None:
     runner = CliRunner()
     create = ["staff", "create", "--clinic", "Riverside", "--email", "a@riverside.example"]
     assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
-    assert runner.invoke(main, [*create, "--password", "x" * 12], env=env).exit_code == 0
+    assert (
+        runner.invoke(main, [*create, "--password", "riverside backup drill"], env=env).exit_code
+        == 0
+    )
     backed_up = runner.invoke(main, ["backup", str(tmp_path / "copy.db")], env=env)
     assert backed_up.exit_code == 0, backed_up.output
     assert "schema" in backed_up.output
@@ -284,7 +289,7 @@ def test_backup_then_restore_on_a_sqlite_file(tmp_path: Path) -> None:
     assert unconfirmed.exit_code != 0
     restored = runner.invoke(main, ["restore", "--yes", str(tmp_path / "copy.db")], env=env)
     assert restored.exit_code == 0, restored.output
-    duplicate = runner.invoke(main, [*create, "--password", "x" * 12], env=env)
+    duplicate = runner.invoke(main, [*create, "--password", "riverside backup drill"], env=env)
     assert "already" in one_line_error(duplicate).lower()
 
 
@@ -440,9 +445,10 @@ def test_every_line_the_demo_prints_works_when_pasted(
     assert phone.post("/api/enrol", json={"code": link.fragment}).status_code == 200
 
 
-def test_serve_on_another_port_moves_the_links_with_it(
-    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def serve_without_starting(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch, *args: str, **env: str | None
+) -> tuple[Result, dict[str, Any], int]:
+    """`aftercare serve` on a free port, up to uvicorn.run: its output, uvicorn's arguments."""
     import uvicorn
 
     with socket.socket() as free:  # a port nothing listens on, as 8011 would be
@@ -450,13 +456,18 @@ def test_serve_on_another_port_moves_the_links_with_it(
         port = free.getsockname()[1]
     served: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
-    result = run(
-        "serve", "--port", str(port), "--host", "localhost",
-        AFTERCARE_PUBLIC_URL=None,
-        AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
-        AFTERCARE_DISPATCHER_ENABLED="false",
-    )  # fmt: skip
+    result = run("serve", "--port", str(port), *args, AFTERCARE_DISPATCHER_ENABLED="false", **env)
     assert result.exit_code == 0, result.output
+    return result, served, port
+
+
+def test_serve_on_another_port_moves_the_links_with_it(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, served, port = serve_without_starting(
+        run, monkeypatch, "--host", "localhost",
+        AFTERCARE_PUBLIC_URL=None, AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
+    )  # fmt: skip
     assert (served["host"], served["port"]) == ("localhost", port)
     assert served["app"].state.settings.public_url == f"http://127.0.0.1:{port}"
     assert f"open http://127.0.0.1:{port}/console/" in result.output
@@ -476,3 +487,40 @@ def test_serve_on_an_unknown_host_is_one_line(run: Invoke) -> None:
     assert "cannot listen on 'nowhere.invalid'" in one_line_error(
         run("serve", "--host", "nowhere.invalid")
     )
+
+
+def test_serve_leaves_forwarded_headers_to_the_app_and_names_no_server(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Uvicorn's proxy handling trusts 127.0.0.1 and believes its X-Forwarded-For as sent;
+    # the app reads it for AFTERCARE_TRUSTED_PROXIES only (served for real in
+    # tests/security/test_security_client_address.py, with these same options).
+    _, served, _ = serve_without_starting(
+        run, monkeypatch,
+        AFTERCARE_VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid.pem"),
+        AFTERCARE_TRUSTED_PROXIES="10.0.0.5",
+    )  # fmt: skip
+    assert served["proxy_headers"] is False
+    assert served["server_header"] is False
+    assert [str(n) for n in served["app"].state.settings.trusted_proxies] == ["10.0.0.5/32"]
+
+
+def test_totp_key_generate_writes_once_and_prints_the_setting(tmp_path: Path) -> None:
+    out = tmp_path / "keys" / "totp-key"
+    first = CliRunner().invoke(main, ["totp-key", "generate", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert f"AFTERCARE_TOTP_KEY_FILE={out}" in first.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert len(read_key(out)) == KEY_BYTES
+    before = out.read_bytes()
+    again = CliRunner().invoke(main, ["totp-key", "generate", "--out", str(out)])
+    assert "already exists" in one_line_error(again)
+    assert out.read_bytes() == before  # seeds sealed with it must still open
+
+
+def test_a_missing_totp_key_in_production_names_the_command_that_makes_one(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(SecretKeyMissing, match="aftercare totp-key generate"):
+        load_or_create_key(tmp_path / "missing", create=False)
+    assert not (tmp_path / "missing").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import re
 
 import pytest
@@ -62,11 +64,13 @@ def test_production_has_no_interactive_docs_and_sends_hsts(
         }
     )
     write_keys(generate_keys(), settings.vapid_private_key_file)
+    settings.totp_key_path.write_text(base64.b64encode(os.urandom(64)).decode())
     with TestClient(create_app(production)) as client:
         assert client.get("/docs").status_code == 404
         assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 404
         assert client.get("/openapi.json").status_code == 200
-        assert client.get("/api/health").headers["strict-transport-security"] == "max-age=31536000"
+        hsts = client.get("/api/health").headers["strict-transport-security"]
+        assert hsts == "max-age=31536000; includeSubDomains"
 
 
 def test_static_files_revalidate_and_large_answers_are_compressed(client: TestClient) -> None:

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.api.cookies import PATIENT_COOKIE
-from app.api.deps import ClockDep, SessionDep
+from app.api.cookies import PATIENT_COOKIE, session_token
+from app.api.deps import ClockDep, SessionDep, SettingsDep
 from app.enrolment.models import DeviceSession
 from app.enrolment.service import ENROL_AGAIN, device_for_token
 from app.errors import NotAuthenticated
@@ -16,10 +16,10 @@ from app.shared.tokens import looks_like_token
 
 
 def signed_in_device(
-    request: Request, session: SessionDep, clock: ClockDep
+    request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> tuple[DeviceSession, Patient]:
     """The live device session and its patient; FastAPI resolves it once per request."""
-    token = request.cookies.get(PATIENT_COOKIE, "")
+    token = session_token(request, PATIENT_COOKIE, settings)
     found = (
         device_for_token(session, token=token, now=clock.now()) if looks_like_token(token) else None
     )

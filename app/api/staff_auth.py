@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.api.cookies import STAFF_COOKIE
+from app.api.cookies import STAFF_COOKIE, session_token
 from app.api.deps import ClockDep, SessionDep, SettingsDep
 from app.error_codes import ErrorCode
 from app.errors import Forbidden, NotAuthenticated
@@ -18,7 +18,7 @@ from app.staff.service import staff_for_token
 def current_staff(
     request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> StaffUser:
-    token = request.cookies.get(STAFF_COOKIE, "")
+    token = session_token(request, STAFF_COOKIE, settings)
     staff = (
         staff_for_token(session, token=token, now=clock.now(), settings=settings)
         if looks_like_token(token)

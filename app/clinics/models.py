@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from app.clinics.opening_hours import Hours, OpeningHours
 from app.dbtypes import UTCDateTime
 from app.shared.phone import PhoneNumber
+from app.shared.text import LINE
 from app.timezones import TimeZoneName
 
 DEFAULT_OPENING_HOURS: dict[str, list[list[str]]] = {
@@ -46,7 +47,9 @@ class Clinic(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-ClinicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ClinicName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), LINE
+]
 # What patients are told to dial in an emergency: 999, 112, 911, 000 or a full number.
 EmergencyNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ]{1,18}$")
@@ -55,7 +58,9 @@ EmergencyNumber = Annotated[
 
 # Who patients call out of hours, as the advice names them: "Call {out_of_hours_name} on ...".
 OutOfHoursName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^{}]*$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^{}]*$"),
+    LINE,
 ]
 
 

@@ -84,6 +84,9 @@ class OutboxMessage(SQLModel, table=True):
 # --- API schemas -------------------------------------------------------------------------
 
 P256_POINT_BYTES = 65  # uncompressed P-256 public key
+# 9999-12-30T00:00Z: the last day of the year 9999 is left out so that the value still has
+# a date in whatever time zone PostgreSQL hands it back in.
+MAX_EXPIRATION_MS = 253_402_128_000_000
 AUTH_SECRET_BYTES = 16
 
 
@@ -111,7 +114,8 @@ class PushSubscriptionIn(SQLModel):
     """The browser's `PushSubscription.toJSON()`, as it is."""
 
     endpoint: str = Field(min_length=10, max_length=2048)
-    expirationTime: int | None = Field(default=None, ge=0)
+    # Milliseconds since 1970; a date past the year 9999 cannot be held (it answered 500).
+    expirationTime: int | None = Field(default=None, ge=0, le=MAX_EXPIRATION_MS)
     keys: PushKeys
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import ipaddress
+import hmac
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, delete
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.errors import InvalidInput
-from app.notifications.models import PushSubscription, PushSubscriptionIn
+from app.error_codes import ErrorCode
+from app.errors import Conflict, InvalidInput
+from app.notifications.models import PushKeys, PushSubscription, PushSubscriptionIn
+from app.notifications.push_hosts import EndpointRefused, PushHosts
+from app.shared.base64url import b64url_decode
 
 
 @dataclass(frozen=True)
@@ -34,28 +36,26 @@ class Owner:
         return col(PushSubscription.staff_id) == self.staff_id
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_endpoint(endpoint: str, settings: Settings) -> None:
-    """Push services are reached over https; plain http only to loopback in development."""
-    parts = urlsplit(endpoint)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if (
-        parts.scheme == "http"
-        and settings.env == "development"
-        and parts.hostname
-        and _is_loopback(parts.hostname)
-    ):
-        return
-    raise InvalidInput("endpoint must be an https:// URL of a push service")
+    """An https endpoint on the internet (push_hosts.py); loopback and http in development."""
+    try:
+        PushHosts.from_settings(settings).check(endpoint)
+    except EndpointRefused as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _owned_by(row: PushSubscription, owner: Owner) -> bool:
+    return row.patient_id == owner.patient_id and row.staff_id == owner.staff_id
+
+
+def _same_browser(row: PushSubscription, keys: PushKeys) -> bool:
+    """The keys are the ones this endpoint's browser made: only that browser (and we) know
+    the auth secret, and its PushManager hands the same keys out again for one subscription."""
+    try:
+        stored = b64url_decode(row.p256dh) + b64url_decode(row.auth)
+    except ValueError:  # a stored key we cannot read proves nothing
+        return False
+    return hmac.compare_digest(stored, b64url_decode(keys.p256dh) + b64url_decode(keys.auth))
 
 
 def subscribe(
@@ -70,9 +70,12 @@ def subscribe(
 ) -> PushSubscription:
     """Store (or refresh) a device's subscription; the owner's oldest beyond the limit go.
 
-    An endpoint is one browser: if it was someone else's (a shared phone), it is now the
-    current owner's, since only they can be signed in on it. A patient's subscription
-    remembers the device session that made it, so revoking that device silences it too.
+    An endpoint is one browser: if it was someone else's (a shared phone, a carer's), it is
+    now the current owner's, since only they can be signed in on it, but only when the keys
+    are that browser's too. Anyone may post any endpoint, and taking one over with other keys
+    would silence the other person's reminders (409, nothing changed). A patient's
+    subscription remembers the device session that made it, so revoking that device silences
+    it too.
     """
     check_endpoint(data.endpoint, settings)
     expires = (
@@ -86,6 +89,13 @@ def subscribe(
     if row is None:
         row = PushSubscription(
             endpoint=data.endpoint, p256dh="", auth="", vapid_key_id="", created_at=now
+        )
+    elif not _owned_by(row, owner) and not _same_browser(row, data.keys):
+        raise Conflict(
+            "This browser's notifications are registered to someone else, and the details "
+            "sent do not match it, so they were not moved to you. Turn notifications off and "
+            "on again in the app.",
+            code=ErrorCode.PUSH_SUBSCRIPTION_TAKEN,
         )
     row.patient_id = owner.patient_id
     row.staff_id = owner.staff_id

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
 from app.shared.phone import PhoneNumber
+from app.shared.text import LINE, TEXT
 from app.timezones import LocalDateTime, TimeZoneName, WallTime
 
 
@@ -79,7 +80,9 @@ class AppointmentBooking(SQLModel, table=True):
 
 # --- API schemas -------------------------------------------------------------------------
 
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), LINE
+]
 
 
 class TreatmentCreate(SQLModel):
@@ -87,7 +90,7 @@ class TreatmentCreate(SQLModel):
 
     performed_at: AwareDatetime
     method: TreatmentMethod = TreatmentMethod.SCLEROTHERAPY
-    notes: str = Field(default="", max_length=2000)
+    notes: Annotated[str, StringConstraints(max_length=2000), TEXT] = ""
 
 
 class PatientCreate(SQLModel):
@@ -193,4 +196,4 @@ class ProtocolVersionChange(SQLModel):
 
     version: int = Field(ge=1, le=999_999)
     # Required, but checked by the service: missing and blank get the same plain sentence.
-    reason: str = Field(default="", max_length=500)
+    reason: Annotated[str, StringConstraints(max_length=500), TEXT] = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Delete, delete, or_
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.enrolment.models import DeviceSession, EnrolmentLink
@@ -79,3 +80,23 @@ def erase_patient(session: Session, *, patient: Patient) -> dict[str, int]:
         counts[table] = int(result.rowcount)  # type: ignore[attr-defined]
     session.expunge(patient)  # the row is gone: nothing may write it back
     return counts
+
+
+def checkpoint_after_erasure(engine: Engine) -> None:
+    """SQLite: copy the WAL into the file and empty it, once the erasure has committed.
+
+    secure_delete zeroes the freed space in the pages the erasure wrote, but the WAL still
+    holds older images of those pages (with the name) until it is next reset. A TRUNCATE
+    checkpoint moves the zeroed pages into the file and empties the WAL now. Best effort:
+    while a reader holds an old snapshot it does what it can and the WAL is reset later, as
+    usual. PostgreSQL has no counterpart (docs/security/erasure.md: plain VACUUM leaves the
+    bytes in the page; only a rewrite, VACUUM FULL, removes them from the table's file).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    # A raw connection: outside any transaction (the engine's begins are BEGIN IMMEDIATE).
+    connection = engine.raw_connection()
+    try:
+        connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        connection.close()

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import StrictInt, StringConstraints
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.shared.text import TEXT
 
 
 class SymptomReport(SQLModel, table=True):
@@ -70,10 +71,11 @@ class ReportCreate(SQLModel):
 
     client_id: uuid.UUID
     # 0-10; may be left out (or null) when a sign is ticked or a note written: otherwise the
-    # service refuses it, 422 `pain_required` (the triage rules' step 1).
-    pain: int | None = Field(default=None, ge=0, le=10)
+    # service refuses it, 422 `pain_required` (the triage rules' step 1). Strict: JSON's
+    # `true` or `"3"` is not a pain score, and coercing it would store what was not said.
+    pain: StrictInt | None = Field(default=None, ge=0, le=10)
     signs: list[str] = Field(default_factory=list, max_length=30)
-    note: str = Field(default="", max_length=2000)
+    note: Annotated[str, StringConstraints(max_length=2000), TEXT] = ""
 
 
 class ReportPublic(SQLModel):
@@ -163,7 +165,9 @@ class AcknowledgeRequest(SQLModel):
     model_config = {"extra": "forbid"}
 
     # What was done about it: the record a later reader (or an inquiry) relies on.
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    note: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), TEXT
+    ]
 
 
 class PatientReport(ReportPublic):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import EmailStr
+from pydantic import EmailStr, StringConstraints
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.shared.text import LINE
 
 
 class StaffRole(StrEnum):
@@ -133,9 +134,12 @@ class StaffAccount(SQLModel):
     created_at: datetime
 
 
+StaffName = Annotated[str, StringConstraints(max_length=200), LINE]
+
+
 class StaffCreate(SQLModel):
     email: EmailStr = Field(max_length=254)
-    name: str = Field(default="", max_length=200)
+    name: StaffName = ""
     role: StaffRole = StaffRole.CLINICIAN
     password: str = Field(min_length=1, max_length=1024)
 
@@ -143,7 +147,7 @@ class StaffCreate(SQLModel):
 class StaffUpdate(SQLModel):
     """Only the fields sent change; null is the same as leaving a field out."""
 
-    name: str | None = Field(default=None, max_length=200)
+    name: StaffName | None = None
     role: StaffRole | None = None
     on_call: bool | None = None
     disabled: bool | None = None

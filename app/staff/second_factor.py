@@ -9,7 +9,7 @@ from sqlmodel import Session
 from app.error_codes import ErrorCode
 from app.errors import Conflict
 from app.shared.qr import qr_svg
-from app.staff import totp
+from app.staff import totp, totp_secrets
 from app.staff.models import StaffUser, TotpSetup
 from app.staff.service import WRONG_CODE, WrongCode, check_password, clinic_of, use_totp_code
 
@@ -26,7 +26,7 @@ def set_up(session: Session, *, staff: StaffUser, password: str) -> TotpSetup:
             code=ErrorCode.TOTP_ALREADY_ENABLED,
         )
     secret = totp.new_secret()
-    staff.totp_secret = secret
+    staff.totp_secret = totp_secrets.seal(secret)  # only the authenticator sees it in clear
     staff.totp_last_step = None
     session.add(staff)
     session.flush()

@@ -90,7 +90,12 @@ def create_staff(
     email = email.strip().lower()
     if problem := password_problem(password):
         raise InvalidInput(problem)
-    taken = Conflict(f"a staff account for {email} already exists", code=ErrorCode.EMAIL_TAKEN)
+    # The same words whichever clinic holds the address: the admin's own list shows their own
+    # staff, and the answer adds nothing about another clinic's (docs/security/small.md).
+    taken = Conflict(
+        "This e-mail address cannot be given a new account: it has one already.",
+        code=ErrorCode.EMAIL_TAKEN,
+    )
     if session.exec(select(StaffUser).where(StaffUser.email == email)).first() is not None:
         raise taken
     staff = StaffUser(

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import pyotp
 
+from app.staff import totp_secrets
+
 ISSUER = "Aftercare"
 STEP_SECONDS = 30
 # One step either side: a phone clock 30 s off, or a code typed just as it rolled over.
@@ -28,11 +30,14 @@ def time_step(now: datetime) -> int:
 
 
 def matching_step(secret: str, code: str, now: datetime) -> int | None:
-    """The time step `code` belongs to (the latest one, within the valid window), else None."""
+    """The time step `code` belongs to (the latest one, within the valid window), else None.
+
+    `secret` as stored: sealed (app/staff/totp_secrets.py), or plain from before sealing.
+    """
     code = "".join(code.split())
     if not (code.isascii() and code.isdigit()):
         return None
-    totp = pyotp.TOTP(secret)
+    totp = pyotp.TOTP(totp_secrets.open_secret(secret))
     current = time_step(now)
     matched = None
     # Every candidate is compared (constant-time each): no early exit to time.

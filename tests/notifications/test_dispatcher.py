@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,9 @@ from app.notifications.models import (
     PushSubscription,
     PushSubscriptionIn,
 )
+from app.notifications.outcome import Outcome
+from app.notifications.record import Settled, record
+from app.notifications.send import LEASE_RAN_OUT
 from app.notifications.subscriptions import Owner, subscribe
 from app.notifications.vapid import VapidKeys
 from app.patients.models import Patient
@@ -434,6 +438,112 @@ class TestLeases:
         with world.factory() as session:
             leased = session.get(OutboxMessage, ids[4])
         assert leased is not None and leased.attempts == 0
+
+    def test_a_late_outcome_never_overwrites_a_later_claim_of_its_row(
+        self, world: World, make_dispatcher: MakeDispatcher, clock: FixedClock, settings: Settings
+    ) -> None:
+        world.device()
+        row = world.at_due("stockings_on/2026-03-28")
+        dispatcher = make_dispatcher()
+        [first] = [c for c in dispatcher._claim(clock.now()) if c.row_id == row.id]
+        clock.advance(timedelta(seconds=settings.dispatch_lease_seconds + 1))
+        [second] = [c for c in dispatcher._claim(clock.now()) if c.row_id == row.id]
+        assert second.attempts == first.attempts + 1
+
+        def settle(attempt: int) -> None:
+            outcome = Outcome(row.id, OutboxStatus.SENT, sent_at=clock.now())
+            record(world.factory, [Settled(outcome, attempt, time.monotonic())], clock.now())
+
+        settle(first.attempts)  # the first claim's answer, come after its lease
+        assert world.row("stockings_on/2026-03-28").status == OutboxStatus.SENDING
+        settle(second.attempts)
+        assert world.row("stockings_on/2026-03-28").status == OutboxStatus.SENT
+
+    def test_a_send_is_cut_off_before_its_lease_ends(
+        self, world: World, push: FakePushService, make_dispatcher: MakeDispatcher
+    ) -> None:
+        # A timeout longer than the lease: the row must not still be in flight here once
+        # another dispatcher may claim it again.
+        dispatcher = make_dispatcher(push_timeout_seconds=60, dispatch_lease_seconds=5)
+        world.device()
+        push.hang()
+        world.at_due("stockings_on/2026-03-28")
+        started = time.monotonic()
+        dispatcher.run_once()
+        assert time.monotonic() - started < 5
+        waiting = world.row("stockings_on/2026-03-28")
+        assert waiting.status == OutboxStatus.PENDING
+        assert LEASE_RAN_OUT in waiting.last_error
+
+
+class TestPipeline:
+    KEYS = ("stockings_on/2026-03-28", "hydrocortisone/t1/d3/morning")  # due at one instant
+
+    def test_each_outcome_is_recorded_as_its_send_completes(
+        self, world: World, push: FakePushService, make_dispatcher: MakeDispatcher
+    ) -> None:
+        dispatcher = make_dispatcher(push_timeout_seconds=3)
+        world.device()
+        world.at_due(self.KEYS[0])
+        push.hang(times=1)  # the first push hangs, the second is answered at once
+        run = threading.Thread(target=dispatcher.run_once)
+        run.start()
+        try:
+            deadline = time.monotonic() + 2.5
+            while OutboxStatus.SENT not in {world.row(key).status for key in self.KEYS}:
+                assert time.monotonic() < deadline, "nothing recorded while one send hangs"
+                time.sleep(0.02)
+            assert run.is_alive()  # recorded while the other was still in flight
+        finally:
+            run.join(timeout=10)
+        assert {world.row(key).status for key in self.KEYS} == {
+            OutboxStatus.SENT,
+            OutboxStatus.PENDING,  # the hanging one timed out: tried again later
+        }
+
+    def test_no_more_rows_are_in_flight_than_connections(
+        self, world: World, push: FakePushService, make_dispatcher: MakeDispatcher
+    ) -> None:
+        dispatcher = make_dispatcher(dispatch_concurrency=1, push_timeout_seconds=1)
+        world.device()
+        world.at_due(self.KEYS[0])
+        push.hang(times=1)
+        started = time.monotonic()
+        dispatcher.run_once()
+        # One at a time: the second row went out only once the first had timed out.
+        assert push.request_count == 2
+        [answered] = world.received(self.KEYS[0]) + world.received(self.KEYS[1])
+        assert answered.received_at - started >= 1
+
+    def test_a_run_claims_rows_that_fall_due_while_a_send_hangs(
+        self, world: World, push: FakePushService, make_dispatcher: MakeDispatcher
+    ) -> None:
+        dispatcher = make_dispatcher(push_timeout_seconds=3, dispatch_interval_seconds=0.1)
+        world.device()
+        now = world.at_due(self.KEYS[0]).next_attempt_at
+        push.hang(times=2)  # both rows due at that instant hang
+        run = threading.Thread(target=dispatcher.run_once)
+        run.start()
+        try:
+            deadline = time.monotonic() + 2
+            while push.request_count < 2:
+                assert time.monotonic() < deadline, "the first rows were never sent"
+                time.sleep(0.02)
+            # Another row falls due while both hang (the next dose, brought forward to now).
+            later = world.row("hydrocortisone/t1/d3/evening")
+            with transaction(world.factory) as session:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id) == later.id)
+                    .values(next_attempt_at=now)
+                )
+            deadline = time.monotonic() + 2
+            while world.row("hydrocortisone/t1/d3/evening").status != OutboxStatus.SENT:
+                assert time.monotonic() < deadline, "the run waited for the hanging sends"
+                time.sleep(0.02)
+            assert run.is_alive()
+        finally:
+            run.join(timeout=10)
 
 
 def test_claims_are_exclusive_between_dispatchers(

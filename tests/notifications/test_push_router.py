@@ -12,7 +12,7 @@ from app.config import Settings
 from app.errors import InvalidInput
 from app.notifications.subscriptions import check_endpoint
 from app.shared.base64url import b64url_decode
-from tests.support.api import enrol, pair_phone
+from tests.support.api import enrol, pair_phone, sign_in_staff
 from tests.support.hashing import PRODUCTION_PASSWORD_HASHING
 from tests.support.push_service import FakePushService
 
@@ -67,6 +67,36 @@ class TestSubscribe:
             assert len(other.get("/api/me/push-subscriptions").json()) == 1
         assert me.get("/api/me/push-subscriptions").json() == []
 
+    def test_another_patient_cannot_take_the_endpoint_with_other_keys(
+        self, me: TestClient, staff: TestClient, push: FakePushService, app: Any
+    ) -> None:
+        browser = push.subscribe().to_json()
+        me.post("/api/me/push-subscriptions", json=browser)
+        taker = browser | {"keys": push.subscribe().to_json()["keys"]}
+        with TestClient(app) as other:
+            pair_phone(other, enrol(staff, name="Second Patient")["enrolment"]["code"])
+            response = other.post("/api/me/push-subscriptions", json=taker)
+            assert response.status_code == 409
+            assert response.json()["code"] == "push_subscription_taken"
+            assert other.get("/api/me/push-subscriptions").json() == []
+        listed = me.get("/api/me/push-subscriptions").json()
+        assert [s["endpoint"] for s in listed] == [browser["endpoint"]]
+
+    def test_staff_cannot_take_a_patients_endpoint_with_other_keys(
+        self, me: TestClient, push: FakePushService, app: Any, factory: Any, clock: FixedClock
+    ) -> None:
+        browser = push.subscribe().to_json()
+        me.post("/api/me/push-subscriptions", json=browser)
+        taker = browser | {"keys": push.subscribe().to_json()["keys"]}
+        with TestClient(app) as console:
+            sign_in_staff(
+                console, factory, now=clock.now(), clinic_name="Hill", email="nurse@hill.example"
+            )
+            response = console.post("/api/staff/push-subscriptions", json=taker)
+            assert response.status_code == 409
+            assert response.json()["code"] == "push_subscription_taken"
+        assert len(me.get("/api/me/push-subscriptions").json()) == 1
+
     @pytest.mark.parametrize(
         ("change", "field"),
         [
@@ -76,6 +106,8 @@ class TestSubscribe:
             ({"keys": {"p256dh": "B" * 87, "auth": "short"}}, "auth"),
             ({"keys": {"p256dh": "!" * 87, "auth": "A" * 22}}, "p256dh"),
             ({"expirationTime": -5}, "expirationTime"),
+            ({"expirationTime": 253402300800000}, "expirationTime"),  # the year 10000 (was 500)
+            ({"expirationTime": 10**20}, "expirationTime"),
         ],
     )
     def test_malformed_subscriptions_are_refused(
@@ -118,11 +150,17 @@ def test_staff_devices_can_subscribe_for_alerts(staff: TestClient, push: FakePus
         ("development", "http://localhost:9999/push/a", True),
         ("development", "http://[::1]:9999/push/a", True),
         ("development", "http://10.0.0.5/push/a", False),
+        ("development", "https://10.0.0.5/push/a", True),
         ("production", "http://127.0.0.1:9999/push/a", False),
+        ("production", "https://127.0.0.1:9999/push/a", False),
+        ("production", "https://localhost:9999/push/a", False),
+        ("production", "https://169.254.169.254/latest/meta-data/", False),
+        ("production", "https://10.0.0.5/push/a", False),
+        ("production", "https://[fd00::5]/push/a", False),
         ("production", "https://fcm.googleapis.com/fcm/send/a", True),
     ],
 )
-def test_http_endpoints_only_on_loopback_in_development(
+def test_production_takes_only_https_push_services_on_the_internet(
     env: str, endpoint: str, allowed: bool
 ) -> None:
     settings = Settings(  # type: ignore[call-arg]

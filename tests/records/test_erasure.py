@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from app.records.erasure import erase_patient
 from app.staff.models import AuditEvent, StaffRole
 from tests.support.api import enrol, log_in, pair_phone, sign_in_staff, subscribe_push
 from tests.support.factories import add_staff
+from tests.support.sqlite_files import database_bytes
 
 NAME = "Zebedee Erasable"
 PHONE = "+44 7700 900999"
@@ -291,3 +294,48 @@ class TestEraseService:
         # escape them, so the database must hold exactly the modelled tables.
         in_database = set(inspect(engine).get_table_names()) - {"alembic_version"}
         assert in_database == set(SQLModel.metadata.tables)
+
+
+class TestNothingOfThemInTheTrail:
+    def test_no_audit_detail_keeps_the_name_notes_or_phone(
+        self, admin: TestClient, staff: TestClient, erasable: str, factory: sessionmaker[Session]
+    ) -> None:
+        # Every audited way a person's words could reach a detail: searches, a reason, a note.
+        assert staff.get("/api/patients", params={"q": NAME}).status_code == 200
+        assert staff.get("/api/patients.csv", params={"q": NAME}).status_code == 200
+        changed = staff.put(
+            f"/api/patients/{erasable}/protocol",
+            json={"version": 1, "reason": f"{NAME} asked, {PHONE}"},
+        )
+        assert changed.status_code == 200, changed.text
+        [alert] = [a for a in staff.get("/api/alerts").json() if a["patient_id"] == erasable]
+        noted = staff.post(
+            f"/api/alerts/{alert['id']}/acknowledge", json={"note": f"called {NAME}"}
+        )
+        assert noted.status_code == 200
+        assert erase(admin, erasable).status_code == 204
+        with factory() as session:
+            details = [json.dumps(e.detail) for e in session.scalars(select(AuditEvent))]
+        assert len(details) > 10
+        words = [NAME, *NAME.split(), PHONE, PHONE.replace(" ", ""), "hurts", "called"]
+        kept = [d for d in details for w in words if w.lower() in d.lower()]
+        assert kept == []
+
+
+class TestNothingOfThemInTheFile:
+    def test_the_sqlite_file_and_its_wal_no_longer_hold_the_name(
+        self, admin: TestClient, staff: TestClient, phone: TestClient, database_url: str
+    ) -> None:
+        if not database_url.startswith("sqlite"):
+            pytest.skip("PostgreSQL keeps dead tuples until VACUUM: docs/security/erasure.md")
+        name, number = "Ottoline Wipeable", "+44 7700 900777"
+        patient_id = make_rich_patient(staff, phone, name, number)
+        path = Path(database_url.removeprefix("sqlite:///"))
+
+        words = [name, number, f"{name} hurts"]  # the phone is stored as typed
+        before = database_bytes(path)
+        assert [w for w in words if w.encode() in before] == words  # so the check proves it
+        # No checkpoint here: the erasure asks for one itself once it has committed.
+        assert erase(admin, patient_id, confirm_name=name).status_code == 204
+        left = database_bytes(path)
+        assert [w for w in words if w.encode() in left] == []

@@ -101,6 +101,17 @@ def test_bad_reports_are_refused_and_nothing_is_stored(
     assert count(factory, SymptomReport) == count(factory, Alert) == 0
 
 
+@pytest.mark.parametrize("pain", [True, False, "3", 3.0, 3.5, [3]])
+def test_pain_must_be_a_json_integer(
+    me: TestClient, factory: sessionmaker[Session], pain: object
+) -> None:
+    response = report(me, pain=pain)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+    assert response.json()["detail"] == "pain: Input should be a valid integer"
+    assert count(factory, SymptomReport) == 0
+
+
 def test_a_patient_sees_only_their_own_reports(me: TestClient, staff: TestClient, app: Any) -> None:
     report(me, pain=1, note="mine")
     with TestClient(app) as other:

@@ -29,7 +29,7 @@ Body = dict[str, Any] | Callable[[Actor], dict[str, Any]] | None
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 # Path parameters that name an object of one clinic (`key` is a protocol's visit name, shared).
-ID_PARAMS = {"patient_id", "occurrence_id", "alert_id", "staff_id", "device_id"}
+ID_PARAMS = {"patient_id", "occurrence_id", "alert_id", "staff_id", "device_id", "session_id"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/totp/disable"): Rule(
         "staff", 409, {"password": STAFF_PASSWORD, "code": "123456"}
     ),
+    ("GET", "/api/staff/me/sessions"): Rule("staff", 200),
     ("POST", "/api/staff/push-subscriptions"): Rule("staff", 201, SUBSCRIPTION),
     ("DELETE", "/api/staff/push-subscriptions"): Rule(
         "staff", 204, {"endpoint": SUBSCRIPTION["endpoint"]}
@@ -147,6 +148,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # The first of the clinic's two staff removes the booking, the second finds none.
     ("DELETE", "/api/patients/{patient_id}/appointments/{key}"): Rule("staff", (204, 404)),
+    # A session is its owner's: the clinic's clinician ends their spare one (204), the clinic's
+    # admin gets 404 like any other caller; then signing out everywhere else ends nothing more.
+    ("DELETE", "/api/staff/me/sessions/{session_id}"): Rule("staff", (204, 404)),
+    ("POST", "/api/staff/me/sessions/end-others"): Rule("staff", 200),
     ("POST", "/api/auth/logout"): Rule("public", 204),
     ("POST", "/api/me/logout"): Rule("public", 204),
 }

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from app.api.cookies import PATIENT_COOKIE, STAFF_COOKIE
+from app.api.cookies import HOST_PREFIX, PATIENT_COOKIE, STAFF_COOKIE
 from app.clock import FixedClock
 from app.config import Settings
 from app.main import create_app
@@ -75,8 +75,9 @@ class TestStaffCookie:
         self, https_app: TestClient, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:
         sign_in_staff(https_app, factory, now=clock.now())
-        flags = cookie(staff_login(https_app), STAFF_COOKIE)
+        flags = cookie(staff_login(https_app), HOST_PREFIX + STAFF_COOKIE)
         assert flags["secure"] is True and flags["httponly"] is True
+        assert flags["path"] == "/" and "domain" not in flags  # what `__Host-` requires
         assert str(flags["samesite"]).lower() == "strict"
 
     def test_logout_clears_it_with_the_same_path(
@@ -104,5 +105,27 @@ class TestDeviceCookie:
         assert str(flags["samesite"]).lower() == "lax"
         assert int(str(flags["max-age"])) == settings.device_session_days * 86400
         code = staff.post(f"/api/patients/{patient['id']}/enrolment").json()["code"]
-        secure = cookie(https_app.post("/api/enrol", json={"code": code}), PATIENT_COOKIE)
+        answer = https_app.post("/api/enrol", json={"code": code})
+        secure = cookie(answer, HOST_PREFIX + PATIENT_COOKIE)
         assert secure["secure"] is True and secure["httponly"] is True
+
+
+def test_over_https_the_own_sessions_list_knows_the_session_in_use(
+    settings: Settings, clock: FixedClock, engine: Engine, factory: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    # Over https the cookie is `__Host-…`: a route reading the plain name would see no session.
+    public = Settings(
+        database_url=settings.database_url,
+        public_url="https://care.example.org",
+        vapid_private_key_file=tmp_path / "vapid.pem",
+        dispatcher_enabled=False,
+        _env_file=None,
+    )
+    app = create_app(public, clock=clock, engine=engine)
+    with TestClient(app, base_url="https://care.example.org") as client:
+        sign_in_staff(client, factory, now=clock.now())
+        assert HOST_PREFIX + STAFF_COOKIE in client.cookies
+        listed = client.get("/api/staff/me/sessions")
+        assert listed.status_code == 200
+        assert [view["current"] for view in listed.json()] == [True]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -104,7 +105,7 @@ class TestCreate:
             assert me["clinic_id"] == admin.get("/api/auth/me").json()["clinic_id"]
         [(action, detail)] = audit_actions(factory)
         assert action == "staff.create"
-        assert detail["email"] == "new@riverside.example"
+        assert detail == {"staff_id": created["id"], "role": "clinician"}  # ids, no address
         assert STAFF_PASSWORD not in str(detail)
 
     def test_an_admin_can_be_created(self, admin: TestClient) -> None:
@@ -119,6 +120,35 @@ class TestCreate:
         )
         response = admin.post("/api/staff", json=NEW | {"email": email})
         assert (response.status_code, response.json()["code"]) == (409, "email_taken")
+
+    def test_an_address_of_another_clinic_gets_the_same_answer_as_one_of_our_own(
+        self, admin: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        make_clinic_with_staff(factory, now=clock.now(), clinic_name="Hill", email="x@hill.example")
+        create(admin, email="ours@riverside.example")
+        elsewhere = admin.post("/api/staff", json=NEW | {"email": "x@hill.example"})
+        ours = admin.post("/api/staff", json=NEW | {"email": "ours@riverside.example"})
+        assert (elsewhere.status_code, elsewhere.json()) == (ours.status_code, ours.json())
+        assert "x@hill.example" not in elsewhere.text
+
+    def test_sweeping_addresses_that_have_accounts_is_refused(
+        self, admin: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        for n in range(6):
+            make_clinic_with_staff(
+                factory, now=clock.now(), clinic_name=f"Clinic {n}", email=f"s{n}@other.example"
+            )
+        for n in range(5):  # the default allowance: typos, not a sweep
+            taken = admin.post("/api/staff", json=NEW | {"email": f"s{n}@other.example"})
+            assert taken.status_code == 409
+        swept = admin.post("/api/staff", json=NEW | {"email": "s5@other.example"})
+        assert (swept.status_code, swept.json()["code"]) == (429, "too_many_attempts")
+        assert int(swept.headers["Retry-After"]) > 0
+        # Refused before the lookup: the answer says nothing about this address either.
+        fresh = admin.post("/api/staff", json=NEW)
+        assert fresh.status_code == 429
+        clock.advance(timedelta(minutes=15))
+        assert create(admin)["email"] == NEW["email"]
 
     @pytest.mark.parametrize(
         "change",
@@ -151,7 +181,8 @@ class TestChange:
         assert (body["name"], body["role"], body["on_call"]) == ("Ann", "admin", True)
         assert account(admin, NEW["email"]) == body
         (_, detail) = audit_actions(factory)[-1]
-        assert detail["changes"] == {"name": "Ann", "role": "admin", "on_call": True}
+        # The new name is text: that it changed, not what it is; the role, a privilege, is kept.
+        assert detail["changes"] == {"name": True, "role": "admin", "on_call": True}
 
     def test_another_clinics_account_is_404_like_a_missing_one(
         self, admin: TestClient, factory: sessionmaker[Session], clock: FixedClock

@@ -46,7 +46,7 @@ def record(
     with transaction(factory) as session:
         audit.record(
             session, staff=staff, action=action, now=clock.now(), patient_id=patient_id,
-            ip="192.0.2.7", detail={"n": action},
+            ip="192.0.2.7", detail={"status": action},
         )  # fmt: skip
     clock.advance(timedelta(minutes=1))
 
@@ -101,7 +101,7 @@ class TestRead:
         newest = body["items"][0]
         assert newest["staff_email"] == NURSE
         assert newest["ip"] == "192.0.2.7"
-        assert newest["detail"] == {"n": "alert.acknowledge"}
+        assert newest["detail"] == {"status": "alert.acknowledge"}
         assert newest["created_at"] == "2026-03-27T12:05:00Z"
         assert newest["patient_id"] is None
         assert set(newest) == {

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.clock import FixedClock
 from app.db import transaction
-from app.staff import second_factor
+from app.staff import second_factor, totp_secrets
 from app.staff.models import AuditEvent, StaffUser
 from app.staff.service import use_totp_code
 from app.staff.totp import code_at
@@ -60,7 +60,10 @@ class TestSetUp:
         assert f"secret={body['secret']}" in body["otpauth_uri"]
         assert body["qr_svg"].startswith("<svg") and "<path" in body["qr_svg"]
         assert "<script" not in body["qr_svg"]
-        assert stored(factory).totp_secret == body["secret"]
+        # Stored sealed (AES-GCM under the key file): a dump of the table shows no seed.
+        sealed = stored(factory).totp_secret
+        assert sealed is not None and sealed.startswith("v1:") and body["secret"] not in sealed
+        assert totp_secrets.open_secret(sealed) == body["secret"]
         assert staff.get("/api/auth/me").json()["totp_enabled"] is False
         login = staff.post("/api/auth/login", json=LOGIN).json()
         assert login["second_factor_required"] is False

@@ -12,12 +12,13 @@ from typing import Any, Literal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.api.cookies import STAFF_COOKIE
 from app.config import Settings
 from app.db import transaction
-from app.staff.models import StaffRole, StaffUser
+from app.shared.tokens import hash_token
+from app.staff.models import StaffRole, StaffSession, StaffUser
 from app.staff.passwords import hash_password
 from app.staff.service import create_clinic, open_session
 from tests.support.factories import STAFF_PASSWORD, make_patient
@@ -57,6 +58,8 @@ class ClinicWorld:
     admin_id: uuid.UUID
     clinician_id: uuid.UUID
     spare_device_id: uuid.UUID  # a second phone of the patient (revoking it signs no actor out)
+    # A second session of the clinician, in no browser (ending it signs no actor out).
+    spare_staff_session_id: uuid.UUID
     appointment_key: str
 
     def ids(self) -> dict[str, str]:
@@ -67,6 +70,7 @@ class ClinicWorld:
             "alert_id": str(self.alert_id),
             "staff_id": str(self.clinician_id),
             "device_id": str(self.spare_device_id),
+            "session_id": str(self.spare_staff_session_id),
             "key": self.appointment_key,
         }
 
@@ -158,6 +162,12 @@ def build_cast(
                 )
                 for name, staff in ((f"admin_{k}", admin), (f"clinician_{k}", clinician))
             }
+            spare_token = open_session(
+                session, staff=clinician, now=now, lifetime=settings.staff_session_absolute
+            )
+            spare_session = session.exec(
+                select(StaffSession).where(StaffSession.token_hash == hash_token(spare_token))
+            ).one()
         for name, token in tokens.items():
             browsers[name] = _browser(app, stack)
             browsers[name].cookies.set(STAFF_COOKIE, token)
@@ -196,6 +206,7 @@ def build_cast(
             admin_id=admin.id,
             clinician_id=clinician.id,
             spare_device_id=uuid.UUID(spare_id),
+            spare_staff_session_id=spare_session.id,
             appointment_key=appointments[-1]["key"],
         )
     return Cast(browsers=browsers, clinics=worlds)

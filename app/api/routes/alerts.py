@@ -44,13 +44,27 @@ def _public(
 
 @router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_alerts(
+    request: Request,
     staff: CurrentStaff,
     session: SessionDep,
+    clock: ClockDep,
     status: Annotated[Literal["open", "acknowledged"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AlertPublic]:
     """The clinic's alerts, emergencies first, then the longest waiting."""
     rows = alerts.list_for_clinic(session, clinic_id=staff.clinic_id, status=status, limit=limit)
+    # Names and reports of every patient with an alert are shown: audited. The console polls
+    # every 5 s, so an answer the same as this staff member's last one is recorded once in
+    # a while, not on every poll (the digest covers which alerts, in which state).
+    shown = audit.digest(f"{alert.id}:{alert.status}:{alert.acknowledged_at}" for alert, *_ in rows)
+    audit.record_unless_unchanged(
+        session,
+        staff=staff,
+        action="alerts.list",
+        now=clock.now(),
+        ip=client_ip(request),
+        detail={"status": status, "rows": len(rows), "digest": shown},
+    )
     return [_public(*row) for row in rows]
 
 

@@ -37,8 +37,9 @@ def change_settings(
     clinic = clinic_of(session, staff)
     changes = service.update(session, clinic=clinic, data=body)
     if changes:
+        # Names and phones are text: the trail says they changed, not what they became.
         audit.record(
             session, staff=staff, action="clinic.update", now=clock.now(),
-            ip=client_ip(request), detail={"changed": changes},
+            ip=client_ip(request), detail={"changed": audit.without_text(changes)},
         )  # fmt: skip
     return service.to_settings(clinic)

@@ -9,7 +9,12 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
-from app.api.cookies import PATIENT_COOKIE, clear_session_cookie, set_session_cookie
+from app.api.cookies import (
+    PATIENT_COOKIE,
+    clear_session_cookie,
+    session_token,
+    set_session_cookie,
+)
 from app.api.deps import ClockDep, ProtocolsDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.api.patient_auth import CurrentPatient
 from app.appointments.calendar import visits_calendar
@@ -153,7 +158,7 @@ def sign_out_device(
     settings: SettingsDep,
 ) -> None:
     """End this phone's session on the server; safe to repeat."""
-    token = request.cookies.get(PATIENT_COOKIE)
+    token = session_token(request, PATIENT_COOKIE, settings)
     if token:
         enrolment.end_device_session(session, token=token, now=clock.now())
     clear_session_cookie(response, name=PATIENT_COOKIE, settings=settings)

@@ -61,6 +61,18 @@ def _filters(
     )
 
 
+def _audited_filters(
+    q: str | None, sort: SortOrder, reminders: RemindersFilter | None, alerts: AlertsFilter | None
+) -> dict[str, object]:
+    # The search is a name: the trail outlives an erasure, so it keeps how long it was only.
+    return {
+        "search_length": len(q) if q else 0,
+        "sort": sort,
+        "reminders": reminders,
+        "alerts": alerts,
+    }
+
+
 @router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_patients(
     request: Request,
@@ -75,8 +87,20 @@ def list_patients(
     alerts: AlertsParam = None,
 ) -> PatientListPage:
     """The clinic's patients a page at a time, with adherence, devices, alerts, next visit."""
+    now = clock.now()
     filters = _filters(request, staff, q, sort, reminders, alerts)
-    return listing.list_page(session, filters=filters, now=clock.now(), limit=limit, offset=offset)
+    page = listing.list_page(session, filters=filters, now=now, limit=limit, offset=offset)
+    # Every patient's name on the page is shown: audited, the search by its length only.
+    audit.record(
+        session,
+        staff=staff,
+        action="patients.list",
+        now=now,
+        ip=client_ip(request),
+        detail=_audited_filters(q, sort, reminders, alerts)
+        | {"rows": len(page.items), "total": page.total, "offset": offset},
+    )
+    return page
 
 
 @router.get(
@@ -107,13 +131,7 @@ def export_patients_csv(
         action="patients.export_csv",
         now=now,
         ip=client_ip(request),
-        detail={
-            "rows": len(rows),
-            "q": q,
-            "sort": sort,
-            "reminders": reminders,
-            "alerts": alerts,
-        },
+        detail=_audited_filters(q, sort, reminders, alerts) | {"rows": len(rows)},
     )
     day = local_date(now, ZoneInfo(clinic_of(session, staff).time_zone))
     return Response(

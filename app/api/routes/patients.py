@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 
 from app.api.deps import ProtocolDep, ProtocolsDep, SettingsDep
 from app.api.patient_access import AdminAccess, StaffAccess
@@ -116,8 +116,9 @@ def change_protocol_version(
     """Move the patient to another version of their protocol, deliberately; re-plans at once.
 
     Done tasks and everything already past stay as they were, as for any re-plan; what is
-    ahead follows the new version's rules. The `reason` is required and goes in the audit
-    with the version before and after. 422 `reason_required` for a missing or blank reason,
+    ahead follows the new version's rules. The `reason` is required; the audit keeps the
+    version before and after and the reason's length only (free text never goes in the
+    trail, which outlives erasure). 422 `reason_required` for a missing or blank reason,
     `protocol_version_unknown` for a version that does not exist (the detail names those
     that do). The version the patient is on already is a no-op, not an error: 200, nothing
     re-planned, audited with `changed` false.
@@ -139,7 +140,8 @@ def change_protocol_version(
             "before": {"version": change.before},
             "after": {"version": change.after},
             "changed": change.changed,
-            "reason": body.reason.strip(),
+            # The reason is free text (it may name the patient): its length only.
+            "reason_length": len(body.reason.strip()),
         },
     )
     return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
@@ -238,15 +240,21 @@ def revoke_enrolment(patient_id: uuid.UUID, access: StaffAccess) -> None:
     ),
 )
 def erase_patient(
-    patient_id: uuid.UUID, body: Annotated[EraseRequest, Body()], access: AdminAccess
+    patient_id: uuid.UUID,
+    body: Annotated[EraseRequest, Body()],
+    access: AdminAccess,
+    after: BackgroundTasks,
 ) -> None:
     """Erase the patient and every row of theirs; the audit trail stays. Admins only.
 
     `confirm_name` must be exactly the patient's name, else 422 `confirmation_mismatch` and
-    nothing is erased. Clinicians get 403 `admin_only`.
+    nothing is erased. Clinicians get 403 `admin_only`. What stays where for how long:
+    docs/security/erasure.md.
     """
     patient = access.patient(patient_id)
     erasure.check_confirmation(patient, body.confirm_name)
     counts = erasure.erase_patient(access.session, patient=patient)
     # Row counts only: the trail must not keep what the erasure removed.
     access.audit("patient.erase", patient_id, detail=counts)
+    # After the response, so after the commit: SQLite's WAL then holds no older page images.
+    after.add_task(erasure.checkpoint_after_erasure, access.request.app.state.engine)

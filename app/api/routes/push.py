@@ -1,27 +1,22 @@
-"""Push routes: the public VAPID key, device subscriptions (patients and staff), /metrics."""
+"""Push routes: the public VAPID key, device subscriptions (patients and staff)."""
 
 from __future__ import annotations
 
 import uuid
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response, status
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func
-from sqlmodel import col, select
+from fastapi import APIRouter, Request, status
 
 from app.api.deps import ClockDep, SessionDep, SettingsDep
 from app.api.patient_auth import CurrentDevice, CurrentPatient
 from app.api.staff_auth import CurrentStaff
 from app.error_codes import ErrorCode
 from app.errors import Forbidden, NotFound, errors
-from app.notifications import metrics, subscriptions
+from app.notifications import subscriptions
 from app.notifications.actions import check_token
 from app.notifications.models import (
     ActionRequest,
     EndpointRef,
-    OutboxMessage,
-    OutboxStatus,
     PublicKeyOut,
     PushSubscription,
     PushSubscriptionIn,
@@ -83,7 +78,9 @@ def _subscribe(
 @router.post(
     "/api/me/push-subscriptions",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT, ErrorCode.PUSH_SUBSCRIPTION_TAKEN
+    ),
 )
 def subscribe_patient_device(
     body: PushSubscriptionIn,
@@ -94,7 +91,11 @@ def subscribe_patient_device(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> PushSubscriptionPublic:
-    """Store this phone's push subscription (the browser's PushSubscription.toJSON())."""
+    """Store this phone's push subscription (the browser's PushSubscription.toJSON()).
+
+    The endpoint must be a push service on the internet (https, a public address); one
+    another patient or staff member holds moves here only with that browser's own keys.
+    """
     owner = Owner(patient_id=patient.id)
     return _subscribe(owner, body, request, session, clock, settings, device_session_id=device.id)
 
@@ -124,7 +125,9 @@ def unsubscribe_patient_device(
 @router.post(
     "/api/staff/push-subscriptions",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT, ErrorCode.PUSH_SUBSCRIPTION_TAKEN
+    ),
 )
 def subscribe_staff_device(
     body: PushSubscriptionIn,
@@ -171,18 +174,3 @@ def complete_from_notification(
         raise NotFound("No such task.")
     row = tasks.complete(session, patient=patient, occurrence_id=body.task_id, now=now)
     return tasks.to_public(row, ZoneInfo(patient.time_zone), now)
-
-
-@router.get("/metrics", include_in_schema=False)
-def prometheus_metrics(session: SessionDep, clock: ClockDep) -> Response:
-    """Prometheus text format: sends by outcome, queue depth, lateness histogram."""
-    due = session.exec(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            col(OutboxMessage.status) == OutboxStatus.PENDING,
-            col(OutboxMessage.next_attempt_at) <= clock.now(),
-        )
-    ).one()
-    metrics.queue_depth.set(due)
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

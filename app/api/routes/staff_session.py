@@ -7,7 +7,12 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Request, Response, status
 from sqlmodel import Session
 
-from app.api.cookies import STAFF_COOKIE, clear_session_cookie, set_session_cookie
+from app.api.cookies import (
+    STAFF_COOKIE,
+    clear_session_cookie,
+    session_token,
+    set_session_cookie,
+)
 from app.api.deps import ClockDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.api.staff_auth import CurrentStaff
 from app.clinics.models import Clinic
@@ -140,7 +145,7 @@ def log_in_second_factor(
     now = clock.now()
     ip = client_ip(request)
     pending, staff = service.pending_login(
-        session, token=request.cookies.get(STAFF_COOKIE, ""), now=now
+        session, token=session_token(request, STAFF_COOKIE, settings), now=now
     )
     keys = [ratelimit.totp_account(settings, staff.id)]
     staff_id, email = staff.id, staff.email  # a failure expires `staff` with its rollback
@@ -181,7 +186,7 @@ def log_out(
     settings: SettingsDep,
 ) -> None:
     """End the session on the server and clear the cookie; safe to repeat."""
-    token = request.cookies.get(STAFF_COOKIE)
+    token = session_token(request, STAFF_COOKIE, settings)
     if token:
         service.log_out(session, token=token, now=clock.now(), ip=client_ip(request))
     clear_session_cookie(response, name=STAFF_COOKIE, settings=settings)
@@ -224,7 +229,7 @@ def change_password(
             staff=staff,
             current_password=body.current_password,
             new_password=body.new_password,
-            keep_token=request.cookies.get(STAFF_COOKIE, ""),
+            keep_token=session_token(request, STAFF_COOKIE, settings),
             now=now,
         )
     _audit(session, staff, "staff.password_change", now, request)

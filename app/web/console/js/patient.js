@@ -30,7 +30,7 @@ function reasonDialog({ title, body, confirm }) {
     const form = h("form", { method: "dialog", novalidate: true },
       h("h2", { id: "protocol-dlg-h" }, title),
       h("p", {}, body),
-      field("Reason (kept in the audit log)", reason),
+      field("Reason for the move (required)", reason),
       m.el,
       h("div", { class: "actions" }, no, ok));
     const dialog = h("dialog", { class: "dialog", "aria-labelledby": "protocol-dlg-h" }, form);

@@ -1,20 +1,26 @@
-// Settings: own password, two-step sign-in (TOTP), and the clinic's settings (admins change them).
+// Settings: own password, two-step sign-in (TOTP), own sessions, and the clinic's settings
+// (admins change them).
 
 import { call } from "./http.js";
 import { session, isAdmin } from "./session.js";
 import { h, replace, field, messageLine, busy, pageHeading, safeSvg, zoneSelect, announce } from "./ui.js";
+import { showSessions, offerToEndOthers } from "./sessions.js";
+
+let sessionsCard = null; // "Your sessions", refreshed when a change ends other sessions
 
 const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"], ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"]];
 
 export function render(view) {
   const totp = h("section", { class: "card", "aria-labelledby": "totp-h" });
   const clinic = h("section", { class: "card", "aria-labelledby": "clinic-h" });
+  sessionsCard = h("section", { class: "card", "aria-labelledby": "sessions-h" });
   view.append(
     pageHeading("Settings"),
     h("div", { class: "grid grid-2" },
-      h("div", { class: "stack" }, passwordCard(), totp),
+      h("div", { class: "stack" }, passwordCard(), totp, sessionsCard),
       clinic));
   showTotp(totp);
+  showSessions(sessionsCard);
   showClinic(clinic);
 }
 
@@ -48,6 +54,7 @@ function passwordCard() {
         await call("POST", "/api/auth/password", { current_password: current.value, new_password: next.value });
         form.reset();
         message.ok("Password changed. Your other sessions were signed out.");
+        showSessions(sessionsCard);
       } catch (error) {
         message.error(error.status === 401 ? "The current password is not right." : error);
       }
@@ -124,6 +131,7 @@ function confirmStep(card, setup) {
         session.me.totp_enabled = true;
         showTotp(card);
         announce("Two-step sign-in is on.");
+        offerToEndOthers(sessionsCard);
       } catch (error) {
         message.error(error.status === 401 || error.status === 422 ? "That code is not right. Check the phone's clock and try the next code." : error);
       }
