@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -86,6 +87,9 @@ class Recorder:
         self.undocumented: dict[Answer, str] = {}
         self.current_test = ""
         self._declared: weakref.WeakKeyDictionary[FastAPI, Declared] = weakref.WeakKeyDictionary()
+        # Answers of parallel requests (each TestClient request runs in its own thread) are
+        # noted at once: the first would build the schema while the others read it half made.
+        self._lock = threading.Lock()
         self._ignored: weakref.WeakSet[FastAPI] = weakref.WeakSet()
 
     def ignore(self, app: FastAPI) -> None:
@@ -122,6 +126,10 @@ class Recorder:
                 self.note(app, Answer(*operation, status, code))
 
     def note(self, app: FastAPI, answer: Answer) -> None:
+        with self._lock:
+            self._note(app, answer)
+
+    def _note(self, app: FastAPI, answer: Answer) -> None:
         self.seen.setdefault(answer, self.current_test)
         declared = self._declared.get(app)
         if declared is None:
