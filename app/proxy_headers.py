@@ -43,6 +43,8 @@ class ProxyHeaders:
         await self.app(scope, receive, send)
 
     def _rewrite(self, scope: Scope) -> None:
+        if not self.trusted and self.warned:
+            return  # nobody to believe and nothing left to say: the common case costs nothing
         peer = scope.get("client")
         if not peer:
             return

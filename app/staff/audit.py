@@ -108,15 +108,37 @@ def record(
     """Add one audit event to the caller's transaction (it is kept only if the change is)."""
     check_detail(detail or {})
     session.add(
-        AuditEvent(
+        _event(
             clinic_id=staff.clinic_id if staff else None,
             staff_id=staff.id if staff else None,
             patient_id=patient_id,
             action=action,
             detail=detail or {},
-            ip=ip[:64],
-            created_at=now,
+            ip=ip,
+            now=now,
         )
+    )
+
+
+def _event(
+    *,
+    clinic_id: uuid.UUID | None,
+    staff_id: uuid.UUID | None,
+    patient_id: uuid.UUID | None,
+    action: str,
+    detail: dict[str, Any],
+    ip: str,
+    now: datetime,
+) -> AuditEvent:
+    """One event row, as every recording path writes it (its detail already checked)."""
+    return AuditEvent(
+        clinic_id=clinic_id,
+        staff_id=staff_id,
+        patient_id=patient_id,
+        action=action,
+        detail=detail,
+        ip=ip[:64],
+        created_at=now,
     )
 
 
@@ -173,14 +195,14 @@ def record_refusal(
         if recent >= REFUSALS_PER_MINUTE:
             return False
         session.add(
-            AuditEvent(
+            _event(
                 clinic_id=clinic_id,
                 staff_id=staff_id,
                 patient_id=patient_id,
                 action=action,
                 detail=detail,
-                ip=ip[:64],
-                created_at=now,
+                ip=ip,
+                now=now,
             )
         )
     return True
