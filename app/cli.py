@@ -432,6 +432,14 @@ def demo(port: int, public_url: str | None) -> None:
                 "Aftercare demo is ready.",
                 f"  Admin login:     {DEMO_STAFF_EMAIL}  password: {made.password}",
                 f"                   (the same every run; kept in {kept_in})",
+                *(
+                    [
+                        "                   (admins set up two-step sign-in at the first "
+                        "sign-in: have an authenticator app ready)"
+                    ]
+                    if "admin" in settings.totp_required_roles
+                    else []
+                ),
                 f"  Clinic console:  {settings.public_url}/console/",
                 f"  Enrolment link:  {made.link.url}",
                 f"                   (one use, open it on the patient's phone; "

@@ -19,6 +19,9 @@ EXAMPLE_VAPID_SUBJECT = "mailto:aftercare-admin@example.org"
 # OWASP's least argon2id cost for passwords (19 MiB, 2 passes); production refuses less.
 PRODUCTION_MIN_HASH_MEMORY_KIB = 19 * 1024
 PRODUCTION_MIN_HASH_TIME_COST = 2
+# The staff roles, named here because settings sit below the staff package (a test keeps
+# this equal to app.staff.models.StaffRole).
+StaffRoleName = Literal["admin", "clinician"]
 
 
 def local_url(port: int) -> str:
@@ -113,6 +116,10 @@ class Settings(BaseSettings):
     # more wait a moment, then get 503 `busy`. Unset: two per CPU, counting the threads
     # (lanes, password_hash_parallelism) each check runs on: 2 CPUs, 4 lanes: 1 check.
     password_checks_in_flight: int | None = Field(default=None, ge=1, le=1024)
+    # Staff roles that must sign in with a second factor (TOTP), comma-separated: "admin",
+    # "admin,clinician", or "" for none. Someone in such a role without one is signed in only
+    # to set it up (docs/security/login.md, "Required second factor").
+    totp_required_roles: Annotated[frozenset[StaffRoleName], NoDecode] = frozenset({"admin"})
 
     # --- edge: the client's address behind a proxy, /metrics ---
     # The reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For
@@ -131,6 +138,13 @@ class Settings(BaseSettings):
             value = [part.strip() for part in value.split(",") if part.strip()]
         # strict=False: 10.0.0.1/8 means the range 10.0.0.0/8, as a person writing it means.
         return tuple(ip_network(str(item).strip(), strict=False) for item in value)
+
+    @field_validator("totp_required_roles", mode="before")
+    @classmethod
+    def _comma_separated_roles(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("metrics_token", mode="before")
     @classmethod

@@ -154,6 +154,16 @@ class ErrorCode(StrEnum):
         409,
     )
     TOTP_NOT_ENABLED = ("totp_not_enabled", "Two-step sign-in is not on.", 409)
+    SECOND_FACTOR_REQUIRED = (
+        "second_factor_required",
+        "Your role needs two-step sign-in: turn it on before using the console.",
+        403,
+    )
+    TOTP_REQUIRED_FOR_ROLE = (
+        "totp_required_for_role",
+        "Your role needs two-step sign-in, so it cannot be turned off.",
+        403,
+    )
 
     # --- clinics and staff accounts ---------------------------------------------------------
     CONFLICT = ("conflict", "The request conflicts with what is stored.", 409)

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from app.allowed_methods import AllowedMethods
+from app.api import staff_auth
 from app.api.routes.adherence import router as adherence_router
 from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
@@ -158,7 +159,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     _mount_web(app)
-    document_refusals(app)
+    document_refusals(app, staff_auth.route_refusals)
     return app
 
 

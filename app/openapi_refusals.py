@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.csrf import SAFE_METHODS
 from app.error_codes import ErrorCode
@@ -34,7 +37,7 @@ def refusals_of(method: str, operation: dict[str, Any]) -> list[ErrorCode]:
     return codes
 
 
-def add_refusals(method: str, operation: dict[str, Any]) -> None:
+def add_refusals(method: str, operation: dict[str, Any], extra: tuple[ErrorCode, ...] = ()) -> None:
     """Merge the global refusals into an operation's own documented error responses.
 
     Every error response ends up as one JSON ErrorBody listing all its codes; FastAPI's own
@@ -45,22 +48,42 @@ def add_refusals(method: str, operation: dict[str, Any]) -> None:
     for key, response in responses.items():
         if key.isdigit() and int(key) >= 400:
             by_status[int(key)] = documented_codes(response)
-    for code in refusals_of(method, operation):
+    for code in [*refusals_of(method, operation), *extra]:
         by_status.setdefault(code.status, []).append(code)
     for status, codes in sorted(by_status.items()):
         responses[str(status)] = documented_response(status, codes)
 
 
-def document_refusals(app: FastAPI) -> None:
-    """Add the middleware's and framework's answers to every operation they can reach."""
+def _schema_path(route_path: str) -> str:
+    """A route's path as OpenAPI writes it: `{key:path}` is `{key}` there."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", route_path)
+
+
+RouteRefusals = Callable[[APIRoute], list[ErrorCode]]
+
+
+def document_refusals(app: FastAPI, route_refusals: RouteRefusals = lambda route: []) -> None:
+    """Add the middleware's and framework's answers to every operation they can reach.
+
+    `route_refusals` names what a route's shared dependencies add (the API layer knows those,
+    this module sits below it); an operation is matched to its route by method and path.
+    """
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            for item in schema.get("paths", {}).values():
+            by_operation: dict[tuple[str, str], tuple[ErrorCode, ...]] = {}
+            for context in iter_route_contexts(app.routes):  # included routers, with prefixes
+                route = context.original_route
+                if isinstance(route, APIRoute):
+                    for method in context.methods or ():
+                        by_operation[(method.lower(), _schema_path(context.path))] = tuple(
+                            route_refusals(route)
+                        )
+            for path, item in schema.get("paths", {}).items():
                 for method, operation in item.items():
-                    add_refusals(method, operation)
+                    add_refusals(method, operation, by_operation.get((method, path), ()))
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Password hashing was ~40 % of the suite's time at production cost. Cheap from the start,
     # so tests that build accounts before any app exists hash cheaply too.
     os.environ.update(CHEAP_PASSWORD_HASHING)
+    # Most tests sign staff in to test something else: no role needs a second factor unless a
+    # test says so (tests/support/second_factor.py; tests/security/test_security_required_...).
+    os.environ["AFTERCARE_TOTP_REQUIRED_ROLES"] = ""
     passwords.configure(Settings(_env_file=None))  # type: ignore[call-arg]
     # TOTP seeds are sealed: a key for tests that set up a factor before any app exists.
     totp_secrets.use_key(os.urandom(64))

@@ -89,6 +89,15 @@ def test_demo_prints_a_working_login_and_link(
     assert new_link and new_link.group(1) != link.group(2)
 
 
+@pytest.mark.parametrize(("roles", "told"), [(None, True), ("", False)])
+def test_demo_tells_an_admin_to_have_an_authenticator_ready(
+    run: Invoke, roles: str | None, told: bool
+) -> None:
+    result = run("demo", AFTERCARE_TOTP_REQUIRED_ROLES=roles)  # None: as deployed (admins)
+    assert result.exit_code == 0, result.output
+    assert ("set up two-step sign-in at the first sign-in" in result.output) == told
+
+
 def test_plan_prints_the_rules_in_local_time(run: Invoke) -> None:
     demo = run("demo")
     patient_id = PATIENT_ID.search(demo.output)

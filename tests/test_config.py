@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from argon2 import PasswordHasher
 from pydantic import ValidationError
 
-from app.config import DEFAULT_SQLITE_URL, Settings
+from app.config import DEFAULT_SQLITE_URL, Settings, StaffRoleName
+from app.staff.models import StaffRole
 from tests.support.hashing import CHEAP_PASSWORD_HASHING, PRODUCTION_PASSWORD_HASHING
 
 
@@ -112,3 +114,27 @@ def test_production_refuses_less_than_owasps_floor(weaker: dict[str, int]) -> No
 def test_argon2_needs_eight_kib_per_lane() -> None:
     with pytest.raises(ValidationError, match="at least 8 per lane"):
         Settings(password_hash_memory_kib=16, password_hash_parallelism=4, _env_file=None)  # type: ignore[call-arg]
+
+
+class TestSecondFactorRoles:
+    def test_admins_must_have_one_unless_told(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("AFTERCARE_TOTP_REQUIRED_ROLES", raising=False)  # the suite sets it
+        assert Settings(_env_file=None).totp_required_roles == {"admin"}  # type: ignore[call-arg]
+
+    @pytest.mark.parametrize(
+        ("value", "roles"),
+        [("", set()), ("admin", {"admin"}), (" Admin , clinician,", {"admin", "clinician"})],
+    )
+    def test_a_comma_separated_list_of_roles(
+        self, monkeypatch: pytest.MonkeyPatch, value: str, roles: set[str]
+    ) -> None:
+        monkeypatch.setenv("AFTERCARE_TOTP_REQUIRED_ROLES", value)
+        assert Settings(_env_file=None).totp_required_roles == roles  # type: ignore[call-arg]
+
+    def test_an_unknown_role_is_refused_by_name(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("AFTERCARE_TOTP_REQUIRED_ROLES", "admin,nurse")
+        with pytest.raises(ValidationError, match="totp_required_roles"):
+            Settings(_env_file=None)  # type: ignore[call-arg]
+
+    def test_the_role_names_are_the_staff_roles(self) -> None:
+        assert set(get_args(StaffRoleName)) == {role.value for role in StaffRole}

@@ -84,6 +84,9 @@ class StaffPublic(SQLModel):
     clinic_id: uuid.UUID
     clinic_name: str
     totp_enabled: bool
+    # The clinic requires a second factor of this role (AFTERCARE_TOTP_REQUIRED_ROLES): until
+    # it is on, every staff endpoint but sign-in's own answers 403 `second_factor_required`.
+    totp_required: bool
     on_call: bool
 
 

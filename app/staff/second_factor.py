@@ -1,4 +1,4 @@
-"""TOTP second factor of a staff account: set up, turn on after a first code, turn off."""
+"""TOTP second factor of a staff account: set up, turn on after a first code, turn off, required."""
 
 from __future__ import annotations
 
@@ -6,12 +6,23 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.config import Settings
 from app.error_codes import ErrorCode
-from app.errors import Conflict
+from app.errors import Conflict, Forbidden
 from app.shared.qr import qr_svg
 from app.staff import totp, totp_secrets
 from app.staff.models import StaffUser, TotpSetup
 from app.staff.service import WRONG_CODE, WrongCode, check_password, clinic_of, use_totp_code
+
+
+def required(staff: StaffUser, settings: Settings) -> bool:
+    """Whether the staff member's role must sign in with a second factor (the clinic's setting)."""
+    return staff.role in settings.totp_required_roles
+
+
+def owed(staff: StaffUser, settings: Settings) -> bool:
+    """Whether a second factor is required of the staff member and not yet turned on."""
+    return staff.totp_enabled_at is None and required(staff, settings)
 
 
 def set_up(session: Session, *, staff: StaffUser, password: str) -> TotpSetup:
@@ -47,8 +58,24 @@ def enable(session: Session, *, staff: StaffUser, code: str, now: datetime) -> N
     session.flush()
 
 
-def disable(session: Session, *, staff: StaffUser, password: str, code: str, now: datetime) -> None:
-    """Turn TOTP off and forget the secret; needs both the password and a current code."""
+def disable(
+    session: Session,
+    *,
+    staff: StaffUser,
+    password: str,
+    code: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Turn TOTP off and forget the secret; needs both the password and a current code.
+
+    Refused first (no password checked, nothing counted) where the role requires it.
+    """
+    if required(staff, settings):
+        raise Forbidden(
+            "Your role needs two-step sign-in, so it cannot be turned off.",
+            code=ErrorCode.TOTP_REQUIRED_FOR_ROLE,
+        )
     check_password(staff, password)
     if staff.totp_enabled_at is None:
         raise Conflict("Two-step sign-in is not on.", code=ErrorCode.TOTP_NOT_ENABLED)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from app.api.cookies import STAFF_COOKIE
-from app.api.staff_auth import current_staff
+from app.api.staff_auth import current_staff, signed_in_staff
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
@@ -27,6 +27,9 @@ from app.staff.models import AuditEvent, StaffRole, StaffUser
 from app.staff.totp import code_at
 from tests.support.api import sign_in_staff, turn_on_totp
 from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff
+
+# Either check counts: a signed-in session (some routes) or one with any required factor on.
+STAFF_CHECKS = (current_staff, signed_in_staff)
 
 EMAIL = "nurse@riverside.example"
 LOGIN = {"email": EMAIL, "password": STAFF_PASSWORD}
@@ -148,7 +151,7 @@ def staff_only_routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path) of every API route needing a signed-in staff user (or AdminStaff)."""
 
     def needs_staff(dependant: Dependant) -> bool:
-        return any(d.call is current_staff or needs_staff(d) for d in dependant.dependencies)
+        return any(d.call in STAFF_CHECKS or needs_staff(d) for d in dependant.dependencies)
 
     found = []
     for context in iter_route_contexts(app.routes):
@@ -164,7 +167,8 @@ class TestMe:
         assert body["email"] == EMAIL
         assert (body["role"], body["totp_enabled"], body["on_call"]) == ("clinician", False, False)
         assert set(body) == {
-            "id", "email", "name", "role", "clinic_id", "clinic_name", "totp_enabled", "on_call"
+            "id", "email", "name", "role", "clinic_id", "clinic_name", "totp_enabled",
+            "totp_required", "on_call",
         }  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app.api.cookies import STAFF_COOKIE, clear_session_cookie, session_token
 from app.api.deps import ClockDep, SessionDep, SettingsDep
-from app.api.staff_auth import CurrentStaff
+from app.api.staff_auth import SignedInStaff
 from app.error_codes import ErrorCode
 from app.errors import errors
 from app.shared.client_address import client_ip
@@ -25,7 +25,7 @@ class EndedSessions(BaseModel):
 
 @router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_own_sessions(
-    staff: CurrentStaff,
+    staff: SignedInStaff,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -52,7 +52,7 @@ def list_own_sessions(
 )
 def end_own_session(
     session_id: uuid.UUID,
-    staff: CurrentStaff,
+    staff: SignedInStaff,
     request: Request,
     response: Response,
     session: SessionDep,
@@ -86,7 +86,7 @@ def end_own_session(
 
 @router.post("/end-others", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def end_other_sessions(
-    staff: CurrentStaff,
+    staff: SignedInStaff,
     request: Request,
     session: SessionDep,
     clock: ClockDep,

@@ -14,7 +14,7 @@ from app.api.cookies import (
     set_session_cookie,
 )
 from app.api.deps import ClockDep, SessionDep, SessionFactoryDep, SettingsDep
-from app.api.staff_auth import CurrentStaff
+from app.api.staff_auth import CurrentStaff, SignedInStaff
 from app.clinics.models import Clinic
 from app.config import Settings
 from app.error_codes import ErrorCode
@@ -39,7 +39,7 @@ from app.staff.service import WrongCode, WrongPassword
 router = APIRouter(prefix="/api/auth", tags=["staff auth"])
 
 
-def public_staff(staff: StaffUser, clinic: Clinic) -> StaffPublic:
+def public_staff(staff: StaffUser, clinic: Clinic, settings: Settings) -> StaffPublic:
     return StaffPublic(
         id=staff.id,
         email=staff.email,
@@ -48,6 +48,7 @@ def public_staff(staff: StaffUser, clinic: Clinic) -> StaffPublic:
         clinic_id=clinic.id,
         clinic_name=clinic.name,
         totp_enabled=staff.totp_enabled_at is not None,
+        totp_required=second_factor.required(staff, settings),
         on_call=staff.on_call,
     )
 
@@ -123,7 +124,7 @@ def log_in(
     _set_cookie(response, token, lifetime, settings)
     if pending:
         return LoginResult(second_factor_required=True, staff=None)
-    return LoginResult(second_factor_required=False, staff=public_staff(staff, clinic))
+    return LoginResult(second_factor_required=False, staff=public_staff(staff, clinic, settings))
 
 
 @router.post(
@@ -172,9 +173,8 @@ def log_in_second_factor(
             service.record_failed_code(factory, staff_id=staff_id, now=now, ip=ip)
         raise
     _set_cookie(response, token, settings.staff_session_absolute, settings)
-    return LoginResult(
-        second_factor_required=False, staff=public_staff(staff, service.clinic_of(session, staff))
-    )
+    clinic = service.clinic_of(session, staff)
+    return LoginResult(second_factor_required=False, staff=public_staff(staff, clinic, settings))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -193,8 +193,9 @@ def log_out(
 
 
 @router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
-def who_am_i(staff: CurrentStaff, session: SessionDep) -> StaffPublic:
-    return public_staff(staff, service.clinic_of(session, staff))
+def who_am_i(staff: SignedInStaff, session: SessionDep, settings: SettingsDep) -> StaffPublic:
+    """Who is signed in; `totp_required` and not `totp_enabled`: the factor is to be set up."""
+    return public_staff(staff, service.clinic_of(session, staff), settings)
 
 
 @router.post(
@@ -210,7 +211,7 @@ def who_am_i(staff: CurrentStaff, session: SessionDep) -> StaffPublic:
 )
 def change_password(
     body: PasswordChange,
-    staff: CurrentStaff,
+    staff: SignedInStaff,
     request: Request,
     session: SessionDep,
     factory: SessionFactoryDep,
@@ -247,7 +248,7 @@ def change_password(
 )
 def set_up_totp(
     body: PasswordCheck,
-    staff: CurrentStaff,
+    staff: SignedInStaff,
     request: Request,
     session: SessionDep,
     factory: SessionFactoryDep,
@@ -274,7 +275,7 @@ def set_up_totp(
 )
 def enable_totp(
     body: TotpCodeRequest,
-    staff: CurrentStaff,
+    staff: SignedInStaff,
     request: Request,
     session: SessionDep,
     factory: SessionFactoryDep,
@@ -295,6 +296,7 @@ def enable_totp(
     responses=errors(
         ErrorCode.NOT_AUTHENTICATED,
         ErrorCode.WRONG_PASSWORD,
+        ErrorCode.TOTP_REQUIRED_FOR_ROLE,
         ErrorCode.TOTP_NOT_ENABLED,
         (ErrorCode.WRONG_CODE, 422),
         ErrorCode.TOO_MANY_ATTEMPTS,
@@ -317,5 +319,8 @@ def disable_totp(
         WrongCode: [ratelimit.totp_account(settings, staff.id)],
     }
     with failures_counted(session, factory, now, counts):
-        second_factor.disable(session, staff=staff, password=body.password, code=body.code, now=now)
+        second_factor.disable(
+            session, staff=staff, password=body.password, code=body.code, now=now,
+            settings=settings,
+        )  # fmt: skip
     _audit(session, staff, "staff.totp_disable", now, request)
