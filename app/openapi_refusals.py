@@ -78,7 +78,7 @@ def document_refusals(app: FastAPI, route_refusals: RouteRefusals = lambda route
                 route = context.original_route
                 if isinstance(route, APIRoute):
                     for method in context.methods or ():
-                        by_operation[(method.lower(), _schema_path(context.path))] = tuple(
+                        by_operation[(method.lower(), _schema_path(str(context.path)))] = tuple(
                             route_refusals(route)
                         )
             for path, item in schema.get("paths", {}).items():

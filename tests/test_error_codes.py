@@ -195,7 +195,10 @@ class TestTheSchema:
         assert documented_codes(erase["403"]) == [
             ErrorCode.CROSS_SITE_REQUEST,
             ErrorCode.ADMIN_ONLY,
+            ErrorCode.SECOND_FACTOR_REQUIRED,  # from the staff dependency (route_refusals)
         ]
+        me = schema["paths"]["/api/auth/me"]["get"]["responses"]
+        assert "403" not in me  # open to an account that still owes its second factor
         for status in ("413", "422", "500"):
             assert documented_codes(erase[status])
         health = schema["paths"]["/api/health"]["get"]["responses"]

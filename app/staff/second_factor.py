@@ -10,9 +10,17 @@ from app.config import Settings
 from app.error_codes import ErrorCode
 from app.errors import Conflict, Forbidden
 from app.shared.qr import qr_svg
+from app.shared.tokens import hash_token
 from app.staff import totp, totp_secrets
 from app.staff.models import StaffUser, TotpSetup
-from app.staff.service import WRONG_CODE, WrongCode, check_password, clinic_of, use_totp_code
+from app.staff.service import (
+    WRONG_CODE,
+    WrongCode,
+    check_password,
+    clinic_of,
+    revoke_sessions,
+    use_totp_code,
+)
 
 
 def required(staff: StaffUser, settings: Settings) -> bool:
@@ -45,8 +53,21 @@ def set_up(session: Session, *, staff: StaffUser, password: str) -> TotpSetup:
     return TotpSetup(secret=secret, otpauth_uri=uri, qr_svg=qr_svg(uri))
 
 
-def enable(session: Session, *, staff: StaffUser, code: str, now: datetime) -> None:
-    """Turn TOTP on: the code proves the authenticator holds the secret. From the next login."""
+def enable(
+    session: Session,
+    *,
+    staff: StaffUser,
+    code: str,
+    now: datetime,
+    settings: Settings,
+    keep_token: str,
+) -> None:
+    """Turn TOTP on: the code proves the authenticator holds the secret. From the next login.
+
+    Where the role requires it, every other session of the account ends: each was opened
+    with the password alone and was kept out of the console for that, so the code typed here
+    must not let it in (someone else may hold the password).
+    """
     if staff.totp_enabled_at is not None:
         raise Conflict("Two-step sign-in is already on.", code=ErrorCode.TOTP_ALREADY_ENABLED)
     if staff.totp_secret is None:
@@ -56,6 +77,8 @@ def enable(session: Session, *, staff: StaffUser, code: str, now: datetime) -> N
     staff.totp_enabled_at = now
     session.add(staff)
     session.flush()
+    if required(staff, settings):
+        revoke_sessions(session, staff_id=staff.id, now=now, keep_token_hash=hash_token(keep_token))
 
 
 def disable(

@@ -22,6 +22,30 @@ from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff, make
 from tests.support.push_service import FakePushService
 
 DESK = {"width": 1366, "height": 768}
+# A 390 x 844 phone, a 320 px one, and 200 % text (half the CSS pixels at twice the scale).
+SIZES = {
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1},
+    "narrow": {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 1},
+    "text200": {"viewport": {"width": 195, "height": 422}, "device_scale_factor": 2},
+}
+# Inside an element (a card, an open dialog): what sticks out of the window, and buttons
+# smaller than 24 x 24 CSS px.
+LAYOUT = """(root) => {
+    const width = document.documentElement.clientWidth;
+    const found = [];
+    const name = (e) => `${e.tagName.toLowerCase()}.${e.className}`;
+    for (const e of [root, ...root.querySelectorAll("*")]) {
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        if (r.right > width + 1 || r.left < -1) found.push(["sticks out", name(e)]);
+        if (e.matches("button, a[href]") && (r.width < 24 || r.height < 24)) {
+            const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
+            found.push(["small target", `${name(e)} ${size}`]);
+        }
+    }
+    return found;
+}"""
+
 ADMIN_EMAIL = "admin@riverside.example"
 NURSE_EMAIL = "nurse@riverside.example"
 

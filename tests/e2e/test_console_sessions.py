@@ -15,7 +15,9 @@ from sqlmodel import select
 from app.staff.models import AuditEvent
 from app.staff.totp import code_at
 from tests.e2e.console_support import (
+    LAYOUT,
     NURSE_EMAIL,
+    SIZES,
     desk,
     no_problems,
     open_console,
@@ -32,28 +34,6 @@ IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
-SIZES = {
-    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1},
-    "narrow": {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 1},
-    "text200": {"viewport": {"width": 195, "height": 422}, "device_scale_factor": 2},
-}
-# Inside the sessions card (and an open dialog): what sticks out of the window, and buttons
-# smaller than 24 x 24 CSS px.
-LAYOUT = """(root) => {
-    const width = document.documentElement.clientWidth;
-    const found = [];
-    const name = (e) => `${e.tagName.toLowerCase()}.${e.className}`;
-    for (const e of [root, ...root.querySelectorAll("*")]) {
-        const r = e.getBoundingClientRect();
-        if (r.width === 0 || r.height === 0) continue;
-        if (r.right > width + 1 || r.left < -1) found.push(["sticks out", name(e)]);
-        if (e.matches("button, a[href]") && (r.width < 24 || r.height < 24)) {
-            const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
-            found.push(["small target", `${name(e)} ${size}`]);
-        }
-    }
-    return found;
-}"""
 
 
 def other_browser(live: Live, user_agent: str) -> httpx.Client:

@@ -114,6 +114,17 @@ class TestAnAdminWithoutASecondFactor:
         me = admin.get("/api/auth/me").json()
         assert (me["totp_required"], me["totp_enabled"]) == (True, True)
 
+    def test_turning_it_on_ends_the_sessions_opened_without_it(
+        self, admin: TestClient, app: FastAPI, clock: FixedClock
+    ) -> None:
+        with TestClient(app) as elsewhere:  # someone else with the password, waiting
+            log_in(elsewhere, ADMIN)
+            assert elsewhere.get("/api/auth/me").status_code == 200
+            turn_on_totp(admin, now=clock.now())
+            assert elsewhere.get("/api/patients").status_code == 401
+            assert elsewhere.get("/api/auth/me").status_code == 401
+        assert admin.get("/api/patients").status_code == 200
+
     def test_its_own_sessions_and_signing_out_still_work(self, admin: TestClient) -> None:
         sessions = admin.get("/api/staff/me/sessions")
         assert sessions.status_code == 200 and len(sessions.json()) == 1

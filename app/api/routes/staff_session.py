@@ -282,11 +282,17 @@ def enable_totp(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> None:
-    """Turn two-step sign-in on with a first code; 422 `wrong_code` counts as a failed code."""
+    """Turn two-step sign-in on with a first code; 422 `wrong_code` counts as a failed code.
+
+    Where the role requires it, the account's other sessions end (opened without the code).
+    """
     now = clock.now()
     keys = [ratelimit.totp_account(settings, staff.id)]
     with failures_counted(session, factory, now, {WrongCode: keys}):
-        second_factor.enable(session, staff=staff, code=body.code, now=now)
+        second_factor.enable(
+            session, staff=staff, code=body.code, now=now, settings=settings,
+            keep_token=session_token(request, STAFF_COOKIE, settings),
+        )  # fmt: skip
     _audit(session, staff, "staff.totp_enable", now, request)
 
 

@@ -1,7 +1,7 @@
 // The console shell: who is signed in, the hash router (#/patients, #/patients/ID, ...), the nav.
 
-import { call, whenSessionEnds } from "./http.js";
-import { session, isAdmin, loadClinic } from "./session.js";
+import { call, whenSessionEnds, whenSecondFactorOwed } from "./http.js";
+import { session, isAdmin, loadClinic, needsSecondFactor } from "./session.js";
 import * as watch from "./watch.js";
 import { listen as listenToWorker } from "./push.js";
 import { h, replace, announce } from "/js/dom.js";
@@ -11,6 +11,7 @@ const NEXT_KEY = "console.next";
 // path pattern → [module, page title, admins only]
 const ROUTES = [
   [/^\/signin$/, "signin", "Sign in"],
+  [/^\/two-step$/, "twostep", "Set up two-step sign-in"],
   [/^\/patients$/, "patients", "Patients"],
   [/^\/patients\/([0-9a-f-]{36})$/, "patient", "Patient"],
   [/^\/enrol$/, "enrol", "Enrol a patient"],
@@ -47,7 +48,7 @@ export function setQuery(path, query) {
 
 function showShell() {
   const isSignedIn = Boolean(session.me);
-  document.getElementById("nav").hidden = !isSignedIn;
+  document.getElementById("nav").hidden = !isSignedIn || needsSecondFactor();
   document.getElementById("who").hidden = !isSignedIn;
   document.getElementById("clinic-name").textContent = isSignedIn ? session.me.clinic_name : "";
   document.getElementById("who-name").textContent = isSignedIn
@@ -63,9 +64,19 @@ function markNav(name) {
   }
 }
 
-/** Signed in (after sign-in, or a live session on load). */
+/** Signed in (after sign-in): the console, or first the two-step set-up its role requires. */
 export async function signedIn(me) {
   session.me = me;
+  if (needsSecondFactor()) {
+    showShell();
+    navigate("#/two-step");
+    return;
+  }
+  await openConsole();
+}
+
+/** The whole console for the signed-in staff member, back where they were going. */
+export async function openConsole() {
   try {
     await loadClinic();
   } catch {
@@ -75,7 +86,19 @@ export async function signedIn(me) {
   watch.start();
   const next = sessionStorage.getItem(NEXT_KEY);
   sessionStorage.removeItem(NEXT_KEY);
-  navigate(next && !next.startsWith("#/signin") ? next : "#/patients");
+  const away = ["#/signin", "#/two-step"].some((page) => next && next.startsWith(page));
+  navigate(next && !away ? next : "#/patients");
+}
+
+/** A call refused until two-step sign-in is on (the role or the clinic's rule changed). */
+function secondFactorOwed() {
+  if (!session.me || needsSecondFactor()) return;
+  session.me.totp_required = true;
+  session.me.totp_enabled = false;
+  watch.stop();
+  showShell();
+  if (!location.hash.startsWith("#/two-step")) sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
+  navigate("#/two-step");
 }
 
 /** Any call answered 401: back to sign-in, coming back here afterwards. */
@@ -121,6 +144,15 @@ async function route() {
     navigate("#/patients");
     return;
   }
+  if (needsSecondFactor() && path !== "/two-step") {
+    if (!sessionStorage.getItem(NEXT_KEY)) sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
+    navigate("#/two-step");
+    return;
+  }
+  if (session.me && !needsSecondFactor() && path === "/two-step") {
+    navigate("#/patients");
+    return;
+  }
   const found = ROUTES.map(([pattern, ...rest]) => [pattern.exec(path), ...rest]).find(([m]) => m);
   if (cleanup) {
     cleanup();
@@ -160,6 +192,7 @@ function focusHeading(target) {
 
 async function boot() {
   whenSessionEnds(expired);
+  whenSecondFactorOwed(secondFactorOwed);
   document.getElementById("sign-out").addEventListener("click", signOut);
   document.getElementById("skip").addEventListener("click", () => document.getElementById("main").focus());
   window.addEventListener("hashchange", route);
@@ -168,9 +201,11 @@ async function boot() {
   try {
     const me = await call("GET", "/api/auth/me");
     session.me = me;
-    await loadClinic();
+    if (!needsSecondFactor()) {
+      await loadClinic();
+      watch.start();
+    }
     showShell();
-    watch.start();
   } catch {
     session.me = null;
   }

@@ -5,10 +5,16 @@ import { ApiError, NetworkError, send } from "/js/api.js";
 export { ApiError, NetworkError };
 
 let onExpired = () => undefined;
+let onSecondFactorOwed = () => undefined;
 
 /** What to do when any call finds the session gone (set once by the app shell). */
 export function whenSessionEnds(fn) {
   onExpired = fn;
+}
+
+/** What to do when a call is refused until two-step sign-in is on (e.g. the role changed). */
+export function whenSecondFactorOwed(fn) {
+  onSecondFactorOwed = fn;
 }
 
 /** A 401 that means "signed out", not "that password or code was wrong". */
@@ -23,6 +29,7 @@ export async function call(method, path, body) {
     const error = new ApiError(response.status, data && data.code, data && data.detail);
     error.retryAfter = Number(response.headers.get("retry-after")) || null;
     if (sessionGone(error, path)) onExpired();
+    if (error.status === 403 && error.code === "second_factor_required") onSecondFactorOwed();
     throw error;
   }
   return data;

@@ -12,6 +12,11 @@ export function isAdmin() {
   return Boolean(session.me && session.me.role === "admin");
 }
 
+/** Signed in, but the clinic requires a second factor of this role and it is not on yet. */
+export function needsSecondFactor() {
+  return Boolean(session.me && session.me.totp_required && !session.me.totp_enabled);
+}
+
 /** The clinic's zone: staff-facing times are shown in it. */
 export function clinicZone() {
   return (session.clinic && session.clinic.time_zone) || browserZone();

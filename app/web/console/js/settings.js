@@ -3,8 +3,9 @@
 
 import { call } from "./http.js";
 import { session, isAdmin } from "./session.js";
-import { h, replace, field, messageLine, busy, pageHeading, safeSvg, zoneSelect, announce } from "./ui.js";
+import { h, replace, field, messageLine, busy, pageHeading, zoneSelect } from "./ui.js";
 import { showSessions, offerToEndOthers } from "./sessions.js";
+import { showTotp } from "./totp.js";
 
 let sessionsCard = null; // "Your sessions", refreshed when a change ends other sessions
 
@@ -19,7 +20,9 @@ export function render(view) {
     h("div", { class: "grid grid-2" },
       h("div", { class: "stack" }, passwordCard(), totp, sessionsCard),
       clinic));
-  showTotp(totp);
+  // Sessions opened before the code was asked for are offered to end (the server ends them
+  // itself where the role requires two-step sign-in).
+  showTotp(totp, { onEnabled: () => offerToEndOthers(sessionsCard) });
   showSessions(sessionsCard);
   showClinic(clinic);
 }
@@ -61,92 +64,6 @@ function passwordCard() {
     });
   });
   return form;
-}
-
-function codeInput() {
-  return h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6", required: true, class: "input-code" });
-}
-
-function showTotp(card) {
-  const me = session.me;
-  const message = messageLine();
-  if (me.totp_enabled) {
-    const password = h("input", { type: "password", autocomplete: "current-password", required: true });
-    const code = codeInput();
-    const submit = h("button", { type: "submit", class: "button" }, "Turn off two-step sign-in");
-    const form = h("form", { novalidate: true }, field("Password", password), field("Current code", code), message.el, h("div", { class: "actions" }, submit));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(submit, async () => {
-        try {
-          await call("POST", "/api/auth/totp/disable", { password: password.value, code: code.value.trim() });
-          me.totp_enabled = false;
-          showTotp(card);
-          announce("Two-step sign-in is off.");
-        } catch (error) {
-          message.error(error.status === 401 ? "The password or the code is not right." : error);
-        }
-      });
-    });
-    replace(card,
-      h("div", { class: "card-head" }, h("h2", { id: "totp-h" }, "Two-step sign-in"), h("span", { class: "badge badge-ok" }, "on")),
-      h("p", {}, "Signing in asks for a code from your authenticator app."),
-      form);
-    return;
-  }
-  const password = h("input", { type: "password", autocomplete: "current-password", required: true });
-  const start = h("button", { type: "submit", class: "button button-primary" }, "Set up");
-  const form = h("form", { novalidate: true }, field("Your password", password), message.el, h("div", { class: "actions" }, start));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!password.value) { message.error("Please enter your password."); password.focus(); return; }
-    busy(start, async () => {
-      try {
-        const setup = await call("POST", "/api/auth/totp/setup", { password: password.value });
-        confirmStep(card, setup);
-      } catch (error) {
-        message.error(error.status === 401 ? "The password is not right." : error);
-      }
-    });
-  });
-  replace(card,
-    h("div", { class: "card-head" }, h("h2", { id: "totp-h" }, "Two-step sign-in"), h("span", { class: "badge badge-warn" }, "off")),
-    h("p", {}, "Protect your account with a 6-digit code from an authenticator app on your phone."),
-    form);
-}
-
-function confirmStep(card, setup) {
-  const code = codeInput();
-  const message = messageLine();
-  const submit = h("button", { type: "submit", class: "button button-primary" }, "Turn on");
-  const cancel = h("button", { type: "button", class: "button button-link", onclick: () => showTotp(card) }, "Cancel");
-  const form = h("form", { novalidate: true }, field("Code from the app", code), message.el, h("div", { class: "actions" }, cancel, submit));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const value = code.value.replace(/\s+/g, "");
-    if (!/^\d{6}$/.test(value)) { message.error("The code is 6 digits."); code.focus(); return; }
-    busy(submit, async () => {
-      try {
-        await call("POST", "/api/auth/totp/enable", { code: value });
-        session.me.totp_enabled = true;
-        showTotp(card);
-        announce("Two-step sign-in is on.");
-        offerToEndOthers(sessionsCard);
-      } catch (error) {
-        message.error(error.status === 401 || error.status === 422 ? "That code is not right. Check the phone's clock and try the next code." : error);
-      }
-    });
-  });
-  const qr = safeSvg(setup.qr_svg);
-  replace(card,
-    h("h2", { id: "totp-h" }, "Two-step sign-in"),
-    h("div", { class: "result" },
-      h("figure", { class: "qr qr-small", "aria-label": "QR code for the authenticator app" }, qr),
-      h("div", {},
-        h("p", {}, "Scan the code with the authenticator app, or type this key into it:"),
-        h("p", {}, h("code", { class: "secret" }, setup.secret)),
-        form)));
-  code.focus();
 }
 
 function hoursText(intervals) {

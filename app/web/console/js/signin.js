@@ -2,6 +2,7 @@
 
 import { call } from "./http.js";
 import { signedIn, takeNotice } from "./app.js";
+import { codeInput } from "./totp.js";
 import { h, replace, field, messageLine, busy } from "./ui.js";
 
 export function render(view) {
@@ -53,10 +54,7 @@ function passwordStep(card, notice) {
 }
 
 function codeStep(card) {
-  const code = h("input", {
-    type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code",
-    pattern: "[0-9]{6}", maxlength: "6", required: true, class: "input-code",
-  });
+  const code = codeInput();
   const message = messageLine();
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Confirm");
   const back = h("button", { type: "button", class: "button button-link", onclick: () => passwordStep(card, "") }, "Use a different account");
