@@ -38,9 +38,9 @@ from app.notifications.vapid import (
 )
 from app.patients.models import Patient
 from app.protocols.loader import available_versions
-from app.staff import passwords, totp_secrets
+from app.staff import audit, password_resets, passwords, second_factor, totp_secrets
 from app.staff import service as staff_service
-from app.staff.models import LoginRequest, StaffRole
+from app.staff.models import LoginRequest, StaffRole, StaffUser
 from app.tasks import service as tasks
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -317,6 +317,50 @@ def create_staff(
                 "note: patients cannot be enrolled until the clinic has a phone and an "
                 "out-of-hours phone (--phone, --out-of-hours-phone, or the console's Settings)"
             )
+
+
+@staff.command("reset-password")
+@click.option("--email", required=True, help="the account's e-mail address")
+@click.option(
+    "--two-step",
+    is_flag=True,
+    help="also turn the account's two-step sign-in off (a lost phone)",
+)
+@one_line_errors
+def reset_staff_password(email: str, two_step: bool) -> None:
+    """Print a one-time set-password link for the account (the last admin locked out).
+
+    The password stays until the link is used; using it ends the account's sessions.
+    """
+    settings = Settings()
+    now = SystemClock().now()
+    with unit_of_work(settings) as session:
+        user = session.exec(
+            select(StaffUser).where(StaffUser.email == email.strip().lower())
+        ).first()
+        if user is None:
+            raise click.ClickException(f"no staff account has the e-mail address {email!r}")
+        issued = password_resets.issue(
+            session, staff=user, issued_by=None, now=now, settings=settings
+        )
+        detail = {"staff_id": str(user.id), "by": "command_line"}
+        audit.record(
+            session, staff=None, action="staff.password_reset_issue", now=now,
+            detail=detail, clinic_id=user.clinic_id,
+        )  # fmt: skip
+        if two_step and user.totp_enabled_at is not None:
+            second_factor.clear(session, staff=user, now=now)
+            audit.record(
+                session, staff=None, action="staff.totp_reset", now=now,
+                detail=detail, clinic_id=user.clinic_id,
+            )  # fmt: skip
+    until = f"{issued.expires_at:%d %b %Y %H:%M} UTC"
+    click.echo(f"Set-password link for {user.email} (one use, until {until}):")
+    click.echo(f"  {issued.url}")
+    if two_step:
+        click.echo(
+            "Two-step sign-in is off: where the role needs it, it is set up at the next sign-in."
+        )
 
 
 @main.command()

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     device_session_days: int = Field(default=120, ge=1, le=365)
     staff_session_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
     staff_session_absolute_hours: int = Field(default=12, ge=1, le=72)
+    # A set-password link an admin issues (or `aftercare staff reset-password`) works once,
+    # for this long: long enough to reach a colleague on the next shift.
+    password_reset_hours: int = Field(default=24, ge=1, le=7 * 24)
     # Treatments recorded further ahead than this are almost always typos.
     treatment_future_tolerance_minutes: int = Field(default=60, ge=0, le=24 * 60)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -260,6 +263,10 @@ class Settings(BaseSettings):
     @property
     def enrolment_link_lifetime(self) -> timedelta:
         return timedelta(days=self.enrolment_link_days)
+
+    @property
+    def password_reset_lifetime(self) -> timedelta:
+        return timedelta(hours=self.password_reset_hours)
 
     @property
     def device_session_lifetime(self) -> timedelta:

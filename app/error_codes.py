@@ -175,6 +175,32 @@ class ErrorCode(StrEnum):
         409,
     )
 
+    ACCOUNT_DISABLED = (
+        "account_disabled",
+        "The account is disabled: enable it first.",
+        409,
+    )
+    OWN_SECOND_FACTOR = (
+        "own_second_factor",
+        "Change your own two-step sign-in under Settings.",
+        409,
+    )
+    RESET_LINK_UNKNOWN = (
+        "reset_link_unknown",
+        "This set-password link is not one the clinic issued.",
+        404,
+    )
+    RESET_LINK_USED = (
+        "reset_link_used",
+        "This set-password link was already used: ask a clinic admin for a new one.",
+        410,
+    )
+    RESET_LINK_EXPIRED = (
+        "reset_link_expired",
+        "This set-password link has expired: ask a clinic admin for a new one.",
+        410,
+    )
+
     # --- enrolment ----------------------------------------------------------------------------
     CLINIC_PHONE_MISSING = (
         "clinic_phone_missing",

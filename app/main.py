@@ -21,6 +21,7 @@ from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
 from app.api.routes.clinic import router as clinic_router
 from app.api.routes.metrics import router as metrics_router
+from app.api.routes.password_reset import router as password_reset_router
 from app.api.routes.patient_device import router as device_router
 from app.api.routes.patient_list import router as patient_list_router
 from app.api.routes.patient_records import router as patient_records_router
@@ -140,6 +141,7 @@ def create_app(
     routers = (
         health_router,
         staff_router,
+        password_reset_router,
         own_sessions_router,  # before staff_admin_router: /api/staff/me/… is not a staff id
         staff_admin_router,
         audit_router,

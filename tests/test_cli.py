@@ -20,11 +20,13 @@ from sqlalchemy.engine import Engine
 
 from app import demo as demo_module
 from app.cli import main
+from app.clock import FixedClock
 from app.protocols.loader import available_versions
 from app.shared.secret_box import KEY_BYTES, SecretKeyMissing, read_key
 from app.staff.totp_secrets import load_or_create_key
-from tests.support.api import new_patient_body
+from tests.support.api import new_patient_body, turn_on_totp
 from tests.support.database import empty_all_tables
+from tests.support.factories import STAFF_PASSWORD
 from tests.support.hashing import PRODUCTION_PASSWORD_HASHING_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,6 +176,36 @@ def test_staff_create_joins_an_existing_clinic_with_role_and_name(
     assert (me["name"], me["role"], me["clinic_name"]) == ("Nina Nurse", "clinician", "Hill Clinic")
     client.post("/api/auth/login", json={"email": "boss@hill.example", "password": password})
     assert len(client.get("/api/staff").json()) == 2  # one clinic, both accounts
+
+
+def test_reset_password_prints_a_link_that_works_once_and_can_clear_the_code(
+    run: Invoke, client: TestClient, phone: TestClient, clock: FixedClock
+) -> None:
+    """The last admin locked out (forgotten password, lost phone): the command line lets her in."""
+    password = STAFF_PASSWORD
+    assert run("staff", "create", "--clinic", "Hill Clinic", "--email", "boss@hill.example",
+               "--password", password).exit_code == 0  # fmt: skip
+    login = {"email": "boss@hill.example", "password": password}
+    client.post("/api/auth/login", json=login)
+    turn_on_totp(client, now=clock.now())
+
+    result = run("staff", "reset-password", "--email", " Boss@Hill.example ", "--two-step")
+    assert result.exit_code == 0, result.output
+    link = re.search(r"http://testserver/console/#/set-password\?token=(\S+)", result.output)
+    assert link, result.output
+    assert "Two-step sign-in is off" in result.output
+    assert client.get("/api/auth/me").status_code == 401  # her sessions ended
+    body = {"token": link.group(1), "new_password": "the new long enough password"}
+    assert phone.post("/api/auth/password-reset", json=body).status_code == 204
+    signed_in = phone.post("/api/auth/login", json=login | {"password": body["new_password"]})
+    assert signed_in.json()["second_factor_required"] is False
+    assert phone.post("/api/auth/password-reset", json=body).status_code == 410
+
+
+def test_reset_password_of_nobody_is_one_line(run: Invoke) -> None:
+    assert "no staff account has the e-mail address" in one_line_error(
+        run("staff", "reset-password", "--email", "nobody@hill.example")
+    )
 
 
 def test_a_refused_account_leaves_no_clinic_behind(run: Invoke, engine: Engine) -> None:

@@ -25,6 +25,7 @@ LOGIN_ACCOUNT_CLIENT = "login_account_client"
 LOGIN_IP = "login_ip"
 TOTP_ACCOUNT = "totp"
 ENROL_IP = "enrol_ip"
+RESET_IP = "reset_ip"
 
 TOO_MANY = "Too many failed attempts. Please wait a few minutes and try again."
 # Rows of the recorded key are pruned on every failure; the whole scope (other keys that
@@ -124,6 +125,13 @@ def totp_account(settings: Settings, staff_id: uuid.UUID) -> Counted:
 def enrol_ip(settings: Settings, ip: str) -> Counted:
     """Unknown, used or expired enrolment codes per client address."""
     limit = Limit(ENROL_IP, settings.enrol_failures_per_ip, settings.rate_limit_window)
+    return counted(limit, client_key(ip))
+
+
+def password_reset_ip(settings: Settings, ip: str) -> Counted:
+    """Unknown, used or expired set-password links per client address (the enrolment limit:
+    both are bearer links a guesser would sweep)."""
+    limit = Limit(RESET_IP, settings.enrol_failures_per_ip, settings.rate_limit_window)
     return counted(limit, client_key(ip))
 
 

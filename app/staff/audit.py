@@ -40,6 +40,7 @@ STRING_KEYS: dict[str, re.Pattern[str]] = {
     "reason": _CODE,  # why, as a code the service chose (wrong_password, locked): never typed
     "outcome": _CODE,
     "step": _CODE,  # which sign-in step: password or totp
+    "by": _CODE,  # who made a change no staff member made: command_line
     "changed": _CODE,  # field names
     "booked_at": _INSTANT,
     "digest": _HEX,
@@ -104,12 +105,16 @@ def record(
     patient_id: uuid.UUID | None = None,
     ip: str = "",
     detail: dict[str, Any] | None = None,
+    clinic_id: uuid.UUID | None = None,
 ) -> None:
-    """Add one audit event to the caller's transaction (it is kept only if the change is)."""
+    """Add one audit event to the caller's transaction (it is kept only if the change is).
+
+    `clinic_id` places an event no staff member made (the command line) in a clinic's trail.
+    """
     check_detail(detail or {})
     session.add(
         _event(
-            clinic_id=staff.clinic_id if staff else None,
+            clinic_id=staff.clinic_id if staff else clinic_id,
             staff_id=staff.id if staff else None,
             patient_id=patient_id,
             action=action,

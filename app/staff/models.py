@@ -1,4 +1,4 @@
-"""Tables and schemas for staff users, staff sessions and audit events."""
+"""Tables and schemas for staff users, staff sessions, set-password links and audit events."""
 
 from __future__ import annotations
 
@@ -54,6 +54,47 @@ class StaffSession(SQLModel, table=True):
     second_factor_pending: bool = False
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=200)
+
+
+class PasswordResetLink(SQLModel, table=True):
+    """A one-time set-password link; the URL holds a token whose SHA-256 is `token_hash`."""
+
+    __tablename__ = "staff_password_reset"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    staff_id: uuid.UUID = foreign_key("staff_user.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    # The admin who issued it; None: the command line (`aftercare staff reset-password`).
+    issued_by: uuid.UUID | None = foreign_key(
+        "staff_user.id", required=False, index=False, on_delete="SET NULL"
+    )
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IssuedPasswordReset(SQLModel):
+    """A set-password link as the admin hands it over: shown once, never stored in clear."""
+
+    url: str
+    expires_at: datetime
+
+
+class PasswordResetToken(SQLModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class PasswordResetHolder(SQLModel):
+    """Whose link it is, for the set-password page to say."""
+
+    email: str
+    name: str
+    expires_at: datetime
+
+
+class PasswordResetUse(SQLModel):
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=1024)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""TOTP second factor of a staff account: set up, turn on after a first code, turn off, required."""
+"""TOTP second factor of a staff account: set up, turn on, turn off, required, reset by an admin."""
 
 from __future__ import annotations
 
@@ -108,4 +108,30 @@ def disable(
     staff.totp_last_step = None
     staff.totp_enabled_at = None
     session.add(staff)
+    session.flush()
+
+
+def reset(session: Session, *, admin: StaffUser, target: StaffUser, now: datetime) -> None:
+    """An admin turns a colleague's TOTP off (a lost phone) and ends their sessions.
+
+    Their next sign-in is with the password alone, and where the role requires a second factor
+    they set up a new one before anything else. Not for one's own account (Settings is, with a
+    code): a stolen admin session must not be able to remove the factor.
+    """
+    if target.id == admin.id:
+        raise Conflict(
+            "Change your own two-step sign-in under Settings.", code=ErrorCode.OWN_SECOND_FACTOR
+        )
+    if target.totp_enabled_at is None and target.totp_secret is None:
+        raise Conflict("Two-step sign-in is not on.", code=ErrorCode.TOTP_NOT_ENABLED)
+    clear(session, staff=target, now=now)
+
+
+def clear(session: Session, *, staff: StaffUser, now: datetime) -> None:
+    """Forget the account's second factor and end its sessions (an admin's or the CLI's reset)."""
+    staff.totp_secret = None
+    staff.totp_last_step = None
+    staff.totp_enabled_at = None
+    session.add(staff)
+    revoke_sessions(session, staff_id=staff.id, now=now)
     session.flush()

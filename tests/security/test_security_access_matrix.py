@@ -60,6 +60,10 @@ RULES: dict[tuple[str, str], Rule] = {
         "public", 401, lambda who: {"email": f"{who.name}@x.example", "password": "not it at all"}
     ),
     ("POST", "/api/auth/login/totp"): Rule("public", 401, {"code": "123456"}),
+    ("POST", "/api/auth/password-reset/check"): Rule("public", 404, {"token": "not-a-reset-link"}),
+    ("POST", "/api/auth/password-reset"): Rule(
+        "public", 404, {"token": "not-a-reset-link", "new_password": "a long new passphrase"}
+    ),
     ("POST", "/api/push-actions/complete"): Rule(
         "public", 403, {"task_id": str(uuid.uuid4()), "token": "not-a-real-action-token"}
     ),
@@ -86,6 +90,10 @@ RULES: dict[tuple[str, str], Rule] = {
         {"email": "new@x.example", "name": "N", "role": "clinician", "password": "short"},
     ),
     ("PATCH", "/api/staff/{staff_id}"): Rule("admin", 200, {"name": "Renamed Nurse"}),
+    ("POST", "/api/staff/{staff_id}/password-reset"): Rule("admin", 201),
+    # Nobody in the matrix has a second factor to reset (409 totp_not_enabled, or
+    # own_second_factor for the admin's own account): reaching the check is what counts here.
+    ("POST", "/api/staff/{staff_id}/totp/reset"): Rule("admin", 409),
     ("GET", "/api/audit"): Rule("admin", 200),
     ("GET", "/api/clinic"): Rule("staff", 200),
     ("PATCH", "/api/clinic"): Rule("admin", 200, {"alert_escalation_minutes": 20}),

@@ -1,4 +1,5 @@
-"""Admin routes for the clinic's staff accounts: list, add, change (role, on call, disabled)."""
+"""Admin routes for the clinic's staff accounts: list, add, change (role, on call, disabled),
+issue a set-password link, reset a lost second factor."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from app.errors import Conflict, errors
 from app.ratelimit.guard import failures_counted
 from app.ratelimit.service import Counted, Limit, counted
 from app.shared.client_address import client_ip
-from app.staff import accounts, audit
-from app.staff.models import StaffAccount, StaffCreate, StaffUpdate
+from app.staff import accounts, audit, password_resets, second_factor
+from app.staff.models import IssuedPasswordReset, StaffAccount, StaffCreate, StaffUpdate
 
 router = APIRouter(prefix="/api/staff", tags=["staff accounts"])
 
@@ -115,3 +116,79 @@ def change_staff(
             },
         )
     return accounts.account_view(target)
+
+
+@router.post(
+    "/{staff_id}/password-reset",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.ADMIN_ONLY,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.ACCOUNT_DISABLED,
+    ),
+)
+def issue_password_reset(
+    staff_id: uuid.UUID,
+    admin: AdminStaff,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> IssuedPasswordReset:
+    """A one-time set-password link for the account, valid `password_reset_hours` (24).
+
+    Shown once: only its hash is stored. It replaces the account's unused earlier link; the
+    password itself stays until the link is used. 409 `account_disabled` for a disabled one.
+    """
+    now = clock.now()
+    target = accounts.get_for_clinic(session, clinic_id=admin.clinic_id, staff_id=staff_id)
+    issued = password_resets.issue(
+        session, staff=target, issued_by=admin, now=now, settings=settings
+    )
+    audit.record(
+        session,
+        staff=admin,
+        action="staff.password_reset_issue",
+        now=now,
+        ip=client_ip(request),
+        detail={"staff_id": str(target.id)},
+    )
+    return issued
+
+
+@router.post(
+    "/{staff_id}/totp/reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.ADMIN_ONLY,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.OWN_SECOND_FACTOR,
+        ErrorCode.TOTP_NOT_ENABLED,
+    ),
+)
+def reset_second_factor(
+    staff_id: uuid.UUID,
+    admin: AdminStaff,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+) -> None:
+    """Turn a colleague's two-step sign-in off (a lost phone); their sessions end.
+
+    Where their role requires it, they set up a new one at their next sign-in. 409
+    `own_second_factor` for the admin's own account (Settings does that, with a code), 409
+    `totp_not_enabled` when there is none.
+    """
+    now = clock.now()
+    target = accounts.get_for_clinic(session, clinic_id=admin.clinic_id, staff_id=staff_id)
+    second_factor.reset(session, admin=admin, target=target, now=now)
+    audit.record(
+        session,
+        staff=admin,
+        action="staff.totp_reset",
+        now=now,
+        ip=client_ip(request),
+        detail={"staff_id": str(target.id)},
+    )
