@@ -28,8 +28,9 @@ SIZES = {
     "narrow": {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 1},
     "text200": {"viewport": {"width": 195, "height": 422}, "device_scale_factor": 2},
 }
-# Inside an element (a card, an open dialog): what sticks out of the window, and buttons
-# smaller than 24 x 24 CSS px.
+# Inside an element (a card, an open dialog): what sticks out of the window, text wider than
+# its own box (a long word or address that did not wrap), and buttons smaller than 24 x 24 CSS
+# px. Boxes that scroll on purpose (tables in their wrap, inputs) are not text overflow.
 LAYOUT = """(root) => {
     const width = document.documentElement.clientWidth;
     const found = [];
@@ -38,6 +39,11 @@ LAYOUT = """(root) => {
         const r = e.getBoundingClientRect();
         if (r.width === 0 || r.height === 0) continue;
         if (r.right > width + 1 || r.left < -1) found.push(["sticks out", name(e)]);
+        const scrolls = getComputedStyle(e).overflowX !== "visible"
+            || e.matches("input, select, textarea");
+        if (!scrolls && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) {
+            found.push(["text overflows", name(e)]);
+        }
         if (e.matches("button, a[href]") && (r.width < 24 || r.height < 24)) {
             const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
             found.push(["small target", `${name(e)} ${size}`]);

@@ -7,11 +7,14 @@ import { listen as listenToWorker } from "./push.js";
 import { h, replace, announce } from "/js/dom.js";
 
 const NEXT_KEY = "console.next";
+// Pages for whoever opens them, signed in or not (a set-password link opens on any computer).
+const OPEN_PAGES = new Set(["/signin", "/set-password"]);
 
 // path pattern → [module, page title, admins only]
 const ROUTES = [
   [/^\/signin$/, "signin", "Sign in"],
   [/^\/two-step$/, "twostep", "Set up two-step sign-in"],
+  [/^\/set-password$/, "setpassword", "Set your password"],
   [/^\/patients$/, "patients", "Patients"],
   [/^\/patients\/([0-9a-f-]{36})$/, "patient", "Patient"],
   [/^\/enrol$/, "enrol", "Enrol a patient"],
@@ -135,7 +138,7 @@ export function takeNotice() {
 
 async function route() {
   const { path, query } = parseHash();
-  if (!session.me && path !== "/signin") {
+  if (!session.me && !OPEN_PAGES.has(path)) {
     sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
     navigate("#/signin");
     return;
@@ -144,7 +147,7 @@ async function route() {
     navigate("#/patients");
     return;
   }
-  if (needsSecondFactor() && path !== "/two-step") {
+  if (needsSecondFactor() && path !== "/two-step" && path !== "/set-password") {
     if (!sessionStorage.getItem(NEXT_KEY)) sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
     navigate("#/two-step");
     return;

@@ -1,33 +1,17 @@
 // An enrolment link as staff hand it over: the QR code to scan, the link to copy, its expiry.
 
 import { clinicZone } from "./session.js";
-import { h, safeSvg, copyText, announce } from "./ui.js";
+import { h, safeSvg, copyBox } from "./ui.js";
 import { dateTime } from "./format.js";
 
 /** The panel for one EnrolmentPublic {url, code, expires_at, qr_svg}. */
 export function linkPanel(enrolment, { small = false } = {}) {
   const qr = safeSvg(enrolment.qr_svg);
-  const url = h("input", { type: "text", readonly: true, value: enrolment.url, "aria-label": "Enrolment link", class: "link-url" });
-  const copied = h("span", { class: "muted", role: "status" });
-  const copy = h("button", {
-    type: "button",
-    class: "button",
-    onclick: async () => {
-      const ok = await copyText(enrolment.url);
-      if (!ok) {
-        url.select(); // the clipboard is refused (e.g. plain http): leave it selected for Ctrl+C
-      }
-      copied.textContent = ok ? "Copied." : "Press Ctrl+C to copy.";
-      announce(copied.textContent);
-    },
-  }, "Copy link");
-  url.addEventListener("focus", () => url.select());
   return h("div", { class: "result" },
     h("figure", { class: ["qr", small && "qr-small"], "aria-label": "QR code of the enrolment link" },
       qr || h("p", { class: "muted" }, "No QR code: use the link.")),
     h("div", {},
       h("p", {}, "Ask the patient to scan the code with the phone camera, or send them the link. It opens the app on their phone and can be used once."),
-      h("div", { class: "link-box" }, url, copy),
-      copied,
+      copyBox(enrolment.url, "Enrolment link"),
       h("p", { class: "muted" }, `Valid until ${dateTime(enrolment.expires_at, clinicZone())}.`)));
 }

@@ -25,7 +25,8 @@ function passwordStep(card, notice) {
   replace(card,
     h("h1", { tabindex: "-1" }, "Sign in to the clinic console"),
     notice ? h("p", { class: "message message-info", role: "status" }, notice) : null,
-    form);
+    form,
+    h("p", { class: "muted" }, "Forgotten your password, or lost the phone with your code? A clinic admin can give you a set-password link, or reset your two-step sign-in."));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!email.value.trim() || !password.value) {

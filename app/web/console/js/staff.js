@@ -1,9 +1,10 @@
-// Staff accounts (admins): the clinic's team, add someone, change role, on call, disable.
+// Staff accounts (admins): the clinic's team, add someone, change role, on call, disable,
+// a set-password link for someone locked out, a lost phone's two-step sign-in reset.
 
 import { call } from "./http.js";
 import { session, clinicZone } from "./session.js";
-import { h, replace, field, checkbox, messageLine, busy, pageHeading, emptyRow, announce, confirmDialog } from "./ui.js";
-import { dateOnly } from "./format.js";
+import { h, replace, field, checkbox, messageLine, busy, pageHeading, emptyRow, announce, confirmDialog, copyBox } from "./ui.js";
+import { dateOnly, dateTime } from "./format.js";
 
 export function render(view) {
   const message = messageLine();
@@ -55,14 +56,60 @@ export function render(view) {
       }
       busy(toggle, () => patch(account, { disabled: !account.disabled }, account.disabled ? "enabled" : "disabled"));
     });
+    const resetPassword = account.disabled || me ? null : h("button", { type: "button", class: "button button-small button-quiet", "aria-label": `Reset password of ${label}` }, "Reset password");
+    resetPassword?.addEventListener("click", () => busy(resetPassword, () => issueLink(account, label)));
+    const resetCode = account.totp_enabled && !me
+      ? h("button", { type: "button", class: "button button-small button-quiet", "aria-label": `Reset two-step sign-in of ${label}` }, "Reset")
+      : null;
+    resetCode?.addEventListener("click", async () => {
+      const sure = await confirmDialog({
+        title: `Reset two-step sign-in for ${label}?`,
+        body: [
+          "Do this when they have lost the phone with their authenticator app.",
+          "They are signed out everywhere and sign in with their password alone; where their role needs two-step sign-in, they set up a new code straight away.",
+        ],
+        confirm: "Reset two-step sign-in", danger: true,
+      });
+      if (!sure) return;
+      busy(resetCode, async () => {
+        try {
+          await call("POST", `/api/staff/${account.id}/totp/reset`);
+          message.ok(`${label}: two-step sign-in is reset.`);
+          announce(`${label}: two-step sign-in is reset.`);
+        } catch (error) {
+          message.error(error);
+        }
+        load();
+      });
+    });
     return h("tr", { class: account.disabled ? "row-disabled" : null },
       h("th", { scope: "row" }, account.name || "—", me ? h("span", { class: "muted" }, " (you)") : null),
       h("td", {}, account.email),
       h("td", {}, role),
       h("td", {}, onCall),
-      h("td", {}, account.totp_enabled ? h("span", { class: "badge badge-ok" }, "on") : h("span", { class: "badge badge-muted" }, "off")),
-      h("td", {}, account.disabled ? h("span", { class: "badge badge-warn" }, "disabled") : "", " ", toggle),
+      h("td", {}, account.totp_enabled ? h("span", { class: "badge badge-ok" }, "on") : h("span", { class: "badge badge-muted" }, "off"), resetCode ? " " : null, resetCode),
+      h("td", {}, h("div", { class: "cell-actions" }, account.disabled ? h("span", { class: "badge badge-warn" }, "disabled") : null, toggle, resetPassword)),
       h("td", { class: "nowrap" }, dateOnly(account.created_at, zone)));
+  }
+
+  async function issueLink(account, label) {
+    let issued;
+    try {
+      issued = await call("POST", `/api/staff/${account.id}/password-reset`);
+    } catch (error) {
+      message.error(error);
+      return;
+    }
+    announce(`A set-password link for ${label} is ready.`);
+    await confirmDialog({
+      title: `Set-password link for ${label}`,
+      body: [
+        `Give it to ${label} yourself, or by a message only they read. It works once, until ${dateTime(issued.expires_at, clinicZone())}; it is shown only now.`,
+        "Their password stays as it is until they use the link; then they are signed out everywhere and sign in with the new one.",
+        copyBox(issued.url, `Set-password link for ${label}`),
+      ],
+      confirm: "Done", cancel: null,
+    });
   }
 
   async function load() {

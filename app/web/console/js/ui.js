@@ -79,7 +79,8 @@ export function confirmDialog({ title, body, confirm = "Confirm", cancel = "Canc
   return new Promise((resolve) => {
     const titleId = uid("dlg");
     const ok = h("button", { type: "submit", class: ["button", danger ? "button-danger" : "button-primary"], value: "ok" }, confirm);
-    const no = h("button", { type: "button", class: "button", onclick: () => dialog.close("cancel") }, cancel);
+    // cancel: null for a dialog that only tells (one button, which closes it).
+    const no = cancel === null ? null : h("button", { type: "button", class: "button", onclick: () => dialog.close("cancel") }, cancel);
     let typed = null;
     if (typeToConfirm !== null) {
       typed = h("input", { type: "text", autocomplete: "off", spellcheck: "false" });
@@ -98,7 +99,7 @@ export function confirmDialog({ title, body, confirm = "Confirm", cancel = "Canc
     });
     document.body.append(dialog);
     dialog.showModal();
-    (typed || no).focus();
+    (typed || no || ok).focus();
   });
 }
 
@@ -161,6 +162,24 @@ export function emptyRow(columns, text) {
 }
 
 /** Copy `text`; true when it worked (needs a secure context, which 127.0.0.1 and https are). */
+/** A read-only box with a link and a Copy button (the clipboard refused: the text is selected). */
+export function copyBox(value, label) {
+  const box = h("input", { type: "text", readonly: true, value, "aria-label": label, class: "link-url" });
+  const copied = h("span", { class: "muted", role: "status" });
+  const copy = h("button", {
+    type: "button",
+    class: "button",
+    onclick: async () => {
+      const ok = await copyText(value);
+      if (!ok) box.select(); // e.g. plain http: left selected for Ctrl+C
+      copied.textContent = ok ? "Copied." : "Press Ctrl+C to copy.";
+      announce(copied.textContent);
+    },
+  }, "Copy link");
+  box.addEventListener("focus", () => box.select());
+  return h("div", {}, h("div", { class: "link-box" }, box, copy), copied);
+}
+
 export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);

@@ -1,0 +1,131 @@
+"""A nurse who forgot her password: the admin makes a set-password link on the Staff page and
+hands it over; the nurse opens it, sets a password and signs in with it; the link then says it
+was used. The admin resets a lost phone's two-step sign-in. The link's page fits a 390 x 844
+phone, a 320 px one and 200 % text. Screenshots go to test-artifacts/screens/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from app.staff.models import StaffUser
+from tests.e2e.console_support import (
+    ADMIN_EMAIL,
+    LAYOUT,
+    NURSE_EMAIL,
+    SIZES,
+    desk,
+    no_problems,
+    open_console,
+    riverside,
+    sign_in,
+    staff_by_email,
+)
+from tests.e2e.pwa_support import Live, screenshot
+
+__all__ = ["desk"]  # the fixture, used by name
+
+NEW_PASSWORD = "marmalade on the windowsill"
+
+
+def issue_link(page: Any, name: str, shot: str = "") -> str:
+    """On the Staff page: the link the dialog shows for `name`, then the dialog closed."""
+    page.goto("/console/#/staff")
+    row = page.get_by_role("row").filter(has_text=name)
+    row.get_by_role("button", name=f"Reset password of {name}").click()
+    dialog = page.get_by_role("dialog", name=f"Set-password link for {name}")
+    expect(dialog).to_contain_text("It works once")
+    if shot:
+        screenshot(page, shot)
+    url: str = dialog.get_by_role("textbox").input_value()
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_have_count(0)
+    return url
+
+
+def test_a_forgotten_password_set_again_with_a_link(live: Live, desk: Any, browser: Any) -> None:
+    riverside(live)
+    page, problems = open_console(desk, live)
+    sign_in(page, ADMIN_EMAIL)
+    url = issue_link(page, "nurse@riverside.example", shot="console-staff-reset-link.png")
+    assert "/console/#/set-password?token=" in url
+    screenshot(page, "console-staff-reset.png")
+
+    nurses = browser.new_context(base_url=live.base_url, locale="en-GB")
+    try:
+        nurse, nurse_problems = open_console(nurses, live)
+        nurse.goto(url)
+        expect(nurse.get_by_role("heading", name="For nurse@riverside.example")).to_be_visible()
+        assert "token" not in nurse.url  # out of the address bar (and the history) at once
+        nurse.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+        nurse.get_by_label("New password again").fill("marmalade on the windowsil")
+        nurse.get_by_role("button", name="Set password").click()
+        expect(
+            nurse.get_by_role("alert").filter(has_text="The two passwords differ.")
+        ).to_be_visible()
+        nurse.get_by_label("New password again").fill(NEW_PASSWORD)
+        nurse.get_by_role("button", name="Set password").click()
+        expect(nurse.get_by_role("heading", name="Your password is set")).to_be_visible()
+        nurse.get_by_role("link", name="Sign in").click()
+        sign_in(nurse, NURSE_EMAIL, NEW_PASSWORD)
+        expect(nurse.get_by_role("heading", name="Patients", level=1)).to_be_visible()
+
+        nurse.goto(url)  # the same link again
+        expect(nurse.get_by_role("heading", name="This link cannot be used")).to_be_visible()
+        expect(nurse.locator("#view").get_by_role("alert")).to_have_text(
+            "This set-password link was already used: ask a clinic admin for a new one."
+        )
+        no_problems(nurse_problems, 410)
+    finally:
+        nurses.close()
+    no_problems(problems)
+
+
+def test_a_lost_phones_two_step_sign_in_is_reset(live: Live, desk: Any) -> None:
+    clinic = riverside(live)
+    with live.factory() as session:  # the nurse has a second factor on
+        nurse = session.get(StaffUser, clinic.nurse.id)
+        assert nurse is not None
+        nurse.totp_enabled_at = live.clock.now()
+        session.add(nurse)
+        session.commit()
+    page, problems = open_console(desk, live)
+    sign_in(page, ADMIN_EMAIL)
+    page.goto("/console/#/staff")
+    row = page.get_by_role("row").filter(has_text=NURSE_EMAIL)
+    row.get_by_role("button", name=f"Reset two-step sign-in of {NURSE_EMAIL}").click()
+    dialog = page.get_by_role("dialog", name="Reset two-step sign-in for nurse@riverside.example?")
+    expect(dialog).to_contain_text("lost the phone")
+    dialog.get_by_role("button", name="Reset two-step sign-in").click()
+    expect(page.get_by_role("status").filter(has_text="two-step sign-in is reset")).to_have_count(1)
+    expect(
+        row.get_by_role("button", name=f"Reset two-step sign-in of {NURSE_EMAIL}")
+    ).to_have_count(0)
+    assert staff_by_email(live, NURSE_EMAIL).totp_enabled_at is None
+    no_problems(problems)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_link_page_fits_small_screens_and_large_text(
+    live: Live, browser: Any, desk: Any, size: str
+) -> None:
+    riverside(live)
+    admin, _ = open_console(desk, live)
+    sign_in(admin, ADMIN_EMAIL)
+    url = issue_link(admin, "nurse@riverside.example")
+    context = browser.new_context(
+        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
+        has_touch=True,
+    )  # fmt: skip
+    try:
+        page, problems = open_console(context, live)
+        page.goto(url)
+        expect(page.get_by_label("New password", exact=True)).to_be_visible()
+        page.wait_for_timeout(100)  # fonts and layout settle
+        screenshot(page, f"{size}-console-set-password.png", full_page=True)
+        assert page.locator("body").evaluate(LAYOUT) == [], size
+        no_problems(problems)
+    finally:
+        context.close()
