@@ -14,6 +14,7 @@ from app.errors import InvalidInput
 from app.notifications.outbox import follow_plan
 from app.patients.models import (
     Patient,
+    PatientUpdate,
     PreferencesUpdate,
     Treatment,
     TreatmentCreate,
@@ -82,6 +83,67 @@ def update_preferences(
     session.add(patient)
     session.flush()
     return replan(session, patient=patient, protocols=protocols, now=now)
+
+
+# What the plan is computed from: a change to any of these re-plans.
+PLAN_FIELDS = frozenset({"time_zone", "wake_time", "bed_time", "stockings_advised"})
+# Fields a record must keep: null is refused for these, accepted (removed) for phone and e-mail.
+REQUIRED_FIELDS = frozenset(
+    {"name", "time_zone", "wake_time", "bed_time", "stockings_advised", "notes"}
+)
+
+
+@dataclass(frozen=True)
+class PatientEdit:
+    """What a correction of the record changed: its fields, and the plan's tasks ahead."""
+
+    changed: list[str]
+    plan: PlanChanges | None  # None: nothing the plan is computed from changed
+
+
+def update_patient(
+    session: Session,
+    *,
+    patient: Patient,
+    data: PatientUpdate,
+    protocols: ProtocolSource,
+    now: datetime,
+) -> PatientEdit:
+    """Apply staff's corrections; a change to the time zone, the day or stockings re-plans at
+    once by the rules a patient's own preferences follow (done tasks and the past untouched)."""
+    sent = data.model_dump(exclude_unset=True)
+    if nulls := sorted(
+        name for name, value in sent.items() if value is None and name in REQUIRED_FIELDS
+    ):
+        raise InvalidInput(f"{FIELD_WORDS[nulls[0]]} cannot be left empty.")
+    # Lock the patient row: a concurrent re-plan must not compute from the old values.
+    session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
+    session.refresh(patient)
+    check_day(sent.get("wake_time", patient.wake_time), sent.get("bed_time", patient.bed_time))
+    if "email" in sent and sent["email"] is not None:
+        sent["email"] = str(sent["email"]).lower()
+    changed = [name for name, value in sent.items() if getattr(patient, name) != value]
+    if not changed:
+        return PatientEdit(changed=[], plan=None)
+    for name in changed:
+        setattr(patient, name, sent[name])
+    patient.updated_at = now
+    session.add(patient)
+    session.flush()
+    replans = PLAN_FIELDS.intersection(changed)
+    plan = replan(session, patient=patient, protocols=protocols, now=now) if replans else None
+    return PatientEdit(changed=changed, plan=plan)
+
+
+# How a field is named to staff, in a refusal.
+FIELD_WORDS = {
+    "name": "The name",
+    "time_zone": "The time zone",
+    "wake_time": "The wake-up time",
+    "bed_time": "The bedtime",
+    "stockings_advised": "Whether stockings are advised",
+    "notes": "The notes (use an empty text to clear them)",
+}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import AwareDatetime, EmailStr, StringConstraints
 from sqlalchemy import Column, ForeignKey, Index, Uuid, text
 from sqlmodel import Field, SQLModel
 
@@ -35,12 +35,16 @@ class Patient(SQLModel, table=True):
     clinic_id: uuid.UUID = foreign_key("clinic.id")
     name: str = Field(max_length=200)
     phone: str | None = Field(default=None, max_length=40)
+    # For reminders by e-mail (issue "reach"); optional.
+    email: str | None = Field(default=None, max_length=254)
     time_zone: str = Field(max_length=64)
     wake_time: time = time(7, 30)
     bed_time: time = time(22, 0)
     stockings_advised: bool = False
     # Lock-screen privacy: show the task's title in a push only if the patient opted in.
     show_task_titles: bool = False
+    # The clinic's own notes on the patient (staff only, never shown to the patient).
+    notes: str = Field(default="", max_length=2000)
     protocol: str = Field(max_length=64)
     protocol_version: int
     # Consultation check before treatment: "ultrasound Doppler done, no reflux".
@@ -107,6 +111,25 @@ class PatientCreate(SQLModel):
     confirm_without_doppler: bool = False
 
 
+PatientNotes = Annotated[str, StringConstraints(max_length=2000), TEXT]
+
+
+class PatientUpdate(SQLModel):
+    """What staff may correct in a record; omitted fields stay as they are. `phone` and
+    `email` may be null (removed); the others may not."""
+
+    model_config = {"extra": "forbid"}  # a misspelt field is refused, not ignored
+
+    name: PersonName | None = None
+    phone: PhoneNumber | None = None
+    email: EmailStr | None = Field(default=None, max_length=254)
+    time_zone: TimeZoneName | None = None
+    wake_time: WallTime | None = None
+    bed_time: WallTime | None = None
+    stockings_advised: bool | None = None
+    notes: PatientNotes | None = None
+
+
 class PreferencesUpdate(SQLModel):
     """What a patient may change themselves; omitted fields stay as they are."""
 
@@ -130,6 +153,8 @@ class PatientDetail(SQLModel):
     id: uuid.UUID
     name: str
     phone: str | None
+    email: str | None
+    notes: str
     time_zone: str
     wake_time: WallTime
     bed_time: WallTime
@@ -147,6 +172,17 @@ class PatientDetail(SQLModel):
     doppler_checked_by_name: str | None  # the staff user's name (e-mail if unnamed)
     last_active_at: datetime | None
     created_at: datetime
+
+
+class PatientEditResult(SQLModel):
+    """What a correction changed (or, previewed, would change) in the record and the plan."""
+
+    preview: bool  # true: nothing was saved
+    changed: list[str]  # the fields whose values changed
+    tasks_moved: int  # future tasks at another time now (a new zone, day or treatment)
+    tasks_added: int
+    tasks_removed: int
+    patient: PatientDetail
 
 
 class ClinicContact(SQLModel):

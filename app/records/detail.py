@@ -28,6 +28,8 @@ def detail_of(
         id=patient.id,
         name=patient.name,
         phone=patient.phone,
+        email=patient.email,
+        notes=patient.notes,
         time_zone=patient.time_zone,
         wake_time=patient.wake_time,
         bed_time=patient.bed_time,

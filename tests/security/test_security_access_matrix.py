@@ -107,6 +107,7 @@ RULES: dict[tuple[str, str], Rule] = {
         "staff", 201, new_patient_body(name="Edsger Dijkstra", phone="+44 7700 900333")
     ),
     ("GET", "/api/patients/{patient_id}"): Rule("staff", 200),
+    ("PATCH", "/api/patients/{patient_id}"): Rule("staff", 200, {"notes": "Prefers mornings."}),
     ("POST", "/api/patients/{patient_id}/doppler"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/tasks"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/reports"): Rule("staff", 200),

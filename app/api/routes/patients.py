@@ -20,6 +20,8 @@ from app.patients import service
 from app.patients.models import (
     PatientCreate,
     PatientDetail,
+    PatientEditResult,
+    PatientUpdate,
     ProtocolVersionChange,
     TreatmentCreate,
     TreatmentPublic,
@@ -78,6 +80,56 @@ def get_patient(
     patient = access.patient(patient_id)
     access.audit("patient.read", patient.id)
     return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
+
+
+@router.patch(
+    "/{patient_id}",
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND, ErrorCode.INVALID_INPUT),
+)
+def update_patient(
+    patient_id: uuid.UUID,
+    body: PatientUpdate,
+    access: StaffAccess,
+    protocols: ProtocolsDep,
+    preview: Annotated[
+        bool, Query(description="say what the change would do, and save nothing")
+    ] = False,
+) -> PatientEditResult:
+    """Correct the record: name, phone, e-mail, time zone, wake and bed time, stockings, notes.
+
+    Omitted fields stay; `phone` and `email` may be null (removed). A new zone, day or
+    stockings advice re-plans at once by the rules of the patient's own preferences: done
+    tasks and everything past stay. With `preview=true` the same change is made and undone
+    (a savepoint), so the counts are exactly what saving would do. Audited
+    `patient.update` with the fields changed (names only: the values may be free text).
+    """
+    patient = access.patient(patient_id)
+    savepoint = access.session.begin_nested() if preview else None
+    try:
+        edit = care.update_patient(
+            access.session, patient=patient, data=body, protocols=protocols, now=access.now
+        )
+        plan = edit.plan
+        result = PatientEditResult(
+            preview=preview,
+            changed=edit.changed,
+            tasks_moved=len(plan.updated) if plan else 0,
+            tasks_added=len(plan.created) if plan else 0,
+            tasks_removed=len(plan.removed) if plan else 0,
+            patient=detail.detail_of(
+                access.session, patient=patient, protocols=protocols, now=access.now
+            ),
+        )
+    finally:
+        if savepoint is not None:
+            savepoint.rollback()
+    if not preview and edit.changed:
+        access.audit(
+            "patient.update",
+            patient.id,
+            detail={"changed": edit.changed, "tasks_moved": result.tasks_moved},
+        )
+    return result
 
 
 @router.post(
