@@ -5,6 +5,7 @@ import { call } from "./http.js";
 import { navigate } from "./app.js";
 import { clinicZone, isAdmin } from "./session.js";
 import { linkPanel } from "./linkcard.js";
+import { editDetails, planEffect } from "./patientedit.js";
 import { painChart } from "./chart.js";
 import {
   h, replace, field, messageLine, busy, badge, confirmDialog, emptyRow, announce,
@@ -114,13 +115,27 @@ export function render(view, { params, setTitle, query }) {
         note.error(error);
       }
     }));
+    const edit = h("button", { type: "button", class: "button button-small" }, "Edit details");
+    edit.addEventListener("click", () => editDetails(facts, patient, base, async (saved) => {
+      if (saved) {
+        message.ok(`Saved. ${planEffect(saved)}`);
+        await loadPatient(); // the header, the title and these details
+        if (saved.tasks_moved || saved.tasks_added || saved.tasks_removed) loadPlan();
+      } else {
+        showFacts();
+      }
+      const again = facts.querySelector(".card-head button");
+      if (again) again.focus();
+    }));
     replace(facts,
-      h("h2", { id: "facts-h" }, "Details"),
+      h("div", { class: "card-head" }, h("h2", { id: "facts-h" }, "Details"), h("div", { class: "actions" }, edit)),
       h("dl", { class: "facts" },
         h("dt", {}, "Time zone"), h("dd", {}, patient.time_zone),
         h("dt", {}, "Day"), h("dd", {}, `up ${String(patient.wake_time).slice(0, 5)}, bed ${String(patient.bed_time).slice(0, 5)}`),
         h("dt", {}, "Stockings"), h("dd", {}, patient.stockings_advised ? "advised" : "not advised"),
         h("dt", {}, "Phone"), h("dd", {}, patient.phone || "—"),
+        h("dt", {}, "E-mail"), h("dd", {}, patient.email || "—"),
+        patient.notes ? [h("dt", {}, "Notes"), h("dd", { class: "pre-line" }, patient.notes)] : null,
         h("dt", {}, "Doppler"), h("dd", {}, doppler || h("span", {}, h("span", { class: "warn-text" }, "not recorded "), record)),
         h("dt", {}, "Treatments"), h("dd", {},
           patient.treatments.length

@@ -1,0 +1,119 @@
+"""Correcting a record on the patient page: a typo in the name saved at once; a move to New
+York asks first, saying how many future tasks move, and the plan follows; a bad time is
+refused next to the form and nothing changes. The form fits a 390 x 844 phone, a 320 px one and
+200 % text. Screenshots go to test-artifacts/screens/."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from app.patients.models import Patient
+from tests.e2e.console_support import (
+    LAYOUT,
+    NURSE_EMAIL,
+    SIZES,
+    desk,
+    no_problems,
+    open_console,
+    riverside,
+    sign_in,
+)
+from tests.e2e.pwa_support import SCREENS, Live, screenshot
+from tests.support.factories import make_patient
+
+__all__ = ["desk"]  # the fixture, used by name
+
+
+def ada(live: Live) -> Patient:
+    clinic = riverside(live)
+    now = live.clock.now()
+    patient, _ = make_patient(
+        live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
+        treatment={"performed_at": (now - timedelta(hours=2)).isoformat()},
+    )  # fmt: skip
+    return patient
+
+
+def stored(live: Live, patient: Patient) -> Patient:
+    with live.factory() as session:
+        found = session.get(Patient, patient.id)
+        assert found is not None
+        return found
+
+
+def test_a_typo_then_a_move_to_new_york(live: Live, desk: Any) -> None:
+    patient = ada(live)
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.goto(f"/console/#/patients/{patient.id}")
+    details = page.get_by_role("region", name="Details")
+    details.get_by_role("button", name="Edit details").click()
+    form = page.get_by_role("form", name="Edit details")
+    form.get_by_label("Full name").fill("Ada King-Lovelace")
+    form.get_by_label("E-mail (optional)").fill("ada@example.org")
+    form.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", name="Ada King-Lovelace", level=1)).to_be_visible()
+    expect(page.locator("#view .message-ok")).to_have_text("Saved. The plan does not change.")
+    assert (stored(live, patient).name, stored(live, patient).email) == (
+        "Ada King-Lovelace",
+        "ada@example.org",
+    )
+
+    page.get_by_role("region", name="Details").get_by_role("button", name="Edit details").click()
+    form = page.get_by_role("form", name="Edit details")
+    form.get_by_label("Time zone").select_option("America/New_York")
+    form.get_by_role("button", name="Save changes").click()
+    dialog = page.get_by_role("dialog", name="Save the changes to Ada King-Lovelace?")
+    expect(dialog).to_contain_text(re.compile(r"\d+ future tasks move to New York time"))
+    screenshot(page, "console-patient-edit-preview.png")
+    assert stored(live, patient).time_zone == "Europe/London"  # the preview saved nothing
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#view .message-ok")).to_contain_text("move to New York time")
+    expect(page.get_by_role("region", name="Details")).to_contain_text("America/New_York")
+    assert stored(live, patient).time_zone == "America/New_York"
+    no_problems(problems)
+
+
+def test_a_bad_day_is_refused_beside_the_form(live: Live, desk: Any) -> None:
+    patient = ada(live)
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.goto(f"/console/#/patients/{patient.id}")
+    page.get_by_role("button", name="Edit details").click()
+    form = page.get_by_role("form", name="Edit details")
+    form.get_by_label("Usually gets up at").fill("21:30")
+    form.get_by_role("button", name="Save changes").click()
+    expect(form.get_by_role("alert")).to_contain_text("hours after")
+    assert str(stored(live, patient).wake_time) == "07:30:00"
+    form.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("region", name="Details")).to_contain_text("up 07:30")
+    no_problems(problems, 422)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_form_fits_small_screens_and_large_text(live: Live, browser: Any, size: str) -> None:
+    patient = ada(live)
+    context = browser.new_context(
+        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
+        has_touch=True,
+    )  # fmt: skip
+    try:
+        page, problems = open_console(context, live)
+        sign_in(page, NURSE_EMAIL)
+        page.goto(f"/console/#/patients/{patient.id}")
+        page.get_by_role("button", name="Edit details").click()
+        form = page.get_by_role("form", name="Edit details")
+        expect(form.get_by_label("Full name")).to_be_focused()
+        form.scroll_into_view_if_needed()
+        page.wait_for_timeout(100)  # fonts and layout settle
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        form.screenshot(path=str(SCREENS / f"{size}-console-patient-edit.png"))
+        assert form.evaluate(LAYOUT) == [], size
+        no_problems(problems)
+    finally:
+        context.close()
