@@ -74,7 +74,16 @@ class PatientAccess:
     def audit(
         self, action: str, patient_id: uuid.UUID, detail: dict[str, Any] | None = None
     ) -> None:
-        """Record in the audit trail that this staff member did `action` to the patient."""
+        """Record in the audit trail that this staff member did `action` to the patient.
+
+        A panel of the patient page read just after the record itself is not recorded again
+        (`audit.part_of_a_view`): one page view, one entry.
+        """
+        if audit.part_of_a_view(
+            self.session, action=action, staff_id=self.staff.id, patient_id=patient_id,
+            now=self.now,
+        ):  # fmt: skip
+            return
         audit.record(
             self.session,
             staff=self.staff,

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
 from app.patient_list.listing import PatientRow
-
-# A field starting with one of = + - @ TAB CR is a formula to Excel, LibreOffice and Google
-# Sheets (OWASP's CSV injection list). A field starts at the cell's start, and also after a `;`
-# or `,` inside it: a semicolon locale opens our comma file with `;` as the delimiter (and a
-# comma writer does not quote a `;`), and a cell may go out through a `;` writer too. Spaces or
-# a quote before the character still make a formula once an import trims or unquotes them.
-_FORMULA_FIELD = re.compile(r"(^|[,;])([ \"]*)(?=[=+\-@\t\r])")
-
-
-def safe_cell(text: str) -> str:
-    """Text a spreadsheet shows as text: an apostrophe defuses every would-be formula in it.
-
-    The apostrophe goes before the formula character of each field the cell could split
-    into, whichever delimiter the spreadsheet reads it with; other text is left as it is.
-    """
-    return _FORMULA_FIELD.sub(r"\1\2'", text)
+from app.shared.spreadsheet import safe_cell
 
 
 def _instant(value: datetime | None) -> str:

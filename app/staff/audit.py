@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, func, select
 
 from app.db import transaction
-from app.staff.models import AuditEntry, AuditEvent, AuditPage, StaffUser
+from app.staff.models import AuditEvent, StaffUser
 
 # The trail outlives erasure, so a detail holds ids, counts, flags and code-made names, never
 # text a person typed (a search term kept a patient's name after erasure). Numbers, booleans
@@ -213,43 +213,28 @@ def record_refusal(
     return True
 
 
-def page(
-    session: Session,
-    *,
-    clinic_id: uuid.UUID,
-    limit: int,
-    before_id: int | None = None,
-    patient_id: uuid.UUID | None = None,
-    staff_id: uuid.UUID | None = None,
-    action: str | None = None,
-) -> AuditPage:
-    """The clinic's events, newest first, `limit` at a time (keyset: ids below `before_id`)."""
-    query = (
-        select(AuditEvent, StaffUser.email)
-        .outerjoin(StaffUser, col(StaffUser.id) == AuditEvent.staff_id)
-        .where(AuditEvent.clinic_id == clinic_id)
+# The patient page reads the record, then its plan, reports, visits and devices: one view.
+VIEW = "patient.read"
+PARTS_OF_A_VIEW = frozenset({"plan.read", "reports.read", "appointments.read", "devices.read"})
+VIEW_LASTS = timedelta(minutes=10)
+
+
+def part_of_a_view(
+    session: Session, *, action: str, staff_id: uuid.UUID, patient_id: uuid.UUID, now: datetime
+) -> bool:
+    """Whether this read is part of a view already recorded: the same staff member read the
+    same record within VIEW_LASTS. Then it is not recorded again (the trail says who viewed
+    whose record, once per visit to the page, not once per panel)."""
+    if action not in PARTS_OF_A_VIEW:
+        return False
+    return (
+        session.exec(
+            select(AuditEvent.id).where(
+                AuditEvent.staff_id == staff_id,
+                AuditEvent.patient_id == patient_id,
+                AuditEvent.action == VIEW,
+                col(AuditEvent.created_at) > now - VIEW_LASTS,
+            )
+        ).first()
+        is not None
     )
-    if before_id is not None:
-        query = query.where(col(AuditEvent.id) < before_id)
-    if patient_id is not None:
-        query = query.where(AuditEvent.patient_id == patient_id)
-    if staff_id is not None:
-        query = query.where(AuditEvent.staff_id == staff_id)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    # One more than asked: whether there is a next page, without counting the whole log.
-    rows = session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit + 1)).all()
-    items = [
-        AuditEntry(
-            id=event.id or 0,
-            created_at=event.created_at,
-            staff_id=event.staff_id,
-            staff_email=email,
-            patient_id=event.patient_id,
-            action=event.action,
-            detail=event.detail,
-            ip=event.ip,
-        )
-        for event, email in rows[:limit]
-    ]
-    return AuditPage(items=items, next_before_id=items[-1].id if len(rows) > limit else None)

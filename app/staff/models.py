@@ -202,8 +202,12 @@ class AuditEntry(SQLModel):
     created_at: datetime
     staff_id: uuid.UUID | None
     staff_email: str | None
+    staff_name: str | None  # the name, else the e-mail address; null: nobody (an unknown login)
     patient_id: uuid.UUID | None
+    patient_name: str | None  # null: no patient, or an erased one (`patient_erased`)
+    patient_erased: bool
     action: str
+    action_label: str  # the action in words ("Viewed the record")
     detail: dict[str, Any]
     ip: str
 

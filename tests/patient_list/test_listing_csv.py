@@ -6,7 +6,6 @@ import csv
 import io
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
@@ -15,7 +14,6 @@ from sqlmodel import Session, select
 from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
-from app.patient_list.listing_csv import safe_cell
 from app.staff.models import AuditEvent, StaffUser
 from tests.adherence.world import Ward, at, treated
 from tests.support.api import sign_in_staff
@@ -37,49 +35,6 @@ def download(client: TestClient, **params: Any) -> list[dict[str, str]]:
     response = client.get("/api/patients.csv", params=params)
     assert response.status_code == 200, response.text
     return list(csv.DictReader(io.StringIO(response.text)))
-
-
-# What a spreadsheet could compute, and what safe_cell makes of it: an apostrophe before the
-# formula character of every field the cell can become, whichever delimiter it is read with.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-NASTY_CELLS = [
-    ("=1+1", "'=1+1"),
-    ("+44 20", "'+44 20"),
-    ("-2", "'-2"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"),
-    ("\rx", "'\rx"),
-    (" =x", " '=x"),  # LibreOffice's "trim spaces" import makes it "=x"
-    ('"=x"', '"\'=x"'),
-    ("Ada;=HYPERLINK(1)", "Ada;'=HYPERLINK(1)"),  # a semicolon locale opens `Ada` | `=HYPERLINK`
-    ("Ada,+1", "Ada,'+1"),
-    ("Ada; -1", "Ada; '-1"),
-    ("Ada;@x;=y", "Ada;'@x;'=y"),
-    ("Ada;\tx", "Ada;'\tx"),
-    ("a;\"=cmd|' /C calc'!A0\"", "a;\"'=cmd|' /C calc'!A0\""),
-]
-
-
-class TestSafeCell:
-    @pytest.mark.parametrize(("text", "defused"), NASTY_CELLS)
-    def test_every_field_that_could_be_a_formula_is_defused(self, text: str, defused: str) -> None:
-        assert safe_cell(text) == defused
-
-    @pytest.mark.parametrize("text", [text for text, _ in NASTY_CELLS])
-    def test_no_field_starts_a_formula_whichever_the_delimiter(self, text: str) -> None:
-        written = io.StringIO()
-        csv.writer(written).writerow(["x", safe_cell(text)])
-        # Read as naively as a spreadsheet with the wrong delimiter might: quotes ignored.
-        for line in written.getvalue().splitlines():
-            for delimiter in (",", ";"):
-                for field in line.split(delimiter):
-                    assert not field.lstrip(' "').startswith(FORMULA_START), (line, delimiter)
-
-    @pytest.mark.parametrize(
-        "text", ["Ada Lovelace", "Anne-Marie O'Neil", "", "1=1", "Etc/GMT-5", "a;b", "x, y"]
-    )
-    def test_other_text_is_left_alone(self, text: str) -> None:
-        assert safe_cell(text) == text
 
 
 class TestDownload:

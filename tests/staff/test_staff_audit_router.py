@@ -105,7 +105,8 @@ class TestRead:
         assert newest["created_at"] == "2026-03-27T12:05:00Z"
         assert newest["patient_id"] is None
         assert set(newest) == {
-            "id", "created_at", "staff_id", "staff_email", "patient_id", "action", "detail", "ip"
+            "id", "created_at", "staff_id", "staff_email", "staff_name", "patient_id",
+            "patient_name", "patient_erased", "action", "action_label", "detail", "ip",
         }  # fmt: skip
 
     def test_another_clinics_events_are_not_shown(self, admin: TestClient, trail: None) -> None:

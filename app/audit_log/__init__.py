@@ -1,0 +1,1 @@
+"""The audit log as people read it (the recording is app/staff/audit.py)."""
