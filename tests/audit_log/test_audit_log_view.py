@@ -77,6 +77,12 @@ class TestReadable:
         assert recorded - set(ACTION_LABELS) == set()
 
 
+def test_the_actions_for_the_filter(admin: TestClient) -> None:
+    listed = admin.get("/api/audit/actions").json()
+    assert {a["action"]: a["label"] for a in listed} == ACTION_LABELS
+    assert [a["label"] for a in listed] == sorted(ACTION_LABELS.values())
+
+
 class TestFilterByPatientName:
     def test_part_of_a_name_in_any_case(self, admin: TestClient) -> None:
         ada, grace = enrol(admin, name="Ada Lovelace"), enrol(admin, name="Grace Hopper")

@@ -96,6 +96,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/staff/{staff_id}/totp/reset"): Rule("admin", 409),
     ("GET", "/api/audit"): Rule("admin", 200),
     ("GET", "/api/audit.csv"): Rule("admin", 200),
+    ("GET", "/api/audit/actions"): Rule("admin", 200),
     ("GET", "/api/clinic"): Rule("staff", 200),
     ("PATCH", "/api/clinic"): Rule("admin", 200, {"alert_escalation_minutes": 20}),
     # Staff: the clinic's patients.

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 
 from app.api.deps import ClockDep, SessionDep
 from app.api.staff_auth import AdminStaff
@@ -52,6 +53,20 @@ def read_audit_log(
         staff_id=staff_id,
         action=action,
     )
+
+
+class ActionLabel(BaseModel):
+    action: str
+    label: str
+
+
+@router.get("/actions", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.ADMIN_ONLY))
+def list_actions(admin: AdminStaff) -> list[ActionLabel]:
+    """Every action the log can hold, in words, by its words (for the filter)."""
+    return [
+        ActionLabel(action=action, label=label)
+        for action, label in sorted(view.ACTION_LABELS.items(), key=lambda item: item[1])
+    ]
 
 
 @router.get(

@@ -1,4 +1,5 @@
-// The audit log (admins): who saw or changed what, newest first, filtered, paged by "older".
+// The audit log (admins): who saw or changed what, newest first, by name and in words,
+// filtered (a patient by part of the name), paged by "older", exported as CSV.
 
 import { call } from "./http.js";
 import { setQuery } from "./app.js";
@@ -7,7 +8,6 @@ import { h, replace, field, messageLine, busy, pageHeading, emptyRow, announce }
 import { dateTime } from "./format.js";
 
 const PAGE = 50;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function detailText(detail) {
   if (!detail || typeof detail !== "object") return "";
@@ -16,10 +16,21 @@ function detailText(detail) {
     .join(", ");
 }
 
+/** The patient, by name: a link to the record, or "erased" (the name went with them). */
+function patientCell(entry) {
+  if (!entry.patient_id) return "—";
+  if (entry.patient_erased) return h("span", { class: "muted", title: entry.patient_id }, "an erased patient");
+  return h("a", { href: `#/patients/${entry.patient_id}` }, entry.patient_name);
+}
+
 export function render(view, { query }) {
   const staffSelect = h("select", { name: "staff_id" }, h("option", { value: "" }, "Anyone"));
-  const action = h("input", { type: "text", name: "action", value: query.get("action") || "", placeholder: "e.g. patient.read", spellcheck: "false", autocomplete: "off" });
-  const patient = h("input", { type: "text", name: "patient_id", value: query.get("patient_id") || "", placeholder: "patient id", spellcheck: "false", autocomplete: "off", class: "mono" });
+  const action = h("select", { name: "action" }, h("option", { value: "" }, "Anything"));
+  const wantedAction = query.get("action") || "";
+  const patient = h("input", { type: "search", name: "patient", value: query.get("patient") || "", placeholder: "part of the name", spellcheck: "false", autocomplete: "off" });
+  // From a patient page's link: that patient exactly (also once erased), shown as a filter chip.
+  let patientId = query.get("patient_id") || "";
+  const exportLink = h("a", { class: "button", href: "/api/audit.csv", download: "" }, "Export CSV");
   const apply = h("button", { type: "submit", class: "button button-primary" }, "Filter");
   const clear = h("button", { type: "button", class: "button button-link" }, "Clear");
   const message = messageLine();
@@ -30,7 +41,7 @@ export function render(view, { query }) {
     field("Staff", staffSelect, { className: "field-inline" }),
     field("Action", action, { className: "field-inline" }),
     field("Patient", patient, { className: "field-inline" }),
-    apply, clear);
+    apply, clear, exportLink);
   view.append(
     pageHeading("Audit log", shown),
     form,
@@ -50,19 +61,16 @@ export function render(view, { query }) {
   function params() {
     const p = new URLSearchParams();
     if (staffSelect.value) p.set("staff_id", staffSelect.value);
-    if (action.value.trim()) p.set("action", action.value.trim());
-    if (patient.value.trim()) p.set("patient_id", patient.value.trim());
+    if (action.value) p.set("action", action.value);
+    if (patient.value.trim()) p.set("patient", patient.value.trim());
+    if (patientId) p.set("patient_id", patientId);
     return p;
   }
 
   async function load({ append = false } = {}) {
     const p = params();
     setQuery("/audit", p);
-    if (p.get("patient_id") && !UUID.test(p.get("patient_id"))) {
-      message.error("The patient id is a long code like 3f2b…-…; copy it from the patient page address.");
-      patient.focus();
-      return;
-    }
+    exportLink.href = `/api/audit.csv?${p}`;
     p.set("limit", String(PAGE));
     if (append && nextBefore !== null) p.set("before_id", String(nextBefore));
     try {
@@ -71,9 +79,9 @@ export function render(view, { query }) {
       const zone = clinicZone();
       const rows = page.items.map((e) => h("tr", {},
         h("td", { class: "nowrap" }, dateTime(e.created_at, zone)),
-        h("td", {}, e.staff_email || "—"),
-        h("td", {}, h("code", {}, e.action)),
-        h("td", {}, e.patient_id ? h("a", { href: `#/patients/${e.patient_id}`, class: "mono", title: e.patient_id }, e.patient_id.slice(0, 8)) : "—"),
+        h("td", {}, e.staff_name ? h("span", { title: e.staff_email || "" }, e.staff_name) : "—"),
+        h("td", {}, e.action_label, h("div", { class: "muted" }, h("code", {}, e.action))),
+        h("td", {}, patientCell(e)),
         h("td", {}, detailText(e.detail)),
         h("td", { class: "mono" }, e.ip || "")));
       if (append) body.append(...rows);
@@ -89,7 +97,7 @@ export function render(view, { query }) {
   }
 
   form.addEventListener("submit", (event) => { event.preventDefault(); busy(apply, () => load()); });
-  clear.addEventListener("click", () => { staffSelect.value = ""; action.value = ""; patient.value = ""; load(); });
+  clear.addEventListener("click", () => { staffSelect.value = ""; action.value = ""; patient.value = ""; patientId = ""; load(); });
   older.addEventListener("click", () => busy(older, () => load({ append: true })));
 
   (async () => {
@@ -98,6 +106,12 @@ export function render(view, { query }) {
       staffSelect.append(...staff.map((s) => h("option", { value: s.id, selected: s.id === wantedStaff }, `${s.name || s.email} (${s.email})`)));
     } catch {
       // the filter still works without names
+    }
+    try {
+      const labels = await call("GET", "/api/audit/actions");
+      action.append(...labels.map((a) => h("option", { value: a.action, selected: a.action === wantedAction }, a.label)));
+    } catch {
+      // the log still shows without the list of actions
     }
     load();
   })();
