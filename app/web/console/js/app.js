@@ -164,7 +164,7 @@ async function route() {
   const target = view();
   const mine = ++renders;
   if (!found) {
-    document.title = "Not found · Aftercare console";
+    watch.setTitle("Not found · Aftercare console");
     replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Page not found")),
       h("p", {}, h("a", { href: "#/patients" }, "Go to the patient list")));
     focusHeading(target);
@@ -172,7 +172,7 @@ async function route() {
   }
   const [match, name, title, adminOnly] = found;
   markNav(name);
-  document.title = `${title} · Aftercare console`;
+  watch.setTitle(`${title} · Aftercare console`);
   if (adminOnly && !isAdmin()) {
     replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title)),
       h("p", { class: "message message-error" }, "Only a clinic admin can see this page."));
@@ -183,7 +183,7 @@ async function route() {
   if (mine !== renders) return; // the address changed again while the page loaded
   target.replaceChildren();
   const before = document.activeElement;
-  const done = page.render(target, { params: match.slice(1), query, path, setTitle: (t) => { document.title = `${t} · Aftercare console`; } });
+  const done = page.render(target, { params: match.slice(1), query, path, setTitle: (t) => watch.setTitle(`${t} · Aftercare console`) });
   cleanup = typeof done === "function" ? done : null;
   if (document.activeElement === before || !target.contains(document.activeElement)) focusHeading(target);
 }

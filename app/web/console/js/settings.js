@@ -3,9 +3,10 @@
 
 import { call } from "./http.js";
 import { session, isAdmin } from "./session.js";
-import { h, replace, field, messageLine, busy, pageHeading, zoneSelect } from "./ui.js";
+import { h, replace, field, checkbox, messageLine, busy, pageHeading, zoneSelect, announce } from "./ui.js";
 import { showSessions, offerToEndOthers } from "./sessions.js";
 import { showTotp } from "./totp.js";
+import { soundOn, setSound, chime } from "./watch.js";
 
 let sessionsCard = null; // "Your sessions", refreshed when a change ends other sessions
 
@@ -18,13 +19,28 @@ export function render(view) {
   view.append(
     pageHeading("Settings"),
     h("div", { class: "grid grid-2" },
-      h("div", { class: "stack" }, passwordCard(), totp, sessionsCard),
+      h("div", { class: "stack" }, passwordCard(), totp, sessionsCard, alertsCard()),
       clinic));
   // Sessions opened before the code was asked for are offered to end (the server ends them
   // itself where the role requires two-step sign-in).
   showTotp(totp, { onEnabled: () => offerToEndOthers(sessionsCard) });
   showSessions(sessionsCard);
   showClinic(clinic);
+}
+
+/** This browser's way of telling a new alert: the tab's title always, a sound if chosen. */
+function alertsCard() {
+  const sound = checkbox("Play a sound when a new alert comes in", { checked: soundOn() });
+  sound.input.addEventListener("change", () => {
+    setSound(sound.input.checked);
+    if (sound.input.checked) chime(); // what it sounds like (and the browser's leave to play it)
+    announce(sound.input.checked ? "A sound plays for a new alert." : "No sound for new alerts.");
+  });
+  return h("section", { class: "card", "aria-labelledby": "alerts-h" },
+    h("h2", { id: "alerts-h" }, "New alerts"),
+    h("p", {}, "While the console is open, the tab's title shows how many alerts are open, like “(2) Alerts”."),
+    sound.el,
+    h("p", { class: "muted" }, "For this browser only. Keep the tab open; a muted computer plays nothing."));
 }
 
 function passwordCard() {
