@@ -1,6 +1,7 @@
 // The alert inbox: open alerts live (emergencies first), acknowledge with a note, recently handled.
 
 import { call } from "./http.js";
+import { keepDraft } from "./drafts.js";
 import * as watch from "./watch.js";
 import { clinicZone } from "./session.js";
 import { pushControl } from "./push.js";
@@ -129,6 +130,7 @@ function openItem(alert, done) {
   const message = messageLine();
   const form = h("form", { class: "alert-ack", novalidate: true },
     field("Note (what was done)", note), message.el, h("div", { class: "actions" }, submit));
+  keepDraft(form, `acknowledge-${alert.id}`);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!note.value.trim()) {

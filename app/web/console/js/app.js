@@ -3,6 +3,7 @@
 import { call, whenSessionEnds, whenSecondFactorOwed } from "./http.js";
 import { session, isAdmin, loadClinic, needsSecondFactor } from "./session.js";
 import * as watch from "./watch.js";
+import { saveDrafts, dropDrafts } from "./drafts.js";
 import { listen as listenToWorker } from "./push.js";
 import { h, replace, announce } from "/js/dom.js";
 
@@ -107,6 +108,7 @@ function secondFactorOwed() {
 /** Any call answered 401: back to sign-in, coming back here afterwards. */
 function expired() {
   if (!session.me) return;
+  saveDrafts(); // before the page goes: signing in again brings back what was typed
   session.me = null;
   watch.stop();
   showShell();
@@ -125,6 +127,7 @@ async function signOut() {
   watch.stop();
   showShell();
   sessionStorage.removeItem(NEXT_KEY);
+  dropDrafts();
   notice = "You have signed out.";
   navigate("#/signin");
 }

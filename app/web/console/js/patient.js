@@ -7,6 +7,7 @@ import { clinicZone, isAdmin } from "./session.js";
 import { linkPanel } from "./linkcard.js";
 import { editDetails, planEffect } from "./patientedit.js";
 import { deviceName } from "./sessions.js";
+import { hasDraft, keepDraft } from "./drafts.js";
 import { painChart } from "./chart.js";
 import {
   h, replace, field, messageLine, busy, badge, confirmDialog, emptyRow, announce,
@@ -145,6 +146,7 @@ export function render(view, { params, setTitle, query }) {
         h("dt", {}, "Protocol"), h("dd", { id: "protocol-line" }, protocolLine(note)),
         h("dt", {}, "Enrolled"), h("dd", {}, dateOnly(patient.created_at, zone))),
       note.el);
+    if (hasDraft("patient-edit")) edit.click(); // back to the form the ended session left
   }
 
   function protocolLine(note) {
@@ -430,6 +432,7 @@ export function render(view, { params, setTitle, query }) {
       field("Notes (optional)", notes),
       m.el,
       h("div", { class: "actions" }, submit));
+    keepDraft(form, "retreat");
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const instant = instantOf(at.value, zone);
