@@ -3,7 +3,7 @@
 
 import { call } from "./http.js";
 import { session, isAdmin } from "./session.js";
-import { h, replace, field, checkbox, messageLine, busy, pageHeading, zoneSelect, announce } from "./ui.js";
+import { h, replace, field, checkbox, messageLine, busy, pageHeading, zoneSelect, announce, newPasswordFields } from "./ui.js";
 import { showSessions, offerToEndOthers } from "./sessions.js";
 import { showTotp } from "./totp.js";
 import { soundOn, setSound, chime } from "./watch.js";
@@ -45,37 +45,32 @@ function alertsCard() {
 
 function passwordCard() {
   const current = h("input", { type: "password", autocomplete: "current-password", required: true });
-  const next = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: "12" });
-  const again = h("input", { type: "password", autocomplete: "new-password", required: true });
+  const password = newPasswordFields();
   const message = messageLine();
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Change password");
   const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "pw-h" },
     h("h2", { id: "pw-h" }, "Your password"),
     field("Current password", current),
-    field("New password", next, { hint: "At least 12 characters. A few unrelated words work well." }),
-    field("New password again", again),
+    ...password.fields,
     message.el,
     h("div", { class: "actions" }, submit));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!current.value || !next.value) {
-      message.error("Please fill in your current and new password.");
-      (current.value ? next : current).focus();
+    if (!current.value) {
+      message.error("Please type your current password.");
+      current.focus();
       return;
     }
-    if (next.value !== again.value) {
-      message.error("The new passwords differ.");
-      again.focus();
-      return;
-    }
+    const problem = password.problem();
+    if (problem) { message.error(problem); return; }
     busy(submit, async () => {
       try {
-        await call("POST", "/api/auth/password", { current_password: current.value, new_password: next.value });
+        await call("POST", "/api/auth/password", { current_password: current.value, new_password: password.value() });
         form.reset();
         message.ok("Password changed. Your other sessions were signed out.");
         showSessions(sessionsCard);
       } catch (error) {
-        message.error(error.status === 401 ? "The current password is not right." : error);
+        message.error(error.status === 401 || error.code === "wrong_password" ? "The current password is not right." : error);
       }
     });
   });
