@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from app.error_codes import ErrorCode
+from app.validation_words import detail_of, field_of, sentence
 
 log = logging.getLogger("aftercare.errors")
 
@@ -150,14 +151,6 @@ FRAMEWORK_CODES = {
 }
 
 
-def _validation_detail(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        location = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-        parts.append(f"{location}: {error.get('msg', 'invalid')}" if location else error["msg"])
-    return "; ".join(parts) or "invalid request"
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Render AppError and request validation errors in the one ErrorBody shape."""
 
@@ -175,11 +168,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def handle_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        body = ErrorBody(code=ErrorCode.INVALID_INPUT, detail=_validation_detail(exc))
-        # Only where and what: echoing `input` back could repeat a password into logs.
+        errors = exc.errors()
+        body = ErrorBody(code=ErrorCode.INVALID_INPUT, detail=detail_of(errors))
+        # Only where and what: echoing `input` back could repeat a password into logs. Each
+        # error names its `field` and says what is wrong in `message` (a form puts it there).
         where_and_what = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-            for e in exc.errors()[:20]
+            {
+                "loc": list(e.get("loc", ())),
+                "field": field_of(e.get("loc", ())),
+                "message": sentence(e),
+                "msg": e.get("msg"),
+                "type": e.get("type"),
+            }
+            for e in errors[:20]
         ]
         content = body.model_dump(mode="json") | {"errors": jsonable_encoder(where_and_what)}
         return JSONResponse(content, status_code=422)

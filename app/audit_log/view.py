@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.patients.models import Patient
-from app.shared.spreadsheet import csv_for_excel
+from app.shared.spreadsheet import csv_for_excel, local_time_cell
 from app.staff.models import AuditEntry, AuditEvent, AuditPage, StaffUser
 
 # Every action the app records, in words (one source: the console shows these).
@@ -176,10 +175,9 @@ def export_csv(
 
 
 def _csv_row(entry: AuditEntry, zone: ZoneInfo) -> Sequence[str | int | None]:
-    local: datetime = entry.created_at.astimezone(zone)
     patient = "(erased)" if entry.patient_erased else entry.patient_name
     return [
-        local.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        local_time_cell(entry.created_at, zone),
         entry.staff_name,
         entry.staff_email,
         entry.action,

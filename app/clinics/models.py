@@ -15,6 +15,7 @@ from app.dbtypes import UTCDateTime
 from app.shared.phone import PhoneNumber
 from app.shared.text import LINE
 from app.timezones import TimeZoneName
+from app.validation_words import field_words
 
 DEFAULT_OPENING_HOURS: dict[str, list[list[str]]] = {
     day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
@@ -99,5 +100,7 @@ class ClinicSettingsUpdate(SQLModel):
         if isinstance(data, dict):
             nulls = sorted(str(name) for name, value in data.items() if value is None)
             if nulls:
-                raise ValueError(f"{', '.join(nulls)} cannot be null: leave a field out to keep it")
+                raise ValueError(
+                    f"{field_words(nulls[0])} cannot be removed: leave it out to keep it"
+                )
         return data

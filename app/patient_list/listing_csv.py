@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from app.patient_list.listing import PatientRow
-from app.shared.spreadsheet import safe_cell
-
-
-def _instant(value: datetime | None) -> str:
-    return value.isoformat() if value is not None else ""
+from app.shared.spreadsheet import csv_for_excel, local_time_cell
 
 
 def _yes_no(value: bool) -> str:
@@ -25,11 +19,10 @@ def task_columns(rows: Sequence[PatientRow], known: Sequence[str]) -> list[str]:
     return [*known, *sorted(seen - set(known))]
 
 
-def patients_csv(rows: Sequence[PatientRow], *, tasks: Sequence[str]) -> str:
-    """CSV text with a header line; instants are ISO 8601 in UTC, empty when unknown."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+def patients_csv(rows: Sequence[PatientRow], *, tasks: Sequence[str], zone: ZoneInfo) -> str:
+    """CSV for a spreadsheet (app/shared/spreadsheet.py): a header line, times in the clinic's
+    zone, empty when unknown."""
+    return csv_for_excel(
         [
             "name",
             "time_zone",
@@ -46,31 +39,31 @@ def patients_csv(rows: Sequence[PatientRow], *, tasks: Sequence[str]) -> str:
             "open_alerts",
             "next_follow_up_at",
             "doppler_checked",
-        ]
+        ],
+        (_row(row, tasks, zone) for row in rows),
     )
-    for row in rows:
-        adherence = row.adherence
-        per_task: list[int] = []
-        for task in tasks:
-            count = adherence.by_task.get(task)
-            per_task += [count.done, count.due] if count else [0, 0]
-        writer.writerow(
-            [
-                safe_cell(row.name),
-                safe_cell(row.time_zone),
-                _instant(row.first_treatment_at),
-                _instant(row.last_treatment_at),
-                row.treatment_count,
-                adherence.done,
-                adherence.due,
-                "" if adherence.percent is None else adherence.percent,
-                *per_task,
-                _instant(row.last_active_at),
-                _yes_no(row.reminders_on),
-                row.push_devices,
-                row.open_alerts,
-                _instant(row.next_follow_up_at),
-                _yes_no(row.doppler_checked),
-            ]
-        )
-    return out.getvalue()
+
+
+def _row(row: PatientRow, tasks: Sequence[str], zone: ZoneInfo) -> list[str | int | None]:
+    adherence = row.adherence
+    per_task: list[int] = []
+    for task in tasks:
+        count = adherence.by_task.get(task)
+        per_task += [count.done, count.due] if count else [0, 0]
+    return [
+        row.name,
+        row.time_zone,
+        local_time_cell(row.first_treatment_at, zone),
+        local_time_cell(row.last_treatment_at, zone),
+        row.treatment_count,
+        adherence.done,
+        adherence.due,
+        "" if adherence.percent is None else adherence.percent,
+        *per_task,
+        local_time_cell(row.last_active_at, zone),
+        _yes_no(row.reminders_on),
+        row.push_devices,
+        row.open_alerts,
+        local_time_cell(row.next_follow_up_at, zone),
+        _yes_no(row.doppler_checked),
+    ]

@@ -28,14 +28,18 @@ MIN_AWAKE = timedelta(hours=8)
 def check_day(wake: time, bed: time) -> None:
     """Refuse a wake/bed pair that leaves too short a waking day."""
     if wake.tzinfo is not None or bed.tzinfo is not None:  # "07:30+01:00" parses; the plan can't
-        raise InvalidInput("wake_time and bed_time are local wall-clock times, without an offset")
+        raise InvalidInput(
+            "The times of getting up and going to bed are local times, without an offset."
+        )
     if wake.second or bed.second or wake.microsecond or bed.microsecond:
-        raise InvalidInput("wake_time and bed_time are given in hours and minutes (HH:MM)")
+        raise InvalidInput(
+            "The times of getting up and going to bed are hours and minutes, like 07:30."
+        )
     awake_minutes = ((bed.hour * 60 + bed.minute) - (wake.hour * 60 + wake.minute)) % (24 * 60)
     if timedelta(minutes=awake_minutes) < MIN_AWAKE:
         raise InvalidInput(
-            f"bed_time {bed:%H:%M} must be at least {MIN_AWAKE.seconds // 3600} hours "
-            f"after wake_time {wake:%H:%M}"
+            f"The bedtime ({bed:%H:%M}) must be at least {MIN_AWAKE.seconds // 3600} hours "
+            f"after the time of getting up ({wake:%H:%M})."
         )
 
 

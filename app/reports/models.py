@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.reports.wording import sign_words
 from app.shared.text import TEXT
 
 
@@ -83,6 +84,7 @@ class ReportPublic(SQLModel):
     client_id: uuid.UUID | None
     pain: int | None  # None: not given
     signs: list[str]
+    sign_labels: list[str]  # the signs as the form showed them, in the same order
     note: str
     level: str
     title: str
@@ -92,13 +94,15 @@ class ReportPublic(SQLModel):
     created_at: datetime
 
 
-def public_report(report: SymptomReport) -> ReportPublic:
-    """What a patient (and the clinic) sees of a stored report."""
+def public_report(report: SymptomReport, labels: dict[str, str]) -> ReportPublic:
+    """What a patient (and the clinic) sees of a stored report; `labels`: sign labels by code
+    (app/reports/wording.py)."""
     return ReportPublic(
         id=report.id,
         client_id=report.client_id,
         pain=report.pain,
         signs=report.signs,
+        sign_labels=sign_words(report.signs, labels),
         note=report.note,
         level=report.level,
         title=report.advice_title,
@@ -173,4 +177,5 @@ class AcknowledgeRequest(SQLModel):
 class PatientReport(ReportPublic):
     """A report as the clinic sees it: what the patient was told, and why."""
 
-    reasons: list[str]
+    reasons: list[str]  # as stored: sign codes and pain rules
+    reason_labels: list[str]  # the same, as sentences ("Pain 8 out of 10")

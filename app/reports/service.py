@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from app.reports.triage import (
     rules_from,
     triage,
 )
+from app.reports.wording import sign_labels
 
 # How far ahead the app is told when the clinic is closed (it triages offline with it).
 CLOSED_PERIODS_DAYS = 14
@@ -39,6 +41,13 @@ CLOSED_PERIODS_DAYS = 14
 
 def rules_for(clinic: Clinic) -> TriageRules:
     return rules_from(clinic.triage_rules)
+
+
+def sign_labels_for(session: Session, clinic_id: uuid.UUID) -> dict[str, str]:
+    """The clinic's sign labels by code, to show a report as the patient saw it."""
+    clinic = session.get(Clinic, clinic_id)
+    assert clinic is not None  # foreign key
+    return sign_labels(rules_for(clinic))
 
 
 def _zone(*names: str) -> ZoneInfo:

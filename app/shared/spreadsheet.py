@@ -6,6 +6,8 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 # A field starting with one of = + - @ TAB CR is a formula to Excel, LibreOffice and Google
 # Sheets (OWASP's CSV injection list). A field starts at the cell's start, and also after a `;`
@@ -43,3 +45,12 @@ def csv_for_excel(header: Sequence[str], rows: Iterable[Sequence[str | int | Non
             ]
         )
     return out.getvalue()
+
+
+def local_time_cell(instant: datetime | None, zone: ZoneInfo) -> str:
+    """An instant as the clinic reads it ("2026-03-27 10:00 GMT"); empty when unknown.
+
+    A spreadsheet user cannot convert ISO 8601 UTC in their head; the zone's abbreviation
+    keeps the two sides of a clock change apart.
+    """
+    return "" if instant is None else instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")

@@ -78,7 +78,8 @@ def test_a_report_appears_live_and_is_acknowledged_with_a_note(
     emergency = inbox.get_by_role("listitem", name="Florence Nightingale")
     expect(emergency).to_have_class(re.compile(r"\balert-emergency\b"))
     expect(emergency).to_contain_text("Emergency")
-    expect(emergency).to_contain_text("Chest pain breathless")
+    # The sign as the patient's form labelled it, not its code.
+    expect(emergency).to_contain_text("Chest pain or sudden breathlessness")
     page.evaluate("window.sameDocument = true")
 
     # Mary reports a fever from her phone: the open inbox shows it by itself, below the emergency.
@@ -182,4 +183,47 @@ def test_an_alert_without_a_pain_and_with_a_note_to_read_says_so(
     expect(item).to_contain_text("Pain not given")
     expect(item).to_contain_text("The note needs reading")
     expect(item).not_to_contain_text("Pain null")
+    no_problems(problems)
+
+
+# Counts the tones the page plays: Chromium here has no sound card to listen to.
+TONE_COUNTER = """
+(() => {
+  window.tones = 0;
+  const Real = window.AudioContext;
+  window.AudioContext = function () {
+    const audio = new Real();
+    const make = audio.createOscillator.bind(audio);
+    audio.createOscillator = () => { window.tones += 1; return make(); };
+    return audio;
+  };
+})();
+"""
+
+
+def test_a_new_alert_shows_in_the_tab_title_and_plays_the_chosen_sound(
+    live: Live, desk: Any, push_receiver: FakePushService
+) -> None:
+    clinic = riverside(live, push_receiver)
+    desk.add_init_script(TONE_COUNTER)
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    expect(page).to_have_title("Patients · Aftercare console")
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()
+    card = page.get_by_role("region", name="New alerts")
+    card.get_by_label("Play a sound when a new alert comes in").check()
+    assert page.evaluate("window.tones") == 2  # a sample when it is turned on
+    assert page.evaluate("localStorage.getItem('console.alertSound')") == "on"
+
+    clinic.phones["Mary Seacole"].report(pain=9)  # urgent: an alert
+    expect(page).to_have_title("(1) Settings · Aftercare console", timeout=10_000)
+    assert page.evaluate("window.tones") == 4
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Alerts").click()
+    expect(page).to_have_title("(1) Alerts · Aftercare console")
+
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()
+    page.get_by_label("Play a sound when a new alert comes in").uncheck()
+    clinic.phones["Florence Nightingale"].report(pain=9)
+    expect(page).to_have_title("(2) Settings · Aftercare console", timeout=10_000)
+    assert page.evaluate("window.tones") == 4  # turned off: silent
     no_problems(problems)

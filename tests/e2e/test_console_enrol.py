@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -141,6 +142,8 @@ def test_the_patient_page_shows_plan_reports_visits_and_devices(
     expect(visits.get_by_role("row")).not_to_have_count(1)
     devices = page.get_by_role("region", name="Devices")
     expect(devices.get_by_role("row")).to_have_count(2)
+    # Named as people know it, with the day it was paired; never the raw User-Agent.
+    expect(devices.locator("tbody th")).to_contain_text(re.compile(r", paired \d+ \w+ \d{4}$"))
     expect(page.get_by_role("link", name="Export all data (JSON)")).to_be_visible()
     # Erasing is for admins: a clinician has no such button.
     expect(page.get_by_role("button", name="Erase patient…")).to_have_count(0)

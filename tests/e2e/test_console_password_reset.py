@@ -24,6 +24,7 @@ from tests.e2e.console_support import (
     staff_by_email,
 )
 from tests.e2e.pwa_support import Live, screenshot
+from tests.support.factories import STAFF_PASSWORD
 
 __all__ = ["desk"]  # the fixture, used by name
 
@@ -129,3 +130,24 @@ def test_the_link_page_fits_small_screens_and_large_text(
         no_problems(problems)
     finally:
         context.close()
+
+
+def test_changing_ones_own_password_in_settings(live: Live, desk: Any) -> None:
+    riverside(live)
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()
+    card = page.get_by_role("form", name="Your password")
+    card.get_by_label("Current password").fill(STAFF_PASSWORD)
+    card.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    card.get_by_label("New password again").fill(NEW_PASSWORD + "!")
+    card.get_by_role("button", name="Change password").click()
+    expect(card.get_by_role("alert")).to_have_text("The two passwords differ.")
+    card.get_by_label("New password again").fill(NEW_PASSWORD)
+    card.get_by_role("button", name="Change password").click()
+    expect(card.get_by_role("status")).to_have_text(
+        "Password changed. Your other sessions were signed out."
+    )
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, NURSE_EMAIL, NEW_PASSWORD)
+    no_problems(problems)

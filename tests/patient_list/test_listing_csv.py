@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
+from app.shared.spreadsheet import BOM
 from app.staff.models import AuditEvent, StaffUser
 from tests.adherence.world import Ward, at, treated
 from tests.support.api import sign_in_staff
@@ -34,7 +35,8 @@ TASK_COLUMNS = [
 def download(client: TestClient, **params: Any) -> list[dict[str, str]]:
     response = client.get("/api/patients.csv", params=params)
     assert response.status_code == 200, response.text
-    return list(csv.DictReader(io.StringIO(response.text)))
+    assert response.text.startswith(BOM)  # Excel reads it as UTF-8
+    return list(csv.DictReader(io.StringIO(response.text.removeprefix(BOM))))
 
 
 class TestDownload:
@@ -47,7 +49,7 @@ class TestDownload:
         disposition = response.headers["content-disposition"]
         assert disposition == 'attachment; filename="patients-2026-03-27.csv"'
         assert "no-store" in response.headers["cache-control"]
-        reader = csv.reader(io.StringIO(response.text))
+        reader = csv.reader(io.StringIO(response.text.removeprefix(BOM)))
         header = next(reader)
         assert header == [
             "name", "time_zone", "first_treatment_at", "last_treatment_at", "treatments",
@@ -67,9 +69,10 @@ class TestDownload:
         assert (ada["hydrocortisone_done"], ada["hydrocortisone_due"]) == ("1", "3")
         assert (ada["symptom_check_done"], ada["symptom_check_due"]) == ("0", "2")
         assert (ada["stockings_on_done"], ada["stockings_on_due"]) == ("0", "0")
-        assert ada["first_treatment_at"] == "2026-03-25T10:00:00+00:00"
-        assert ada["last_active_at"] == "2026-03-27T09:00:00+00:00"
-        assert ada["next_follow_up_at"] == "2026-04-08T09:00:00+00:00"
+        # The clinic's wall clock (London), with the zone's name: GMT, then BST from 29 March.
+        assert ada["first_treatment_at"] == "2026-03-25 10:00 GMT"
+        assert ada["last_active_at"] == "2026-03-27 09:00 GMT"
+        assert ada["next_follow_up_at"] == "2026-04-08 10:00 BST"
         assert (ada["reminders_on"], ada["push_devices"], ada["open_alerts"]) == ("yes", "2", "2")
         assert ada["doppler_checked"] == "yes"
         assert (di["done"], di["due"], di["percent"]) == ("0", "0", "")

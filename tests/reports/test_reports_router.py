@@ -108,7 +108,8 @@ def test_pain_must_be_a_json_integer(
     response = report(me, pain=pain)
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_input"
-    assert response.json()["detail"] == "pain: Input should be a valid integer"
+    assert response.json()["detail"] == "The pain score must be a whole number."
+    assert response.json()["errors"][0]["field"] == "pain"
     assert count(factory, SymptomReport) == 0
 
 

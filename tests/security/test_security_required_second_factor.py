@@ -7,8 +7,6 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -22,6 +20,7 @@ from app.staff.models import StaffRole, StaffUser
 from app.staff.totp import code_at
 from tests.support.api import log_in, sign_in_staff, turn_on_totp
 from tests.support.factories import STAFF_PASSWORD, add_staff
+from tests.support.routes import routes_depending_on
 
 ADMIN = "admin@riverside.example"
 NURSE = "nurse@riverside.example"
@@ -54,18 +53,9 @@ def admin(client: TestClient, factory: sessionmaker[Session], clock: FixedClock)
     return client
 
 
-def needs_an_account(dependant: Dependant) -> bool:
-    return any(d.call is signed_in_staff or needs_an_account(d) for d in dependant.dependencies)
-
-
 def staff_routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path) of every route that needs a signed-in staff member, any way it does."""
-    found = []
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
-        if isinstance(route, APIRoute) and needs_an_account(route.dependant):
-            found += [(method, str(context.path)) for method in sorted(context.methods or ())]
-    return found
+    return routes_depending_on(app, signed_in_staff)
 
 
 def filled(path: str) -> str:

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.engine import Engine
@@ -18,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from app.api.cookies import STAFF_COOKIE
-from app.api.staff_auth import current_staff, signed_in_staff
+from app.api.staff_auth import signed_in_staff
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
@@ -27,9 +25,7 @@ from app.staff.models import AuditEvent, StaffRole, StaffUser
 from app.staff.totp import code_at
 from tests.support.api import sign_in_staff, turn_on_totp
 from tests.support.factories import STAFF_PASSWORD, make_clinic_with_staff
-
-# Either check counts: a signed-in session (some routes) or one with any required factor on.
-STAFF_CHECKS = (current_staff, signed_in_staff)
+from tests.support.routes import routes_depending_on
 
 EMAIL = "nurse@riverside.example"
 LOGIN = {"email": EMAIL, "password": STAFF_PASSWORD}
@@ -148,17 +144,9 @@ def send_code(client: TestClient, code: str) -> Response:
 
 
 def staff_only_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every API route needing a signed-in staff user (or AdminStaff)."""
-
-    def needs_staff(dependant: Dependant) -> bool:
-        return any(d.call in STAFF_CHECKS or needs_staff(d) for d in dependant.dependencies)
-
-    found = []
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
-        if isinstance(route, APIRoute) and needs_staff(route.dependant):
-            found += [(method, str(context.path)) for method in sorted(context.methods or ())]
-    return found
+    """(method, path) of every API route needing a signed-in staff user (any staff check
+    depends on `signed_in_staff`)."""
+    return routes_depending_on(app, signed_in_staff)
 
 
 class TestMe:

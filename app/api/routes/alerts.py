@@ -14,6 +14,7 @@ from app.errors import errors
 from app.patients.models import Patient
 from app.reports import alerts
 from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport, public_report
+from app.reports.service import sign_labels_for
 from app.shared.client_address import client_ip
 from app.staff import audit
 from app.staff.models import StaffUser
@@ -22,7 +23,11 @@ router = APIRouter(prefix="/api/alerts", tags=["alerts (staff)"])
 
 
 def _public(
-    alert: Alert, patient: Patient, report: SymptomReport | None, acknowledger: StaffUser | None
+    labels: dict[str, str],
+    alert: Alert,
+    patient: Patient,
+    report: SymptomReport | None,
+    acknowledger: StaffUser | None,
 ) -> AlertPublic:
     return AlertPublic(
         id=alert.id,
@@ -31,7 +36,7 @@ def _public(
         level=alert.level,
         status=alert.status,
         created_at=alert.created_at,
-        report=public_report(report) if report else None,
+        report=public_report(report, labels) if report else None,
         acknowledged_at=alert.acknowledged_at,
         acknowledged_by=alert.acknowledged_by,
         acknowledged_by_name=alerts.staff_name(acknowledger),
@@ -65,7 +70,8 @@ def list_alerts(
         ip=client_ip(request),
         detail={"status": status, "rows": len(rows), "digest": shown},
     )
-    return [_public(*row) for row in rows]
+    labels = sign_labels_for(session, staff.clinic_id)
+    return [_public(labels, *row) for row in rows]
 
 
 @router.post(
@@ -98,4 +104,4 @@ def acknowledge_alert(
     report = session.get(SymptomReport, alert.report_id) if alert.report_id else None
     acknowledger = session.get(StaffUser, alert.acknowledged_by) if alert.acknowledged_by else None
     assert patient is not None  # foreign key
-    return _public(alert, patient, report, acknowledger)
+    return _public(sign_labels_for(session, staff.clinic_id), alert, patient, report, acknowledger)

@@ -124,7 +124,8 @@ def export_patients_csv(
     filters = _filters(request, staff, q, sort, reminders, alerts)
     rows = listing.list_all(session, filters=filters, now=now)
     known = [task.code for task in protocol.tasks if task.kind == "task"]
-    body = patients_csv(rows, tasks=task_columns(rows, known))
+    zone = ZoneInfo(clinic_of(session, staff).time_zone)
+    body = patients_csv(rows, tasks=task_columns(rows, known), zone=zone)
     audit.record(
         session,
         staff=staff,
@@ -133,7 +134,7 @@ def export_patients_csv(
         ip=client_ip(request),
         detail=_audited_filters(q, sort, reminders, alerts) | {"rows": len(rows)},
     )
-    day = local_date(now, ZoneInfo(clinic_of(session, staff).time_zone))
+    day = local_date(now, zone)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

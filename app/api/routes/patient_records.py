@@ -18,7 +18,8 @@ from app.error_codes import ErrorCode
 from app.errors import errors
 from app.records.export import build_export
 from app.reports.models import PatientReport, public_report
-from app.reports.service import reports_of
+from app.reports.service import reports_of, sign_labels_for
+from app.reports.wording import reason_words
 
 router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
 
@@ -30,8 +31,13 @@ def list_patient_reports(patient_id: uuid.UUID, access: StaffAccess) -> list[Pat
     """The patient's reports, newest first, with the reasons behind each level."""
     patient = access.patient(patient_id)
     access.audit("reports.read", patient.id)
+    labels = sign_labels_for(access.session, patient.clinic_id)
     return [
-        PatientReport(**public_report(report).model_dump(), reasons=report.reasons)
+        PatientReport(
+            **public_report(report, labels).model_dump(),
+            reasons=report.reasons,
+            reason_labels=reason_words(report.reasons, labels),
+        )
         for report in reports_of(access.session, patient=patient)
     ]
 

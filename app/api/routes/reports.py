@@ -62,10 +62,11 @@ def submit_report(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return public_report(report)
+    return public_report(report, service.sign_labels_for(session, patient.clinic_id))
 
 
 @router.get("/reports", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_reports(patient: CurrentPatient, session: SessionDep) -> list[ReportPublic]:
     """The patient's own reports, newest first."""
-    return [public_report(report) for report in service.reports_of(session, patient=patient)]
+    labels = service.sign_labels_for(session, patient.clinic_id)
+    return [public_report(r, labels) for r in service.reports_of(session, patient=patient)]

@@ -1,6 +1,7 @@
 // The alert inbox: open alerts live (emergencies first), acknowledge with a note, recently handled.
 
 import { call } from "./http.js";
+import { keepDraft } from "./drafts.js";
 import * as watch from "./watch.js";
 import { clinicZone } from "./session.js";
 import { pushControl } from "./push.js";
@@ -98,8 +99,8 @@ function reportBlock(report, zone, noteNeedsReading = false) {
     h("div", {}, h("strong", {}, painText(report.pain)), ` · reported ${dateTime(report.created_at, zone)}`),
     // The note names a warning sign the patient did not tick: the note is why this alert exists.
     noteNeedsReading ? h("p", { class: "note-needs-reading escalated" }, h("strong", {}, "The note needs reading")) : null,
-    report.signs && report.signs.length
-      ? h("ul", { class: "sign-list" }, report.signs.map((s) => h("li", {}, humanize(s))))
+    report.sign_labels && report.sign_labels.length
+      ? h("ul", { class: "sign-list" }, report.sign_labels.map((label) => h("li", {}, label)))
       : null,
     report.note ? h("p", { class: "report-note" }, `“${report.note}”`) : null,
     report.title ? h("div", { class: "muted" }, `Patient was told: ${report.title}`) : null);
@@ -129,6 +130,7 @@ function openItem(alert, done) {
   const message = messageLine();
   const form = h("form", { class: "alert-ack", novalidate: true },
     field("Note (what was done)", note), message.el, h("div", { class: "actions" }, submit));
+  keepDraft(form, `acknowledge-${alert.id}`);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!note.value.trim()) {

@@ -3,6 +3,7 @@
 import { call, whenSessionEnds, whenSecondFactorOwed } from "./http.js";
 import { session, isAdmin, loadClinic, needsSecondFactor } from "./session.js";
 import * as watch from "./watch.js";
+import { saveDrafts, dropDrafts } from "./drafts.js";
 import { listen as listenToWorker } from "./push.js";
 import { h, replace, announce } from "/js/dom.js";
 
@@ -107,6 +108,7 @@ function secondFactorOwed() {
 /** Any call answered 401: back to sign-in, coming back here afterwards. */
 function expired() {
   if (!session.me) return;
+  saveDrafts(); // before the page goes: signing in again brings back what was typed
   session.me = null;
   watch.stop();
   showShell();
@@ -125,6 +127,7 @@ async function signOut() {
   watch.stop();
   showShell();
   sessionStorage.removeItem(NEXT_KEY);
+  dropDrafts();
   notice = "You have signed out.";
   navigate("#/signin");
 }
@@ -164,7 +167,7 @@ async function route() {
   const target = view();
   const mine = ++renders;
   if (!found) {
-    document.title = "Not found · Aftercare console";
+    watch.setTitle("Not found · Aftercare console");
     replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Page not found")),
       h("p", {}, h("a", { href: "#/patients" }, "Go to the patient list")));
     focusHeading(target);
@@ -172,7 +175,7 @@ async function route() {
   }
   const [match, name, title, adminOnly] = found;
   markNav(name);
-  document.title = `${title} · Aftercare console`;
+  watch.setTitle(`${title} · Aftercare console`);
   if (adminOnly && !isAdmin()) {
     replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title)),
       h("p", { class: "message message-error" }, "Only a clinic admin can see this page."));
@@ -183,7 +186,7 @@ async function route() {
   if (mine !== renders) return; // the address changed again while the page loaded
   target.replaceChildren();
   const before = document.activeElement;
-  const done = page.render(target, { params: match.slice(1), query, path, setTitle: (t) => { document.title = `${t} · Aftercare console`; } });
+  const done = page.render(target, { params: match.slice(1), query, path, setTitle: (t) => watch.setTitle(`${t} · Aftercare console`) });
   cleanup = typeof done === "function" ? done : null;
   if (document.activeElement === before || !target.contains(document.activeElement)) focusHeading(target);
 }

@@ -5,6 +5,7 @@ import { clinicZone } from "./session.js";
 import { linkPanel } from "./linkcard.js";
 import { h, replace, field, checkbox, messageLine, busy, pageHeading, confirmDialog, zoneSelect, announce } from "./ui.js";
 import { localInputValue, instantOf, nowRounded } from "./format.js";
+import { keepDraft } from "./drafts.js";
 
 export function render(view) {
   const zone = clinicZone();
@@ -42,6 +43,7 @@ export function render(view) {
   const result = h("div");
   view.append(pageHeading("Enrol a patient"), form, result);
 
+  keepDraft(form, "enrol");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.clear();

@@ -6,6 +6,8 @@ import { navigate } from "./app.js";
 import { clinicZone, isAdmin } from "./session.js";
 import { linkPanel } from "./linkcard.js";
 import { editDetails, planEffect } from "./patientedit.js";
+import { deviceName } from "./sessions.js";
+import { hasDraft, keepDraft } from "./drafts.js";
 import { painChart } from "./chart.js";
 import {
   h, replace, field, messageLine, busy, badge, confirmDialog, emptyRow, announce,
@@ -144,6 +146,7 @@ export function render(view, { params, setTitle, query }) {
         h("dt", {}, "Protocol"), h("dd", { id: "protocol-line" }, protocolLine(note)),
         h("dt", {}, "Enrolled"), h("dd", {}, dateOnly(patient.created_at, zone))),
       note.el);
+    if (hasDraft("patient-edit")) edit.click(); // back to the form the ended session left
   }
 
   function protocolLine(note) {
@@ -257,8 +260,8 @@ export function render(view, { params, setTitle, query }) {
           h("div", { class: "alert-head" },
             badge(r.level, r.level), h("strong", {}, painText(r.pain)),
             h("span", { class: "muted" }, dateTime(r.created_at, zone))),
-          r.signs && r.signs.length ? h("div", {}, `Signs: ${r.signs.map(humanize).join(", ")}`) : null,
-          r.reasons && r.reasons.length ? h("div", { class: "muted" }, `Why: ${r.reasons.map(humanize).join(", ")}`) : null,
+          r.sign_labels.length ? h("div", {}, `Signs: ${r.sign_labels.join("; ")}`) : null,
+          r.reason_labels.length ? h("div", { class: "muted" }, `Why: ${r.reason_labels.join("; ")}`) : null,
           r.note ? h("p", { class: "report-note" }, r.note) : null)))
         : h("p", { class: "muted" }, "No reports yet."));
   }
@@ -401,7 +404,8 @@ export function render(view, { params, setTitle, query }) {
         });
       });
       body.append(h("tr", { class: d.revoked_at ? "row-disabled" : null },
-        h("th", { scope: "row" }, d.label || "Phone"),
+        // As people know it ("Chrome on Android, paired 27 Mar"); the raw User-Agent on hover.
+        h("th", { scope: "row", title: d.label }, `${d.label ? deviceName(d.label) : "Phone"}, paired ${dateOnly(d.created_at, zone)}`),
         h("td", { title: dateTime(d.last_seen_at, zone) }, relative(d.last_seen_at)),
         h("td", {}, d.revoked_at ? badge("revoked", "muted") : d.push ? badge("push on", "ok") : badge("no push", "warn", "Reminders cannot reach this device")),
         h("td", { class: "actions-cell" }, d.revoked_at ? "" : revoke)));
@@ -428,6 +432,7 @@ export function render(view, { params, setTitle, query }) {
       field("Notes (optional)", notes),
       m.el,
       h("div", { class: "actions" }, submit));
+    keepDraft(form, "retreat");
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const instant = instantOf(at.value, zone);

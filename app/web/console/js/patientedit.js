@@ -3,6 +3,7 @@
 
 import { call } from "./http.js";
 import { h, replace, field, checkbox, messageLine, busy, confirmDialog, zoneSelect, announce } from "./ui.js";
+import { keepDraft } from "./drafts.js";
 
 const PLAN_FIELDS = ["time_zone", "wake_time", "bed_time", "stockings_advised"];
 
@@ -91,5 +92,6 @@ export function editDetails(card, patient, base, done) {
     });
   });
   replace(card, h("h2", { id: "facts-h" }, "Edit details"), form);
+  keepDraft(form, "patient-edit");
   name.focus();
 }

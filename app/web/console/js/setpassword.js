@@ -1,7 +1,7 @@
 // Set a password with the one-time link an admin issued: whose link it is, the new one twice.
 
 import { call, problem } from "./http.js";
-import { h, replace, field, messageLine, busy, pageHeading } from "./ui.js";
+import { h, replace, messageLine, busy, pageHeading, newPasswordFields } from "./ui.js";
 
 let heldToken = ""; // out of the address bar at once; kept here while the page is open
 
@@ -36,8 +36,7 @@ function showProblem(card, text) {
 }
 
 function showForm(card, holder) {
-  const next = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: "12" });
-  const again = h("input", { type: "password", autocomplete: "new-password", required: true });
+  const password = newPasswordFields();
   const message = messageLine();
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Set password");
   const who = holder.name ? `${holder.name} (${holder.email})` : holder.email;
@@ -45,21 +44,20 @@ function showForm(card, holder) {
   const username = h("input", { type: "email", value: holder.email, autocomplete: "username", readonly: true, hidden: true });
   const form = h("form", { novalidate: true },
     username,
-    field("New password", next, { hint: "At least 12 characters. A few unrelated words work well." }),
-    field("New password again", again),
+    ...password.fields,
     message.el,
     h("div", { class: "actions" }, submit));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!next.value) { message.error("Please type a new password."); next.focus(); return; }
-    if (next.value !== again.value) { message.error("The two passwords differ."); again.focus(); return; }
+    const wrong = password.problem();
+    if (wrong) { message.error(wrong); return; }
     busy(submit, async () => {
       try {
-        await call("POST", "/api/auth/password-reset", { token: heldToken, new_password: next.value });
+        await call("POST", "/api/auth/password-reset", { token: heldToken, new_password: password.value() });
       } catch (error) {
         if (/^reset_link_/.test(error.code || "")) { showProblem(card, error.detail); return; }
         message.error(error);
-        next.focus();
+        password.focus();
         return;
       }
       heldToken = "";
@@ -70,5 +68,5 @@ function showForm(card, holder) {
     });
   });
   replace(card, h("h2", { id: "set-h" }, `For ${who}`), form);
-  next.focus();
+  password.focus();
 }

@@ -3,9 +3,10 @@
 
 import { call } from "./http.js";
 import { session, isAdmin } from "./session.js";
-import { h, replace, field, messageLine, busy, pageHeading, zoneSelect } from "./ui.js";
+import { h, replace, field, checkbox, messageLine, busy, pageHeading, zoneSelect, announce, newPasswordFields } from "./ui.js";
 import { showSessions, offerToEndOthers } from "./sessions.js";
 import { showTotp } from "./totp.js";
+import { soundOn, setSound, chime } from "./watch.js";
 
 let sessionsCard = null; // "Your sessions", refreshed when a change ends other sessions
 
@@ -18,7 +19,7 @@ export function render(view) {
   view.append(
     pageHeading("Settings"),
     h("div", { class: "grid grid-2" },
-      h("div", { class: "stack" }, passwordCard(), totp, sessionsCard),
+      h("div", { class: "stack" }, passwordCard(), totp, sessionsCard, alertsCard()),
       clinic));
   // Sessions opened before the code was asked for are offered to end (the server ends them
   // itself where the role requires two-step sign-in).
@@ -27,39 +28,49 @@ export function render(view) {
   showClinic(clinic);
 }
 
+/** This browser's way of telling a new alert: the tab's title always, a sound if chosen. */
+function alertsCard() {
+  const sound = checkbox("Play a sound when a new alert comes in", { checked: soundOn() });
+  sound.input.addEventListener("change", () => {
+    setSound(sound.input.checked);
+    if (sound.input.checked) chime(); // what it sounds like (and the browser's leave to play it)
+    announce(sound.input.checked ? "A sound plays for a new alert." : "No sound for new alerts.");
+  });
+  return h("section", { class: "card", "aria-labelledby": "alerts-h" },
+    h("h2", { id: "alerts-h" }, "New alerts"),
+    h("p", {}, "While the console is open, the tab's title shows how many alerts are open, like “(2) Alerts”."),
+    sound.el,
+    h("p", { class: "muted" }, "For this browser only. Keep the tab open; a muted computer plays nothing."));
+}
+
 function passwordCard() {
   const current = h("input", { type: "password", autocomplete: "current-password", required: true });
-  const next = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: "12" });
-  const again = h("input", { type: "password", autocomplete: "new-password", required: true });
+  const password = newPasswordFields();
   const message = messageLine();
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Change password");
   const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "pw-h" },
     h("h2", { id: "pw-h" }, "Your password"),
     field("Current password", current),
-    field("New password", next, { hint: "At least 12 characters. A few unrelated words work well." }),
-    field("New password again", again),
+    ...password.fields,
     message.el,
     h("div", { class: "actions" }, submit));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!current.value || !next.value) {
-      message.error("Please fill in your current and new password.");
-      (current.value ? next : current).focus();
+    if (!current.value) {
+      message.error("Please type your current password.");
+      current.focus();
       return;
     }
-    if (next.value !== again.value) {
-      message.error("The new passwords differ.");
-      again.focus();
-      return;
-    }
+    const problem = password.problem();
+    if (problem) { message.error(problem); return; }
     busy(submit, async () => {
       try {
-        await call("POST", "/api/auth/password", { current_password: current.value, new_password: next.value });
+        await call("POST", "/api/auth/password", { current_password: current.value, new_password: password.value() });
         form.reset();
         message.ok("Password changed. Your other sessions were signed out.");
         showSessions(sessionsCard);
       } catch (error) {
-        message.error(error.status === 401 ? "The current password is not right." : error);
+        message.error(error.status === 401 || error.code === "wrong_password" ? "The current password is not right." : error);
       }
     });
   });

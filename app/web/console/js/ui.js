@@ -162,6 +162,28 @@ export function emptyRow(columns, text) {
 }
 
 /** Copy `text`; true when it worked (needs a secure context, which 127.0.0.1 and https are). */
+/**
+ * The new-password pair as both password forms ask it: { fields, value, problem() }, where
+ * problem() says what to fix (and focuses it), or null when the two are filled in and agree.
+ */
+export function newPasswordFields() {
+  const next = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: "12" });
+  const again = h("input", { type: "password", autocomplete: "new-password", required: true });
+  return {
+    fields: [
+      field("New password", next, { hint: "At least 12 characters. A few unrelated words work well." }),
+      field("New password again", again),
+    ],
+    value: () => next.value,
+    focus: () => next.focus(),
+    problem() {
+      if (!next.value) { next.focus(); return "Please type a new password."; }
+      if (next.value !== again.value) { again.focus(); return "The two passwords differ."; }
+      return null;
+    },
+  };
+}
+
 /** A read-only box with a link and a Copy button (the clipboard refused: the text is selected). */
 export function copyBox(value, label) {
   const box = h("input", { type: "text", readonly: true, value, "aria-label": label, class: "link-url" });

@@ -22,6 +22,44 @@ export function openAlerts() {
 }
 
 let spoken = null; // the open count last said in the live region
+let pageTitle = document.title; // the page's own title, without the count in front
+const SOUND_KEY = "console.alertSound"; // this browser's choice (Settings), "on" or absent
+
+/** The tab's title: "(2) Alerts · Aftercare console" while alerts are open, seen from any tab. */
+export function setTitle(text) {
+  pageTitle = text;
+  document.title = latest.length ? `(${latest.length}) ${text}` : text;
+}
+
+export function soundOn() {
+  return localStorage.getItem(SOUND_KEY) === "on";
+}
+
+export function setSound(on) {
+  if (on) localStorage.setItem(SOUND_KEY, "on");
+  else localStorage.removeItem(SOUND_KEY);
+}
+
+/** Two short tones (Web Audio: no file to fetch); silent where the browser has not allowed
+ * sound yet, which it does after the first click on the page. */
+export function chime() {
+  try {
+    const audio = new AudioContext();
+    for (const [at, hz] of [[0, 880], [0.22, 660]]) {
+      const tone = audio.createOscillator();
+      const level = audio.createGain();
+      tone.frequency.value = hz;
+      level.gain.setValueAtTime(0.2, audio.currentTime + at);
+      level.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + at + 0.2);
+      tone.connect(level).connect(audio.destination);
+      tone.start(audio.currentTime + at);
+      tone.stop(audio.currentTime + at + 0.2);
+    }
+    setTimeout(() => audio.close(), 800);
+  } catch {
+    // no Web Audio: the title, the badge and the spoken note still tell
+  }
+}
 
 function badge(alerts) {
   const live = document.getElementById("alert-status");
@@ -54,6 +92,8 @@ export async function refresh() {
   known = new Set(alerts.map((a) => a.id));
   latest = alerts;
   badge(alerts);
+  setTitle(pageTitle);
+  if (fresh.length && soundOn()) chime();
   if (fresh.length) {
     const first = fresh[0];
     alertNow(fresh.length === 1
@@ -93,4 +133,5 @@ export function stop() {
   spoken = null;
   document.removeEventListener("visibilitychange", visibility);
   badge([]);
+  setTitle(pageTitle); // signed out: no count in the title
 }
