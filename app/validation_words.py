@@ -123,6 +123,8 @@ def sentence(error: Mapping[str, Any]) -> str:
         # Our own validators' words (after pydantic's prefix): "must …" needs its subject,
         # anything else names what is wrong itself ("unknown time zone 'Mars/Olympus'").
         message = re.sub(r"^Value error, ", "", str(error.get("msg", "")))
+        if message.startswith("value is not a valid email address"):  # email-validator's words
+            return _sentence(f"{what} needs an @ and a domain, like name@example.org")
         return _sentence(f"{what} {message}" if message.startswith("must") else message)
     return _sentence(f"{what} is not valid")
 

@@ -33,6 +33,9 @@ MACHINE_WORDS = ("Input should", "String should", "Field required", "Value error
         ({"type": "value_error", "loc": ("body", "time_zone"),
           "msg": "Value error, unknown time zone 'X'"},
          "Unknown time zone 'X'."),
+        ({"type": "value_error", "loc": ("body", "email"),
+          "msg": "value is not a valid email address: An email address must have an @-sign."},
+         "The e-mail address needs an @ and a domain, like name@example.org."),
         ({"type": "some_new_pydantic_type", "loc": ("query", "limit")}, "The limit is not valid."),
     ],
 )  # fmt: skip

@@ -86,9 +86,20 @@ def test_a_bad_day_is_refused_beside_the_form(live: Live, desk: Any) -> None:
     page.goto(f"/console/#/patients/{patient.id}")
     page.get_by_role("button", name="Edit details").click()
     form = page.get_by_role("form", name="Edit details")
+    email = form.get_by_label("E-mail (optional)")
+    email.fill("ada at example")
+    form.get_by_role("button", name="Save changes").click()
+    # The refused field is marked, with what is wrong beside it (and the focus on it).
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description(re.compile("like name@example.org"))
+    expect(email).to_be_focused()
+    expect(form.locator(".field-error")).to_have_count(1)
+    screenshot(page, "console-patient-edit-error.png")
+    email.fill("")
     form.get_by_label("Usually gets up at").fill("21:30")
     form.get_by_role("button", name="Save changes").click()
     expect(form.get_by_role("alert")).to_contain_text("hours after")
+    expect(form.locator(".field-error")).to_have_count(0)  # the earlier mark is gone
     assert str(stored(live, patient).wake_time) == "07:30:00"
     form.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("region", name="Details")).to_contain_text("up 07:30")

@@ -146,7 +146,7 @@ class TestRefusals:
             ({"name": "  "}, "name"),
             ({"time_zone": "Mars/Olympus"}, "time zone"),
             ({"wake_time": "21:00", "bed_time": "22:00"}, "hours after"),
-            ({"email": "not an address"}, "email"),
+            ({"email": "not an address"}, "e-mail address"),
             ({"notes": "x" * 2001}, "2000"),
             ({"stockings": True}, "stockings"),  # a misspelt field
         ],

@@ -28,6 +28,9 @@ export async function call(method, path, body) {
   if (!response.ok) {
     const error = new ApiError(response.status, data && data.code, data && data.detail);
     error.retryAfter = Number(response.headers.get("retry-after")) || null;
+    // Refused input: which field, in words (app/validation_words.py), for the form to mark.
+    error.fields = (data && Array.isArray(data.errors) ? data.errors : [])
+      .filter((e) => e.field && e.message).map((e) => ({ field: e.field, message: e.message }));
     if (sessionGone(error, path)) onExpired();
     if (error.status === 403 && error.code === "second_factor_required") onSecondFactorOwed();
     throw error;

@@ -26,14 +26,14 @@ export function planEffect(result) {
  * `done(saved)` runs after a save (with the PatientEditResult) or a cancel (with null).
  */
 export function editDetails(card, patient, base, done) {
-  const name = h("input", { type: "text", value: patient.name, required: true, maxlength: "200", autocomplete: "off", spellcheck: "false" });
-  const phone = h("input", { type: "tel", value: patient.phone || "", maxlength: "40", autocomplete: "off" });
-  const email = h("input", { type: "email", value: patient.email || "", maxlength: "254", autocomplete: "off" });
-  const timeZone = zoneSelect(patient.time_zone);
-  const wake = h("input", { type: "time", value: String(patient.wake_time).slice(0, 5), required: true });
-  const bed = h("input", { type: "time", value: String(patient.bed_time).slice(0, 5), required: true });
+  const name = h("input", { type: "text", name: "name", value: patient.name, required: true, maxlength: "200", autocomplete: "off", spellcheck: "false" });
+  const phone = h("input", { type: "tel", name: "phone", value: patient.phone || "", maxlength: "40", autocomplete: "off" });
+  const email = h("input", { type: "email", name: "email", value: patient.email || "", maxlength: "254", autocomplete: "off" });
+  const timeZone = zoneSelect(patient.time_zone, { name: "time_zone" });
+  const wake = h("input", { type: "time", name: "wake_time", value: String(patient.wake_time).slice(0, 5), required: true });
+  const bed = h("input", { type: "time", name: "bed_time", value: String(patient.bed_time).slice(0, 5), required: true });
   const stockings = checkbox("Compression stockings advised", { checked: patient.stockings_advised });
-  const notes = h("textarea", { rows: "3", maxlength: "2000" }, patient.notes || "");
+  const notes = h("textarea", { name: "notes", rows: "3", maxlength: "2000" }, patient.notes || "");
   const message = messageLine();
   const save = h("button", { type: "submit", class: "button button-primary" }, "Save changes");
   const cancel = h("button", { type: "button", class: "button button-link", onclick: () => done(null) }, "Cancel");

@@ -30,24 +30,65 @@ export function checkbox(label, attrs = {}) {
   return { input, el: h("div", { class: "check" }, input, h("label", { for: input.id }, label)) };
 }
 
-/** A message line for a form: role=alert for errors (read at once), status for success. */
+/** Remove the marks markFields left in `form`. */
+function unmarkFields(form) {
+  if (!form) return;
+  for (const note of form.querySelectorAll(".field-error")) {
+    const control = form.querySelector(`[aria-describedby~="${note.id}"]`);
+    if (control) {
+      control.removeAttribute("aria-invalid");
+      const rest = control.getAttribute("aria-describedby").split(" ").filter((id) => id !== note.id);
+      if (rest.length) control.setAttribute("aria-describedby", rest.join(" "));
+      else control.removeAttribute("aria-describedby");
+    }
+    note.remove();
+  }
+}
+
+/** Put each refused field's sentence under its control (matched by `name`); how many placed. */
+function markFields(form, fields) {
+  let placed = 0;
+  for (const { field: name, message } of fields || []) {
+    const control = form && form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!control) continue;
+    const note = h("p", { class: "field-error", id: uid("err") }, message);
+    control.insertAdjacentElement("afterend", note);
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", [control.getAttribute("aria-describedby"), note.id].filter(Boolean).join(" "));
+    if (placed === 0) control.focus();
+    placed += 1;
+  }
+  return placed;
+}
+
+/**
+ * A message line for a form: role=alert for errors (read at once), status for success. An API
+ * error naming fields marks them in the line's form, each with its sentence beside it.
+ */
 export function messageLine() {
   const el = h("p", { class: "message", role: "status", hidden: true });
   return {
     el,
     error(errorOrText) {
+      const form = el.closest("form");
+      unmarkFields(form);
       el.className = "message message-error";
       el.setAttribute("role", "alert");
-      el.textContent = typeof errorOrText === "string" ? errorOrText : problem(errorOrText);
+      const placed = typeof errorOrText === "string" ? 0 : markFields(form, errorOrText.fields);
+      el.textContent = typeof errorOrText === "string" ? errorOrText
+        : placed ? (placed === 1 ? `${errorOrText.fields[0].message} (marked above)` : "Please correct the marked fields.")
+          : problem(errorOrText);
       el.hidden = false;
     },
     ok(text) {
+      unmarkFields(el.closest("form"));
       el.className = "message message-ok";
       el.setAttribute("role", "status");
       el.textContent = text;
       el.hidden = false;
     },
     clear() {
+      unmarkFields(el.closest("form"));
       el.hidden = true;
       el.textContent = "";
     },
