@@ -104,13 +104,13 @@ async function showClinic(card) {
   }
   const admin = isAdmin();
   const ro = admin ? {} : { readonly: true };
-  const name = h("input", { type: "text", value: settings.name, required: true, maxlength: "200", ...ro });
-  const phone = h("input", { type: "tel", value: settings.phone, ...ro });
-  const emergency = h("input", { type: "tel", value: settings.emergency_number, ...ro });
-  const outOfHoursPhone = h("input", { type: "tel", value: settings.out_of_hours_phone || "", ...ro });
-  const outOfHoursName = h("input", { type: "text", value: settings.out_of_hours_name || "", maxlength: "80", ...ro });
-  const zone = zoneSelect(settings.time_zone, { disabled: !admin });
-  const minutes = h("input", { type: "number", min: "1", max: "240", value: String(settings.alert_escalation_minutes), ...ro });
+  const name = h("input", { type: "text", name: "name", value: settings.name, required: true, maxlength: "200", ...ro });
+  const phone = h("input", { type: "tel", name: "phone", value: settings.phone, ...ro });
+  const emergency = h("input", { type: "tel", name: "emergency_number", value: settings.emergency_number, ...ro });
+  const outOfHoursPhone = h("input", { type: "tel", name: "out_of_hours_phone", value: settings.out_of_hours_phone || "", ...ro });
+  const outOfHoursName = h("input", { type: "text", name: "out_of_hours_name", value: settings.out_of_hours_name || "", maxlength: "80", ...ro });
+  const zone = zoneSelect(settings.time_zone, { name: "time_zone", disabled: !admin });
+  const minutes = h("input", { type: "number", name: "alert_escalation_minutes", min: "1", max: "240", value: String(settings.alert_escalation_minutes), ...ro });
   const hours = DAYS.map(([key, label]) => [key, h("input", { type: "text", value: hoursText(settings.opening_hours[key]), placeholder: "closed", "aria-label": `${label} opening hours`, ...ro })]);
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Save clinic settings");
   const form = h("form", { novalidate: true },

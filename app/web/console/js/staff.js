@@ -124,10 +124,10 @@ export function render(view) {
 }
 
 function addForm(added) {
-  const email = h("input", { type: "email", required: true, autocomplete: "off", maxlength: "254" });
-  const name = h("input", { type: "text", autocomplete: "off", maxlength: "200" });
+  const email = h("input", { type: "email", name: "email", required: true, autocomplete: "off", maxlength: "254" });
+  const name = h("input", { type: "text", name: "name", autocomplete: "off", maxlength: "200" });
   const role = h("select", {}, h("option", { value: "clinician" }, "Clinician"), h("option", { value: "admin" }, "Admin"));
-  const password = h("input", { type: "password", required: true, autocomplete: "new-password", minlength: "12" });
+  const password = h("input", { type: "password", name: "password", required: true, autocomplete: "new-password", minlength: "12" });
   const message = messageLine();
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Add account");
   const onCall = checkbox("On call now");
