@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.patients.models import Patient
+from app.shared import search
 from app.shared.spreadsheet import csv_for_excel, local_time_cell
 from app.staff.models import AuditEntry, AuditEvent, AuditPage, StaffUser
 
@@ -84,11 +84,12 @@ def _query(
     if patient_id is not None:
         query = query.where(AuditEvent.patient_id == patient_id)
     if patient_name:
-        needle = f"%{patient_name.strip().lower()}%"
+        pattern = search.contains(patient_name.strip())
         query = query.where(
             col(AuditEvent.patient_id).in_(
                 select(Patient.id).where(
-                    Patient.clinic_id == clinic_id, func.lower(col(Patient.name)).like(needle)
+                    Patient.clinic_id == clinic_id,
+                    col(Patient.name).ilike(pattern, escape=search.ESCAPE),
                 )
             )
         )

@@ -31,6 +31,7 @@ from app.patients.models import Patient, Treatment
 from app.reports.alerts import OPEN
 from app.reports.models import Alert
 from app.reports.triage import Level
+from app.shared import search
 from app.tasks.models import Occurrence
 
 APPOINTMENT = "appointment"
@@ -134,10 +135,6 @@ def list_all(session: Session, *, filters: PatientFilter, now: datetime) -> list
 # --- selecting and ordering patients ---------------------------------------------------------
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _live_subscription(key_id: str, now: datetime) -> list[ColumnElement[bool]]:
     """A subscription a reminder can reach: the current key (as the dispatcher) and unexpired."""
     return [
@@ -152,8 +149,9 @@ def _live_subscription(key_id: str, now: datetime) -> list[ColumnElement[bool]]:
 def _conditions(filters: PatientFilter, now: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [col(Patient.clinic_id) == filters.clinic_id]
     if filters.query:
-        pattern = f"%{_escape_like(filters.query)}%"
-        conditions.append(col(Patient.name).ilike(pattern, escape="\\"))
+        conditions.append(
+            col(Patient.name).ilike(search.contains(filters.query), escape=search.ESCAPE)
+        )
     if filters.reminders is not None:
         live = exists().where(
             col(PushSubscription.patient_id) == Patient.id,

@@ -90,6 +90,11 @@ class TestFilterByPatientName:
         assert found == {ada["id"]}
         assert grace["id"] not in found
 
+    def test_wildcards_are_only_themselves(self, admin: TestClient) -> None:
+        enrol(admin, name="Ada Lovelace")
+        assert items(admin, patient="%") == []
+        assert items(admin, patient="_") == []
+
     def test_no_match_is_an_empty_page(self, admin: TestClient) -> None:
         enrol(admin, name="Ada Lovelace")
         assert items(admin, patient="nobody") == []
