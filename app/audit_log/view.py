@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import astuple, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,18 +63,26 @@ CSV_HEADER = (
 EXPORT_LIMIT = 50_000
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the log is narrowed to; every filter left as None applies no condition."""
+
+    patient_id: uuid.UUID | None = None
+    patient_name: str | None = None  # part of a name, any case
+    staff_id: uuid.UUID | None = None
+    action: str | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return any(astuple(self))  # an empty text narrows nothing, as in the query
+
+
 def label_of(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
 
-def _query(
-    clinic_id: uuid.UUID,
-    *,
-    patient_id: uuid.UUID | None,
-    patient_name: str | None,
-    staff_id: uuid.UUID | None,
-    action: str | None,
-) -> Any:
+def _query(clinic_id: uuid.UUID, filters: AuditFilter) -> Any:
+    patient_id, patient_name, staff_id, action = astuple(filters)
     query = (
         select(AuditEvent, StaffUser.email, StaffUser.name, Patient.name)
         .outerjoin(StaffUser, col(StaffUser.id) == AuditEvent.staff_id)
@@ -122,18 +131,12 @@ def page(
     session: Session,
     *,
     clinic_id: uuid.UUID,
+    filters: AuditFilter,
     limit: int,
     before_id: int | None = None,
-    patient_id: uuid.UUID | None = None,
-    patient_name: str | None = None,
-    staff_id: uuid.UUID | None = None,
-    action: str | None = None,
 ) -> AuditPage:
     """The clinic's events, newest first, `limit` at a time (keyset: ids below `before_id`)."""
-    query = _query(
-        clinic_id, patient_id=patient_id, patient_name=patient_name, staff_id=staff_id,
-        action=action,
-    )  # fmt: skip
+    query = _query(clinic_id, filters)
     if before_id is not None:
         query = query.where(col(AuditEvent.id) < before_id)
     # One more than asked: whether there is a next page, without counting the whole log.
@@ -147,30 +150,14 @@ def export_csv(
     *,
     clinic_id: uuid.UUID,
     time_zone: str,
-    patient_id: uuid.UUID | None = None,
-    patient_name: str | None = None,
-    staff_id: uuid.UUID | None = None,
-    action: str | None = None,
+    filters: AuditFilter,
 ) -> str:
     """The filtered log as CSV for a spreadsheet: times in the clinic's zone, newest first."""
-    query = _query(
-        clinic_id, patient_id=patient_id, patient_name=patient_name, staff_id=staff_id,
-        action=action,
-    )  # fmt: skip
+    query = _query(clinic_id, filters)
     zone = ZoneInfo(time_zone)
     entries = [_entry(row) for row in session.exec(query.limit(EXPORT_LIMIT)).all()]
     return csv_for_excel(
-        [
-            "time",
-            "staff",
-            "staff_email",
-            "action",
-            "what",
-            "patient",
-            "patient_id",
-            "detail",
-            "address",
-        ],
+        CSV_HEADER,
         (_csv_row(entry, zone) for entry in entries),
     )
 

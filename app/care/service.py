@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -24,6 +25,7 @@ from app.patients.service import check_day, check_treatment_time, insert_treatme
 from app.protocols.loader import Protocol
 from app.staff.models import StaffUser
 from app.tasks.service import PlanChanges, sync_plan
+from app.validation_words import field_words
 
 
 def replan(
@@ -73,16 +75,26 @@ def update_preferences(
     now: datetime,
 ) -> PlanChanges:
     """Apply the patient's changes and recompute what is still ahead in their plan."""
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    wake = changes.get("wake_time", patient.wake_time)
-    bed = changes.get("bed_time", patient.bed_time)
-    check_day(wake, bed)
-    for name, value in changes.items():
-        setattr(patient, name, value)
-    patient.updated_at = now
-    session.add(patient)
-    session.flush()
+    _apply(
+        session,
+        patient=patient,
+        sent=data.model_dump(exclude_unset=True, exclude_none=True),
+        now=now,
+    )
     return replan(session, patient=patient, protocols=protocols, now=now)
+
+
+def _apply(session: Session, *, patient: Patient, sent: dict[str, Any], now: datetime) -> list[str]:
+    """Check the day the values would give, set those that differ; the names of those."""
+    check_day(sent.get("wake_time", patient.wake_time), sent.get("bed_time", patient.bed_time))
+    changed = [name for name, value in sent.items() if getattr(patient, name) != value]
+    if changed:
+        for name in changed:
+            setattr(patient, name, sent[name])
+        patient.updated_at = now
+        session.add(patient)
+        session.flush()
+    return changed
 
 
 # What the plan is computed from: a change to any of these re-plans.
@@ -115,35 +127,16 @@ def update_patient(
     if nulls := sorted(
         name for name, value in sent.items() if value is None and name in REQUIRED_FIELDS
     ):
-        raise InvalidInput(f"{FIELD_WORDS[nulls[0]]} cannot be left empty.")
+        raise InvalidInput(f"{field_words(nulls[0])} cannot be left empty.")
     # Lock the patient row: a concurrent re-plan must not compute from the old values.
     session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
     session.refresh(patient)
-    check_day(sent.get("wake_time", patient.wake_time), sent.get("bed_time", patient.bed_time))
-    if "email" in sent and sent["email"] is not None:
+    if sent.get("email") is not None:
         sent["email"] = str(sent["email"]).lower()
-    changed = [name for name, value in sent.items() if getattr(patient, name) != value]
-    if not changed:
-        return PatientEdit(changed=[], plan=None)
-    for name in changed:
-        setattr(patient, name, sent[name])
-    patient.updated_at = now
-    session.add(patient)
-    session.flush()
+    changed = _apply(session, patient=patient, sent=sent, now=now)
     replans = PLAN_FIELDS.intersection(changed)
     plan = replan(session, patient=patient, protocols=protocols, now=now) if replans else None
     return PatientEdit(changed=changed, plan=plan)
-
-
-# How a field is named to staff, in a refusal.
-FIELD_WORDS = {
-    "name": "The name",
-    "time_zone": "The time zone",
-    "wake_time": "The wake-up time",
-    "bed_time": "The bedtime",
-    "stockings_advised": "Whether stockings are advised",
-    "notes": "The notes (use an empty text to clear them)",
-}
 
 
 @dataclass(frozen=True)

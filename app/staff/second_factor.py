@@ -104,11 +104,7 @@ def disable(
         raise Conflict("Two-step sign-in is not on.", code=ErrorCode.TOTP_NOT_ENABLED)
     if not use_totp_code(session, staff=staff, code=code, now=now):
         raise WrongCode(WRONG_CODE)
-    staff.totp_secret = None
-    staff.totp_last_step = None
-    staff.totp_enabled_at = None
-    session.add(staff)
-    session.flush()
+    _forget(session, staff)
 
 
 def reset(session: Session, *, admin: StaffUser, target: StaffUser, now: datetime) -> None:
@@ -129,9 +125,13 @@ def reset(session: Session, *, admin: StaffUser, target: StaffUser, now: datetim
 
 def clear(session: Session, *, staff: StaffUser, now: datetime) -> None:
     """Forget the account's second factor and end its sessions (an admin's or the CLI's reset)."""
+    revoke_sessions(session, staff_id=staff.id, now=now)
+    _forget(session, staff)
+
+
+def _forget(session: Session, staff: StaffUser) -> None:
     staff.totp_secret = None
     staff.totp_last_step = None
     staff.totp_enabled_at = None
     session.add(staff)
-    revoke_sessions(session, staff_id=staff.id, now=now)
     session.flush()

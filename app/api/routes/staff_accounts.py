@@ -4,8 +4,10 @@ issue a set-password link, reset a lost second factor."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, Request, status
+from sqlmodel import Session
 
 from app.api.deps import ClockDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.api.staff_auth import AdminStaff
@@ -16,7 +18,13 @@ from app.ratelimit.guard import failures_counted
 from app.ratelimit.service import Counted, Limit, counted
 from app.shared.client_address import client_ip
 from app.staff import accounts, audit, password_resets, second_factor
-from app.staff.models import IssuedPasswordReset, StaffAccount, StaffCreate, StaffUpdate
+from app.staff.models import (
+    IssuedPasswordReset,
+    StaffAccount,
+    StaffCreate,
+    StaffUpdate,
+    StaffUser,
+)
 
 router = APIRouter(prefix="/api/staff", tags=["staff accounts"])
 
@@ -146,14 +154,7 @@ def issue_password_reset(
     issued = password_resets.issue(
         session, staff=target, issued_by=admin, now=now, settings=settings
     )
-    audit.record(
-        session,
-        staff=admin,
-        action="staff.password_reset_issue",
-        now=now,
-        ip=client_ip(request),
-        detail={"staff_id": str(target.id)},
-    )
+    _audit_for(session, admin, "staff.password_reset_issue", target, now, request)
     return issued
 
 
@@ -184,11 +185,19 @@ def reset_second_factor(
     now = clock.now()
     target = accounts.get_for_clinic(session, clinic_id=admin.clinic_id, staff_id=staff_id)
     second_factor.reset(session, admin=admin, target=target, now=now)
+    _audit_for(session, admin, "staff.totp_reset", target, now, request)
+
+
+def _audit_for(
+    session: Session,
+    admin: StaffUser,
+    action: str,
+    target: StaffUser,
+    now: datetime,
+    request: Request,
+) -> None:
+    """Record what the admin did to another account (named by its id only)."""
     audit.record(
-        session,
-        staff=admin,
-        action="staff.totp_reset",
-        now=now,
-        ip=client_ip(request),
+        session, staff=admin, action=action, now=now, ip=client_ip(request),
         detail={"staff_id": str(target.id)},
-    )
+    )  # fmt: skip

@@ -32,6 +32,17 @@ let cleanup = null;
 let notice = "";
 let renders = 0;
 
+/** Keep where the staff member was going, to come back there once signed in or set up. */
+function rememberWhereGoing() {
+  const here = location.hash || "#/patients";
+  if (!onTheWay(here)) sessionStorage.setItem(NEXT_KEY, here);
+}
+
+/** Pages on the way into the console, never a place to come back to. */
+function onTheWay(hash) {
+  return ["#/signin", "#/two-step"].some((page) => hash.startsWith(page));
+}
+
 /** "#/patients?q=ada" → {path: "/patients", query: URLSearchParams}. */
 function parseHash() {
   const raw = location.hash.replace(/^#/, "") || "/patients";
@@ -90,8 +101,7 @@ export async function openConsole() {
   watch.start();
   const next = sessionStorage.getItem(NEXT_KEY);
   sessionStorage.removeItem(NEXT_KEY);
-  const away = ["#/signin", "#/two-step"].some((page) => next && next.startsWith(page));
-  navigate(next && !away ? next : "#/patients");
+  navigate(next && !onTheWay(next) ? next : "#/patients");
 }
 
 /** A call refused until two-step sign-in is on (the role or the clinic's rule changed). */
@@ -101,7 +111,7 @@ function secondFactorOwed() {
   session.me.totp_enabled = false;
   watch.stop();
   showShell();
-  if (!location.hash.startsWith("#/two-step")) sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
+  rememberWhereGoing();
   navigate("#/two-step");
 }
 
@@ -112,7 +122,7 @@ function expired() {
   session.me = null;
   watch.stop();
   showShell();
-  if (!location.hash.startsWith("#/signin")) sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
+  rememberWhereGoing();
   notice = "Your session has ended. Please sign in again.";
   navigate("#/signin");
 }
@@ -151,7 +161,7 @@ async function route() {
     return;
   }
   if (needsSecondFactor() && path !== "/two-step" && path !== "/set-password") {
-    if (!sessionStorage.getItem(NEXT_KEY)) sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
+    if (!sessionStorage.getItem(NEXT_KEY)) rememberWhereGoing();
     navigate("#/two-step");
     return;
   }
