@@ -97,11 +97,13 @@ export async function openConsole() {
   } catch {
     return; // the session lapsed at once: expired() has taken over
   }
-  showShell();
-  watch.start();
   const next = sessionStorage.getItem(NEXT_KEY);
   sessionStorage.removeItem(NEXT_KEY);
+  // Go first, then show the navigation: once it shows, a click or a typed address is the
+  // person's own, and no longer overtaken by this navigation.
   navigate(next && !onTheWay(next) ? next : "#/patients");
+  showShell();
+  watch.start();
 }
 
 /** A call refused until two-step sign-in is on (the role or the clinic's rule changed). */
