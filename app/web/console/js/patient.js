@@ -76,6 +76,8 @@ export function render(view, { params, setTitle, query }) {
 
   let patient = null;
   let bookingShown = false;
+  // One line for the Visits card: a booking reloads the card, and its result must outlive that.
+  const visitsMessage = messageLine();
 
   async function loadPatient() {
     try {
@@ -279,7 +281,7 @@ export function render(view, { params, setTitle, query }) {
     }
     if (!alive) return;
     const zone = clinicZone();
-    const m = messageLine();
+    const m = visitsMessage;
     const body = h("tbody");
     let wanted = null;
     for (const a of list) {
