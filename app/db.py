@@ -164,3 +164,15 @@ def transaction(factory: sessionmaker[Session], *, read: bool = False) -> Iterat
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def undone_if(session: Session, undo: bool) -> Iterator[None]:
+    """Run the block in a savepoint rolled back at its end when `undo` (a preview: the change
+    is made, so what it would do is counted exactly, and then undone)."""
+    savepoint = session.begin_nested() if undo else None
+    try:
+        yield
+    finally:
+        if savepoint is not None:
+            savepoint.rollback()

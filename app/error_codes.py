@@ -232,8 +232,36 @@ class ErrorCode(StrEnum):
     # --- the patient's record and plan --------------------------------------------------------
     REASON_REQUIRED = (
         "reason_required",
-        "A move to another protocol version needs a reason.",
+        "This change needs a reason (a move to another protocol version, a treatment "
+        "corrected or voided).",
         422,
+    )
+    TREATMENT_UNKNOWN = ("treatment_unknown", "The patient has no such treatment.", 404)
+    TREATMENT_IN_FUTURE = (
+        "treatment_in_future",
+        "The treatment time is in the future: a treatment is recorded once performed.",
+        422,
+    )
+    TREATMENT_TOO_OLD = (
+        "treatment_too_old",
+        "The treatment time is more than 8 weeks ago: no aftercare is left to plan.",
+        422,
+    )
+    TREATMENT_OUT_OF_ORDER = (
+        "treatment_out_of_order",
+        "The treatment time is not after the treatment before it (or, corrected, not before "
+        "the one after it).",
+        422,
+    )
+    TREATMENT_VOIDED = (
+        "treatment_voided",
+        "The treatment was voided: it stays in the record as it was and can't be corrected.",
+        409,
+    )
+    TREATMENT_ONLY_ONE = (
+        "treatment_only_one",
+        "The patient's only treatment can't be voided: a plan needs one (correct it instead).",
+        409,
     )
     PROTOCOL_VERSION_UNKNOWN = (
         "protocol_version_unknown",

@@ -32,6 +32,7 @@ from app.api.routes.staff_accounts import router as staff_admin_router
 from app.api.routes.staff_own_sessions import router as own_sessions_router
 from app.api.routes.staff_session import router as staff_router
 from app.api.routes.tasks import router as tasks_router
+from app.api.routes.treatments import router as treatments_router
 from app.api.routes.visits import router as visits_router
 from app.api_docs import DOCS_PATH, mount_api_docs
 from app.clock import Clock, SystemClock
@@ -149,6 +150,7 @@ def create_app(
         patient_list_router,
         adherence_router,
         patients_router,
+        treatments_router,
         patient_records_router,
         visits_router,
         device_router,

@@ -12,13 +12,13 @@ from sqlmodel import Session, col, select
 from app.appointments.models import PatientAppointment, VisitToBook
 from app.appointments.slots import suggest_slot
 from app.care.service import replan
-from app.careplan import OccurrenceKind, TreatmentSession, compute_plan
+from app.careplan import OccurrenceKind, compute_plan
 from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import AppointmentBooking, Patient
 from app.patients.protocols import ProtocolSource
-from app.patients.service import treatments_of
+from app.patients.service import sessions_of, treatments_of
 from app.staff.models import StaffUser
 from app.tasks.models import Occurrence, OccurrenceStatus
 from app.tasks.service import clinic_zone_of, preferences_of
@@ -41,10 +41,7 @@ def _computed_times(
     """When each visit falls by the patient's protocol alone, as if nothing had been booked."""
     plan = compute_plan(
         protocols.pinned(patient),
-        [
-            TreatmentSession(performed_at=t.performed_at, method=t.method)
-            for t in treatments_of(session, patient)
-        ],
+        sessions_of(treatments_of(session, patient)),
         preferences_of(patient),
         visit_time_zone=clinic_zone_of(session, patient),
     )

@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "enrolment.issue": "Issued an enrolment link",
     "enrolment.revoke": "Revoked an enrolment link",
     "treatment.create": "Recorded a treatment",
+    "treatment.correct": "Corrected a treatment",
+    "treatment.void": "Voided a treatment",
     "alerts.list": "Viewed the alerts",
     "alert.acknowledge": "Acknowledged an alert",
     "audit.export": "Exported the audit log",

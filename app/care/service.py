@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,17 +12,24 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.error_codes import ErrorCode
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput, NotFound
 from app.notifications.outbox import follow_plan
 from app.patients.models import (
     Patient,
     PatientUpdate,
     PreferencesUpdate,
     Treatment,
+    TreatmentCorrection,
     TreatmentCreate,
 )
 from app.patients.protocols import ProtocolSource
-from app.patients.service import check_day, check_treatment_time, insert_treatment
+from app.patients.service import (
+    LIVE,
+    check_day,
+    check_treatment_time,
+    insert_treatment,
+    treatments_of,
+)
 from app.protocols.loader import Protocol
 from app.staff.models import StaffUser
 from app.tasks.service import PlanChanges, sync_plan
@@ -29,19 +37,38 @@ from app.validation_words import field_words
 
 
 def replan(
-    session: Session, *, patient: Patient, protocols: ProtocolSource, now: datetime
+    session: Session,
+    *,
+    patient: Patient,
+    protocols: ProtocolSource,
+    now: datetime,
+    redone: frozenset[int] = frozenset(),
 ) -> PlanChanges:
     """Recompute the plan from the patient's pinned protocol version and keep its reminders in
-    step: every change to a plan comes here."""
-    return replan_with(session, patient=patient, protocol=protocols.pinned(patient), now=now)
+    step: every change to a plan comes here. `redone`: treatments just corrected or voided,
+    whose pending tasks follow even where past (`sync_plan`)."""
+    return replan_with(
+        session, patient=patient, protocol=protocols.pinned(patient), now=now, redone=redone
+    )
 
 
 def replan_with(
-    session: Session, *, patient: Patient, protocol: Protocol, now: datetime
+    session: Session,
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    now: datetime,
+    redone: frozenset[int] = frozenset(),
 ) -> PlanChanges:
-    changes = sync_plan(session, patient=patient, protocol=protocol, now=now)
+    changes = sync_plan(session, patient=patient, protocol=protocol, now=now, redone=redone)
     follow_plan(session, patient_id=patient.id, changes=changes, now=now)
     return changes
+
+
+def _lock(session: Session, patient: Patient) -> None:
+    """Lock the patient row: concurrent changes to one plan take turns (each computes from
+    what the one before it saved)."""
+    session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
 
 
 def add_treatment(
@@ -55,10 +82,9 @@ def add_treatment(
     settings: Settings,
 ) -> tuple[Treatment, PlanChanges]:
     """Record a (re-)treatment after the latest one and recompute the plan."""
-    # Lock the patient row so two concurrent re-treatments cannot both pass the order check.
-    session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
+    _lock(session, patient)  # two concurrent re-treatments cannot both pass the order check
     previous = session.exec(
-        select(func.max(Treatment.performed_at)).where(Treatment.patient_id == patient.id)
+        select(func.max(Treatment.performed_at)).where(Treatment.patient_id == patient.id, LIVE)
     ).one()
     check_treatment_time(data.performed_at, previous=previous, now=now, settings=settings)
     treatment = insert_treatment(session, patient=patient, data=data, staff=staff, now=now)
@@ -128,8 +154,7 @@ def update_patient(
         name for name, value in sent.items() if value is None and name in REQUIRED_FIELDS
     ):
         raise InvalidInput(f"{field_words(nulls[0])} cannot be left empty.")
-    # Lock the patient row: a concurrent re-plan must not compute from the old values.
-    session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
+    _lock(session, patient)  # a concurrent re-plan must not compute from the old values
     session.refresh(patient)
     if sent.get("email") is not None:
         sent["email"] = str(sent["email"]).lower()
@@ -166,11 +191,7 @@ def change_protocol_version(
     As for any re-plan, done tasks and everything already past stay as they were. The same
     version again changes nothing (a repeated or double-clicked request is not an error).
     """
-    if not reason.strip():
-        raise InvalidInput(
-            "Please say why the patient moves to another version of the protocol.",
-            code=ErrorCode.REASON_REQUIRED,
-        )
+    _require_reason(reason, "Please say why the patient moves to another version of the protocol.")
     available = protocols.available(patient.protocol)
     if version not in available:
         listed = ", ".join(str(v) for v in available)
@@ -179,8 +200,7 @@ def change_protocol_version(
             f"the versions available are {listed}.",
             code=ErrorCode.PROTOCOL_VERSION_UNKNOWN,
         )
-    # Lock the patient row: a concurrent re-plan must not compute from the old version.
-    session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
+    _lock(session, patient)  # a concurrent re-plan must not compute from the old version
     change = VersionChange(patient.protocol, patient.protocol_version, version)
     if not change.changed:
         return change
@@ -190,3 +210,141 @@ def change_protocol_version(
     session.flush()
     replan(session, patient=patient, protocols=protocols, now=now)
     return change
+
+
+def _require_reason(reason: str, sentence: str) -> None:
+    if not reason.strip():
+        raise InvalidInput(sentence, code=ErrorCode.REASON_REQUIRED)
+
+
+@dataclass(frozen=True)
+class TreatmentChange:
+    """What a correction or a voiding did: the fields and their values before and after."""
+
+    treatment: Treatment
+    changed: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    plan: PlanChanges | None  # None: nothing changed, nothing re-planned
+
+
+def _own_treatment(session: Session, patient: Patient, treatment_id: uuid.UUID) -> Treatment:
+    treatment = session.get(Treatment, treatment_id)
+    if treatment is None or treatment.patient_id != patient.id:
+        raise NotFound("The patient has no such treatment.", code=ErrorCode.TREATMENT_UNKNOWN)
+    session.refresh(treatment)  # the lock is held: read what the last change saved
+    return treatment
+
+
+def correct_treatment(
+    session: Session,
+    *,
+    patient: Patient,
+    treatment_id: uuid.UUID,
+    data: TreatmentCorrection,
+    protocols: ProtocolSource,
+    staff: StaffUser,
+    now: datetime,
+    settings: Settings,
+) -> TreatmentChange:
+    """Correct a treatment's time, method or notes; the plan is recomputed at once.
+
+    Done tasks stay done; what the treatment still owes (pending, past or not) follows the
+    corrected values. The time stays between the treatments before and after it: moving it
+    past another would renumber what each one's tasks belong to.
+    """
+    _require_reason(data.reason, "Please say why the treatment is corrected.")
+    sent = data.model_dump(exclude_unset=True, exclude={"reason"})
+    if nulls := sorted(name for name, value in sent.items() if value is None):
+        raise InvalidInput(f"{field_words(nulls[0])} cannot be left empty.")
+    _lock(session, patient)
+    treatment = _own_treatment(session, patient, treatment_id)
+    if treatment.voided_at is not None:
+        raise Conflict(
+            "This treatment was voided: it stays in the record as it was.",
+            code=ErrorCode.TREATMENT_VOIDED,
+        )
+    changed = [name for name, value in sent.items() if getattr(treatment, name) != value]
+    if "performed_at" in changed:
+        _check_corrected_time(session, patient, treatment, sent["performed_at"], now, settings)
+    before = {name: getattr(treatment, name) for name in changed}
+    if not changed:
+        return TreatmentChange(treatment, [], {}, {}, None)
+    for name in changed:
+        setattr(treatment, name, sent[name])
+    treatment.corrected_at = now
+    treatment.corrected_by = staff.id
+    treatment.correction_reason = data.reason
+    session.add(treatment)
+    session.flush()
+    session.refresh(treatment)  # as stored: a time sent with any offset reads back in UTC
+    plan = None
+    if set(changed) & {"performed_at", "method"}:  # notes are not planned from
+        plan = replan(
+            session, patient=patient, protocols=protocols, now=now,
+            redone=frozenset({treatment.number}),
+        )  # fmt: skip
+    after = {name: getattr(treatment, name) for name in changed}
+    return TreatmentChange(treatment, changed, before, after, plan)
+
+
+def _check_corrected_time(
+    session: Session,
+    patient: Patient,
+    treatment: Treatment,
+    performed_at: datetime,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    others = [
+        t.performed_at
+        for t in treatments_of(session, patient, voided=False)
+        if t.id != treatment.id
+    ]
+    earlier = [at for at in others if at < treatment.performed_at]
+    later = [at for at in others if at > treatment.performed_at]
+    check_treatment_time(
+        performed_at, previous=max(earlier, default=None), now=now, settings=settings
+    )
+    if later and performed_at >= min(later):
+        raise InvalidInput(
+            "The corrected time must be before the next treatment "
+            f"({min(later).isoformat()}): a correction can't move one treatment past another.",
+            code=ErrorCode.TREATMENT_OUT_OF_ORDER,
+        )
+
+
+def void_treatment(
+    session: Session,
+    *,
+    patient: Patient,
+    treatment_id: uuid.UUID,
+    reason: str,
+    protocols: ProtocolSource,
+    staff: StaffUser,
+    now: datetime,
+) -> TreatmentChange:
+    """Void a treatment (wrong patient, never happened): it stays in the record, marked, and
+    leaves the plan. Its done tasks stay done (marked as its); what it still owed goes, past
+    or not (it was never owed). Voiding one already voided changes nothing."""
+    _require_reason(reason, "Please say why the treatment is voided.")
+    _lock(session, patient)
+    treatment = _own_treatment(session, patient, treatment_id)
+    if treatment.voided_at is not None:
+        return TreatmentChange(treatment, [], {}, {}, None)
+    if len(treatments_of(session, patient, voided=False)) == 1:
+        raise Conflict(
+            "This is the patient's only treatment, and a plan needs one: correct its time or "
+            "method instead (or, for the wrong patient, an admin can erase the record).",
+            code=ErrorCode.TREATMENT_ONLY_ONE,
+        )
+    treatment.voided_at = now
+    treatment.voided_by = staff.id
+    treatment.void_reason = reason
+    session.add(treatment)
+    session.flush()
+    plan = replan(
+        session, patient=patient, protocols=protocols, now=now,
+        redone=frozenset({treatment.number}),
+    )  # fmt: skip
+    return TreatmentChange(treatment, ["voided"], {"voided": False}, {"voided": True}, plan)

@@ -27,9 +27,10 @@ def compute_plan(
 
     Pure: the same inputs always give an equal list, so a stored plan can be recomputed and
     matched row-by-row on `key`. Treatments are taken in performed_at order ("t1" is the
-    earliest, whatever its method); adding a later treatment never changes the key or time of
-    an occurrence that still exists, except what the later one overrides (a clinic stocking
-    it outlasts, cream while its stocking is on). `bookings` maps an appointment key (e.g.
+    earliest, whatever its method, unless the treatments carry their own `number`); adding a
+    later treatment never changes the key or time of an occurrence that still exists, except
+    what the later one overrides (a clinic stocking it outlasts, cream while its stocking is
+    on). `bookings` maps an appointment key (e.g.
     "follow_up/1") to the time the clinic booked; keys that name no appointment in the plan
     are ignored. `visit_time_zone` is the clinic's zone, whose wall clock places visits not yet
     booked (None: the patient's zone).
@@ -54,13 +55,19 @@ def compute_plan(
     rhythm = Rhythm.from_preferences(preferences)
     visit_zone = rhythm.zone if visit_time_zone is None else zone_for(visit_time_zone)
     booked = {key: _utc(at, f"booking {key!r}") for key, at in (bookings or {}).items()}
-    ordered = sorted((_utc(t.performed_at, "treatment performed_at"), t.method) for t in treatments)
+    ordered = sorted(
+        ((_utc(t.performed_at, "treatment performed_at"), t.method, t.number) for t in treatments),
+        key=lambda t: t[0],
+    )
     if not ordered:
         return []
-    chosen = [protocol.for_method(method) for _, method in ordered]
+    numbers = [number or place for place, (_, _, number) in enumerate(ordered, start=1)]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError(f"treatment numbers must be distinct, got {numbers}")
+    chosen = [protocol.for_method(method) for _, method, _ in ordered]
     sessions = tuple(
         Session(ordinal=n, at=at, day0=rhythm.local_date(at), counts=p.counts_as_last_treatment)
-        for n, ((at, _), p) in enumerate(zip(ordered, chosen, strict=True), start=1)
+        for n, (at, _, _), p in zip(numbers, ordered, chosen, strict=True)
     )
     planned: list[PlannedOccurrence] = []
     first_rank = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,7 +26,7 @@ from app.protocols.loader import (
 class Session:
     """A treatment as the schedules see it: its number in time order, instant and day 0."""
 
-    ordinal: int  # 1-based over ALL sessions (any method), in time order; "t1", "t2" in keys
+    ordinal: int  # the treatment's number ("t1", "t2" in keys): by default, its place in time
     at: datetime  # UTC
     day0: date  # local calendar date of `at`
     counts: bool = True  # extends the course-long periods (counts_as_last_treatment)
@@ -33,6 +34,17 @@ class Session:
     @property
     def tag(self) -> str:
         return f"t{self.ordinal}"
+
+
+# A session's own occurrences are keyed "<task>/t<number>[/…]"; course-long ones are not.
+_SESSION_KEY = re.compile(r"^[^/]+/t(\d+)(?:/|$)")
+
+
+def treatment_number_of(key: str) -> int | None:
+    """The number of the treatment an occurrence key belongs to (`hydrocortisone/t2/d1/
+    morning` → 2); None for what belongs to the whole course (`stockings_on/2026-04-02`)."""
+    match = _SESSION_KEY.match(key)
+    return int(match.group(1)) if match else None
 
 
 Interval = tuple[datetime, datetime]

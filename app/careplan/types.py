@@ -28,10 +28,16 @@ class Preferences:
 
 @dataclass(frozen=True, slots=True)
 class TreatmentSession:
-    """One treatment session; `performed_at` is timezone-aware."""
+    """One treatment session; `performed_at` is timezone-aware.
+
+    `number` is the treatment's own number, "t2" in the plan's keys; None: its place in time
+    order. A stored treatment keeps its number whatever happens to the others (a voided one is
+    not planned, and the next keeps "t2"), so no key ever moves to another treatment.
+    """
 
     performed_at: datetime
     method: str = "sclerotherapy"
+    number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

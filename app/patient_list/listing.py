@@ -28,6 +28,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.adherence.counting import done_count, due_task, percent
 from app.notifications.models import PushSubscription
 from app.patients.models import Patient, Treatment
+from app.patients.service import LIVE
 from app.reports.alerts import OPEN
 from app.reports.models import Alert
 from app.reports.triage import Level
@@ -186,7 +187,7 @@ def _sort_figure(
                 col(Treatment.patient_id).label("patient_id"),
                 func.max(Treatment.performed_at).label("value"),
             )
-            .where(col(Treatment.patient_id).in_(scope))
+            .where(col(Treatment.patient_id).in_(scope), LIVE)
             .group_by(col(Treatment.patient_id))
         )
     elif key == "next_follow_up":
@@ -280,7 +281,7 @@ def _rows(
                 func.max(Treatment.performed_at),
                 func.count(),
             )
-            .where(col(Treatment.patient_id).in_(scope))
+            .where(col(Treatment.patient_id).in_(scope), LIVE)
             .group_by(col(Treatment.patient_id))
         ).all()
     }

@@ -58,14 +58,27 @@ class Patient(SQLModel, table=True):
 
 class Treatment(SQLModel, table=True):
     __tablename__ = "treatment"
+    __table_args__ = (Index("ix_treatment_patient_number", "patient_id", "number", unique=True),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     patient_id: uuid.UUID = foreign_key("patient.id")
+    # The treatment's own number for this patient (1, 2, …), given when it is recorded and
+    # never reused: the plan's keys say "t2" by it, so correcting or voiding one treatment
+    # never renames another's tasks (a voided t1's done tasks must not become t2's).
+    number: int
     performed_at: datetime = Field(sa_type=UTCDateTime)
     method: str = Field(max_length=20)
     notes: str = Field(default="", max_length=2000)
     recorded_by: uuid.UUID | None = None  # staff user id; kept even if the account goes
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # The latest correction (the audit keeps each one with its before and after).
+    corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    corrected_by: uuid.UUID | None = None
+    correction_reason: str = Field(default="", max_length=500)
+    # Voided (wrong patient, never happened): kept in the record, left out of the plan.
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    voided_by: uuid.UUID | None = None
+    void_reason: str = Field(default="", max_length=500)
 
 
 class AppointmentBooking(SQLModel, table=True):
@@ -143,10 +156,48 @@ class PreferencesUpdate(SQLModel):
 
 class TreatmentPublic(SQLModel):
     id: uuid.UUID
+    number: int  # "t2" in the plan's keys
     performed_at: datetime
     method: str
     notes: str
     created_at: datetime
+    corrected_at: datetime | None = None
+    correction_reason: str = ""
+    voided_at: datetime | None = None  # set: kept in the record, left out of the plan
+    void_reason: str = ""
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), TEXT]
+
+
+class TreatmentCorrection(SQLModel):
+    """What staff may correct in a treatment; omitted fields stay. `reason` is required."""
+
+    model_config = {"extra": "forbid"}
+
+    performed_at: AwareDatetime | None = None
+    method: TreatmentMethod | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000), TEXT] | None = None
+    reason: Reason = ""
+
+
+class TreatmentVoid(SQLModel):
+    """Void a treatment (wrong patient, never happened); `reason` is required."""
+
+    model_config = {"extra": "forbid"}
+
+    reason: Reason = ""
+
+
+class TreatmentChangeResult(SQLModel):
+    """What a correction or a voiding changed (or, previewed, would change) in the plan."""
+
+    preview: bool  # true: nothing was saved
+    changed: list[str]  # the treatment's fields whose values changed
+    tasks_moved: int
+    tasks_added: int
+    tasks_removed: int
+    treatment: TreatmentPublic
 
 
 class PatientDetail(SQLModel):

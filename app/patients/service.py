@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from app.careplan import TreatmentSession
 from app.clinics.models import Clinic
 from app.config import Settings
+from app.error_codes import ErrorCode
 from app.errors import InvalidInput, NotFound
 from app.patients.models import (
     Patient,
@@ -48,14 +50,24 @@ def check_treatment_time(
 ) -> None:
     if performed_at > now + settings.treatment_future_tolerance:
         raise InvalidInput(
-            "performed_at is in the future: record a treatment once it has been performed"
+            "The treatment time can't be in the future: record a treatment once it has been "
+            "performed.",
+            code=ErrorCode.TREATMENT_IN_FUTURE,
         )
     if performed_at < now - MAX_TREATMENT_AGE:
-        raise InvalidInput("performed_at is more than 8 weeks ago: there is no aftercare to plan")
+        raise InvalidInput(
+            "The treatment time is more than 8 weeks ago: there is no aftercare left to plan.",
+            code=ErrorCode.TREATMENT_TOO_OLD,
+        )
     if previous is not None and performed_at <= previous:
         raise InvalidInput(
-            f"performed_at must be after the previous treatment ({previous.isoformat()})"
+            f"The treatment time must be after the previous treatment ({previous.isoformat()}).",
+            code=ErrorCode.TREATMENT_OUT_OF_ORDER,
         )
+
+
+# The treatments the plan follows: a voided one stays in the record, outside the plan.
+LIVE = col(Treatment.voided_at).is_(None)
 
 
 def insert_treatment(
@@ -66,8 +78,14 @@ def insert_treatment(
     staff: StaffUser | None,
     now: datetime,
 ) -> Treatment:
+    """Add the treatment with the patient's next number (voided ones keep theirs: never
+    reused, so no task of a voided treatment is ever taken for a new one's)."""
+    last = session.exec(
+        select(func.max(Treatment.number)).where(Treatment.patient_id == patient.id)
+    ).one()
     treatment = Treatment(
         patient_id=patient.id,
+        number=(last or 0) + 1,
         performed_at=data.performed_at,
         method=data.method,
         notes=data.notes,
@@ -79,12 +97,23 @@ def insert_treatment(
     return treatment
 
 
-def treatments_of(session: Session, patient: Patient) -> Sequence[Treatment]:
-    return session.exec(
-        select(Treatment)
-        .where(Treatment.patient_id == patient.id)
-        .order_by(col(Treatment.performed_at))
-    ).all()
+def treatments_of(
+    session: Session, patient: Patient, *, voided: bool = True
+) -> Sequence[Treatment]:
+    """The patient's treatments in time order; `voided=False`: only those the plan follows."""
+    query = select(Treatment).where(Treatment.patient_id == patient.id)
+    if not voided:
+        query = query.where(LIVE)
+    return session.exec(query.order_by(col(Treatment.performed_at), col(Treatment.number))).all()
+
+
+def sessions_of(treatments: Iterable[Treatment]) -> list[TreatmentSession]:
+    """What the planner reads of the treatments it follows (voided ones left out)."""
+    return [
+        TreatmentSession(performed_at=t.performed_at, method=t.method, number=t.number)
+        for t in treatments
+        if t.voided_at is None
+    ]
 
 
 def record_doppler_check(

@@ -43,6 +43,8 @@ STRING_KEYS: dict[str, re.Pattern[str]] = {
     "by": _CODE,  # who made a change no staff member made: command_line
     "changed": _CODE,  # field names
     "booked_at": _INSTANT,
+    "performed_at": _INSTANT,  # a treatment's time, before and after a correction
+    "method": _CODE,
     "digest": _HEX,
 }
 _KEY = re.compile(r"^[a-z_]{1,40}$")

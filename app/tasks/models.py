@@ -60,6 +60,9 @@ class Occurrence(SQLModel, table=True):
     # Local days since the latest treatment at or before due_at (app/tasks/treatment_day.py);
     # derived, kept current by every sync of the plan, history rows included.
     treatment_day: int | None = None
+    # Done for a treatment later voided (wrong patient, never happened): kept as history,
+    # shown as belonging to that treatment (migration 0012).
+    voided: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -81,3 +84,4 @@ class OccurrencePublic(SQLModel):
     tentative: bool = False
     status: str
     completed_at: datetime | None
+    voided: bool = False  # done for a treatment since voided: history, not the plan

@@ -17,14 +17,15 @@ from app.careplan import (
     OccurrenceKind,
     PlannedOccurrence,
     Preferences,
-    TreatmentSession,
     compute_plan,
+    treatment_number_of,
 )
 from app.careplan.daytime import zone_for
 from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import AppointmentBooking, Patient, Treatment
+from app.patients.service import sessions_of, treatments_of
 from app.protocols.loader import Protocol
 from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
 from app.tasks.treatment_day import TreatmentDays
@@ -61,6 +62,15 @@ class PlanChanges:
     planned: dict[uuid.UUID, PlannedOccurrence] = field(default_factory=dict)
 
 
+def counts_of(plan: PlanChanges | None) -> dict[str, int]:
+    """What a change did to the plan's tasks, as the console shows it ("12 tasks moved")."""
+    return {
+        "tasks_moved": len(plan.updated) if plan else 0,
+        "tasks_added": len(plan.created) if plan else 0,
+        "tasks_removed": len(plan.removed) if plan else 0,
+    }
+
+
 def preferences_of(patient: Patient) -> Preferences:
     return Preferences(
         time_zone=patient.time_zone,
@@ -80,7 +90,8 @@ def clinic_zone_of(session: Session, patient: Patient) -> str:
 def plan_for(
     session: Session, *, patient: Patient, protocol: Protocol, treated: Sequence[Treatment]
 ) -> list[PlannedOccurrence]:
-    """The patient's full plan from their `treated` sessions and the bookings stored now.
+    """The patient's full plan from their `treated` sessions (voided ones left out) and the
+    bookings stored now.
 
     Visits not booked are planned on the clinic's wall clock, so they stay put when the
     patient changes time zone; booked ones are the instants the clinic booked.
@@ -90,40 +101,50 @@ def plan_for(
     ).all()
     return compute_plan(
         protocol,
-        [TreatmentSession(performed_at=t.performed_at, method=t.method) for t in treated],
+        sessions_of(treated),
         preferences_of(patient),
         {b.key: b.booked_at for b in bookings},
         visit_time_zone=clinic_zone_of(session, patient),
     )
 
 
-def _replaceable(row: Occurrence, now: datetime) -> bool:
-    """Rows a new plan may rewrite: pending ones still ahead, and spans not yet over.
+def _replaceable(row: Occurrence, now: datetime, redone: frozenset[int]) -> bool:
+    """Rows a new plan may rewrite: pending ones still ahead, spans not yet over, and what a
+    treatment in `redone` (corrected or voided) still owes, past or not.
 
-    Done rows and rows already past are history: a new plan never touches them.
+    Done rows and rows already past are history: a new plan never touches them. The pending
+    past rows of a corrected treatment are the exception: they were computed from a time or
+    method that was wrong, so they follow the correction (a voided one's are never owed).
     """
     if row.status != OccurrenceStatus.PENDING:
         return False
+    if redone and treatment_number_of(row.key) in redone:
+        return True
     if row.kind in SPAN_KINDS:
         return row.window_end > now
     return row.due_at > now
 
 
 def sync_plan(
-    session: Session, *, patient: Patient, protocol: Protocol, now: datetime
+    session: Session,
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    now: datetime,
+    redone: frozenset[int] = frozenset(),
 ) -> PlanChanges:
     """Make the stored occurrences match the patient's current plan, as of `now`.
 
     Idempotent: a second call with the same inputs changes nothing. New occurrences whose
     window has already closed are not created (no instant "missed" tasks for past events).
+    `redone`: the numbers of treatments just corrected or voided (see `_replaceable`).
     """
-    treated = session.exec(
-        select(Treatment)
-        .where(Treatment.patient_id == patient.id)
-        .order_by(col(Treatment.performed_at))
-    ).all()
+    treated = treatments_of(session, patient)
+    voided = frozenset(t.number for t in treated if t.voided_at is not None)
     planned = plan_for(session, patient=patient, protocol=protocol, treated=treated)
-    days = TreatmentDays([t.performed_at for t in treated], zone_for(patient.time_zone))
+    days = TreatmentDays(
+        [t.performed_at for t in treated if t.voided_at is None], zone_for(patient.time_zone)
+    )
     existing: Mapping[str, Occurrence] = {
         row.key: row
         for row in session.exec(select(Occurrence).where(Occurrence.patient_id == patient.id))
@@ -140,19 +161,19 @@ def sync_plan(
                 new_rows.append(values)
                 changes.created.append(values["id"])
                 changes.planned[values["id"]] = item
-        elif _replaceable(row, now) and _apply(row, item, now):
+        elif _replaceable(row, now, redone) and _apply(row, item, now):
             session.add(row)
             changes.updated.append(row.id)
             changes.planned[row.id] = item
     stale = [
         row.id
         for key, row in existing.items()
-        if key not in planned_keys and _replaceable(row, now)
+        if key not in planned_keys and _replaceable(row, now, redone)
     ]
     if stale:
         session.execute(delete(Occurrence).where(col(Occurrence.id).in_(stale)))
         changes.removed.extend(stale)
-    _count_days(existing.values(), days, skip=set(stale))
+    _count_days(existing.values(), days, skip=set(stale), voided=voided)
     insert_new(session, Occurrence, new_rows)
     session.flush()
     return changes
@@ -186,12 +207,19 @@ def _apply(row: Occurrence, item: PlannedOccurrence, now: datetime) -> bool:
     return changed
 
 
-def _count_days(rows: Iterable[Occurrence], days: TreatmentDays, *, skip: set[uuid.UUID]) -> None:
-    """Re-derive each stored row's day after treatment, done and past rows too.
+def _count_days(
+    rows: Iterable[Occurrence],
+    days: TreatmentDays,
+    *,
+    skip: set[uuid.UUID],
+    voided: frozenset[int],
+) -> None:
+    """Re-derive each stored row's day after treatment and whether its treatment was voided,
+    done and past rows too.
 
     A treatment recorded later can claim instants already past (it is recorded after it was
-    performed), so history moves to the new day 0. This is a statistic, not the plan: it is
-    not a change the patient or the reminders hear about, and updated_at stays.
+    performed), so history moves to the new day 0. These are statistics, not the plan: not a
+    change the patient or the reminders hear about, and updated_at stays.
     """
     for row in rows:
         if row.id in skip:
@@ -199,6 +227,9 @@ def _count_days(rows: Iterable[Occurrence], days: TreatmentDays, *, skip: set[uu
         day = days.of(row.due_at)
         if row.treatment_day != day:
             row.treatment_day = day
+        void = bool(voided) and treatment_number_of(row.key) in voided
+        if row.voided != void:
+            row.voided = void
 
 
 def status_of(row: Occurrence, now: datetime) -> str:
@@ -225,6 +256,7 @@ def to_public(row: Occurrence, zone: ZoneInfo, now: datetime) -> OccurrencePubli
         tentative=row.tentative,
         status=status_of(row, now),
         completed_at=row.completed_at,
+        voided=row.voided,
     )
 
 

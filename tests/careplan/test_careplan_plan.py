@@ -16,6 +16,7 @@ from app.careplan import (
     Preferences,
     TreatmentSession,
     compute_plan,
+    treatment_number_of,
 )
 from app.protocols.loader import load_protocol, load_protocol_file
 
@@ -724,3 +725,39 @@ def test_a_new_treatment_type_is_just_a_new_protocol_file(tmp_path: Path) -> Non
     assert show(review.remind_at, "Europe/Berlin") == "2026-06-07 22:00"
     no_sun = next(o for o in plan if o.task == "no_sun")
     assert no_sun.kind is OccurrenceKind.RESTRICTION and not no_sun.notifies
+
+
+def test_a_treatments_own_number_names_its_keys_whatever_came_before() -> None:
+    """A stored treatment keeps its number: with t1 voided (left out), t2 is still "t2"."""
+    zone = ZoneInfo("Europe/London")
+    prefs = Preferences(time_zone="Europe/London", stockings_advised=True)
+    second = TreatmentSession(datetime(2026, 3, 28, 10, 0, tzinfo=zone), number=2)
+    alone = compute_plan(V1, [second], prefs)
+    numbered = {treatment_number_of(o.key) for o in alone} - {None}
+    assert numbered == {2}
+    as_first = compute_plan(V1, [TreatmentSession(second.performed_at)], prefs)
+    assert [o.key.replace("/t1", "/t2") for o in as_first] == [o.key for o in alone]
+    assert [o.due_at for o in as_first] == [o.due_at for o in alone]
+
+
+def test_treatment_numbers_must_be_distinct() -> None:
+    at = datetime(2026, 3, 28, 10, 0, tzinfo=UTC)
+    prefs = Preferences(time_zone="Europe/London")
+    twice = [TreatmentSession(at, number=1), TreatmentSession(at + timedelta(hours=2), number=1)]
+    with pytest.raises(ValueError, match="distinct"):
+        compute_plan(V1, twice, prefs)
+
+
+@pytest.mark.parametrize(
+    ("key", "number"),
+    [
+        ("hydrocortisone/t2/d1/morning", 2),
+        ("remove_stocking/t12", 12),
+        ("stockings_on/2026-04-02", None),
+        ("follow_up/1", None),
+        ("follow_up/c2/1", None),
+        ("t1/x", None),
+    ],
+)
+def test_the_treatment_a_key_belongs_to(key: str, number: int | None) -> None:
+    assert treatment_number_of(key) == number

@@ -12,6 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 from app.api.deps import ProtocolDep, ProtocolsDep, SettingsDep
 from app.api.patient_access import AdminAccess, StaffAccess
 from app.care import service as care
+from app.db import undone_if
 from app.enrolment import service as enrolment
 from app.enrolment.models import EnrolmentPublic, PatientCreated
 from app.error_codes import ErrorCode
@@ -44,6 +45,8 @@ router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
         ErrorCode.CLINIC_PHONE_MISSING,
         ErrorCode.OUT_OF_HOURS_MISSING,
         ErrorCode.DOPPLER_NOT_CONFIRMED,
+        ErrorCode.TREATMENT_IN_FUTURE,
+        ErrorCode.TREATMENT_TOO_OLD,
         ErrorCode.INVALID_INPUT,
     ),
 )
@@ -104,25 +107,18 @@ def update_patient(
     `patient.update` with the fields changed (names only: the values may be free text).
     """
     patient = access.patient(patient_id)
-    savepoint = access.session.begin_nested() if preview else None
-    try:
+    with undone_if(access.session, preview):
         edit = care.update_patient(
             access.session, patient=patient, data=body, protocols=protocols, now=access.now
         )
-        plan = edit.plan
         result = PatientEditResult(
             preview=preview,
             changed=edit.changed,
-            tasks_moved=len(plan.updated) if plan else 0,
-            tasks_added=len(plan.created) if plan else 0,
-            tasks_removed=len(plan.removed) if plan else 0,
+            **tasks.counts_of(edit.plan),
             patient=detail.detail_of(
                 access.session, patient=patient, protocols=protocols, now=access.now
             ),
         )
-    finally:
-        if savepoint is not None:
-            savepoint.rollback()
     if not preview and edit.changed:
         access.audit(
             "patient.update",
@@ -202,7 +198,14 @@ def change_protocol_version(
 @router.post(
     "/{patient_id}/treatments",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND, ErrorCode.INVALID_INPUT),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.TREATMENT_IN_FUTURE,
+        ErrorCode.TREATMENT_TOO_OLD,
+        ErrorCode.TREATMENT_OUT_OF_ORDER,
+        ErrorCode.INVALID_INPUT,
+    ),
 )
 def record_treatment(
     patient_id: uuid.UUID,

@@ -6,13 +6,14 @@ import { navigate } from "./app.js";
 import { clinicZone, isAdmin } from "./session.js";
 import { linkPanel } from "./linkcard.js";
 import { editDetails, planEffect } from "./patientedit.js";
+import { correctTreatment, treatmentLine, voidTreatment } from "./treatmentedit.js";
 import { deviceName } from "./sessions.js";
 import { hasDraft, keepDraft } from "./drafts.js";
 import { painChart } from "./chart.js";
 import {
-  h, replace, field, messageLine, busy, badge, confirmDialog, emptyRow, announce,
+  h, replace, field, messageLine, busy, badge, confirmDialog, reasonDialog, emptyRow, announce,
 } from "./ui.js";
-import { dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, humanize, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
+import { dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
 
 const ENROLMENT = {
   none: ["no link", "muted"],
@@ -22,36 +23,14 @@ const ENROLMENT = {
   revoked: ["link revoked", "muted"],
 };
 
-/** Ask for the reason of a move to another protocol version; the reason, or null if cancelled. */
-function reasonDialog({ title, body, confirm }) {
-  return new Promise((resolve) => {
-    const reason = h("textarea", { rows: "3", maxlength: "500", required: true });
-    const m = messageLine();
-    reason.addEventListener("input", () => m.clear());
-    const ok = h("button", { type: "submit", class: "button button-primary" }, confirm);
-    const no = h("button", { type: "button", class: "button", onclick: () => dialog.close() }, "Cancel");
-    const form = h("form", { method: "dialog", novalidate: true },
-      h("h2", { id: "protocol-dlg-h" }, title),
-      h("p", {}, body),
-      field("Reason for the move (required)", reason),
-      m.el,
-      h("div", { class: "actions" }, no, ok));
-    const dialog = h("dialog", { class: "dialog", "aria-labelledby": "protocol-dlg-h" }, form);
-    let answer = null;
-    form.addEventListener("submit", (event) => {
-      if (!reason.value.trim()) {
-        event.preventDefault();
-        m.error("Please give the reason for the move.");
-        reason.focus();
-        return;
-      }
-      answer = reason.value.trim();
-    });
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(answer); });
-    document.body.append(dialog);
-    dialog.showModal();
-    reason.focus();
-  });
+/** "No aspirin until 9 May": one line per restriction, to its latest end (a re-treatment adds a
+ * row per treatment; the restriction is their union). */
+function restrictionsUntil(spans, zone) {
+  const ends = new Map();
+  for (const s of spans) {
+    if (!ends.has(s.title) || Date.parse(s.window_end) > Date.parse(ends.get(s.title))) ends.set(s.title, s.window_end);
+  }
+  return [...ends].map(([title, end]) => `${title} until ${dateOnly(end, zone)}`).join(" · ");
 }
 
 export function render(view, { params, setTitle, query }) {
@@ -143,12 +122,49 @@ export function render(view, { params, setTitle, query }) {
         h("dt", {}, "Doppler"), h("dd", {}, doppler || h("span", {}, h("span", { class: "warn-text" }, "not recorded "), record)),
         h("dt", {}, "Treatments"), h("dd", {},
           patient.treatments.length
-            ? h("ul", { class: "plain-list" }, patient.treatments.map((t) => h("li", {}, `${dateTime(t.performed_at, zone)} · ${humanize(t.method)}`)))
+            ? h("ul", { class: "plain-list treatment-list" }, patient.treatments.map((t) => treatmentLine(t, zone, treatmentActions(t, note))))
             : "—"),
         h("dt", {}, "Protocol"), h("dd", { id: "protocol-line" }, protocolLine(note)),
         h("dt", {}, "Enrolled"), h("dd", {}, dateOnly(patient.created_at, zone))),
       note.el);
     if (hasDraft("patient-edit")) edit.click(); // back to the form the ended session left
+    const drafted = patient.treatments.find((t) => !t.voided_at && hasDraft(`treatment-${t.id}`));
+    if (drafted) openCorrection(drafted);
+  }
+
+  /** After a treatment changed: say what moved, and show the record and plan as they are. */
+  async function treatmentChanged(saved, what) {
+    message.ok(`${what} ${planEffect(saved)}`);
+    await loadPatient();
+    loadPlan();
+    loadVisits();
+  }
+
+  function openCorrection(treatment) {
+    correctTreatment(facts, treatment, clinicZone(), base, async (saved) => {
+      if (saved) await treatmentChanged(saved, "Treatment corrected.");
+      else showFacts();
+      const again = facts.querySelector(".card-head button");
+      if (again) again.focus();
+    });
+  }
+
+  /** Correct and void buttons of a treatment the plan follows (none for a voided one). */
+  function treatmentActions(treatment, note) {
+    if (treatment.voided_at) return null;
+    const label = `treatment of ${dateTime(treatment.performed_at, clinicZone())}`;
+    const fix = h("button", { type: "button", class: "button button-small", "aria-label": `Correct the ${label}` }, "Correct");
+    fix.addEventListener("click", () => openCorrection(treatment));
+    const live = patient.treatments.filter((t) => !t.voided_at).length;
+    if (live < 2) return [fix]; // a plan needs one: the only treatment is corrected, not voided
+    const drop = h("button", { type: "button", class: "button button-small button-quiet", "aria-label": `Void the ${label}` }, "Void…");
+    drop.addEventListener("click", () => busy(drop, async () => {
+      try {
+        const saved = await voidTreatment(treatment, clinicZone(), base);
+        if (saved) await treatmentChanged(saved, "Treatment voided.");
+      } catch (error) { note.error(error); }
+    }));
+    return [fix, drop];
   }
 
   function protocolLine(note) {
@@ -161,6 +177,8 @@ export function render(view, { params, setTitle, query }) {
         title: `Move ${patient.name} to ${patient.protocol} v${newest}?`,
         body: `The plan is recomputed at once from v${newest}'s rules. Tasks already done and everything already past stay as they are.`,
         confirm: `Move to v${newest}`,
+        label: "Reason for the move (required)",
+        missing: "Please give the reason for the move.",
       });
       if (reason === null) return;
       await busy(move, async () => {
@@ -191,7 +209,8 @@ export function render(view, { params, setTitle, query }) {
     if (!alive) return;
     const zone = patient.time_zone;
     const today = ymdIn(Date.now(), zone);
-    const firstDay = patient.treatments.length ? ymdIn(patient.treatments[0].performed_at, zone) : today;
+    const first = patient.treatments.find((t) => !t.voided_at);
+    const firstDay = first ? ymdIn(first.performed_at, zone) : today;
     const timed = rows.filter((r) => r.kind === "task" || r.kind === "appointment");
     const spans = rows.filter((r) => r.kind === "restriction");
     const counts = { done: 0, missed: 0, pending: 0, ended: 0 };
@@ -213,11 +232,12 @@ export function render(view, { params, setTitle, query }) {
           const time = String(r.local_due).slice(11, 16);
           const status = r.kind === "appointment" ? "info" : r.status;
           const past = Date.parse(r.due_at) <= Date.now();
-          const what = r.kind !== "appointment" ? r.status : !r.tentative ? "visit" : past ? "visit, never booked" : "visit, not booked yet";
+          const what = (r.kind !== "appointment" ? r.status : !r.tentative ? "visit" : past ? "visit, never booked" : "visit, not booked yet")
+            + (r.voided ? ", for a voided treatment" : "");
           return h("span", {
-            class: ["chip", `chip-${status}`, r.tentative && "chip-tentative"],
+            class: ["chip", `chip-${status}`, r.tentative && "chip-tentative", r.voided && "chip-voided"],
             title: `${r.title} · ${time} · ${what}`,
-          }, r.tentative ? `${r.title} · ${past ? "not booked" : "to book"}` : `${time} ${r.title}`, h("span", { class: "visually-hidden" }, ` (${what})`));
+          }, r.tentative ? `${r.title} · ${past ? "not booked" : "to book"}` : `${time} ${r.title}${r.voided ? " · voided treatment" : ""}`, h("span", { class: "visually-hidden" }, ` (${what})`));
         }))));
       if (day === today) todayRow = tr;
       body.append(tr);
@@ -232,7 +252,7 @@ export function render(view, { params, setTitle, query }) {
       h("div", { class: "summary-line" },
         badge(`${counts.done} done`, "done"), badge(`${counts.missed} missed`, "missed"),
         badge(`${counts.pending} pending`, "pending"),
-        spans.length ? h("span", { class: "muted" }, spans.map((s) => `${s.title} until ${dateOnly(s.window_end, zone)}`).join(" · ")) : null),
+        spans.length ? h("span", { class: "muted" }, restrictionsUntil(spans, zone)) : null),
       scroller);
     // Open at yesterday and today (under the sticky header): what needs attention now.
     if (todayRow) {

@@ -7,13 +7,17 @@ import { keepDraft } from "./drafts.js";
 
 const PLAN_FIELDS = ["time_zone", "wake_time", "bed_time", "stockings_advised"];
 
-/** "12 future tasks move to New York time; 3 are added." from a PatientEditResult. */
+/**
+ * "12 future tasks move to New York time; 3 are added." from a PatientEditResult, or from a
+ * TreatmentChangeResult ("4 tasks move to new times": a corrected treatment's pending tasks
+ * move even where past).
+ */
 export function planEffect(result) {
-  const zone = result.patient.time_zone.split("/").pop().replace(/_/g, " ");
-  const tasks = (n) => `${n} future task${n === 1 ? "" : "s"}`;
+  const zone = result.patient ? result.patient.time_zone.split("/").pop().replace(/_/g, " ") : null;
+  const tasks = (n) => `${n} ${result.patient ? "future " : ""}task${n === 1 ? "" : "s"}`;
   const parts = [];
   if (result.tasks_moved) {
-    const where = result.changed.includes("time_zone") ? ` to ${zone} time` : " to new times";
+    const where = zone && result.changed.includes("time_zone") ? ` to ${zone} time` : " to new times";
     parts.push(`${tasks(result.tasks_moved)} ${result.tasks_moved === 1 ? "moves" : "move"}${where}`);
   }
   if (result.tasks_added) parts.push(`${tasks(result.tasks_added)} ${result.tasks_added === 1 ? "is" : "are"} added`);

@@ -251,3 +251,38 @@ export async function copyText(text) {
     return false;
   }
 }
+
+/**
+ * A modal question that needs a reason: reasonDialog({title, body, confirm, label, missing,
+ * danger}) → the reason typed (trimmed), or null if cancelled. `body`: a sentence or a list.
+ */
+export function reasonDialog({ title, body, confirm, label = "Reason (required)", missing = "Please give the reason.", danger = false }) {
+  return new Promise((resolve) => {
+    const reason = h("textarea", { rows: "3", maxlength: "500", required: true });
+    const m = messageLine();
+    reason.addEventListener("input", () => m.clear());
+    const ok = h("button", { type: "submit", class: ["button", danger ? "button-danger" : "button-primary"] }, confirm);
+    const no = h("button", { type: "button", class: "button", onclick: () => dialog.close() }, "Cancel");
+    const form = h("form", { method: "dialog", novalidate: true },
+      h("h2", { id: "reason-dlg-h" }, title),
+      [].concat(body).map((line) => h("p", {}, line)),
+      field(label, reason),
+      m.el,
+      h("div", { class: "actions" }, no, ok));
+    const dialog = h("dialog", { class: "dialog", "aria-labelledby": "reason-dlg-h" }, form);
+    let answer = null;
+    form.addEventListener("submit", (event) => {
+      if (!reason.value.trim()) {
+        event.preventDefault();
+        m.error(missing);
+        reason.focus();
+        return;
+      }
+      answer = reason.value.trim();
+    });
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(answer); });
+    document.body.append(dialog);
+    dialog.showModal();
+    reason.focus();
+  });
+}
