@@ -236,7 +236,6 @@ class ErrorCode(StrEnum):
         "corrected or voided).",
         422,
     )
-    TREATMENT_UNKNOWN = ("treatment_unknown", "The patient has no such treatment.", 404)
     TREATMENT_IN_FUTURE = (
         "treatment_in_future",
         "The treatment time is in the future: a treatment is recorded once performed.",

@@ -231,7 +231,8 @@ class TreatmentChange:
 def _own_treatment(session: Session, patient: Patient, treatment_id: uuid.UUID) -> Treatment:
     treatment = session.get(Treatment, treatment_id)
     if treatment is None or treatment.patient_id != patient.id:
-        raise NotFound("The patient has no such treatment.", code=ErrorCode.TREATMENT_UNKNOWN)
+        # The plain `not_found` of a missing patient: another patient's reads as nothing at all.
+        raise NotFound("The patient has no such treatment.")
     session.refresh(treatment)  # the lock is held: read what the last change saved
     return treatment
 

@@ -335,9 +335,9 @@ class TestRefusals:
         theirs = treatments(staff, {"id": other["id"]})[0]["id"]
         for treatment in (str(uuid.uuid4()), theirs):
             answer = correct(staff, ada, treatment, notes="x", reason="x")
-            assert (answer.status_code, answer.json()["code"]) == (404, "treatment_unknown")
+            assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
             answer = void(staff, ada, treatment, reason="x")
-            assert (answer.status_code, answer.json()["code"]) == (404, "treatment_unknown")
+            assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
 
     def test_another_clinics_staff_get_not_found(
         self, hill: TestClient, ada: dict[str, Any]

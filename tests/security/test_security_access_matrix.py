@@ -29,7 +29,10 @@ Body = dict[str, Any] | Callable[[Actor], dict[str, Any]] | None
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 # Path parameters that name an object of one clinic (`key` is a protocol's visit name, shared).
-ID_PARAMS = {"patient_id", "occurrence_id", "alert_id", "staff_id", "device_id", "session_id"}
+ID_PARAMS = {
+    "patient_id", "occurrence_id", "treatment_id", "alert_id", "staff_id", "device_id",
+    "session_id",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/me/push-subscriptions"): Rule("patient", 200),
     ("DELETE", "/api/me/push-subscriptions"): Rule(
         "patient", 204, {"endpoint": SUBSCRIPTION["endpoint"]}
+    ),
+    # The same notes again from the second caller: nothing changes (200 too).
+    ("PATCH", "/api/patients/{patient_id}/treatments/{treatment_id}"): Rule(
+        "staff", 200, {"notes": "access matrix", "reason": "access matrix"}
+    ),
+    # The patient's only treatment (the re-treatment comes later): a plan needs it.
+    ("POST", "/api/patients/{patient_id}/treatments/{treatment_id}/void"): Rule(
+        "staff", 409, {"reason": "access matrix"}
     ),
     # Last: these replan (new occurrence ids) or end the caller's own session.
     ("PATCH", "/api/me/preferences"): Rule("patient", 200, {"show_task_titles": True}),

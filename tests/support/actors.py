@@ -54,6 +54,7 @@ class ClinicWorld:
     patient_name: str
     patient_phone: str
     occurrence_id: uuid.UUID  # one of the patient's tasks
+    treatment_id: uuid.UUID  # the patient's treatment
     alert_id: uuid.UUID  # an open emergency alert raised by the patient's report
     admin_id: uuid.UUID
     clinician_id: uuid.UUID
@@ -67,6 +68,7 @@ class ClinicWorld:
         return {
             "patient_id": str(self.patient_id),
             "occurrence_id": str(self.occurrence_id),
+            "treatment_id": str(self.treatment_id),
             "alert_id": str(self.alert_id),
             "staff_id": str(self.clinician_id),
             "device_id": str(self.spare_device_id),
@@ -196,12 +198,14 @@ def build_cast(
         _ok(phone.post("/api/me/reports", json=report), 201)
         alerts = _ok(admin_browser.get("/api/alerts"))
         appointments = _ok(admin_browser.get(f"/api/patients/{patient.id}/appointments"))
+        record = _ok(admin_browser.get(f"/api/patients/{patient.id}"))
         worlds[k] = ClinicWorld(
             clinic_id=clinic.id,
             patient_id=patient.id,
             patient_name=PATIENT_NAMES[k],
             patient_phone=PATIENT_PHONES[k],
             occurrence_id=uuid.UUID(next(t["id"] for t in tasks if t["kind"] == "task")),
+            treatment_id=uuid.UUID(record["treatments"][0]["id"]),
             alert_id=uuid.UUID(alerts[0]["id"]),
             admin_id=admin.id,
             clinician_id=clinician.id,

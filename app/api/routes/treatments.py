@@ -31,7 +31,6 @@ Preview = Annotated[bool, Query(description="say what the change would do, and s
     responses=errors(
         ErrorCode.NOT_AUTHENTICATED,
         ErrorCode.NOT_FOUND,
-        ErrorCode.TREATMENT_UNKNOWN,
         ErrorCode.REASON_REQUIRED,
         ErrorCode.TREATMENT_IN_FUTURE,
         ErrorCode.TREATMENT_TOO_OLD,
@@ -82,7 +81,6 @@ def correct_treatment(
     responses=errors(
         ErrorCode.NOT_AUTHENTICATED,
         ErrorCode.NOT_FOUND,
-        ErrorCode.TREATMENT_UNKNOWN,
         ErrorCode.REASON_REQUIRED,
         ErrorCode.TREATMENT_ONLY_ONE,
         ErrorCode.INVALID_INPUT,
