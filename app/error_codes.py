@@ -252,6 +252,26 @@ class ErrorCode(StrEnum):
         "the one after it).",
         422,
     )
+    TREATMENT_BOOKED_IN_PAST = (
+        "treatment_booked_in_past",
+        "A treatment booked ahead needs a time still to come (one performed is recorded done).",
+        422,
+    )
+    TREATMENT_BOOKED_TOO_FAR = (
+        "treatment_booked_too_far",
+        "The booked treatment time is more than a year ahead.",
+        422,
+    )
+    TREATMENT_ALREADY_BOOKED = (
+        "treatment_already_booked",
+        "The patient has a treatment booked already: confirm or void it first.",
+        409,
+    )
+    TREATMENT_NOT_BOOKED = (
+        "treatment_not_booked",
+        "The treatment was not booked ahead: it is in the plan already.",
+        409,
+    )
     TREATMENT_VOIDED = (
         "treatment_voided",
         "The treatment was voided: it stays in the record as it was and can't be corrected.",

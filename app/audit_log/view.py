@@ -54,6 +54,7 @@ ACTION_LABELS = {
     "treatment.create": "Recorded a treatment",
     "treatment.correct": "Corrected a treatment",
     "treatment.void": "Voided a treatment",
+    "treatment.confirm": "Confirmed a booked treatment done",
     "alerts.list": "Viewed the alerts",
     "alert.acknowledge": "Acknowledged an alert",
     "audit.export": "Exported the audit log",

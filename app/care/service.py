@@ -19,12 +19,15 @@ from app.patients.models import (
     PatientUpdate,
     PreferencesUpdate,
     Treatment,
+    TreatmentConfirm,
     TreatmentCorrection,
     TreatmentCreate,
 )
 from app.patients.protocols import ProtocolSource
 from app.patients.service import (
     LIVE,
+    booked_treatment,
+    check_booked_time,
     check_day,
     check_treatment_time,
     insert_treatment,
@@ -81,12 +84,22 @@ def add_treatment(
     now: datetime,
     settings: Settings,
 ) -> tuple[Treatment, PlanChanges]:
-    """Record a (re-)treatment after the latest one and recompute the plan."""
+    """Record a (re-)treatment after the latest one and recompute the plan; or book one ahead
+    (`data.booked`), which joins the plan once confirmed done (`confirm_treatment`)."""
     _lock(session, patient)  # two concurrent re-treatments cannot both pass the order check
     previous = session.exec(
         select(func.max(Treatment.performed_at)).where(Treatment.patient_id == patient.id, LIVE)
     ).one()
-    check_treatment_time(data.performed_at, previous=previous, now=now, settings=settings)
+    if data.booked:
+        if (waiting := booked_treatment(session, patient)) is not None:
+            raise Conflict(
+                f"A treatment is booked already ({waiting.performed_at.isoformat()}): confirm "
+                "it once done, or void it if it was cancelled, before booking another.",
+                code=ErrorCode.TREATMENT_ALREADY_BOOKED,
+            )
+        check_booked_time(data.performed_at, previous=previous, now=now)
+    else:
+        check_treatment_time(data.performed_at, previous=previous, now=now, settings=settings)
     treatment = insert_treatment(session, patient=patient, data=data, staff=staff, now=now)
     changes = replan(session, patient=patient, protocols=protocols, now=now)
     return treatment, changes
@@ -266,7 +279,9 @@ def correct_treatment(
             code=ErrorCode.TREATMENT_VOIDED,
         )
     changed = [name for name, value in sent.items() if getattr(treatment, name) != value]
-    if "performed_at" in changed:
+    if "performed_at" in changed and treatment.booked:  # the booking moved
+        check_booked_time(sent["performed_at"], previous=_latest(session, patient), now=now)
+    elif "performed_at" in changed:
         _check_corrected_time(session, patient, treatment, sent["performed_at"], now, settings)
     before = {name: getattr(treatment, name) for name in changed}
     if not changed:
@@ -299,7 +314,7 @@ def _check_corrected_time(
 ) -> None:
     others = [
         t.performed_at
-        for t in treatments_of(session, patient, voided=False)
+        for t in treatments_of(session, patient, planned_only=True)
         if t.id != treatment.id
     ]
     earlier = [at for at in others if at < treatment.performed_at]
@@ -325,15 +340,16 @@ def void_treatment(
     staff: StaffUser,
     now: datetime,
 ) -> TreatmentChange:
-    """Void a treatment (wrong patient, never happened): it stays in the record, marked, and
-    leaves the plan. Its done tasks stay done (marked as its); what it still owed goes, past
-    or not (it was never owed). Voiding one already voided changes nothing."""
+    """Void a treatment (wrong patient, never happened, a booking cancelled): it stays in the
+    record, marked, and leaves the plan. Its done tasks stay done (marked as its); what it
+    still owed goes, past or not (it was never owed). Voiding one already voided changes
+    nothing."""
     _require_reason(reason, "Please say why the treatment is voided.")
     _lock(session, patient)
     treatment = _own_treatment(session, patient, treatment_id)
     if treatment.voided_at is not None:
         return TreatmentChange(treatment, [], {}, {}, None)
-    if len(treatments_of(session, patient, voided=False)) == 1:
+    if not treatment.booked and len(treatments_of(session, patient, planned_only=True)) == 1:
         raise Conflict(
             "This is the patient's only treatment, and a plan needs one: correct its time or "
             "method instead (or, for the wrong patient, an admin can erase the record).",
@@ -349,3 +365,62 @@ def void_treatment(
         redone=frozenset({treatment.number}),
     )  # fmt: skip
     return TreatmentChange(treatment, ["voided"], {"voided": False}, {"voided": True}, plan)
+
+
+def _latest(session: Session, patient: Patient) -> datetime | None:
+    """The time of the patient's latest treatment the plan follows."""
+    latest: datetime | None = session.exec(
+        select(func.max(Treatment.performed_at)).where(Treatment.patient_id == patient.id, LIVE)
+    ).one()
+    return latest
+
+
+def confirm_treatment(
+    session: Session,
+    *,
+    patient: Patient,
+    treatment_id: uuid.UUID,
+    data: TreatmentConfirm,
+    protocols: ProtocolSource,
+    staff: StaffUser,
+    now: datetime,
+    settings: Settings,
+) -> TreatmentChange:
+    """A booked treatment was done: at its booked time, or at `data.performed_at` if it moved.
+    It joins the plan, which starts from it (its reminders were held until now). Confirming
+    one already confirmed changes nothing."""
+    _lock(session, patient)
+    treatment = _own_treatment(session, patient, treatment_id)
+    if treatment.voided_at is not None:
+        raise Conflict(
+            "This treatment was voided (cancelled): book a new one instead.",
+            code=ErrorCode.TREATMENT_VOIDED,
+        )
+    if not treatment.booked:
+        if treatment.confirmed_at is not None:
+            return TreatmentChange(treatment, [], {}, {}, None)  # a repeat, or a second click
+        raise Conflict(
+            "This treatment was recorded as done, not booked ahead: there is nothing to confirm.",
+            code=ErrorCode.TREATMENT_NOT_BOOKED,
+        )
+    performed_at = data.performed_at or treatment.performed_at
+    if performed_at > now + settings.treatment_future_tolerance:
+        raise InvalidInput(
+            "The treatment time is still ahead: confirm it once the treatment has been "
+            "performed, with the time it was done.",
+            code=ErrorCode.TREATMENT_IN_FUTURE,
+        )
+    check_treatment_time(
+        performed_at, previous=_latest(session, patient), now=now, settings=settings
+    )
+    before = {"performed_at": treatment.performed_at, "booked": True}
+    treatment.performed_at = performed_at
+    treatment.booked = False
+    treatment.confirmed_at = now
+    treatment.confirmed_by = staff.id
+    session.add(treatment)
+    session.flush()
+    session.refresh(treatment)
+    plan = replan(session, patient=patient, protocols=protocols, now=now)
+    after = {"performed_at": treatment.performed_at, "booked": False}
+    return TreatmentChange(treatment, ["booked"], before, after, plan)

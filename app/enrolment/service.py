@@ -15,7 +15,12 @@ from app.enrolment.models import DeviceSession, EnrolmentLink, EnrolmentPublic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, Gone, InvalidInput, NotFound
 from app.patients.models import Patient, PatientCreate
-from app.patients.service import check_day, check_treatment_time, insert_treatment
+from app.patients.service import (
+    check_booked_time,
+    check_day,
+    check_treatment_time,
+    insert_treatment,
+)
 from app.protocols.loader import Protocol
 from app.shared.qr import qr_svg
 from app.shared.tokens import hash_token, new_token
@@ -103,7 +108,10 @@ def create_patient(
     if not (data.doppler_checked or data.confirm_without_doppler):
         raise InvalidInput(DOPPLER_NOT_CONFIRMED, code=ErrorCode.DOPPLER_NOT_CONFIRMED)
     check_day(data.wake_time, data.bed_time)
-    check_treatment_time(data.treatment.performed_at, previous=None, now=now, settings=settings)
+    if data.treatment.booked:  # enrolled at the consultation, before the treatment
+        check_booked_time(data.treatment.performed_at, previous=None, now=now)
+    else:
+        check_treatment_time(data.treatment.performed_at, previous=None, now=now, settings=settings)
     patient = Patient(
         clinic_id=clinic.id,
         name=data.name,

@@ -87,6 +87,9 @@ class PatientRow(SQLModel):
     open_alerts: int
     open_alert_level: str | None  # the worst open alert: emergency or urgent
     next_follow_up_at: datetime | None
+    # A treatment booked ahead and not yet confirmed done; past its time it needs attention
+    # (its reminders are held until staff confirm it).
+    booked_treatment_at: datetime | None = None
     doppler_checked: bool
     created_at: datetime
 
@@ -113,7 +116,7 @@ class PatientFilter:
 def list_page(
     session: Session, *, filters: PatientFilter, now: datetime, limit: int, offset: int
 ) -> PatientListPage:
-    """One page of the list in seven queries, whatever the page size (no query per row).
+    """One page of the list in eight queries, whatever the page size (no query per row).
 
     The page's patients first (one ordered query), then each figure for just those ids.
     """
@@ -269,7 +272,7 @@ def _rows(
     filters: PatientFilter,
     now: datetime,
 ) -> list[PatientRow]:
-    """Rows for these patients: five grouped queries, however many patients there are."""
+    """Rows for these patients: six grouped queries, however many patients there are."""
     if not people:
         return []
     treatments = {
@@ -320,6 +323,17 @@ def _rows(
             .group_by(col(Occurrence.patient_id))
         ).all()
     )
+    booked = dict(
+        session.exec(
+            select(Treatment.patient_id, func.min(Treatment.performed_at))
+            .where(
+                col(Treatment.patient_id).in_(scope),
+                col(Treatment.booked).is_(True),
+                col(Treatment.voided_at).is_(None),
+            )
+            .group_by(col(Treatment.patient_id))
+        ).all()
+    )
     rows = []
     for patient_id, name, zone, last_active, doppler_at, created_at in people:
         first, last, count = treatments.get(patient_id, (None, None, 0))
@@ -341,6 +355,7 @@ def _rows(
                 open_alerts=sum(open_by_level.values()),
                 open_alert_level=next((lv for lv in _LEVELS if lv in open_by_level), None),
                 next_follow_up_at=follow_ups.get(patient_id),
+                booked_treatment_at=booked.get(patient_id),
                 doppler_checked=doppler_at is not None,
                 created_at=created_at,
             )

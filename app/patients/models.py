@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, EmailStr, StringConstraints
-from sqlalchemy import Column, ForeignKey, Index, Uuid, text
+from sqlalchemy import Column, ForeignKey, Index, Uuid, false, text
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
@@ -75,6 +75,11 @@ class Treatment(SQLModel, table=True):
     corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     corrected_by: uuid.UUID | None = None
     correction_reason: str = Field(default="", max_length=500)
+    # Booked ahead (enrolled at the consultation): not in the plan until staff confirm it was
+    # done, on the day, with its real time.
+    booked: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmed_by: uuid.UUID | None = None
     # Voided (wrong patient, never happened): kept in the record, left out of the plan.
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     voided_by: uuid.UUID | None = None
@@ -103,11 +108,21 @@ PersonName = Annotated[
 
 
 class TreatmentCreate(SQLModel):
-    """A treatment session; `performed_at` is an ISO 8601 instant with its offset."""
+    """A treatment session; `performed_at` is an ISO 8601 instant with its offset. `booked`:
+    not done yet, booked for `performed_at` ahead (staff confirm it on the day)."""
 
     performed_at: AwareDatetime
     method: TreatmentMethod = TreatmentMethod.SCLEROTHERAPY
     notes: Annotated[str, StringConstraints(max_length=2000), TEXT] = ""
+    booked: bool = False
+
+
+class TreatmentConfirm(SQLModel):
+    """A booked treatment was done: at its booked time, or at `performed_at` if it moved."""
+
+    model_config = {"extra": "forbid"}
+
+    performed_at: AwareDatetime | None = None
 
 
 class PatientCreate(SQLModel):
@@ -163,6 +178,8 @@ class TreatmentPublic(SQLModel):
     created_at: datetime
     corrected_at: datetime | None = None
     correction_reason: str = ""
+    booked: bool = False  # booked ahead, not confirmed done yet: not in the plan
+    confirmed_at: datetime | None = None
     voided_at: datetime | None = None  # set: kept in the record, left out of the plan
     void_reason: str = ""
 
@@ -260,6 +277,14 @@ class AppointmentPublic(SQLModel):
     tentative: bool = False
 
 
+class BookedTreatmentPublic(SQLModel):
+    """The patient's treatment booked ahead: when, and what to prepare (the protocol's words)."""
+
+    performed_at: datetime
+    local_at: LocalDateTime  # in the patient's zone, with its offset
+    preparation: list[str]
+
+
 class MeProfile(SQLModel):
     id: uuid.UUID
     name: str
@@ -271,6 +296,7 @@ class MeProfile(SQLModel):
     clinic: ClinicContact
     restrictions: list[RestrictionPublic]
     appointments: list[AppointmentPublic]
+    booked_treatment: BookedTreatmentPublic | None = None  # the plan starts once it is done
 
 
 # --- staff views of a patient's record ------------------------------------------------------

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
 
 from app.careplan import TreatmentSession
@@ -66,8 +66,33 @@ def check_treatment_time(
         )
 
 
-# The treatments the plan follows: a voided one stays in the record, outside the plan.
-LIVE = col(Treatment.voided_at).is_(None)
+# Further ahead than this is a typo (a wrong year), not a booking.
+MAX_BOOKING_AHEAD = timedelta(days=365)
+
+
+def check_booked_time(performed_at: datetime, *, previous: datetime | None, now: datetime) -> None:
+    """A treatment booked ahead: its time is still to come, within a year, after the last."""
+    if performed_at <= now:
+        raise InvalidInput(
+            "A booked treatment's time must be ahead: a treatment already performed is "
+            "recorded as done.",
+            code=ErrorCode.TREATMENT_BOOKED_IN_PAST,
+        )
+    if performed_at > now + MAX_BOOKING_AHEAD:
+        raise InvalidInput(
+            "The booked treatment time is more than a year ahead: please check the year.",
+            code=ErrorCode.TREATMENT_BOOKED_TOO_FAR,
+        )
+    if previous is not None and performed_at <= previous:
+        raise InvalidInput(
+            f"The treatment time must be after the previous treatment ({previous.isoformat()}).",
+            code=ErrorCode.TREATMENT_OUT_OF_ORDER,
+        )
+
+
+# The treatments the plan follows: a voided one stays in the record, outside the plan, and a
+# booked one joins it once confirmed done.
+LIVE = and_(col(Treatment.voided_at).is_(None), col(Treatment.booked).is_(False))
 
 
 def insert_treatment(
@@ -89,6 +114,7 @@ def insert_treatment(
         performed_at=data.performed_at,
         method=data.method,
         notes=data.notes,
+        booked=data.booked,
         recorded_by=staff.id if staff else None,
         created_at=now,
     )
@@ -98,22 +124,39 @@ def insert_treatment(
 
 
 def treatments_of(
-    session: Session, patient: Patient, *, voided: bool = True
+    session: Session, patient: Patient, *, planned_only: bool = False
 ) -> Sequence[Treatment]:
-    """The patient's treatments in time order; `voided=False`: only those the plan follows."""
+    """The patient's treatments in time order; `planned_only`: those the plan follows (not
+    voided, not booked ahead)."""
     query = select(Treatment).where(Treatment.patient_id == patient.id)
-    if not voided:
+    if planned_only:
         query = query.where(LIVE)
     return session.exec(query.order_by(col(Treatment.performed_at), col(Treatment.number))).all()
 
 
 def sessions_of(treatments: Iterable[Treatment]) -> list[TreatmentSession]:
-    """What the planner reads of the treatments it follows (voided ones left out)."""
+    """What the planner reads of the treatments it follows (voided and booked ones left out)."""
     return [
         TreatmentSession(performed_at=t.performed_at, method=t.method, number=t.number)
         for t in treatments
-        if t.voided_at is None
+        if planned(t)
     ]
+
+
+def planned(treatment: Treatment) -> bool:
+    """Whether the plan follows this treatment (LIVE, for one row already read)."""
+    return treatment.voided_at is None and not treatment.booked
+
+
+def booked_treatment(session: Session, patient: Patient) -> Treatment | None:
+    """The patient's treatment booked ahead and not yet confirmed done (at most one)."""
+    return session.exec(
+        select(Treatment).where(
+            Treatment.patient_id == patient.id,
+            col(Treatment.booked).is_(True),
+            col(Treatment.voided_at).is_(None),
+        )
+    ).first()
 
 
 def record_doppler_check(

@@ -325,6 +325,8 @@ class Protocol(_Model):
     name: ProtocolName
     version: Annotated[int, Field(ge=1)]
     counts_as_last_treatment: bool = True
+    # What to prepare, shown to a patient enrolled before the treatment (text only, no plan).
+    preparation: tuple[Annotated[str, Field(min_length=1, max_length=300)], ...] = ()
     methods: dict[Method, Literal["self"] | MethodRef] | None = None
     tasks: Annotated[tuple[Task, ...], Field(min_length=1)]
     # Filled by the loader from `methods`: the protocol object per method other than "self".

@@ -25,7 +25,7 @@ from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
 from app.patients.models import AppointmentBooking, Patient, Treatment
-from app.patients.service import sessions_of, treatments_of
+from app.patients.service import planned, sessions_of, treatments_of
 from app.protocols.loader import Protocol
 from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
 from app.tasks.treatment_day import TreatmentDays
@@ -141,9 +141,9 @@ def sync_plan(
     """
     treated = treatments_of(session, patient)
     voided = frozenset(t.number for t in treated if t.voided_at is not None)
-    planned = plan_for(session, patient=patient, protocol=protocol, treated=treated)
+    plan = plan_for(session, patient=patient, protocol=protocol, treated=treated)
     days = TreatmentDays(
-        [t.performed_at for t in treated if t.voided_at is None], zone_for(patient.time_zone)
+        [t.performed_at for t in treated if planned(t)], zone_for(patient.time_zone)
     )
     existing: Mapping[str, Occurrence] = {
         row.key: row
@@ -152,7 +152,7 @@ def sync_plan(
     changes = PlanChanges()
     planned_keys = set()
     new_rows = []
-    for item in planned:
+    for item in plan:
         planned_keys.add(item.key)
         row = existing.get(item.key)
         if row is None:

@@ -83,7 +83,7 @@ class TestQueriesPerPage:
             assert all(row.adherence.due == 13 and row.open_alerts == 1 for row in result.items)
             counts.append(len(sent))
         assert counts[0] == counts[1]
-        assert counts[0] == 7  # the count, the page, and five grouped figures
+        assert counts[0] == 8  # the count, the page, and six grouped figures
 
     def test_an_empty_page_asks_for_no_figures(
         self, engine: Engine, factory: sessionmaker[Session], riverside: tuple[Clinic, StaffUser]

@@ -154,6 +154,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/patients/{patient_id}/treatments/{treatment_id}/void"): Rule(
         "staff", 409, {"reason": "access matrix"}
     ),
+    # Recorded as done, not booked ahead: nothing to confirm.
+    ("POST", "/api/patients/{patient_id}/treatments/{treatment_id}/confirm"): Rule("staff", 409),
     # Last: these replan (new occurrence ids) or end the caller's own session.
     ("PATCH", "/api/me/preferences"): Rule("patient", 200, {"show_task_titles": True}),
     # A re-treatment must follow the last one: the clinician's an hour ago, then the admin's now.

@@ -26,12 +26,14 @@ from app.errors import Gone, NotFound, errors
 from app.patients import service
 from app.patients.models import (
     AppointmentPublic,
+    BookedTreatmentPublic,
     ClinicContact,
     MeProfile,
     Patient,
     PreferencesUpdate,
     RestrictionPublic,
 )
+from app.patients.protocols import ProtocolSource
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import failures_counted
 from app.shared.client_address import client_ip
@@ -40,9 +42,13 @@ from app.tasks import service as tasks
 router = APIRouter(prefix="/api", tags=["patient device"])
 
 
-def build_profile(session: Session, *, patient: Patient, now: datetime) -> MeProfile:
-    """Profile, clinic contact, active restrictions with their last day, coming appointments."""
+def build_profile(
+    session: Session, *, patient: Patient, protocols: ProtocolSource, now: datetime
+) -> MeProfile:
+    """Profile, clinic contact, active restrictions with their last day, coming appointments,
+    and a treatment booked ahead with what to prepare."""
     zone = ZoneInfo(patient.time_zone)
+    booked = service.booked_treatment(session, patient)
     clinic = service.clinic_of_patient(session, patient)
     restrictions = [
         RestrictionPublic(
@@ -79,6 +85,13 @@ def build_profile(session: Session, *, patient: Patient, now: datetime) -> MePro
         ),
         restrictions=restrictions,
         appointments=appointments,
+        booked_treatment=None
+        if booked is None
+        else BookedTreatmentPublic(
+            performed_at=booked.performed_at,
+            local_at=booked.performed_at.astimezone(zone),
+            preparation=list(protocols.pinned(patient).preparation),
+        ),
     )
 
 
@@ -101,6 +114,7 @@ def enrol_device(
     factory: SessionFactoryDep,
     clock: ClockDep,
     settings: SettingsDep,
+    protocols: ProtocolsDep,
 ) -> MeProfile:
     """Redeem the one-time code from the clinic's link; this phone gets a device session.
 
@@ -125,12 +139,14 @@ def enrol_device(
         settings=settings,
         same_site="lax",  # the PWA is opened from links and notifications
     )
-    return build_profile(session, patient=patient, now=now)
+    return build_profile(session, patient=patient, protocols=protocols, now=now)
 
 
 @router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
-def read_profile(patient: CurrentPatient, session: SessionDep, clock: ClockDep) -> MeProfile:
-    return build_profile(session, patient=patient, now=clock.now())
+def read_profile(
+    patient: CurrentPatient, session: SessionDep, clock: ClockDep, protocols: ProtocolsDep
+) -> MeProfile:
+    return build_profile(session, patient=patient, protocols=protocols, now=clock.now())
 
 
 @router.patch(
@@ -146,7 +162,7 @@ def change_preferences(
     """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
     now = clock.now()
     care.update_preferences(session, patient=patient, data=body, protocols=protocols, now=now)
-    return build_profile(session, patient=patient, now=now)
+    return build_profile(session, patient=patient, protocols=protocols, now=now)
 
 
 @router.post("/me/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -47,6 +47,8 @@ router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
         ErrorCode.DOPPLER_NOT_CONFIRMED,
         ErrorCode.TREATMENT_IN_FUTURE,
         ErrorCode.TREATMENT_TOO_OLD,
+        ErrorCode.TREATMENT_BOOKED_IN_PAST,
+        ErrorCode.TREATMENT_BOOKED_TOO_FAR,
         ErrorCode.INVALID_INPUT,
     ),
 )
@@ -61,6 +63,11 @@ def enrol_patient(
 
     422 `doppler_not_confirmed` unless the consultation check is recorded
     (`doppler_checked`) or knowingly skipped (`confirm_without_doppler`).
+
+    At the consultation, before the treatment: `treatment.booked` true with its time ahead
+    (422 `treatment_booked_in_past`, `treatment_booked_too_far`). The patient can pair their
+    phone at once and sees the booked time and what to prepare; the plan starts once staff
+    confirm the treatment done (`POST …/treatments/{id}/confirm`).
     """
     patient, link = enrolment.create_patient(
         access.session,
@@ -204,6 +211,9 @@ def change_protocol_version(
         ErrorCode.TREATMENT_IN_FUTURE,
         ErrorCode.TREATMENT_TOO_OLD,
         ErrorCode.TREATMENT_OUT_OF_ORDER,
+        ErrorCode.TREATMENT_BOOKED_IN_PAST,
+        ErrorCode.TREATMENT_BOOKED_TOO_FAR,
+        ErrorCode.TREATMENT_ALREADY_BOOKED,
         ErrorCode.INVALID_INPUT,
     ),
 )
@@ -216,7 +226,8 @@ def record_treatment(
 ) -> TreatmentPublic:
     """Record a re-treatment (after the latest one); the plan is recomputed from it, with the
     patient's pinned protocol version. A treatment after a course's final review starts a new
-    course, whose visits have keys like `follow_up/c2/1`."""
+    course, whose visits have keys like `follow_up/c2/1`. `booked` true books one ahead
+    instead (one at a time: 409 `treatment_already_booked`), confirmed on the day."""
     patient = access.patient(patient_id)
     treatment, _ = care.add_treatment(
         access.session,

@@ -1,4 +1,4 @@
-"""Staff routes that keep a patient's treatments right: correct one, or void it."""
+"""Staff routes that keep a patient's treatments right: correct, void, confirm one booked."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.error_codes import ErrorCode
 from app.errors import errors
 from app.patients.models import (
     TreatmentChangeResult,
+    TreatmentConfirm,
     TreatmentCorrection,
     TreatmentPublic,
     TreatmentVoid,
@@ -35,6 +36,8 @@ Preview = Annotated[bool, Query(description="say what the change would do, and s
         ErrorCode.TREATMENT_IN_FUTURE,
         ErrorCode.TREATMENT_TOO_OLD,
         ErrorCode.TREATMENT_OUT_OF_ORDER,
+        ErrorCode.TREATMENT_BOOKED_IN_PAST,
+        ErrorCode.TREATMENT_BOOKED_TOO_FAR,
         ErrorCode.TREATMENT_VOIDED,
         ErrorCode.INVALID_INPUT,
     ),
@@ -55,8 +58,10 @@ def correct_treatment(
     and before the one after it (422 `treatment_out_of_order`), and obeys the rules of a new
     one (`treatment_in_future`, `treatment_too_old`). A voided treatment is 409
     `treatment_voided`. With `preview=true` the change is made and undone, so the counts are
-    exactly what saving would do. Audited `treatment.correct` with the time and method before
-    and after (the notes and the reason: whether they changed, and the reason's length).
+    exactly what saving would do. A treatment booked ahead moves to another time still to come
+    (`treatment_booked_in_past`, `treatment_booked_too_far`). Audited `treatment.correct` with
+    the time and method before and after (the notes: whether they changed; the reason: its
+    length).
     """
     patient = access.patient(patient_id)
     with undone_if(access.session, preview):
@@ -98,7 +103,8 @@ def void_treatment(
 
     It stays in the record and the audit, marked voided, and leaves the plan: its done tasks
     stay done and are marked `voided`; what it still owed goes, past or not (never owed, so
-    never missed). The patient's only treatment can't be voided (409 `treatment_only_one`).
+    never missed). The patient's only treatment can't be voided (409 `treatment_only_one`),
+    unless it is booked ahead (a cancelled booking).
     Voiding it again changes nothing. `preview=true`: the counts, nothing saved. Audited
     `treatment.void`.
     """
@@ -117,6 +123,51 @@ def void_treatment(
     if not preview and change.changed:
         _audit(access, "treatment.void", change, reason=body.reason)
     return result
+
+
+@router.post(
+    "/{patient_id}/treatments/{treatment_id}/confirm",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.TREATMENT_IN_FUTURE,
+        ErrorCode.TREATMENT_TOO_OLD,
+        ErrorCode.TREATMENT_OUT_OF_ORDER,
+        ErrorCode.TREATMENT_NOT_BOOKED,
+        ErrorCode.TREATMENT_VOIDED,
+        ErrorCode.INVALID_INPUT,
+    ),
+)
+def confirm_treatment(
+    patient_id: uuid.UUID,
+    treatment_id: uuid.UUID,
+    body: TreatmentConfirm,
+    access: StaffAccess,
+    protocols: ProtocolsDep,
+    settings: SettingsDep,
+) -> TreatmentChangeResult:
+    """A treatment booked ahead was done: at its booked time, or at `performed_at` if it moved.
+
+    It joins the plan, which starts from it; its reminders were held until now. The time may
+    not be ahead (422 `treatment_in_future`: confirm once performed). 409
+    `treatment_not_booked` for one recorded as done, `treatment_voided` for one cancelled;
+    confirming again changes nothing. Audited `treatment.confirm` with the booked time and the
+    time it was done.
+    """
+    patient = access.patient(patient_id)
+    change = care.confirm_treatment(
+        access.session,
+        patient=patient,
+        treatment_id=treatment_id,
+        data=body,
+        protocols=protocols,
+        staff=access.staff,
+        now=access.now,
+        settings=settings,
+    )
+    if change.changed:
+        _audit(access, "treatment.confirm", change, reason="")
+    return _result(change, preview=False)
 
 
 def _result(change: care.TreatmentChange, preview: bool) -> TreatmentChangeResult:

@@ -1,4 +1,4 @@
-"""Each treatment's own number, its latest correction and voiding; tasks of a voided one.
+"""Each treatment's own number; booked ahead and confirmed, corrected, voided; voided tasks.
 
 Revision ID: 0012_treatment_number_void
 Revises: 0011_patient_email_notes
@@ -44,6 +44,11 @@ def upgrade() -> None:
         "treatment",
         sa.Column("correction_reason", _TEXT, nullable=False, server_default=""),
     )
+    op.add_column(
+        "treatment", sa.Column("booked", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("treatment", sa.Column("confirmed_at", UTCDateTime(), nullable=True))
+    op.add_column("treatment", sa.Column("confirmed_by", sa.Uuid(), nullable=True))
     op.add_column("treatment", sa.Column("voided_at", UTCDateTime(), nullable=True))
     op.add_column("treatment", sa.Column("voided_by", sa.Uuid(), nullable=True))
     op.add_column("treatment", sa.Column("void_reason", _TEXT, nullable=False, server_default=""))
@@ -59,6 +64,9 @@ def downgrade() -> None:
         "void_reason",
         "voided_by",
         "voided_at",
+        "confirmed_by",
+        "confirmed_at",
+        "booked",
         "correction_reason",
         "corrected_by",
         "corrected_at",
