@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 
 from app.api.deps import ProtocolsDep, SettingsDep
 from app.api.patient_access import PatientAccess, StaffAccess
@@ -141,12 +141,13 @@ def void_treatment(
 def confirm_treatment(
     patient_id: uuid.UUID,
     treatment_id: uuid.UUID,
-    body: TreatmentConfirm,
     access: StaffAccess,
     protocols: ProtocolsDep,
     settings: SettingsDep,
+    body: Annotated[TreatmentConfirm | None, Body()] = None,
 ) -> TreatmentChangeResult:
-    """A treatment booked ahead was done: at its booked time, or at `performed_at` if it moved.
+    """A treatment booked ahead was done: at its booked time (no body), or at `performed_at`
+    if it moved.
 
     It joins the plan, which starts from it; its reminders were held until now. The time may
     not be ahead (422 `treatment_in_future`: confirm once performed). 409
@@ -159,7 +160,7 @@ def confirm_treatment(
         access.session,
         patient=patient,
         treatment_id=treatment_id,
-        data=body,
+        data=body or TreatmentConfirm(),
         protocols=protocols,
         staff=access.staff,
         now=access.now,
