@@ -2,7 +2,7 @@
 
 import { h } from "./dom.js";
 import { standing, tally } from "./plan.js";
-import { addDays, dayLong, dayOfMonth, monthShort, relativeDay, timeOf, untilText, visitWhen, weekdayShort } from "./time.js";
+import { addDays, dayLong, dayOfMonth, monthShort, relativeDay, timeOf, untilText, visitWhen, weekdayShort, ymdIn } from "./time.js";
 
 function greeting(now, zone, name) {
   const hour = Number(new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "numeric", hourCycle: "h23" }).format(now));
@@ -126,6 +126,21 @@ function nextVisit(ctx) {
     h("p", {}, link));
 }
 
+/** A treatment booked ahead (enrolled at the consultation): when it is and what to prepare; the
+ * plan, and its reminders, start once the clinic confirms it was done. */
+function bookedTreatment(ctx) {
+  const booked = ctx.profile.booked_treatment;
+  if (!booked) return null;
+  // DRAFT for clinical review: the sentences below; the list comes from the protocol.
+  return h("section", { class: "card booked", "aria-labelledby": "booked-heading" },
+    h("h2", { id: "booked-heading" }, "Your treatment"),
+    h("p", { class: "visit-when" }, `Your treatment is on ${dayLong(ymdIn(booked.performed_at, ctx.zone))} at ${timeOf(booked.performed_at, ctx.zone)}.`),
+    booked.preparation.length
+      ? [h("h3", {}, "To prepare"), h("ul", { class: "prepare-list" }, booked.preparation.map((line) => h("li", {}, line)))]
+      : null,
+    h("p", {}, "Your aftercare plan starts on the day, once the clinic has recorded your treatment."));
+}
+
 /** Everything inside <main> for the day view. */
 export function renderToday(ctx) {
   const { selected, today, days, waiting, now } = ctx;
@@ -153,6 +168,7 @@ export function renderToday(ctx) {
     heading,
     ctx.first ? dayStrip(ctx) : null,
     !isToday ? h("p", {}, h("button", { type: "button", class: "button button-secondary", onclick: () => ctx.onSelectDay(today) }, "Back to today")) : null,
+    isToday ? bookedTreatment(ctx) : null,
     isToday ? ctx.remindersPrompt : null,
     h("section", { class: "tasks-section", "aria-labelledby": "tasks-heading" },
       h("h2", { id: "tasks-heading" }, isToday ? "To do today" : "To do"),

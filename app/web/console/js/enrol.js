@@ -19,6 +19,8 @@ export function render(view) {
   const method = h("select", { name: "method" },
     h("option", { value: "sclerotherapy" }, "Sclerotherapy"),
     h("option", { value: "laser" }, "Laser"));
+  // At the consultation: the treatment is booked, not done; the plan starts once it is confirmed.
+  const booked = checkbox("Not done yet: booked for this date and time (the plan starts when you confirm it done)", { name: "booked" });
   const doppler = checkbox("Duplex ultrasound (Doppler) done at the consultation: no deep reflux", { name: "doppler_checked" });
   const message = messageLine();
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Enrol and create link");
@@ -35,7 +37,8 @@ export function render(view) {
       h("legend", {}, "Treatment"),
       h("div", { class: "form-grid" },
         field(`Date and time (${zone})`, performed),
-        field("Method", method))),
+        field("Method", method)),
+      booked.el),
     doppler.el,
     message.el,
     h("div", { class: "actions" }, submit));
@@ -86,7 +89,7 @@ export function render(view) {
       bed_time: bed.value,
       stockings_advised: stockings.input.checked,
       phone: phone.value.trim() || null,
-      treatment: { performed_at: at.toISOString(), method: method.value },
+      treatment: { performed_at: at.toISOString(), method: method.value, booked: booked.input.checked },
       doppler_checked: doppler.input.checked,
       confirm_without_doppler: withoutDoppler,
     };

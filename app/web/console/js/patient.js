@@ -6,7 +6,7 @@ import { navigate } from "./app.js";
 import { clinicZone, isAdmin } from "./session.js";
 import { linkPanel } from "./linkcard.js";
 import { editDetails, planEffect } from "./patientedit.js";
-import { correctTreatment, treatmentLine, voidTreatment } from "./treatmentedit.js";
+import { confirmTreatment, correctTreatment, treatmentLine, voidTreatment } from "./treatmentedit.js";
 import { deviceName } from "./sessions.js";
 import { hasDraft, keepDraft } from "./drafts.js";
 import { painChart } from "./chart.js";
@@ -31,6 +31,11 @@ function restrictionsUntil(spans, zone) {
     if (!ends.has(s.title) || Date.parse(s.window_end) > Date.parse(ends.get(s.title))) ends.set(s.title, s.window_end);
   }
   return [...ends].map(([title, end]) => `${title} until ${dateOnly(end, zone)}`).join(" · ");
+}
+
+/** A treatment booked ahead whose time has passed and that nobody has confirmed done. */
+function bookingDue(patient) {
+  return patient.treatments.some((t) => t.booked && !t.voided_at && Date.parse(t.performed_at) <= Date.now());
 }
 
 export function render(view, { params, setTitle, query }) {
@@ -74,6 +79,7 @@ export function render(view, { params, setTitle, query }) {
     replace(head,
       h("h1", { tabindex: "-1" }, patient.name),
       badge(label, kind),
+      bookingDue(patient) ? badge("treatment to confirm", "warn", "A booked treatment's time has passed: confirm it done (its reminders are held) or void it") : null,
       patient.active_devices ? badge(`${patient.active_devices} device${patient.active_devices === 1 ? "" : "s"}`, "ok") : badge("no device", "warn"),
       h("span", { class: "sub" }, `Last active ${relative(patient.last_active_at)}`),
       h("a", { class: "button", href: "#/patients" }, "Back to the list"));
@@ -149,14 +155,25 @@ export function render(view, { params, setTitle, query }) {
     });
   }
 
-  /** Correct and void buttons of a treatment the plan follows (none for a voided one). */
+  /** Correct and void buttons of a treatment (none for a voided one); a booked one is
+   * confirmed done, moved, or voided (cancelled). */
   function treatmentActions(treatment, note) {
     if (treatment.voided_at) return null;
     const label = `treatment of ${dateTime(treatment.performed_at, clinicZone())}`;
-    const fix = h("button", { type: "button", class: "button button-small", "aria-label": `Correct the ${label}` }, "Correct");
+    const fix = h("button", { type: "button", class: "button button-small", "aria-label": `${treatment.booked ? "Move" : "Correct"} the ${label}` }, treatment.booked ? "Move" : "Correct");
     fix.addEventListener("click", () => openCorrection(treatment));
-    const live = patient.treatments.filter((t) => !t.voided_at).length;
-    if (live < 2) return [fix]; // a plan needs one: the only treatment is corrected, not voided
+    const live = patient.treatments.filter((t) => !t.voided_at && !t.booked).length;
+    const actions = [fix];
+    if (treatment.booked) {
+      const confirm = h("button", { type: "button", class: "button button-small button-primary", "aria-label": `Confirm the ${label} done` }, "Confirm done");
+      confirm.addEventListener("click", () => confirmTreatment(facts, treatment, clinicZone(), base, async (saved) => {
+        if (saved) await treatmentChanged(saved, "Treatment confirmed done: the plan starts from it.");
+        else showFacts();
+      }));
+      actions.unshift(confirm);
+    } else if (live < 2) {
+      return actions; // a plan needs one: the only treatment is corrected, not voided
+    }
     const drop = h("button", { type: "button", class: "button button-small button-quiet", "aria-label": `Void the ${label}` }, "Void…");
     drop.addEventListener("click", () => busy(drop, async () => {
       try {
@@ -164,7 +181,7 @@ export function render(view, { params, setTitle, query }) {
         if (saved) await treatmentChanged(saved, "Treatment voided.");
       } catch (error) { note.error(error); }
     }));
-    return [fix, drop];
+    return [...actions, drop];
   }
 
   function protocolLine(note) {
@@ -209,7 +226,7 @@ export function render(view, { params, setTitle, query }) {
     if (!alive) return;
     const zone = patient.time_zone;
     const today = ymdIn(Date.now(), zone);
-    const first = patient.treatments.find((t) => !t.voided_at);
+    const first = patient.treatments.find((t) => !t.voided_at && !t.booked);
     const firstDay = first ? ymdIn(first.performed_at, zone) : today;
     const timed = rows.filter((r) => r.kind === "task" || r.kind === "appointment");
     const spans = rows.filter((r) => r.kind === "restriction");

@@ -167,7 +167,19 @@ export function render(view, { query }) {
 }
 
 function treatments(p, zone) {
-  if (!p.last_treatment_at) return "—";
+  const booking = p.booked_treatment_at ? bookingBadge(p.booked_treatment_at, zone) : null;
+  if (!p.last_treatment_at) return booking || "—";
+  return h("span", {}, treatmentDates(p, zone), booking ? [" ", booking] : null);
+}
+
+/** A treatment booked ahead: "booked 2 Apr", or, past its time, "to confirm" (reminders held). */
+function bookingBadge(at, zone) {
+  return Date.parse(at) <= Date.now()
+    ? badge(`to confirm · ${dateOnly(at, zone)}`, "warn", "A booked treatment's time has passed and nobody confirmed it done: its reminders are held")
+    : badge(`booked ${dateOnly(at, zone)}`, "muted", "Enrolled before the treatment: the plan starts once it is confirmed done");
+}
+
+function treatmentDates(p, zone) {
   const count = p.treatment_count || (p.first_treatment_at === p.last_treatment_at ? 1 : 2);
   if (count <= 1 || !p.first_treatment_at) return dateOnly(p.last_treatment_at, zone);
   return h("span", {}, `${dateOnly(p.first_treatment_at, zone)} – ${dateOnly(p.last_treatment_at, zone)}`,

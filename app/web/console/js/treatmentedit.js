@@ -17,6 +17,12 @@ export function treatmentLine(treatment, zone, actions) {
       h("s", {}, what), " ", badge("voided", "muted"),
       h("div", { class: "muted" }, `Voided ${dateTime(treatment.voided_at, zone)}: ${treatment.void_reason}`));
   }
+  if (treatment.booked) {
+    const due = Date.parse(treatment.performed_at) <= Date.now();
+    return h("li", { class: "treatment-booked" }, what, " ",
+      due ? badge("to confirm", "warn", "Booked for this time and not confirmed done: its reminders are held") : badge("booked", "muted"),
+      actions ? h("div", { class: "actions actions-inline" }, actions) : null);
+  }
   return h("li", {}, what,
     treatment.corrected_at ? [" ", badge("corrected", "muted", `Corrected ${dateTime(treatment.corrected_at, zone)}: ${treatment.correction_reason}`)] : null,
     actions ? h("div", { class: "actions actions-inline" }, actions) : null);
@@ -72,7 +78,7 @@ export function correctTreatment(card, treatment, zone, base, done) {
       }
     });
   });
-  replace(card, h("h2", { id: "facts-h" }, `Correct treatment ${treatment.number}`), form);
+  replace(card, h("h2", { id: "facts-h" }, treatment.booked ? "Move the booked treatment" : `Correct treatment ${treatment.number}`), form);
   keepDraft(form, `treatment-${treatment.id}`);
   at.focus();
 }
@@ -84,10 +90,12 @@ export async function voidTreatment(treatment, zone, base) {
   const preview = await call("POST", `${path}?preview=true`, { reason: "preview" });
   const reason = await reasonDialog({
     title: `Void the treatment of ${dateTime(treatment.performed_at, zone)}?`,
-    body: [
-      "For a treatment recorded for the wrong patient or that never happened. It stays in the record, marked voided, and leaves the plan.",
-      `${planEffect(preview)} ${KEPT}`,
-    ],
+    body: treatment.booked
+      ? ["For a booking that was cancelled. It stays in the record, marked voided; the patient's app stops showing it."]
+      : [
+        "For a treatment recorded for the wrong patient or that never happened. It stays in the record, marked voided, and leaves the plan.",
+        `${planEffect(preview)} ${KEPT}`,
+      ],
     confirm: "Void treatment",
     label: "Reason (required)",
     missing: "Please say why the treatment is voided.",
@@ -97,4 +105,37 @@ export async function voidTreatment(treatment, zone, base) {
   const saved = await call("POST", path, { reason });
   announce(`Treatment voided. ${planEffect(saved)}`);
   return saved;
+}
+
+/**
+ * The confirmation form in `card` for a booked `treatment`: it was done, at the booked time or
+ * at the time typed. `done(saved)` runs after a confirmation (the result) or a cancel (null).
+ */
+export function confirmTreatment(card, treatment, zone, base, done) {
+  const at = h("input", { type: "datetime-local", name: "performed_at", required: true, value: localInputValue(treatment.performed_at, zone) });
+  const message = messageLine();
+  const save = h("button", { type: "submit", class: "button button-primary" }, "Confirm done");
+  const cancel = h("button", { type: "button", class: "button button-link", onclick: () => done(null) }, "Cancel");
+  const form = h("form", { novalidate: true, "aria-labelledby": "facts-h" },
+    h("p", {}, `Booked for ${dateTime(treatment.performed_at, zone)}. Change the time if the treatment was done at another time.`),
+    field(`Done at (${zone})`, at),
+    message.el,
+    h("div", { class: "actions" }, cancel, save));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const instant = instantOf(at.value, zone);
+    if (!instant) { message.error("Please enter the date and time the treatment was done."); at.focus(); return; }
+    const body = instant.getTime() === Date.parse(treatment.performed_at) ? {} : { performed_at: instant.toISOString() };
+    busy(save, async () => {
+      try {
+        const saved = await call("POST", `${base}/treatments/${treatment.id}/confirm`, body);
+        announce("Treatment confirmed done. The plan starts from it.");
+        done(saved);
+      } catch (error) {
+        message.error(error);
+      }
+    });
+  });
+  replace(card, h("h2", { id: "facts-h" }, "Confirm the treatment done"), form);
+  at.focus();
 }
