@@ -105,6 +105,7 @@ def test_the_booked_card_fits_small_screens_and_large_text(
         page.goto(link.url)
         card = page.get_by_role("region", name="Your treatment")
         expect(card).to_contain_text("Thursday 2 April")
+        page.wait_for_load_state("networkidle")  # the first sync re-renders the day
         card.scroll_into_view_if_needed()
         page.wait_for_timeout(100)  # fonts and layout settle
         SCREENS.mkdir(parents=True, exist_ok=True)

@@ -259,7 +259,7 @@ export function render(view, { params, setTitle, query }) {
       if (day === today) todayRow = tr;
       body.append(tr);
     }
-    if (!days.size) body.append(emptyRow(2, "No tasks planned."));
+    if (!days.size) body.append(emptyRow(2, patient.treatments.some((t) => t.booked && !t.voided_at) ? "The plan starts when the booked treatment is confirmed done." : "No tasks planned."));
     const scroller = h("div", { class: "timeline", tabindex: "0", "aria-label": "Plan by day" },
       h("table", { class: "table" }, h("caption", { class: "visually-hidden" }, "Plan by day"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Day"), h("th", { scope: "col" }, "Tasks (patient's time)"))), body));
