@@ -43,6 +43,8 @@ STRING_KEYS: dict[str, re.Pattern[str]] = {
     "by": _CODE,  # who made a change no staff member made: command_line
     "changed": _CODE,  # field names
     "booked_at": _INSTANT,
+    "due_at": _INSTANT,  # a visit's time, before or after a booking changed it
+    "overridden": _CODE,  # the warnings (error codes) a "book anyway" went past
     "digest": _HEX,
 }
 _KEY = re.compile(r"^[a-z_]{1,40}$")

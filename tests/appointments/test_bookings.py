@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.clock import FixedClock
 from app.notifications.models import OutboxKind, OutboxMessage
@@ -100,10 +100,11 @@ class TestBook:
         self, staff: TestClient, factory: sessionmaker[Session]
     ) -> None:
         created = enrol(staff)
-        # 10:00 on Sunday 29 March, an hour after the clocks went forward: 09:00 UTC.
+        # 10:00 on Sunday 29 March, an hour after the clocks went forward: 09:00 UTC. The
+        # clinic is closed on Sundays: booked anyway.
         booked = staff.put(
             f"/api/patients/{created['id']}/appointments/follow_up/1",
-            json={"booked_at": "2026-03-29T10:00:00+01:00"},
+            json={"booked_at": "2026-03-29T10:00:00+01:00", "book_anyway": True},
         ).json()
         assert at(booked["due_at"]) == datetime(2026, 3, 29, 9, 0, tzinfo=UTC)
         assert booked["local_due"] == "2026-03-29T10:00:00+01:00"
@@ -113,7 +114,7 @@ class TestBook:
         # The same instant written in UTC is the same booking.
         again = staff.put(
             f"/api/patients/{created['id']}/appointments/follow_up/1",
-            json={"booked_at": "2026-03-29T09:00:00Z"},
+            json={"booked_at": "2026-03-29T09:00:00Z", "book_anyway": True},
         ).json()
         assert again["local_due"] == "2026-03-29T10:00:00+01:00"
 
@@ -134,9 +135,35 @@ class TestBook:
             ]
             assert bookings[0].booked_by is not None
             details = session.exec(
-                select(AuditEvent.detail).where(AuditEvent.action == "appointment.book")
+                select(AuditEvent.detail)
+                .where(AuditEvent.action == "appointment.book")
+                .order_by(col(AuditEvent.id))
             ).all()
-        assert {"key": "follow_up/2", "booked_at": "2026-05-27T16:00:00+01:00"} in details
+        # Before and after, each time: the first booking moved the planned visit, the second
+        # moved the booking; neither went past a warning.
+        assert details == [
+            {
+                "key": "follow_up/2",
+                "booked_at": "2026-05-20T09:00:00+01:00",
+                "before": {"due_at": "2026-05-22T09:00:00+00:00", "booked_at": None},
+                "after": {"due_at": "2026-05-20T08:00:00+00:00"},
+                "notified": True,
+                "book_anyway": False,
+                "overridden": [],
+            },
+            {
+                "key": "follow_up/2",
+                "booked_at": "2026-05-27T16:00:00+01:00",
+                "before": {
+                    "due_at": "2026-05-20T08:00:00+00:00",
+                    "booked_at": "2026-05-20T08:00:00+00:00",
+                },
+                "after": {"due_at": "2026-05-27T15:00:00+00:00"},
+                "notified": True,
+                "book_anyway": False,
+                "overridden": [],
+            },
+        ]
 
     @pytest.mark.parametrize(
         ("booked_at", "status", "code"),
