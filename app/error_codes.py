@@ -305,6 +305,26 @@ class ErrorCode(StrEnum):
     BOOKING_UNKNOWN = ("booking_unknown", "This visit has no booking to drop.", 404)
     BOOKING_IN_PAST = ("booking_in_past", "The booking time is not in the future.", 422)
     BOOKING_TOO_FAR = ("booking_too_far", "The booking time is more than a year ahead.", 422)
+    BOOKING_OUT_OF_ORDER = (
+        "booking_out_of_order",
+        "The time would put the course's visits out of order (a final review at or before its "
+        "check-up); `detail` names the other visit and its time. Not overridable: book it "
+        "later, or move the other visit first.",
+        409,
+    )
+    BOOKING_OUTSIDE_HOURS = (
+        "booking_outside_hours",
+        "The clinic is closed at that time (a closed day, or outside that day's opening hours); "
+        "`detail` says when it is open. Send again with `book_anyway: true` to book it all the "
+        "same.",
+        409,
+    )
+    BOOKING_IN_PATIENTS_NIGHT = (
+        "booking_in_patients_night",
+        "The time falls in the patient's night (between their bed and wake time, in their "
+        "zone). Send again with `book_anyway: true` to book it all the same.",
+        409,
+    )
     NOT_A_TASK = (
         "not_a_task",
         "Only tasks can be ticked off (not information, restrictions or visits).",

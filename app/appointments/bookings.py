@@ -4,18 +4,24 @@ and the clinic's visits still to book, each with a time to offer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app.appointments import booking_rules
+from app.appointments.booking_rules import PlannedVisit
 from app.appointments.models import PatientAppointment, VisitToBook
 from app.appointments.slots import suggest_slot
 from app.care.service import replan
 from app.careplan import OccurrenceKind, compute_plan
+from app.careplan.daytime import Rhythm
 from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
+from app.notifications.models import OutboxKind
+from app.notifications.outbox import queue_visit_notice
 from app.patients.models import AppointmentBooking, Patient
 from app.patients.protocols import ProtocolSource
 from app.patients.service import sessions_of, treatments_of
@@ -98,6 +104,63 @@ def _lock(session: Session, patient: Patient) -> None:
     session.exec(select(Patient).where(Patient.id == patient.id).with_for_update()).one()
 
 
+@dataclass(frozen=True)
+class BookingChange:
+    """What a booking or its removal changed, for the audit: the visit's time before and after,
+    whether it was booked before, and the warnings "book anyway" went past (codes)."""
+
+    before_due_at: datetime
+    before_booked_at: datetime | None
+    after_due_at: datetime
+    overridden: tuple[ErrorCode, ...] = ()
+    notice: OutboxKind | None = None  # what the patient is told, if anything
+
+
+def _clinic_of(session: Session, patient: Patient) -> Clinic:
+    clinic = session.get(Clinic, patient.clinic_id)
+    assert clinic is not None  # foreign key
+    return clinic
+
+
+def _visits_in_order(
+    session: Session, patient: Patient, protocols: ProtocolSource
+) -> list[PlannedVisit]:
+    """The patient's visits where they stand now, in the order the protocol alone puts them."""
+    computed = _computed_times(session, patient, protocols)
+    rows = [row for row in _appointment_rows(session, patient) if row.key in computed]
+    rows.sort(key=lambda row: (computed[row.key], row.key))
+    return [PlannedVisit(key=row.key, title=row.title, at=row.due_at) for row in rows]
+
+
+def _check(
+    session: Session,
+    *,
+    patient: Patient,
+    key: str,
+    booked_at: datetime,
+    book_anyway: bool,
+    protocols: ProtocolSource,
+) -> tuple[ErrorCode, ...]:
+    """Refuse a time that breaks the visits' order (always), or that needs "book anyway" and
+    was not sent with it; the warnings it overrode."""
+    clinic = _clinic_of(session, patient)
+    clinic_zone = ZoneInfo(clinic.time_zone)
+    visits = _visits_in_order(session, patient, protocols)
+    disorder = booking_rules.out_of_order(key, booked_at, visits, clinic_zone)
+    if disorder is not None:
+        raise Conflict(disorder, code=ErrorCode.BOOKING_OUT_OF_ORDER)
+    found = booking_rules.warnings(
+        booked_at,
+        clinic_name=clinic.name,
+        hours=clinic.opening_hours,
+        clinic_zone=clinic_zone,
+        rhythm=Rhythm.from_preferences(preferences_of(patient)),
+    )
+    if found and not book_anyway:
+        raise Conflict(" ".join(w.sentence for w in found), code=found[0].code)
+    return tuple(w.code for w in found)
+
+
 def book(
     session: Session,
     *,
@@ -107,19 +170,34 @@ def book(
     staff: StaffUser,
     protocols: ProtocolSource,
     now: datetime,
-) -> None:
-    """Book visit `key` at `booked_at` (any offset; stored UTC); the plan and reminders follow.
+    book_anyway: bool = False,
+) -> BookingChange:
+    """Book visit `key` at `booked_at` (any offset; stored UTC); the plan and reminders follow,
+    and the patient is told (booked, or moved when it was booked already).
 
-    A time already past is refused: the plan never rewrites the past, so a booking there
-    could not move the visit, and no reminder could go out for it.
+    Refused, in this order, with nothing changed: a time already past (the plan never
+    rewrites the past, so a booking there could not move the visit, and no reminder could go
+    out for it) or more than a year ahead; a visit unknown or already past; a time that puts
+    the course's visits out of order (never overridable); then, unless `book_anyway`, a time
+    when the clinic is closed or in the patient's night (both named in one sentence).
     """
     if booked_at <= now:
         raise InvalidInput("booked_at is in the past.", code=ErrorCode.BOOKING_IN_PAST)
     if booked_at > now + BOOKING_HORIZON:
         raise InvalidInput("booked_at is more than a year ahead.", code=ErrorCode.BOOKING_TOO_FAR)
     _lock(session, patient)
-    _bookable(session, patient=patient, key=key, now=now)
+    row = _bookable(session, patient=patient, key=key, now=now)
+    overridden = _check(
+        session,
+        patient=patient,
+        key=key,
+        booked_at=booked_at,
+        book_anyway=book_anyway,
+        protocols=protocols,
+    )
+    before_due_at = row.due_at
     booking = session.get(AppointmentBooking, (patient.id, key))
+    before_booked_at = None if booking is None else booking.booked_at
     if booking is None:
         booking = AppointmentBooking(
             patient_id=patient.id, key=key, booked_at=booked_at, updated_at=now
@@ -130,21 +208,40 @@ def book(
     session.add(booking)
     session.flush()
     replan(session, patient=patient, protocols=protocols, now=now)
+    notice = None
+    if before_booked_at != booked_at:
+        change = OutboxKind.VISIT_BOOKED if before_booked_at is None else OutboxKind.VISIT_MOVED
+        notice = queue_visit_notice(session, occurrence=row, change=change, now=now)
+    return BookingChange(
+        before_due_at=before_due_at,
+        before_booked_at=before_booked_at,
+        after_due_at=row.due_at,
+        overridden=overridden,
+        notice=notice,
+    )
 
 
 def unbook(
     session: Session, *, patient: Patient, key: str, protocols: ProtocolSource, now: datetime
-) -> None:
+) -> BookingChange:
     """Drop the booking of visit `key`: it goes back to the protocol's day, tentative (no
-    reminder) until it is booked again."""
+    reminder) until it is booked again, and the patient is told it is no longer booked."""
     _lock(session, patient)
     booking = session.get(AppointmentBooking, (patient.id, key))
     if booking is None:
         raise NotFound("This visit has no booking.", code=ErrorCode.BOOKING_UNKNOWN)
-    _bookable(session, patient=patient, key=key, now=now)
+    row = _bookable(session, patient=patient, key=key, now=now)
+    before_due_at, before_booked_at = row.due_at, booking.booked_at
     session.delete(booking)
     session.flush()
     replan(session, patient=patient, protocols=protocols, now=now)
+    notice = queue_visit_notice(session, occurrence=row, change=OutboxKind.VISIT_UNBOOKED, now=now)
+    return BookingChange(
+        before_due_at=before_due_at,
+        before_booked_at=before_booked_at,
+        after_due_at=row.due_at,
+        notice=notice,
+    )
 
 
 TO_BOOK_DAYS = 28

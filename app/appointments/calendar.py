@@ -8,6 +8,10 @@ from datetime import UTC, datetime
 from app.tasks.models import Occurrence
 
 PRODUCT_ID = "-//Aftercare//Clinic visits//EN"
+# SEQUENCE is the whole seconds from this instant to the visit's last change: it grows with
+# every change (a booking, a move) without a counter to store, and fits RFC 5545's 32-bit
+# INTEGER until 2093.
+SEQUENCE_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def escape(text: str) -> str:
@@ -40,11 +44,17 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def sequence(changed_at: datetime) -> int:
+    """The event's SEQUENCE for a visit last changed at `changed_at` (see SEQUENCE_EPOCH)."""
+    return max(0, int((changed_at - SEQUENCE_EPOCH).total_seconds()))
+
+
 def visits_calendar(
     appointments: Iterable[Occurrence], *, clinic_name: str, clinic_phone: str, now: datetime
 ) -> str:
     """One VEVENT per visit, in UTC; a visit moved by the clinic keeps its UID, so calendar
-    apps that subscribe update it instead of adding a second one."""
+    apps that subscribe update it instead of adding a second one. DTSTAMP is when the file
+    was made (METHOD:PUBLISH); LAST-MODIFIED and a larger SEQUENCE say the event changed."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -59,6 +69,8 @@ def visits_calendar(
             "BEGIN:VEVENT",
             f"UID:{visit.id}@aftercare",
             f"DTSTAMP:{_stamp(now)}",
+            f"LAST-MODIFIED:{_stamp(visit.updated_at)}",
+            f"SEQUENCE:{sequence(visit.updated_at)}",
             f"DTSTART:{_stamp(visit.due_at)}",
             f"DTEND:{_stamp(visit.window_end)}",
             f"SUMMARY:{escape(visit.title)}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, StrictBool
 from sqlmodel import SQLModel
 
 from app.timezones import LocalDateTime
@@ -39,3 +39,7 @@ class AppointmentBookingIn(SQLModel):
     model_config = {"extra": "forbid"}
 
     booked_at: AwareDatetime
+    # True: book even when the clinic is closed then or it is the patient's night (after a
+    # 409 `booking_outside_hours` / `booking_in_patients_night` said so). Never overrides
+    # `booking_out_of_order`.
+    book_anyway: StrictBool = False

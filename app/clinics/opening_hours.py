@@ -268,3 +268,10 @@ def reopens_text(instant: datetime, zone: ZoneInfo) -> str:
     (24-hour h:mm and the weekday's name, never "tomorrow": the answer may be read later)."""
     local = instant.astimezone(zone)
     return f"{local.hour}:{local.minute:02d} on {WEEKDAY_NAMES[local.weekday()]}"
+
+
+def day_hours_text(hours: Hours, weekday: int) -> str:
+    """A weekday's opening hours as people read them: "08:00 to 18:00", "09:00 to 12:30 and
+    13:30 to 17:00", or "" for a closed day (`weekday` as date.weekday(), Monday 0)."""
+    intervals = hours.get(DAYS[weekday], [])
+    return " and ".join(f"{start} to {end}" for start, end in intervals)

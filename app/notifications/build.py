@@ -9,7 +9,8 @@ from app.notifications.actions import make_token
 from app.notifications.load import AlertClaim, Claim
 from app.notifications.models import OutboxKind, OutboxStatus
 from app.notifications.outcome import Outcome, later
-from app.notifications.payload import alert_payload, reminder_payload
+from app.notifications.payload import alert_payload, reminder_payload, visit_notice_payload
+from app.shared.when import short_when
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Build:
     def __call__(self, claim: Claim | AlertClaim, now: datetime) -> Push | Outcome:
         if isinstance(claim, AlertClaim):
             return self._alert(claim, now)
+        if claim.notice:
+            return self._visit_notice(claim, now)
         return self._reminder(claim, now)
 
     def _reminder(self, claim: Claim, now: datetime) -> Push | Outcome:
@@ -60,6 +63,29 @@ class Build:
                 if claim.kind == "task"
                 else None
             ),
+        )
+        ttl = int((claim.expires_at - now).total_seconds())
+        return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)
+
+    def _visit_notice(self, claim: Claim, now: datetime) -> Push | Outcome:
+        """A visit booked, moved or unbooked: the reminder's rules (the patient's night waits
+        for their wake time), the words from the visit as it stands at send time."""
+        rhythm, occurrence_id = claim.rhythm, claim.occurrence_id
+        if occurrence_id is None or rhythm is None or claim.visit_at is None:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "the visit is no longer planned")
+        if now >= claim.expires_at:
+            return Outcome(claim.row_id, OutboxStatus.DROPPED, "too late: the visit has begun")
+        if rhythm.is_night(now):
+            return later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
+        if not claim.devices:
+            return Outcome(claim.row_id, OutboxStatus.FAILED, "no device subscribed to reminders")
+        plaintext = visit_notice_payload(
+            occurrence_id=occurrence_id,
+            notice=claim.notice,
+            title=claim.title,
+            when=short_when(claim.visit_at, rhythm.zone),
+            show_title=claim.show_title,
+            public_url=self._public_url,
         )
         ttl = int((claim.expires_at - now).total_seconds())
         return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)

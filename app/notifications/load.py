@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col
 
 from app.careplan.daytime import Rhythm
 from app.careplan.types import Preferences
-from app.notifications.models import OutboxKind, OutboxMessage, PushSubscription
+from app.notifications.models import VISIT_NOTICES, OutboxKind, OutboxMessage, PushSubscription
 from app.notifications.sender import Device
 from app.patients.models import Patient
 from app.staff.models import StaffUser
@@ -49,6 +49,10 @@ class Claim:
     rhythm: Rhythm | None
     patient_id: uuid.UUID | None
     devices: Devices = field(default_factory=list)
+    # A visit notice (OutboxKind.VISIT_*) rather than a reminder: its kind, and the visit's
+    # time as it stands now (the words are built from it at send time).
+    notice: str = ""
+    visit_at: datetime | None = None
 
 
 @dataclass
@@ -95,7 +99,7 @@ class Loader:
     def load(
         self, session: Session, claimed: Sequence[tuple[int, str]]
     ) -> list[Claim | AlertClaim]:
-        """Reminders first, then alerts, each in claim order."""
+        """Reminders and visit notices first, then alerts, each in claim order."""
         reminders = [row_id for row_id, kind in claimed if kind not in ALERT_KINDS]
         alerts = [row_id for row_id, kind in claimed if kind in ALERT_KINDS]
         claims: list[Claim | AlertClaim] = []
@@ -113,7 +117,9 @@ class Loader:
                 col(OutboxMessage.due_at),
                 col(OutboxMessage.expires_at),
                 col(OutboxMessage.attempts),
+                col(OutboxMessage.kind),
                 col(Occurrence.id),
+                col(Occurrence.due_at),
                 col(Occurrence.task),
                 col(Occurrence.kind),
                 col(Occurrence.title),
@@ -132,8 +138,8 @@ class Loader:
         rhythms: dict[uuid.UUID, Rhythm] = {}
         claims = []
         for (
-            row_id, due_at, expires_at, attempts, occurrence_id, task, kind, title, status,
-            patient_id, zone, wake, bed, show_title,
+            row_id, due_at, expires_at, attempts, outbox_kind, occurrence_id, visit_at, task,
+            kind, title, status, patient_id, zone, wake, bed, show_title,
         ) in rows:  # fmt: skip
             rhythm = None
             if patient_id is not None:
@@ -155,6 +161,8 @@ class Loader:
                     show_title=bool(show_title),
                     rhythm=rhythm,
                     patient_id=patient_id,
+                    notice=outbox_kind if outbox_kind in VISIT_NOTICES else "",
+                    visit_at=visit_at,
                 )
             )
         devices = self._devices(session, set(rhythms))

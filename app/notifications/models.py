@@ -51,6 +51,16 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"
     ALERT = "alert"  # a new alert, to on-call staff (every clinician if nobody is on call)
     ALERT_ESCALATION = "alert_escalation"  # still open after the clinic's time: every clinician
+    # The patient is told at once (held through their night) that a visit was booked, moved,
+    # or is no longer booked: one waiting row per visit at most (app/notifications/outbox.py).
+    VISIT_BOOKED = "visit_booked"
+    VISIT_MOVED = "visit_moved"
+    VISIT_UNBOOKED = "visit_unbooked"
+
+
+VISIT_NOTICES = frozenset(
+    {OutboxKind.VISIT_BOOKED, OutboxKind.VISIT_MOVED, OutboxKind.VISIT_UNBOOKED}
+)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -64,7 +74,7 @@ class OutboxMessage(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=20)  # reminder, alert
+    kind: str = Field(max_length=20)  # an OutboxKind
     occurrence_id: uuid.UUID | None = foreign_key(
         "occurrence.id", required=False, index=False, on_delete="SET NULL"
     )

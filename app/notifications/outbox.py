@@ -12,12 +12,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.bulk import insert_new
-from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus
+from app.notifications.models import VISIT_NOTICES, OutboxKind, OutboxMessage, OutboxStatus
 from app.tasks.models import Occurrence, OccurrenceStatus
 from app.tasks.service import PlanChanges
 
 # An alert push still undelivered after this long is dropped: the console's inbox shows it.
 ALERT_PUSH_LIFETIME = timedelta(days=1)
+# A notice that a visit is no longer booked, when its planned day is already past.
+VISIT_NOTICE_LIFETIME = timedelta(days=1)
 
 # Rows whose send is settled; a changed reminder time re-arms them only if it is still ahead.
 SETTLED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CANCELLED, OutboxStatus.DROPPED)
@@ -205,3 +207,79 @@ def queue_alert_push(
         )
     )
     session.flush()
+
+
+# What the patient hears when a visit changes while an earlier notice still waits: they have
+# not heard the waiting one, so a booking then a move is still "booked" (at the new time), a
+# booking then its removal is nothing at all, and a removal then a new booking is a move.
+_COMBINED: dict[tuple[OutboxKind, OutboxKind], OutboxKind | None] = {
+    (OutboxKind.VISIT_BOOKED, OutboxKind.VISIT_MOVED): OutboxKind.VISIT_BOOKED,
+    (OutboxKind.VISIT_BOOKED, OutboxKind.VISIT_UNBOOKED): None,
+    (OutboxKind.VISIT_MOVED, OutboxKind.VISIT_UNBOOKED): OutboxKind.VISIT_UNBOOKED,
+    (OutboxKind.VISIT_UNBOOKED, OutboxKind.VISIT_BOOKED): OutboxKind.VISIT_MOVED,
+    (OutboxKind.VISIT_UNBOOKED, OutboxKind.VISIT_MOVED): OutboxKind.VISIT_MOVED,
+}
+
+
+def queue_visit_notice(
+    session: Session,
+    *,
+    occurrence: Occurrence,
+    change: OutboxKind,
+    now: datetime,
+) -> OutboxKind | None:
+    """Tell the patient now that visit `occurrence` (as it stands after the change) was booked,
+    moved or unbooked; the kind queued, or None when nothing needs saying.
+
+    At most one notice per visit waits: a new change folds into the waiting one (see
+    `_COMBINED`) and the others are cancelled. The dispatcher builds the words at send time
+    from the visit as it is then, holds the push through the patient's night like a reminder,
+    and drops it once the visit has begun (an unbooked visit's: a day after now, at least).
+    A row being sent right now is re-armed, so the patient also hears the latest time.
+    """
+    if change not in VISIT_NOTICES:
+        raise ValueError(f"{change!r} is not a visit notice")
+    rows = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.occurrence_id == occurrence.id,
+            col(OutboxMessage.kind).in_(VISIT_NOTICES),
+        )
+    ).all()
+    by_kind = {OutboxKind(row.kind): row for row in rows}
+    waiting = [row for row in rows if row.status == OutboxStatus.PENDING]
+    wanted: OutboxKind | None = change
+    for row in waiting:
+        wanted = _COMBINED.get((OutboxKind(row.kind), change), change)
+    for row in waiting:
+        if row.kind != wanted:
+            _cancel(row, "replaced by a later change to the visit")
+            session.add(row)
+    if wanted is None:
+        session.flush()
+        return None
+    expires_at = occurrence.due_at
+    if expires_at <= now:
+        expires_at = now + VISIT_NOTICE_LIFETIME
+    notice = by_kind.get(wanted)
+    if notice is None:
+        notice = OutboxMessage(
+            kind=wanted,
+            occurrence_id=occurrence.id,
+            patient_id=occurrence.patient_id,
+            status=OutboxStatus.PENDING,
+            due_at=now,
+            next_attempt_at=now,
+            expires_at=expires_at,
+            created_at=now,
+        )
+    else:
+        notice.status = OutboxStatus.PENDING
+        notice.due_at = notice.next_attempt_at = now
+        notice.expires_at = expires_at
+        notice.attempts = 0
+        notice.lease_until = None
+        notice.last_error = ""
+        notice.sent_at = None
+    session.add(notice)
+    session.flush()
+    return wanted

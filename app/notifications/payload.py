@@ -22,6 +22,17 @@ ESCALATION_TEXT = {
     "urgent": "Urgent report still not acknowledged — open the console",
 }
 ALERTS_PATH = "/console/#/alerts"
+# A visit booked, moved or no longer booked: "{visit}" is the visit's title when the patient
+# chose to see titles, else GENERIC_VISIT; "{when}" is "Mon 6 Apr at 09:15" in their zone.
+GENERIC_VISIT = "Your clinic visit"
+VISIT_NOTICE_TEXT = {
+    # DRAFT for clinical review
+    "visit_booked": "{visit} is booked for {when}.",
+    # DRAFT for clinical review
+    "visit_moved": "{visit} has moved to {when}.",
+    # DRAFT for clinical review
+    "visit_unbooked": "{visit} is no longer booked. The clinic will contact you with a new time.",
+}
 
 
 def reminder_payload(
@@ -89,5 +100,40 @@ def alert_payload(*, alert_id: uuid.UUID, level: str, escalation: bool, public_u
         "kind": "alert_escalation" if escalation else "alert",
         "level": level,
         "url": ALERTS_PATH,
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def visit_notice_payload(
+    *,
+    occurrence_id: uuid.UUID,
+    notice: str,
+    title: str,
+    when: str,
+    show_title: bool,
+    public_url: str,
+) -> bytes:
+    """The JSON a device receives when the clinic books, moves or unbooks a visit.
+
+    Opens the visit in the app; its tag is the visit's, so a later change (or the visit's
+    reminder) replaces it on the device. The lock screen names the visit only if the patient
+    chose to see titles; the time is always there (it is what the message is for).
+    """
+    template = VISIT_NOTICE_TEXT[notice]
+    body = template.format(visit=title if show_title and title else GENERIC_VISIT, when=when)
+    if len(body.encode()) > MAX_PLAINTEXT_BYTES // 2:  # only a pathological title gets here
+        body = template.format(visit=GENERIC_VISIT, when=when)
+    path = f"/?task={occurrence_id}"
+    document = {
+        "web_push": 8030,
+        "notification": {
+            "title": APP_NAME,
+            "body": body,
+            "navigate": f"{public_url}{path}",
+            "tag": str(occurrence_id),
+        },
+        "task_id": str(occurrence_id),
+        "kind": notice,
+        "url": path,
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

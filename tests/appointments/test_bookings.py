@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.clock import FixedClock
-from app.notifications.models import OutboxKind, OutboxMessage
+from app.notifications.models import VISIT_NOTICES, OutboxKind, OutboxMessage
 from app.patients.models import AppointmentBooking
 from app.staff.models import AuditEvent
 from app.tasks.models import Occurrence
@@ -100,10 +100,11 @@ class TestBook:
         self, staff: TestClient, factory: sessionmaker[Session]
     ) -> None:
         created = enrol(staff)
-        # 10:00 on Sunday 29 March, an hour after the clocks went forward: 09:00 UTC.
+        # 10:00 on Sunday 29 March, an hour after the clocks went forward: 09:00 UTC. The
+        # clinic is closed on Sundays: booked anyway.
         booked = staff.put(
             f"/api/patients/{created['id']}/appointments/follow_up/1",
-            json={"booked_at": "2026-03-29T10:00:00+01:00"},
+            json={"booked_at": "2026-03-29T10:00:00+01:00", "book_anyway": True},
         ).json()
         assert at(booked["due_at"]) == datetime(2026, 3, 29, 9, 0, tzinfo=UTC)
         assert booked["local_due"] == "2026-03-29T10:00:00+01:00"
@@ -113,7 +114,7 @@ class TestBook:
         # The same instant written in UTC is the same booking.
         again = staff.put(
             f"/api/patients/{created['id']}/appointments/follow_up/1",
-            json={"booked_at": "2026-03-29T09:00:00Z"},
+            json={"booked_at": "2026-03-29T09:00:00Z", "book_anyway": True},
         ).json()
         assert again["local_due"] == "2026-03-29T10:00:00+01:00"
 
@@ -134,9 +135,35 @@ class TestBook:
             ]
             assert bookings[0].booked_by is not None
             details = session.exec(
-                select(AuditEvent.detail).where(AuditEvent.action == "appointment.book")
+                select(AuditEvent.detail)
+                .where(AuditEvent.action == "appointment.book")
+                .order_by(col(AuditEvent.id))
             ).all()
-        assert {"key": "follow_up/2", "booked_at": "2026-05-27T16:00:00+01:00"} in details
+        # Before and after, each time: the first booking moved the planned visit, the second
+        # moved the booking; neither went past a warning.
+        assert details == [
+            {
+                "key": "follow_up/2",
+                "booked_at": "2026-05-20T09:00:00+01:00",
+                "before": {"due_at": "2026-05-22T09:00:00+00:00", "booked_at": None},
+                "after": {"due_at": "2026-05-20T08:00:00+00:00"},
+                "notified": True,
+                "book_anyway": False,
+                "overridden": [],
+            },
+            {
+                "key": "follow_up/2",
+                "booked_at": "2026-05-27T16:00:00+01:00",
+                "before": {
+                    "due_at": "2026-05-20T08:00:00+00:00",
+                    "booked_at": "2026-05-20T08:00:00+00:00",
+                },
+                "after": {"due_at": "2026-05-27T15:00:00+00:00"},
+                "notified": True,
+                "book_anyway": False,
+                "overridden": [],
+            },
+        ]
 
     @pytest.mark.parametrize(
         ("booked_at", "status", "code"),
@@ -229,6 +256,130 @@ class TestBook:
         assert [a["booked"] for a in listed] == [False, False]
 
 
+def nothing_changed(factory: sessionmaker[Session], patient_id: str) -> None:
+    """No booking, the check-up tentative at its planned time, nothing queued, nothing audited."""
+    occurrence, reminder = visit(factory, patient_id, "follow_up/1")
+    assert (occurrence.due_at, occurrence.tentative, reminder) == (FIRST_VISIT, True, None)
+    with factory() as session:
+        assert session.exec(select(AppointmentBooking)).all() == []
+        assert (
+            session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.kind).in_(VISIT_NOTICES))
+            ).all()
+            == []
+        )
+        assert (
+            session.exec(select(AuditEvent).where(AuditEvent.action == "appointment.book")).all()
+            == []
+        )
+
+
+class TestSafeTimes:
+    """Closed, in the patient's night: refused until "book anyway". Out of order: refused."""
+
+    @pytest.mark.parametrize(
+        ("booked_at", "code", "sentence"),
+        [
+            ("2026-04-12T15:00:00+01:00", "booking_outside_hours",
+             "Riverside Vein Clinic is closed on Sundays."),
+            ("2026-04-13T18:30:00+01:00", "booking_outside_hours",
+             "Riverside Vein Clinic is open 08:00 to 18:00 on Mondays; "
+             "18:30 is outside those hours."),
+            # 07:00 in New York is 12:00 in London: the clinic is open, the patient asleep.
+            ("2026-04-13T12:00:00+01:00", "booking_in_patients_night",
+             "That is 07:00 for the patient (America/New_York), in their night: "
+             "they sleep from 22:00 to 07:30."),
+            ("2026-04-12T04:00:00+01:00", "booking_outside_hours",
+             "Riverside Vein Clinic is closed on Sundays. That is 23:00 for the patient "
+             "(America/New_York), in their night: they sleep from 22:00 to 07:30."),
+        ],
+    )  # fmt: skip
+    def test_a_warning_changes_nothing_until_booked_anyway(
+        self,
+        staff: TestClient,
+        factory: sessionmaker[Session],
+        booked_at: str,
+        code: str,
+        sentence: str,
+    ) -> None:
+        created = enrol(staff, time_zone="America/New_York")
+        path = f"/api/patients/{created['id']}/appointments/follow_up/1"
+        refused = staff.put(path, json={"booked_at": booked_at})
+        assert refused.status_code == 409
+        assert refused.json() == {"code": code, "detail": sentence}
+        nothing_changed(factory, created["id"])
+        booked = staff.put(path, json={"booked_at": booked_at, "book_anyway": True})
+        assert booked.status_code == 200, booked.text
+        assert at(booked.json()["due_at"]) == at(booked_at)
+        with factory() as session:
+            [detail] = session.exec(
+                select(AuditEvent.detail).where(AuditEvent.action == "appointment.book")
+            ).all()
+        assert detail["book_anyway"] is True
+        assert detail["overridden"][0] == code
+        assert detail["before"] == {"due_at": FIRST_VISIT.isoformat(), "booked_at": None}
+
+    def test_book_anyway_with_nothing_to_override_overrides_nothing(
+        self, staff: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        created = enrol(staff)
+        booked = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/1",
+            json={"booked_at": "2026-04-13T14:30:00+01:00", "book_anyway": True},
+        )
+        assert booked.status_code == 200
+        with factory() as session:
+            [detail] = session.exec(
+                select(AuditEvent.detail).where(AuditEvent.action == "appointment.book")
+            ).all()
+        assert (detail["book_anyway"], detail["overridden"]) == (True, [])
+
+    @pytest.mark.parametrize("book_anyway", [False, True])
+    def test_a_final_review_at_or_before_its_check_up_is_refused_outright(
+        self, staff: TestClient, factory: sessionmaker[Session], book_anyway: bool
+    ) -> None:
+        created = enrol(staff)
+        base = f"/api/patients/{created['id']}/appointments"
+        for key, booked_at in (
+            ("follow_up/2", "2026-04-10T10:00:00+01:00"),  # the check-up's own time
+            ("follow_up/2", "2026-04-09T10:00:00+01:00"),
+            ("follow_up/1", "2026-05-22T10:00:00+01:00"),  # the final review's time
+        ):
+            response = staff.put(
+                f"{base}/{key}", json={"booked_at": booked_at, "book_anyway": book_anyway}
+            )
+            assert (response.status_code, response.json()["code"]) == (409, "booking_out_of_order")
+            assert "Fri 10 Apr at 10:00" in response.json()["detail"] or (
+                "Fri 22 May at 10:00" in response.json()["detail"]
+            )
+        nothing_changed(factory, created["id"])
+        second, _ = visit(factory, created["id"], "follow_up/2")
+        assert (second.due_at, second.tentative) == (SECOND_VISIT, True)
+
+    def test_the_order_follows_a_booked_check_up(self, staff: TestClient) -> None:
+        created = enrol(staff)
+        base = f"/api/patients/{created['id']}/appointments"
+        staff.put(f"{base}/follow_up/1", json={"booked_at": "2026-04-13T14:30:00+01:00"})
+        late = staff.put(f"{base}/follow_up/2", json={"booked_at": "2026-04-13T14:00:00+01:00"})
+        assert late.json() == {
+            "code": "booking_out_of_order",
+            "detail": "“Final review” must come after “Check-up and possible top-up treatment” "
+            "(Mon 13 Apr at 14:30): book it later, or move “Check-up and possible top-up "
+            "treatment” first.",
+        }
+        fine = staff.put(f"{base}/follow_up/2", json={"booked_at": "2026-04-14T09:00:00+01:00"})
+        assert fine.status_code == 200
+
+    @pytest.mark.parametrize("value", ["yes", 1, "true", None])
+    def test_book_anyway_is_a_plain_flag(self, staff: TestClient, value: object) -> None:
+        created = enrol(staff)
+        response = staff.put(
+            f"/api/patients/{created['id']}/appointments/follow_up/1",
+            json={"booked_at": "2026-04-12T10:00:00+01:00", "book_anyway": value},
+        )
+        assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
+
+
 class TestUnbook:
     def test_the_visit_goes_back_to_the_computed_time_and_its_reminder_is_cancelled(
         self, staff: TestClient, factory: sessionmaker[Session]
@@ -246,6 +397,18 @@ class TestUnbook:
         assert (listed[0]["booked"], at(listed[0]["due_at"])) == (False, FIRST_VISIT)
         with factory() as session:
             assert session.exec(select(AppointmentBooking)).all() == []
+            [detail] = session.exec(
+                select(AuditEvent.detail).where(AuditEvent.action == "appointment.unbook")
+            ).all()
+        assert detail == {
+            "key": "follow_up/1",
+            "before": {
+                "due_at": "2026-04-13T13:30:00+00:00",
+                "booked_at": "2026-04-13T13:30:00+00:00",
+            },
+            "after": {"due_at": FIRST_VISIT.isoformat()},
+            "notified": False,  # the booking was never heard of: nothing to take back
+        }
 
     def test_a_visit_without_a_booking_is_not_found(self, staff: TestClient) -> None:
         created = enrol(staff)

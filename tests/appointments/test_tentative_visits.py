@@ -204,10 +204,11 @@ class TestNewCourse:
         second_course = [a for a in listed if a["key"].startswith("follow_up/c2/")]
         assert second_course and all(a["tentative"] and a["title"] for a in second_course)
         key = second_course[0]["key"]
+        # The second course began on a Saturday: its check-up is booked for the Monday after.
         due = datetime.fromisoformat(second_course[0]["due_at"])
         response = staff.put(
             f"/api/patients/{created['id']}/appointments/{key}",
-            json={"booked_at": (due + timedelta(hours=2)).isoformat()},
+            json={"booked_at": (due + timedelta(days=2, hours=2)).isoformat()},
         )
         assert response.status_code == 200, response.text
         assert (response.json()["key"], response.json()["tentative"]) == (key, False)

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -23,6 +23,7 @@ from app.notifications import payload as payload_module
 from app.notifications.actions import action_secret, check_token
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.models import (
+    VISIT_NOTICES,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
@@ -79,6 +80,9 @@ class World:
                 booked_at=datetime(2026, 4, 8, 9, 0, tzinfo=UTC), staff=staff,
                 protocols=ProtocolSource(settings.protocol), now=clock.now(),
             )  # fmt: skip
+            # These tests are about reminders: the booking's notice to the patient is told
+            # apart in tests/notifications/test_visit_notices.py.
+            session.execute(delete(OutboxMessage).where(col(OutboxMessage.kind).in_(VISIT_NOTICES)))
 
     def device(self, key_id: str | None = None) -> FakeSubscription:
         subscription = self.push.subscribe()

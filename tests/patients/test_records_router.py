@@ -67,7 +67,7 @@ def record(staff: TestClient, phone: TestClient) -> tuple[str, str]:
     pair_phone(phone, created["enrolment"]["code"])
     base = f"/api/patients/{created['id']}"
     booked = staff.put(
-        f"{base}/appointments/follow_up/1", json={"booked_at": "2026-04-12T10:00:00+01:00"}
+        f"{base}/appointments/follow_up/1", json={"booked_at": "2026-04-13T10:00:00+01:00"}
     )
     assert booked.status_code == 200, booked.text
     (device,) = staff.get(f"{base}/devices").json()

@@ -42,6 +42,7 @@ def test_0008_marks_unbooked_visits_ahead_tentative_and_cancels_their_reminders(
                     session, patient=fresh, key="follow_up/2", staff=nurse, now=now,
                     booked_at=now + timedelta(days=50),
                     protocols=ProtocolSource("microsclerotherapy"),
+                    book_anyway=True,  # any hour of the day the test runs at
                 )  # fmt: skip
             command.downgrade(alembic_config(url), "0006")
             # As the app planned before 0008: the unbooked visit had a reminder waiting.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, status
 from fastapi.encoders import jsonable_encoder
@@ -61,6 +62,9 @@ def list_patient_appointments(
         ErrorCode.NOT_FOUND,
         ErrorCode.APPOINTMENT_UNKNOWN,
         ErrorCode.APPOINTMENT_PAST,
+        ErrorCode.BOOKING_OUT_OF_ORDER,
+        ErrorCode.BOOKING_OUTSIDE_HOURS,
+        ErrorCode.BOOKING_IN_PATIENTS_NIGHT,
         ErrorCode.BOOKING_IN_PAST,
         ErrorCode.BOOKING_TOO_FAR,
     ),
@@ -73,14 +77,26 @@ def book_appointment(
     protocols: ProtocolsDep,
 ) -> PatientAppointment:
     """Book visit `key` (e.g. `follow_up/1`, or `follow_up/c2/1` for a later course) at
-    `booked_at`; the plan and reminders follow (a booked visit is no longer tentative).
+    `booked_at`; the plan and reminders follow (a booked visit is no longer tentative), and
+    the patient's phones are told at once ("… is booked for Mon 6 Apr at 09:15", or "has
+    moved to …"; held until their wake time if it is their night). Refused with nothing
+    changed:
 
-    404 `appointment_unknown` for a key that is not one of the patient's visits; 409
-    `appointment_past` for a visit already past; 422 `booking_in_past` for a time not ahead,
-    `booking_too_far` for one more than a year ahead.
+    - 404 `appointment_unknown` for a key that is not one of the patient's visits;
+    - 409 `appointment_past` for a visit already past;
+    - 409 `booking_out_of_order` for a time at or before an earlier visit of the course (the
+      final review at or before its check-up), or at or after a later one: never overridable;
+    - 409 `booking_outside_hours` when the clinic is closed then (a closed day, or outside
+      that day's hours) and 409 `booking_in_patients_night` in the patient's night: `detail`
+      says why in plain words (both, when both apply); send again with `book_anyway: true`;
+    - 422 `booking_in_past` for a time not ahead, `booking_too_far` for one more than a year
+      ahead.
+
+    Audited `appointment.book` with the visit's time before and after, whether it was booked
+    before, `book_anyway` and the warnings it went past.
     """
     patient = access.patient(patient_id)
-    bookings.book(
+    change = bookings.book(
         access.session,
         patient=patient,
         key=key,
@@ -88,12 +104,34 @@ def book_appointment(
         staff=access.staff,
         protocols=protocols,
         now=access.now,
+        book_anyway=body.book_anyway,
     )
     access.audit(
-        "appointment.book", patient.id, detail={"key": key, "booked_at": body.booked_at.isoformat()}
+        "appointment.book",
+        patient.id,
+        detail={
+            "key": key,
+            "booked_at": body.booked_at.isoformat(),
+            **_before_and_after(change),
+            "book_anyway": body.book_anyway,
+            "overridden": [str(code) for code in change.overridden],
+        },
     )
     items = bookings.list_appointments(access.session, patient=patient, protocols=protocols)
     return next(item for item in items if item.key == key)  # book() checked that it exists
+
+
+def _before_and_after(change: bookings.BookingChange) -> dict[str, Any]:
+    """The visit's time before and after a change, and its booking before, for the audit."""
+    booked = change.before_booked_at
+    return {
+        "before": {
+            "due_at": change.before_due_at.isoformat(),
+            "booked_at": None if booked is None else booked.isoformat(),
+        },
+        "after": {"due_at": change.after_due_at.isoformat()},
+        "notified": change.notice is not None,
+    }
 
 
 @router.delete(
@@ -110,13 +148,17 @@ def book_appointment(
 def unbook_appointment(
     patient_id: uuid.UUID, key: str, access: StaffAccess, protocols: ProtocolsDep
 ) -> None:
-    """Drop the booking: the visit goes back to the computed time.
+    """Drop the booking: the visit goes back to the computed time (tentative, no reminder), and
+    the patient's phones are told it is no longer booked.
 
     404 `booking_unknown` if the visit has no booking; 409 `appointment_past` once it is past.
+    Audited `appointment.unbook` with the visit's time before and after.
     """
     patient = access.patient(patient_id)
-    bookings.unbook(access.session, patient=patient, key=key, protocols=protocols, now=access.now)
-    access.audit("appointment.unbook", patient.id, detail={"key": key})
+    change = bookings.unbook(
+        access.session, patient=patient, key=key, protocols=protocols, now=access.now
+    )
+    access.audit("appointment.unbook", patient.id, detail={"key": key, **_before_and_after(change)})
 
 
 @router.get(

@@ -15,6 +15,11 @@ import {
 } from "./ui.js";
 import { dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
 
+// A booking time refused with a sentence for the field: staff may book anyway past the first
+// two (the clinic closed, the patient's night), never past the others.
+const OVERRIDABLE = new Set(["booking_outside_hours", "booking_in_patients_night"]);
+const REFUSED_TIMES = new Set([...OVERRIDABLE, "booking_out_of_order", "booking_in_past", "booking_too_far"]);
+
 const ENROLMENT = {
   none: ["no link", "muted"],
   active: ["link not used yet", "warn"],
@@ -329,15 +334,46 @@ export function render(view, { params, setTitle, query }) {
         ? h("button", { type: "button", class: "button button-small button-link" }, "Back to planned time")
         : null;
       const path = `${base}/appointments/${a.key.split("/").map(encodeURIComponent).join("/")}`;
-      save.addEventListener("click", () => busy(save, async () => {
-        const instant = instantOf(at.value, zone);
-        if (!instant) { m.error("Please enter a date and time."); at.focus(); return; }
+      // Beside the field: why this time was refused, and "Book anyway" where staff may decide.
+      const note = h("div", { class: "booking-note", id: `visit-note-${a.key.replace(/\W/g, "-")}`, hidden: true });
+      const clearNote = () => {
+        note.hidden = true;
+        replace(note);
+        at.removeAttribute("aria-invalid");
+        at.removeAttribute("aria-describedby");
+      };
+      const refused = (error, instant) => {
+        const sentence = h("p", { class: "field-error", role: "alert" }, error.detail);
+        let anyway = null;
+        if (OVERRIDABLE.has(error.code)) {
+          sentence.className = "booking-warning";
+          anyway = h("button", { type: "button", class: "button button-small" }, "Book anyway");
+          anyway.addEventListener("click", () => busy(anyway, () => put(instant, true)));
+        }
+        replace(note, sentence, anyway);
+        note.hidden = false;
+        at.setAttribute("aria-invalid", "true");
+        at.setAttribute("aria-describedby", note.id);
+        (anyway || at).focus();
+      };
+      const put = async (instant, bookAnyway) => {
         try {
-          await call("PUT", path, { booked_at: instant.toISOString() });
-          m.ok(`${a.title} booked for ${dateTime(instant, zone)}. The patient's plan and reminders follow.`);
+          await call("PUT", path, { booked_at: instant.toISOString(), book_anyway: bookAnyway });
+          m.ok(`${a.title} booked for ${dateTime(instant, zone)}. The patient's plan and reminders follow, and the patient is told.`);
           loadVisits();
           loadPlan();
-        } catch (error) { m.error(error); }
+        } catch (error) {
+          if (REFUSED_TIMES.has(error.code)) refused(error, instant);
+          else m.error(error);
+        }
+      };
+      at.addEventListener("input", clearNote);
+      save.addEventListener("click", () => busy(save, async () => {
+        clearNote();
+        m.clear();
+        const instant = instantOf(at.value, zone);
+        if (!instant) { m.error("Please enter a date and time."); at.focus(); return; }
+        await put(instant, false);
       }));
       if (reset) {
         reset.addEventListener("click", () => busy(reset, async () => {
@@ -357,12 +393,12 @@ export function render(view, { params, setTitle, query }) {
             : a.tentative ? badge("to book", "warn", "Not booked: the patient sees the day only and gets no reminder")
             : badge("planned", "muted"),
           a.booked && a.computed_at ? h("div", { class: "muted" }, `planned ${dateOnly(a.computed_at, zone)}`) : null),
-        h("td", { class: "actions-cell" }, h("div", { class: "link-box" }, at, save), reset)));
+        h("td", { class: "actions-cell" }, h("div", { class: "link-box" }, at, save), note, reset)));
     }
     if (!list.length) body.append(emptyRow(3, "No visits planned."));
     replace(visits,
       h("div", { class: "card-head" }, h("h2", { id: "visits-h" }, "Visits"), h("span", { class: "muted" }, `times in ${zone}`)),
-      h("table", { class: "table" },
+      h("table", { class: "table table-visits" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Visit"), h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Book at"))),
         body),
       m.el);
