@@ -164,10 +164,11 @@ def seed(engine: Engine, *, patients: int, key_id: str) -> uuid.UUID:
                 "created_at": enrolled, "updated_at": enrolled,
             }
         )  # fmt: skip
-        for performed_at in treated_at:
+        for number, performed_at in enumerate(treated_at, start=1):
             treatments.append(
                 {
-                    "id": uuid.uuid4(), "patient_id": patient_id, "performed_at": performed_at,
+                    "id": uuid.uuid4(), "patient_id": patient_id, "number": number,
+                    "performed_at": performed_at,
                     "method": "sclerotherapy", "notes": "", "recorded_by": None,
                     "created_at": performed_at,
                 }
