@@ -21,7 +21,7 @@ from tests.support.factories import make_clinic_with_staff
 ROW_FIELDS = {
     "id", "name", "time_zone", "first_treatment_at", "last_treatment_at", "treatment_count",
     "adherence", "last_active_at", "push_devices", "reminders_on", "open_alerts",
-    "open_alert_level", "next_follow_up_at", "doppler_checked", "created_at",
+    "open_alert_level", "next_follow_up_at", "booked_treatment_at", "doppler_checked", "created_at",
 }  # fmt: skip
 
 
