@@ -57,18 +57,7 @@ def reminder_payload(
     path = f"/?task={occurrence_id}"
     if task in OPENS_REPORT_FORM:
         path += "&report=1"  # the daily check-in reminder opens "Report a problem" directly
-    document = {
-        "web_push": 8030,
-        "notification": {
-            "title": APP_NAME,
-            "body": body,
-            "navigate": f"{public_url}{path}",
-            "tag": str(occurrence_id),
-        },
-        "task_id": str(occurrence_id),
-        "kind": kind,
-        "url": path,
-    }
+    document = _task_document(body, occurrence_id, kind, path, public_url)
     if action_token is not None:
         document["action_token"] = action_token
     encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
@@ -124,7 +113,16 @@ def visit_notice_payload(
     if len(body.encode()) > MAX_PLAINTEXT_BYTES // 2:  # only a pathological title gets here
         body = template.format(visit=GENERIC_VISIT, when=when)
     path = f"/?task={occurrence_id}"
-    document = {
+    document = _task_document(body, occurrence_id, notice, path, public_url)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _task_document(
+    body: str, occurrence_id: uuid.UUID, kind: str, path: str, public_url: str
+) -> dict[str, object]:
+    """A push about one of the patient's occurrences: Safari's declarative format
+    (`web_push: 8030`) and the fields the service worker reads (`task_id` opens it)."""
+    return {
         "web_push": 8030,
         "notification": {
             "title": APP_NAME,
@@ -133,7 +131,6 @@ def visit_notice_payload(
             "tag": str(occurrence_id),
         },
         "task_id": str(occurrence_id),
-        "kind": notice,
+        "kind": kind,
         "url": path,
     }
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

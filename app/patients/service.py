@@ -59,6 +59,10 @@ def check_treatment_time(
             "The treatment time is more than 8 weeks ago: there is no aftercare left to plan.",
             code=ErrorCode.TREATMENT_TOO_OLD,
         )
+    _check_after(performed_at, previous)
+
+
+def _check_after(performed_at: datetime, previous: datetime | None) -> None:
     if previous is not None and performed_at <= previous:
         raise InvalidInput(
             f"The treatment time must be after the previous treatment ({previous.isoformat()}).",
@@ -83,11 +87,7 @@ def check_booked_time(performed_at: datetime, *, previous: datetime | None, now:
             "The booked treatment time is more than a year ahead: please check the year.",
             code=ErrorCode.TREATMENT_BOOKED_TOO_FAR,
         )
-    if previous is not None and performed_at <= previous:
-        raise InvalidInput(
-            f"The treatment time must be after the previous treatment ({previous.isoformat()}).",
-            code=ErrorCode.TREATMENT_OUT_OF_ORDER,
-        )
+    _check_after(performed_at, previous)
 
 
 # The treatments the plan follows: a voided one stays in the record, outside the plan, and a
