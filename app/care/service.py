@@ -87,9 +87,7 @@ def add_treatment(
     """Record a (re-)treatment after the latest one and recompute the plan; or book one ahead
     (`data.booked`), which joins the plan once confirmed done (`confirm_treatment`)."""
     _lock(session, patient)  # two concurrent re-treatments cannot both pass the order check
-    previous = session.exec(
-        select(func.max(Treatment.performed_at)).where(Treatment.patient_id == patient.id, LIVE)
-    ).one()
+    previous = _latest(session, patient)
     if data.booked:
         if (waiting := booked_treatment(session, patient)) is not None:
             raise Conflict(

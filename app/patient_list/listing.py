@@ -28,7 +28,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.adherence.counting import done_count, due_task, percent
 from app.notifications.models import PushSubscription
 from app.patients.models import Patient, Treatment
-from app.patients.service import LIVE
+from app.patients.service import BOOKED, LIVE
 from app.reports.alerts import OPEN
 from app.reports.models import Alert
 from app.reports.triage import Level
@@ -326,11 +326,7 @@ def _rows(
     booked = dict(
         session.exec(
             select(Treatment.patient_id, func.min(Treatment.performed_at))
-            .where(
-                col(Treatment.patient_id).in_(scope),
-                col(Treatment.booked).is_(True),
-                col(Treatment.voided_at).is_(None),
-            )
+            .where(col(Treatment.patient_id).in_(scope), BOOKED)
             .group_by(col(Treatment.patient_id))
         ).all()
     )

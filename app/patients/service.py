@@ -93,6 +93,8 @@ def check_booked_time(performed_at: datetime, *, previous: datetime | None, now:
 # The treatments the plan follows: a voided one stays in the record, outside the plan, and a
 # booked one joins it once confirmed done.
 LIVE = and_(col(Treatment.voided_at).is_(None), col(Treatment.booked).is_(False))
+# Booked ahead and still waiting: neither confirmed done nor voided (cancelled).
+BOOKED = and_(col(Treatment.booked).is_(True), col(Treatment.voided_at).is_(None))
 
 
 def insert_treatment(
@@ -150,13 +152,7 @@ def planned(treatment: Treatment) -> bool:
 
 def booked_treatment(session: Session, patient: Patient) -> Treatment | None:
     """The patient's treatment booked ahead and not yet confirmed done (at most one)."""
-    return session.exec(
-        select(Treatment).where(
-            Treatment.patient_id == patient.id,
-            col(Treatment.booked).is_(True),
-            col(Treatment.voided_at).is_(None),
-        )
-    ).first()
+    return session.exec(select(Treatment).where(Treatment.patient_id == patient.id, BOOKED)).first()
 
 
 def record_doppler_check(
