@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.gateway_urls import SmsGateway, SmtpServer
+
 DEFAULT_SQLITE_URL = "sqlite:///./var/aftercare.db"
 DEFAULT_PORT = 8000
 EXAMPLE_VAPID_SUBJECT = "mailto:aftercare-admin@example.org"
@@ -124,6 +126,16 @@ class Settings(BaseSettings):
     # to set it up (docs/security/login.md, "Required second factor").
     totp_required_roles: Annotated[frozenset[StaffRoleName], NoDecode] = frozenset({"admin"})
 
+    # --- reminders by e-mail and SMS (docs/careplan.md, "Other channels") ---
+    # Outgoing mail: smtp://user:password@host:587 (STARTTLS, required unless the host is
+    # loopback) or smtps://user:password@host:465. Unset: no e-mail is sent.
+    smtp_url: SecretStr | None = None
+    # The From of every e-mail, e.g. "Riverside Vein Clinic <reminders@clinic.example>".
+    mail_from: str = ""
+    # The SMS gateway: twilio://ACCOUNT_SID:AUTH_TOKEN@+FROM_NUMBER (any Twilio-compatible
+    # API with ?api=https://...) or webhook+https://[TOKEN@]host/path. Unset: no SMS is sent.
+    sms_url: SecretStr | None = None
+
     # --- edge: the client's address behind a proxy, /metrics ---
     # The reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For
     # and X-Forwarded-Proto are believed. Empty: nobody's; the peer address is the client.
@@ -159,6 +171,29 @@ class Settings(BaseSettings):
         if len(str(value)) < 16:
             raise ValueError("must be at least 16 characters (a long random string)")
         return value
+
+    @field_validator("smtp_url", "sms_url", mode="before")
+    @classmethod
+    def _empty_url_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or str(value).strip() == "":
+            return None  # compose passes an unset variable through as ""
+        return str(value).strip()
+
+    @model_validator(mode="after")
+    def _mail_needs_a_sender(self) -> Settings:
+        if self.smtp_url is not None:
+            SmtpServer.from_url(self.smtp_url.get_secret_value())
+            if "@" not in self.mail_from:
+                raise ValueError(
+                    "AFTERCARE_MAIL_FROM must be an address, e.g. "
+                    '"Riverside Vein Clinic <reminders@clinic.example>", when '
+                    "AFTERCARE_SMTP_URL is set"
+                )
+        if self.sms_url is not None:
+            SmsGateway.from_url(self.sms_url.get_secret_value())
+        return self
 
     # --- small hardening: staff accounts ---
     # Addresses an admin may try that already have an account, per window: a typo or two,
@@ -302,6 +337,15 @@ class Settings(BaseSettings):
         # every other request of CPU (measured in bench/login_contention.py).
         lanes = self.password_hash_parallelism
         return self.password_checks_in_flight or max(1, 2 * (os.cpu_count() or 1) // lanes)
+
+    @property
+    def letter_channels(self) -> frozenset[str]:
+        """The channels besides push this server can send: those whose URL is set."""
+        return frozenset(
+            name
+            for name, url in (("email", self.smtp_url), ("sms", self.sms_url))
+            if url is not None
+        )
 
     # --- audit and erasure ---
     @property

@@ -257,6 +257,17 @@ class ErrorCode(StrEnum):
         "A treatment booked ahead needs a time still to come (one performed is recorded done).",
         422,
     )
+    CHANNEL_NEEDS_ADDRESS = (
+        "channel_needs_address",
+        "Reminders by e-mail need an address in the record; by text, a number with the country "
+        "code.",
+        422,
+    )
+    CHANNEL_NEEDS_CONSENT = (
+        "channel_needs_consent",
+        "Reminders by e-mail or text are sent only with the patient's recorded agreement.",
+        422,
+    )
     TREATMENT_BOOKED_TOO_FAR = (
         "treatment_booked_too_far",
         "The booked treatment time is more than a year ahead.",

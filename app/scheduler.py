@@ -17,6 +17,7 @@ from app.clock import Clock
 from app.config import Settings
 from app.jobs import PeriodicJob
 from app.notifications.actions import action_secret
+from app.notifications.channels import letter_senders
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.push_hosts import PushHosts
 from app.notifications.sender import PushSender
@@ -46,6 +47,7 @@ def build_dispatcher(
         action_secret=action_secret(keys),
         alerts=ALERT_SOURCE,
         jobs=PERIODIC_JOBS,
+        letters=letter_senders(settings),
     )
 
 

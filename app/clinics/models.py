@@ -21,6 +21,9 @@ DEFAULT_OPENING_HOURS: dict[str, list[list[str]]] = {
     day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")
 }
 
+# The leaflet's must-not-miss steps: taking the stocking off, the cream, the follow-up visits.
+DEFAULT_FALLBACK_TASKS = ("remove_stocking", "hydrocortisone", "follow_up")
+
 
 class Clinic(SQLModel, table=True):
     __tablename__ = "clinic"
@@ -45,6 +48,15 @@ class Clinic(SQLModel, table=True):
     )
     # An alert nobody acknowledges within this many minutes escalates, at any hour.
     alert_escalation_minutes: int = 15
+    # Reminders by e-mail or SMS (docs/careplan.md, "Other channels"): the tasks (protocol
+    # codes) whose reminders fall back when a push is not shown within fallback_after_minutes,
+    # or cannot go at all; at most this many messages per patient per local day and channel.
+    fallback_after_minutes: int = 10
+    fallback_tasks: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_FALLBACK_TASKS), sa_type=JSON
+    )
+    sms_per_day: int = 4
+    emails_per_day: int = 10
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

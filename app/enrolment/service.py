@@ -116,6 +116,7 @@ def create_patient(
         clinic_id=clinic.id,
         name=data.name,
         phone=data.phone,
+        email=data.email,
         time_zone=data.time_zone,
         wake_time=data.wake_time,
         bed_time=data.bed_time,

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.notifications.actions import make_token
+from app.notifications.letter_text import reminder_letter
+from app.notifications.letters import Letter
 from app.notifications.load import AlertClaim, Claim
-from app.notifications.models import OutboxKind, OutboxStatus
-from app.notifications.outcome import Outcome, later
+from app.notifications.models import Channel, OutboxKind, OutboxStatus
+from app.notifications.outcome import Outcome, QueuedFallback, later
 from app.notifications.payload import alert_payload, reminder_payload, visit_notice_payload
 from app.shared.when import short_when
 
@@ -30,12 +32,50 @@ class Build:
         self._public_url = public_url
         self._action_secret = action_secret
 
-    def __call__(self, claim: Claim | AlertClaim, now: datetime) -> Push | Outcome:
+    def __call__(self, claim: Claim | AlertClaim, now: datetime) -> Push | Letter | Outcome:
         if isinstance(claim, AlertClaim):
             return self._alert(claim, now)
         if claim.notice:
             return self._visit_notice(claim, now)
+        if claim.channel != Channel.PUSH:
+            return self._letter(claim, now)
         return self._reminder(claim, now)
+
+    def _letter(self, claim: Claim, now: datetime) -> Letter | Outcome:
+        """A push reminder's fallback by e-mail or SMS: the reminder's own rules, and it goes only
+        if the push was not shown, within the day's allowance, to an address in the record."""
+        rhythm, occurrence_id = claim.rhythm, claim.occurrence_id
+        if occurrence_id is None or rhythm is None:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "replaced by a new plan")
+        if claim.done:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "task already done")
+        if now >= claim.expires_at:
+            reason = "too late: the task's window has closed"
+            return Outcome(claim.row_id, OutboxStatus.DROPPED, reason)
+        if rhythm.is_night(now):
+            return later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
+        if claim.shown:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "the push was shown on a device")
+        if not claim.address:
+            reason = (
+                "no e-mail address in the record"
+                if claim.channel == Channel.EMAIL
+                else "no mobile number with the country code in the record"
+            )
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+        if claim.sent_today >= claim.daily_limit:
+            reason = f"the clinic's limit of {claim.daily_limit} a day by {claim.channel} reached"
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+        return reminder_letter(
+            channel=claim.channel,
+            to=claim.address,
+            occurrence_id=occurrence_id,
+            kind=claim.kind,
+            title=claim.title,
+            show_title=claim.show_title,
+            clinic=claim.clinic_name,
+            public_url=self._public_url,
+        )
 
     def _reminder(self, claim: Claim, now: datetime) -> Push | Outcome:
         rhythm, occurrence_id = claim.rhythm, claim.occurrence_id
@@ -50,7 +90,9 @@ class Build:
             return later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
         if not claim.devices:
             reason = "no device subscribed to reminders"
-            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+            outcome = Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+            outcome.fallback = fallback_of(claim, now, devices=False)
+            return outcome
         plaintext = reminder_payload(
             occurrence_id=occurrence_id,
             kind=claim.kind,
@@ -110,3 +152,18 @@ class Build:
         ttl = int((claim.expires_at - now).total_seconds())
         # The alert's id as Topic: an escalation replaces a first push still queued.
         return Push(plaintext, ttl=ttl, urgency="high", topic=claim.alert_id.hex)
+
+
+def fallback_of(claim: Claim, now: datetime, *, devices: bool) -> QueuedFallback | None:
+    """The e-mail or SMS row a push reminder queues as it goes out: due at once when no device
+    could take the push, else once the clinic's wait has passed without it being shown."""
+    if claim.fallback is None or claim.occurrence_id is None or claim.patient_id is None:
+        return None
+    return QueuedFallback(
+        occurrence_id=claim.occurrence_id,
+        patient_id=claim.patient_id,
+        channel=claim.fallback.channel,
+        due_at=claim.due_at,
+        next_attempt_at=now + claim.fallback.wait if devices else now,
+        expires_at=claim.expires_at,
+    )

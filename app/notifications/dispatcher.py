@@ -10,7 +10,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +31,7 @@ from app.notifications.claim import claim_due
 from app.notifications.load import AlertClaim, AlertSource, Claim, Loader
 from app.notifications.outcome import Outcome, Settle
 from app.notifications.record import Recorder, Settled
-from app.notifications.send import Cutoff, send_row
+from app.notifications.send import Cutoff, LetterSender, send_row
 from app.notifications.sender import PushSender
 
 log = logging.getLogger("aftercare.dispatch")
@@ -84,13 +84,16 @@ class Dispatcher:
         action_secret: bytes,
         alerts: AlertSource,
         jobs: Sequence[PeriodicJob] = (),
+        letters: Mapping[str, LetterSender] | None = None,
     ) -> None:
         self._sessions = session_factory
         self._clock = clock
         self._sender = sender
+        # E-mail and SMS, by channel: only those this server is set up to send.
+        self._letters = dict(letters or {})
         self._settings = settings
         self._jobs = tuple(jobs)
-        self._load = Loader(key_id=key_id, alerts=alerts)
+        self._load = Loader(key_id=key_id, alerts=alerts, channels=frozenset(self._letters))
         self._build = Build(public_url=settings.public_url, action_secret=action_secret)
         self._settle = Settle(max_attempts=settings.push_max_attempts)
         self._loop = asyncio.new_event_loop()
@@ -112,6 +115,8 @@ class Dispatcher:
                 return
             self._closed = True
             self._loop.run_until_complete(self._sender.aclose())
+            for letters in self._letters.values():
+                self._loop.run_until_complete(letters.release())
             self._loop.close()
             self._database.shutdown(wait=True)
 
@@ -139,7 +144,7 @@ class Dispatcher:
                 batch=batch,
                 lease=timedelta(seconds=self._settings.dispatch_lease_seconds),
             )
-            return self._load.load(session, claimed)
+            return self._load.load(session, claimed, now)
 
     async def _in_database_thread(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._database, work)
@@ -156,6 +161,8 @@ class Dispatcher:
         try:
             await self._pipeline(report, recorder)
         finally:
+            for letters in self._letters.values():
+                await letters.release()  # one SMTP connection per run, not one left idle
             recorder.close()  # writes what is left, retrying through an outage while leases hold
             await writing
         if recorder.failure is not None:
@@ -257,6 +264,7 @@ class Dispatcher:
                     claim,
                     now,
                     sender=self._sender,
+                    letters=self._letters,
                     build=self._build,
                     settle=self._settle,
                     clock=self._clock,

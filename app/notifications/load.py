@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -18,15 +18,32 @@ from sqlmodel import Session, SQLModel, col
 
 from app.careplan.daytime import Rhythm
 from app.careplan.types import Preferences
-from app.notifications.models import VISIT_NOTICES, OutboxKind, OutboxMessage, PushSubscription
+from app.clinics.models import Clinic
+from app.notifications.models import (
+    VISIT_NOTICES,
+    Channel,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    PushSubscription,
+)
 from app.notifications.sender import Device
 from app.patients.models import Patient
+from app.patients.reminder_channel import sms_number
 from app.staff.models import StaffUser
 from app.tasks.models import Occurrence, OccurrenceStatus
 
 ALERT_KINDS = frozenset({OutboxKind.ALERT.value, OutboxKind.ALERT_ESCALATION.value})
 
 Devices = list[tuple[uuid.UUID, Device]]
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Where a push reminder falls back to if it is not shown within `wait` (or cannot go)."""
+
+    channel: str  # Channel.EMAIL or Channel.SMS
+    wait: timedelta
 
 
 @dataclass
@@ -53,6 +70,17 @@ class Claim:
     # time as it stands now (the words are built from it at send time).
     notice: str = ""
     visit_at: datetime | None = None
+    # A push reminder the patient also wants by e-mail or SMS (None: push only).
+    fallback: Fallback | None = None
+    # An e-mail or SMS row (channel other than push): where it goes ("" if the record has no
+    # address or textable number), the clinic's name for its words, and the day's allowance.
+    channel: str = Channel.PUSH
+    address: str = ""
+    clinic_name: str = ""
+    sent_today: int = 0
+    daily_limit: int = 0
+    # A push for this reminder was shown on one of the patient's devices at or after due_at.
+    shown: bool = False
 
 
 @dataclass
@@ -92,22 +120,25 @@ class AlertSource:
 class Loader:
     """Loads claimed rows, within the claim's transaction, for the current VAPID key."""
 
-    def __init__(self, *, key_id: str, alerts: AlertSource) -> None:
+    def __init__(
+        self, *, key_id: str, alerts: AlertSource, channels: frozenset[str] = frozenset()
+    ) -> None:
         self._key_id = key_id
         self._alerts = alerts
+        self._channels = channels  # the channels this server can send besides push
 
     def load(
-        self, session: Session, claimed: Sequence[tuple[int, str]]
+        self, session: Session, claimed: Sequence[tuple[int, str]], now: datetime
     ) -> list[Claim | AlertClaim]:
         """Reminders and visit notices first, then alerts, each in claim order."""
         reminders = [row_id for row_id, kind in claimed if kind not in ALERT_KINDS]
         alerts = [row_id for row_id, kind in claimed if kind in ALERT_KINDS]
         claims: list[Claim | AlertClaim] = []
-        claims.extend(self.reminders(session, reminders))
+        claims.extend(self.reminders(session, reminders, now))
         claims.extend(self.alerts(session, alerts))
         return claims
 
-    def reminders(self, session: Session, ids: Sequence[int]) -> list[Claim]:
+    def reminders(self, session: Session, ids: Sequence[int], now: datetime) -> list[Claim]:
         if not ids:
             return []
         # SQLAlchemy's select: SQLModel's typed one stops at four columns.
@@ -129,9 +160,19 @@ class Loader:
                 col(Patient.wake_time),
                 col(Patient.bed_time),
                 col(Patient.show_task_titles),
+                col(OutboxMessage.channel),
+                col(Patient.reminder_channel),
+                col(Patient.email),
+                col(Patient.phone),
+                col(Clinic.name),
+                col(Clinic.fallback_tasks),
+                col(Clinic.fallback_after_minutes),
+                col(Clinic.sms_per_day),
+                col(Clinic.emails_per_day),
             )
             .join(Occurrence, col(Occurrence.id) == OutboxMessage.occurrence_id, isouter=True)
             .join(Patient, col(Patient.id) == OutboxMessage.patient_id, isouter=True)
+            .join(Clinic, col(Clinic.id) == Patient.clinic_id, isouter=True)
             .where(col(OutboxMessage.id).in_(ids))
             .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))  # claim order
         ).all()
@@ -140,6 +181,8 @@ class Loader:
         for (
             row_id, due_at, expires_at, attempts, outbox_kind, occurrence_id, visit_at, task,
             kind, title, status, patient_id, zone, wake, bed, show_title,
+            channel, chosen, email, phone, clinic_name, fallback_tasks, fallback_after,
+            sms_per_day, emails_per_day,
         ) in rows:  # fmt: skip
             rhythm = None
             if patient_id is not None:
@@ -163,13 +206,54 @@ class Loader:
                     patient_id=patient_id,
                     notice=outbox_kind if outbox_kind in VISIT_NOTICES else "",
                     visit_at=visit_at,
+                    channel=channel,
+                    clinic_name=clinic_name or "",
                 )
             )
+            claim = claims[-1]
+            if channel == Channel.PUSH:
+                if (
+                    chosen in self._channels
+                    and outbox_kind == OutboxKind.REMINDER
+                    and task in (fallback_tasks or ())
+                ):
+                    claim.fallback = Fallback(chosen, timedelta(minutes=fallback_after))
+            else:
+                claim.address = (email if channel == Channel.EMAIL else sms_number(phone)) or ""
+                claim.daily_limit = emails_per_day if channel == Channel.EMAIL else sms_per_day
+        self._count_sent_today(session, [c for c in claims if c.channel != Channel.PUSH], now)
         devices = self._devices(session, set(rhythms))
         for claim in claims:
             if claim.patient_id is not None:
                 claim.devices = devices.get(claim.patient_id, [])
         return claims
+
+    def _count_sent_today(self, session: Session, claims: list[Claim], now: datetime) -> None:
+        """How many e-mails or texts each claim's patient was sent since their local midnight."""
+        patients = {c.patient_id for c in claims if c.patient_id is not None and c.rhythm}
+        if not patients:
+            return
+        sent = session.execute(
+            sa_select(
+                col(OutboxMessage.patient_id),
+                col(OutboxMessage.channel),
+                col(OutboxMessage.sent_at),
+            ).where(
+                col(OutboxMessage.patient_id).in_(patients),
+                col(OutboxMessage.channel) != Channel.PUSH,
+                col(OutboxMessage.status) == OutboxStatus.SENT,
+                col(OutboxMessage.sent_at) >= now - timedelta(days=1, hours=14),  # any zone
+            )
+        ).all()
+        for claim in claims:
+            if claim.rhythm is None:
+                continue
+            midnight = claim.rhythm.start_of(now.astimezone(claim.rhythm.zone).date())
+            claim.sent_today = sum(
+                1
+                for patient_id, channel, at in sent
+                if patient_id == claim.patient_id and channel == claim.channel and at >= midnight
+            )
 
     def _devices(self, session: Session, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, Devices]:
         """The patients' devices subscribed with the current key; older ones are forgotten."""

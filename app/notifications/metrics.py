@@ -18,6 +18,12 @@ device_responses = Counter(
     ["status"],
     registry=registry,
 )
+letter_answers = Counter(
+    "aftercare_letter_answers_total",
+    "Mail server and SMS gateway answers, by channel and answer (sent, retry, refused).",
+    ["channel", "answer"],
+    registry=registry,
+)
 queue_depth = Gauge(
     "aftercare_push_queue_due",
     "Outbox messages due now and not yet sent (set at each scrape).",

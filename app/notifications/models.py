@@ -58,23 +58,36 @@ class OutboxKind(StrEnum):
     VISIT_UNBOOKED = "visit_unbooked"
 
 
+class Channel(StrEnum):
+    """How a message reaches a person: Web Push first; e-mail or SMS as the patient chose."""
+
+    PUSH = "push"
+    EMAIL = "email"
+    SMS = "sms"
+
+
 VISIT_NOTICES = frozenset(
     {OutboxKind.VISIT_BOOKED, OutboxKind.VISIT_MOVED, OutboxKind.VISIT_UNBOOKED}
 )
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One notification to send; unique per (occurrence, kind) so planning twice sends once."""
+    """One notification to send; unique per (occurrence, kind, channel) so planning twice, or a
+    push falling back twice, sends once."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        UniqueConstraint("occurrence_id", "kind"),
+        UniqueConstraint("occurrence_id", "kind", "channel"),
         # The claim's order: due rows come off the index already sorted, ties by id.
         Index("ix_outbox_message_claim_order", "status", "next_attempt_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)  # an OutboxKind
+    # A Channel. E-mail and SMS rows are fallbacks a push reminder queues when it goes out
+    # (app/notifications/fallback.py); their due_at is that push's, so a re-sent push (after a
+    # crash) finds its fallback already there, and a moved or snoozed one re-arms it.
+    channel: str = Field(default="push", max_length=10)
     occurrence_id: uuid.UUID | None = foreign_key(
         "occurrence.id", required=False, index=False, on_delete="SET NULL"
     )

@@ -12,7 +12,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.bulk import insert_new
-from app.notifications.models import VISIT_NOTICES, OutboxKind, OutboxMessage, OutboxStatus
+from app.notifications.models import (
+    VISIT_NOTICES,
+    Channel,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+)
 from app.tasks.models import Occurrence, OccurrenceStatus
 from app.tasks.service import PlanChanges
 
@@ -126,10 +132,17 @@ def _follow(
     stopped: set[uuid.UUID],
     now: datetime,
 ) -> None:
-    """Give each wanted reminder its row (new, or moved), and cancel the waiting rows of the
-    occurrences that `stopped` notifying; `rows` holds every existing row of both."""
-    by_occurrence = {row.occurrence_id: row for row in rows if row.occurrence_id is not None}
+    """Give each wanted reminder its push row (new, or moved), and cancel the waiting rows of
+    the occurrences that `stopped` notifying; `rows` holds every existing row of both, on
+    every channel. A moved reminder's waiting e-mail or SMS fallback is cancelled too: the
+    push queues it again when it goes out at its new time (app/notifications/record.py)."""
+    by_occurrence = {
+        row.occurrence_id: row
+        for row in rows
+        if row.occurrence_id is not None and row.channel == Channel.PUSH
+    }
     new_rows = []
+    moved = set()
     for reminder in wanted:
         row = by_occurrence.get(reminder.occurrence_id)
         if row is None:
@@ -138,8 +151,14 @@ def _follow(
         elif (row.due_at, row.expires_at) != (reminder.remind_at, reminder.expires_at):
             _move(row, remind_at=reminder.remind_at, expires_at=reminder.expires_at, now=now)
             session.add(row)
+            moved.add(reminder.occurrence_id)
     for row in rows:
-        if row.status == OutboxStatus.PENDING and row.occurrence_id in stopped:
+        if row.status != OutboxStatus.PENDING:
+            continue
+        if row.channel != Channel.PUSH and row.occurrence_id in moved:
+            _cancel(row, "the reminder moved")
+            session.add(row)
+        elif row.occurrence_id in stopped:
             # E.g. a visit unbooked: a tentative visit has no agreed time to remind of.
             _cancel(row, "the plan no longer reminds of this")
             session.add(row)

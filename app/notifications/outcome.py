@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from app.careplan.daytime import Rhythm
 from app.notifications import metrics
+from app.notifications.letters import Answer, LetterResult
 from app.notifications.load import AlertClaim, Claim
 from app.notifications.models import OutboxStatus
 from app.notifications.sender import PushResult
@@ -24,6 +25,18 @@ MIN_RETRY = timedelta(seconds=5)
 GONE = frozenset({404, 410})
 
 
+@dataclass(frozen=True)
+class QueuedFallback:
+    """An e-mail or SMS row to write with a push reminder's outcome (app/notifications/build.py)."""
+
+    occurrence_id: uuid.UUID
+    patient_id: uuid.UUID
+    channel: str
+    due_at: datetime  # the push's own due_at: one fallback per reminder, re-armed if it moves
+    next_attempt_at: datetime
+    expires_at: datetime
+
+
 @dataclass
 class Outcome:
     """What to write on a row once its batch is sent, and what to do with its devices."""
@@ -36,6 +49,7 @@ class Outcome:
     delivered_to: list[uuid.UUID] = field(default_factory=list)
     gone: list[uuid.UUID] = field(default_factory=list)
     due_at: datetime | None = None
+    fallback: QueuedFallback | None = None
 
 
 def later(claim: Claim | AlertClaim, when: datetime, rhythm: Rhythm | None, reason: str) -> Outcome:
@@ -95,6 +109,24 @@ class Settle:
         outcome = later(claim, now + max(delay, MIN_RETRY), rhythm, reason)
         outcome.gone = gone
         return outcome
+
+    def letter(self, claim: Claim, result: LetterResult, now: datetime) -> Outcome:
+        """An e-mail's or text's outcome: sent, refused for good (shown to staff), or retried
+        after the gateway's Retry-After or the backoff, out of the patient's night."""
+        metrics.letter_answers.labels(claim.channel, result.answer.value).inc()
+        if result.answer == Answer.SENT:
+            return Outcome(claim.row_id, OutboxStatus.SENT, "", sent_at=now, due_at=claim.due_at)
+        if result.answer == Answer.REFUSED:
+            return Outcome(claim.row_id, OutboxStatus.FAILED, f"refused: {result.error}")
+        if claim.attempts >= self._max_attempts:
+            reason = f"gave up after {claim.attempts} tries: {result.error}"
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+        delay = (
+            timedelta(seconds=result.retry_after)
+            if result.retry_after is not None
+            else self._backoff(claim.attempts)
+        )
+        return later(claim, now + max(delay, MIN_RETRY), claim.rhythm, result.error)
 
     def _backoff(self, attempts: int) -> timedelta:
         """Exponential from 30 s, capped at an hour, with ±20% jitter so retries spread out."""

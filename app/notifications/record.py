@@ -11,6 +11,8 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.sql.dml import Update
@@ -21,8 +23,8 @@ from app.db import transaction
 from app.db_outage import connection_lost, driver_message
 from app.dbtypes import UTCDateTime
 from app.notifications import metrics
-from app.notifications.models import OutboxMessage, OutboxStatus, PushSubscription
-from app.notifications.outcome import Outcome
+from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus, PushSubscription
+from app.notifications.outcome import Outcome, QueuedFallback
 
 log = logging.getLogger("aftercare.dispatch")
 
@@ -67,8 +69,11 @@ def record(sessions: sessionmaker[Session], settled: list[Settled], now: datetim
     statement = _settle_statement()
     gone = [sub for s in settled for sub in s.outcome.gone]
     delivered = [sub for s in settled for sub in s.outcome.delivered_to]
+    fallbacks = [s.outcome.fallback for s in settled if s.outcome.fallback is not None]
     with transaction(sessions) as session:
         session.connection().execute(statement, params)
+        if fallbacks:
+            queue_fallbacks(session, fallbacks, now)
         if gone:
             session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(gone)))
         if delivered:
@@ -77,6 +82,51 @@ def record(sessions: sessionmaker[Session], settled: list[Settled], now: datetim
                 .where(col(PushSubscription.id).in_(delivered))
                 .values(last_success_at=now)
             )
+
+
+def queue_fallbacks(session: Session, fallbacks: list[QueuedFallback], now: datetime) -> None:
+    """Insert each push reminder's e-mail or SMS row, or re-arm it for a push that moved.
+
+    One row per (occurrence, kind, channel). Written again for the same push (a retry, or a
+    send repeated after a crash) it is left as it is: `due_at` is the push's, unchanged, so a
+    fallback already sent is never sent twice. A push whose due_at changed (moved, snoozed)
+    is a new reminder: its fallback waits again, unless it is being sent right now.
+    """
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    rows = [
+        {
+            "kind": OutboxKind.REMINDER.value,
+            "channel": f.channel,
+            "occurrence_id": f.occurrence_id,
+            "patient_id": f.patient_id,
+            "status": OutboxStatus.PENDING.value,
+            "due_at": f.due_at,
+            "next_attempt_at": f.next_attempt_at,
+            "expires_at": f.expires_at,
+            "attempts": 0,
+            "last_error": "",
+            "created_at": now,
+        }
+        for f in fallbacks
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["occurrence_id", "kind", "channel"],
+        set_={
+            "status": OutboxStatus.PENDING.value,
+            "due_at": statement.excluded.due_at,
+            "next_attempt_at": statement.excluded.next_attempt_at,
+            "expires_at": statement.excluded.expires_at,
+            "attempts": 0,
+            "last_error": "",
+            "sent_at": None,
+        },
+        where=(table.c.due_at != statement.excluded.due_at)
+        & (table.c.status != OutboxStatus.SENDING.value),
+    )
+    session.execute(statement)
 
 
 @cache

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, Protocol
 
 from app.clock import Clock
-from app.notifications.build import Push
+from app.notifications.build import Push, fallback_of
+from app.notifications.letters import Answer, Letter, LetterResult
 from app.notifications.load import AlertClaim, Claim
 from app.notifications.models import OutboxStatus
-from app.notifications.outcome import Outcome
+from app.notifications.outcome import Outcome, Settle
 from app.notifications.sender import PushResult, PushSender
 
 log = logging.getLogger("aftercare.dispatch")
 
-BuildPush = Callable[[Claim | AlertClaim, datetime], Push | Outcome]
-SettleRow = Callable[[Claim | AlertClaim, list[PushResult], datetime], Outcome]
+BuildPush = Callable[[Claim | AlertClaim, datetime], Push | Letter | Outcome]
+
+
+class LetterSender(Protocol):
+    """The mail server or the SMS gateway (app/notifications/mail.py, sms.py)."""
+
+    async def send(self, letter: Letter) -> LetterResult: ...
+
+    async def release(self) -> None: ...
+
 
 LEASE_RAN_OUT = "lease ran out before an answer"
 
@@ -31,11 +41,11 @@ class Cutoff:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, within: float) -> None:
-        self._sends: set[asyncio.Future[PushResult]] = set()
+        self._sends: set[asyncio.Future[Any]] = set()
         self._timer = loop.call_later(max(0.0, within), self.cut)
         self.passed = False
 
-    def watch(self, send: asyncio.Future[PushResult]) -> None:
+    def watch(self, send: asyncio.Future[Any]) -> None:
         if self.passed:
             send.cancel()
             return
@@ -57,8 +67,9 @@ async def send_row(
     now: datetime,
     *,
     sender: PushSender,
+    letters: Mapping[str, LetterSender],
     build: BuildPush,
-    settle: SettleRow,
+    settle: Settle,
     clock: Clock,
     cutoff: Cutoff,
 ) -> Outcome:
@@ -67,6 +78,9 @@ async def send_row(
         push = build(claim, now)
         if isinstance(push, Outcome):
             return push
+        if isinstance(push, Letter):
+            assert isinstance(claim, Claim)  # only reminders have other channels
+            return await _send_letter(claim, push, letters[claim.channel], settle, clock, cutoff)
         sends = []
         for _, device in claim.devices:
             send = asyncio.ensure_future(
@@ -87,7 +101,31 @@ async def send_row(
                 raise answer
             else:
                 results.append(answer)
-        return settle(claim, results, clock.now())
+        outcome = settle(claim, results, clock.now())
+        if isinstance(claim, Claim):
+            # Queued with every try, whatever its answer (a push retried for ten minutes has
+            # not been shown either); writing it again for the same push changes nothing.
+            outcome.fallback = fallback_of(claim, now, devices=True)
+        return outcome
     except Exception:
         log.exception("outbox message=%s could not be sent", claim.row_id)
         return Outcome(claim.row_id, OutboxStatus.FAILED, "internal error (see logs)")
+
+
+async def _send_letter(
+    claim: Claim,
+    letter: Letter,
+    sender: LetterSender,
+    settle: Settle,
+    clock: Clock,
+    cutoff: Cutoff,
+) -> Outcome:
+    send = asyncio.ensure_future(sender.send(letter))
+    cutoff.watch(send)
+    try:
+        result = await send
+    except asyncio.CancelledError:
+        if not cutoff.passed:
+            raise
+        result = LetterResult(Answer.RETRY, LEASE_RAN_OUT)
+    return settle.letter(claim, result, clock.now())

@@ -43,6 +43,11 @@ class Patient(SQLModel, table=True):
     stockings_advised: bool = False
     # Lock-screen privacy: show the task's title in a push only if the patient opted in.
     show_task_titles: bool = False
+    # Where a reminder goes when it does not reach a phone by push: "" (nowhere), "email" or
+    # "sms" (app/patients/reminder_channel.py), with the consent the choice was made with.
+    reminder_channel: str = Field(default="", max_length=10)
+    reminder_consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminder_consent_by: str = Field(default="", max_length=20)  # "patient" or "staff"
     # The clinic's own notes on the patient (staff only, never shown to the patient).
     notes: str = Field(default="", max_length=2000)
     protocol: str = Field(max_length=64)
@@ -132,6 +137,8 @@ class PatientCreate(SQLModel):
     bed_time: WallTime = time(22, 0)
     stockings_advised: bool = False
     phone: PhoneNumber | None = None
+    # For reminders by e-mail, should a push not reach the patient's phone.
+    email: EmailStr | None = Field(default=None, max_length=254)
     treatment: TreatmentCreate
     # The consultation check ("ultrasound Doppler done, no reflux"): recorded, or knowingly
     # skipped; enrolling with neither is refused.

@@ -1,0 +1,76 @@
+"""The patient's choice of a second way to be reminded (e-mail or SMS), with their consent."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session, SQLModel
+
+from app.error_codes import ErrorCode
+from app.errors import InvalidInput
+from app.patients.models import Patient
+
+ChannelChoice = Literal["", "email", "sms"]
+# A number a gateway can text: the country code first (E.164), separators allowed as typed.
+_INTERNATIONAL = re.compile(r"^\+[1-9][0-9]{7,14}$")
+_SEPARATORS = re.compile(r"[ ()\-.]")
+
+
+class ReminderChannelChoice(SQLModel):
+    """`channel` "" stops reminders by e-mail or SMS; "email" or "sms" needs `consent` true."""
+
+    model_config = {"extra": "forbid"}
+
+    channel: ChannelChoice
+    consent: bool = False
+
+
+def sms_number(phone: str | None) -> str | None:
+    """The number in E.164 (+447700900123), or None if it lacks the country code."""
+    if not phone:
+        return None
+    digits = _SEPARATORS.sub("", phone)
+    return digits if _INTERNATIONAL.match(digits) else None
+
+
+def check_reachable(patient: Patient, channel: str) -> None:
+    """Refuse a channel the record has no address or no textable number for."""
+    if channel == "email" and not patient.email:
+        raise InvalidInput(
+            "There is no e-mail address in the record: add one first.",
+            code=ErrorCode.CHANNEL_NEEDS_ADDRESS,
+        )
+    if channel == "sms" and sms_number(patient.phone) is None:
+        raise InvalidInput(
+            "Text messages need a mobile number that starts with the country code, "
+            "e.g. +44 7700 900123: correct the number first.",
+            code=ErrorCode.CHANNEL_NEEDS_ADDRESS,
+        )
+
+
+def choose_channel(
+    session: Session,
+    *,
+    patient: Patient,
+    choice: ReminderChannelChoice,
+    by: Literal["patient", "staff"],
+    now: datetime,
+) -> bool:
+    """Record the choice and when consent was given (and by whom); True if anything changed."""
+    if choice.channel and not choice.consent:
+        raise InvalidInput(
+            "Reminders by e-mail or text need the patient's agreement: tick the box to agree.",
+            code=ErrorCode.CHANNEL_NEEDS_CONSENT,
+        )
+    check_reachable(patient, choice.channel)
+    if choice.channel == patient.reminder_channel:
+        return False
+    patient.reminder_channel = choice.channel
+    patient.reminder_consent_at = now if choice.channel else None
+    patient.reminder_consent_by = by if choice.channel else ""
+    patient.updated_at = now
+    session.add(patient)
+    session.flush()
+    return True
