@@ -263,6 +263,12 @@ class ErrorCode(StrEnum):
         "code.",
         422,
     )
+    CHANNEL_NOT_OFFERED = (
+        "channel_not_offered",
+        "The server is not set up to send by this channel (no AFTERCARE_SMTP_URL or "
+        "AFTERCARE_SMS_URL).",
+        422,
+    )
     CHANNEL_NEEDS_CONSENT = (
         "channel_needs_consent",
         "Reminders by e-mail or text are sent only with the patient's recorded agreement.",

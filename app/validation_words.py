@@ -37,6 +37,12 @@ FIELD_WORDS = {
     "out_of_hours_name": "the out-of-hours name",
     "confirm_name": "the patient's name",
     "show_task_titles": "whether task titles show on the lock screen",
+    "fallback_after_minutes": "the wait before an e-mail or text",
+    "fallback_tasks": "the tasks reminded by e-mail or text too",
+    "sms_per_day": "the texts a day",
+    "emails_per_day": "the e-mails a day",
+    "channel": "how to remind",
+    "consent": "the agreement",
     "date": "the date",
 }
 # Set apart: a literal "code" key reads as an error code to tests/test_error_codes.py.

@@ -49,6 +49,12 @@ class PatientAccess:
             self.refused(refusal, patient_id)
             raise
 
+    @property
+    def letter_channels(self) -> frozenset[str]:
+        """The channels besides push this server can send (the patient page offers them)."""
+        channels: frozenset[str] = self.request.app.state.settings.letter_channels
+        return channels
+
     def refused(self, refusal: AppError, patient_id: uuid.UUID | None) -> None:
         """Record that this request for the patient was refused, outside its own transaction."""
         staff_id, clinic_id = self.staff.id, self.staff.clinic_id  # read before the rollback

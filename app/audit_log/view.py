@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "patient.update": "Corrected the record",
     "patient.doppler": "Recorded the Doppler check",
     "patient.protocol": "Moved the plan to another protocol version",
+    "patient.reminder_channel": "Recorded how the patient is reminded besides push",
     "patient.export": "Exported the record",
     "patient.erase": "Erased the patient",
     "patient.refused": "Was refused a patient's record",

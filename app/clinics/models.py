@@ -87,6 +87,13 @@ class ClinicSettings(SQLModel):
     time_zone: str
     opening_hours: Hours
     alert_escalation_minutes: int
+    fallback_after_minutes: int
+    fallback_tasks: list[str]
+    sms_per_day: int
+    emails_per_day: int
+
+
+TaskCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
 
 
 class ClinicSettingsUpdate(SQLModel):
@@ -104,6 +111,12 @@ class ClinicSettingsUpdate(SQLModel):
     opening_hours: OpeningHours | None = None
     # Minutes an alert may stay unacknowledged before it escalates: a minute to a day.
     alert_escalation_minutes: int | None = Field(default=None, ge=1, le=1440)
+    # Reminders by e-mail or SMS: how long a push may go unseen first (a minute to 4 hours),
+    # which tasks' reminders do (protocol codes; [] for none), and at most how many a day.
+    fallback_after_minutes: int | None = Field(default=None, ge=1, le=240)
+    fallback_tasks: list[TaskCode] | None = Field(default=None, max_length=40)
+    sms_per_day: int | None = Field(default=None, ge=0, le=50)
+    emails_per_day: int | None = Field(default=None, ge=0, le=50)
 
     @model_validator(mode="before")
     @classmethod

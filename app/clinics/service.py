@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from app.clinics.models import Clinic, ClinicSettings, ClinicSettingsUpdate
 from app.clinics.opening_hours import closed_periods, next_change
 from app.error_codes import ErrorCode
-from app.errors import Conflict
+from app.errors import Conflict, InvalidInput
 
 log = logging.getLogger("aftercare.clinics")
 
@@ -28,14 +28,31 @@ def to_settings(clinic: Clinic) -> ClinicSettings:
         time_zone=clinic.time_zone,
         opening_hours=clinic.opening_hours,
         alert_escalation_minutes=clinic.alert_escalation_minutes,
+        fallback_after_minutes=clinic.fallback_after_minutes,
+        fallback_tasks=list(clinic.fallback_tasks),
+        sms_per_day=clinic.sms_per_day,
+        emails_per_day=clinic.emails_per_day,
     )
 
 
-def update(session: Session, *, clinic: Clinic, data: ClinicSettingsUpdate) -> dict[str, Any]:
+def update(
+    session: Session,
+    *,
+    clinic: Clinic,
+    data: ClinicSettingsUpdate,
+    task_codes: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Apply the given fields; returns what changed as {field: new value} (for the audit).
 
     Alerts already raised keep their `escalate_at`: new hours apply to new alerts only.
+    `task_codes`: the protocols' task codes, which `fallback_tasks` may name.
     """
+    unknown = sorted(set(data.fallback_tasks or ()) - task_codes)
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]!r} is not a task of the protocol: name tasks by their code, "
+            f"one of {', '.join(sorted(task_codes))}"
+        )
     changes = {
         name: value
         for name, value in data.model_dump(exclude_unset=True).items()

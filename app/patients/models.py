@@ -224,6 +224,20 @@ class TreatmentChangeResult(SQLModel):
     treatment: TreatmentPublic
 
 
+class ReminderChannelPublic(SQLModel):
+    """A second way to be reminded: what was chosen (and agreed), and what could be."""
+
+    channel: str  # "", "email" or "sms"
+    consent_at: datetime | None
+    consent_by: str  # "patient" or "staff" ("" when nothing is chosen)
+    offered: list[str]  # what this server can send: "email", "sms"
+    email: str | None  # the address e-mails would go to
+    sms_number: str | None  # the number texts would go to (None: none with a country code)
+    # The latest e-mail or text that could not be delivered, and why (staff only).
+    problem: str | None = None
+    problem_at: datetime | None = None
+
+
 class PatientDetail(SQLModel):
     id: uuid.UUID
     name: str
@@ -247,6 +261,7 @@ class PatientDetail(SQLModel):
     doppler_checked_by_name: str | None  # the staff user's name (e-mail if unnamed)
     last_active_at: datetime | None
     created_at: datetime
+    reminders_by: ReminderChannelPublic | None = None
 
 
 class PatientEditResult(SQLModel):
@@ -304,6 +319,7 @@ class MeProfile(SQLModel):
     restrictions: list[RestrictionPublic]
     appointments: list[AppointmentPublic]
     booked_treatment: BookedTreatmentPublic | None = None  # the plan starts once it is done
+    reminders_by: ReminderChannelPublic | None = None  # e-mail or SMS should push not reach
 
 
 # --- staff views of a patient's record ------------------------------------------------------

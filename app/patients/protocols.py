@@ -36,6 +36,14 @@ class ProtocolSource:
         """The protocol and version the patient's plan follows."""
         return self.load(patient.protocol, patient.protocol_version)
 
+    def task_codes(self) -> frozenset[str]:
+        """Every task code of the protocol new patients enrol on and of its methods' protocols
+        (what a clinic may name, e.g. which reminders fall back to e-mail or SMS)."""
+        protocol = self.enrolling()
+        return frozenset(
+            code for p in (protocol, *protocol.method_protocols) for code in p.codes
+        )
+
     def available(self, name: str) -> list[int]:
         """The versions of protocol `name`, oldest first."""
         return sorted(self.versions(name))

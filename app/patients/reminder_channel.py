@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel
 
 from app.error_codes import ErrorCode
 from app.errors import InvalidInput
-from app.patients.models import Patient
+from app.patients.models import Patient, ReminderChannelPublic
 
 ChannelChoice = Literal["", "email", "sms"]
 # A number a gateway can text: the country code first (E.164), separators allowed as typed.
@@ -56,9 +56,18 @@ def choose_channel(
     patient: Patient,
     choice: ReminderChannelChoice,
     by: Literal["patient", "staff"],
+    offered: frozenset[str],
     now: datetime,
 ) -> bool:
-    """Record the choice and when consent was given (and by whom); True if anything changed."""
+    """Record the choice and when consent was given (and by whom); True if anything changed.
+
+    `offered`: the channels this server is set up to send (Settings.letter_channels).
+    """
+    if choice.channel and choice.channel not in offered:
+        words = "e-mail" if choice.channel == "email" else "text message"
+        raise InvalidInput(
+            f"This clinic does not send reminders by {words}.", code=ErrorCode.CHANNEL_NOT_OFFERED
+        )
     if choice.channel and not choice.consent:
         raise InvalidInput(
             "Reminders by e-mail or text need the patient's agreement: tick the box to agree.",
@@ -74,3 +83,15 @@ def choose_channel(
     session.add(patient)
     session.flush()
     return True
+
+
+def channel_of(patient: Patient, offered: frozenset[str]) -> ReminderChannelPublic:
+    """The patient's choice as the phone's Settings and the patient page show it."""
+    return ReminderChannelPublic(
+        channel=patient.reminder_channel,
+        consent_at=patient.reminder_consent_at,
+        consent_by=patient.reminder_consent_by,
+        offered=sorted(offered),
+        email=patient.email,
+        sms_number=sms_number(patient.phone),
+    )

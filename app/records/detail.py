@@ -4,23 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.enrolment.service import active_device_count, link_state, newest_link
+from app.notifications.models import Channel, OutboxMessage, OutboxStatus
 from app.patients.models import (
     Patient,
     PatientDetail,
+    ReminderChannelPublic,
     TreatmentPublic,
 )
 from app.patients.protocols import ProtocolSource
+from app.patients.reminder_channel import channel_of
 from app.patients.service import staff_name, treatments_of
 
 
 def detail_of(
-    session: Session, *, patient: Patient, protocols: ProtocolSource, now: datetime
+    session: Session,
+    *,
+    patient: Patient,
+    protocols: ProtocolSource,
+    now: datetime,
+    offered: frozenset[str] = frozenset(),
 ) -> PatientDetail:
     """The patient page's header: profile, treatments, enrolment and device state, checks,
-    and the protocol version the plan follows beside the versions available."""
+    the protocol version the plan follows beside the versions available, and the second way
+    to be reminded with the latest e-mail or text that could not be delivered."""
     link = newest_link(session, patient=patient)
     versions = protocols.available(patient.protocol)
     state = link_state(link, now) if link else "none"
@@ -50,4 +59,25 @@ def detail_of(
         doppler_checked_by_name=staff_name(session, patient.doppler_checked_by),
         last_active_at=patient.last_active_at,
         created_at=patient.created_at,
+        reminders_by=_reminders_by(session, patient, offered),
     )
+
+
+def _reminders_by(
+    session: Session, patient: Patient, offered: frozenset[str]
+) -> ReminderChannelPublic:
+    shown = channel_of(patient, offered)
+    failed = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.patient_id == patient.id,
+            OutboxMessage.channel != Channel.PUSH,
+            OutboxMessage.status == OutboxStatus.FAILED,
+        )
+        .order_by(col(OutboxMessage.next_attempt_at).desc())
+        .limit(1)
+    ).first()
+    if failed is not None:
+        shown.problem = f"{failed.channel}: {failed.last_error}"
+        shown.problem_at = failed.next_attempt_at
+    return shown

@@ -77,6 +77,10 @@ class TestRead:
             "time_zone": "Europe/London",
             "opening_hours": DEFAULT_HOURS,
             "alert_escalation_minutes": 15,
+            "fallback_after_minutes": 10,
+            "fallback_tasks": ["remove_stocking", "hydrocortisone", "follow_up"],
+            "sms_per_day": 4,
+            "emails_per_day": 10,
         }
 
     def test_each_clinic_sees_its_own(
@@ -108,6 +112,10 @@ class TestChange:
             "time_zone": "Europe/Dublin",
             "opening_hours": {"sat": [["09:00", "12:00"]], "mon": [["08:30", "17:00"]]},
             "alert_escalation_minutes": 1440,
+            "fallback_after_minutes": 30,
+            "fallback_tasks": ["remove_stocking"],
+            "sms_per_day": 2,
+            "emails_per_day": 0,
         }
         response = admin.patch("/api/clinic", json=change)
         assert response.status_code == 200, response.text

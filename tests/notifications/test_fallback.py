@@ -97,6 +97,7 @@ class Patient1:
                     patient=patient,
                     choice=ReminderChannelChoice(channel=channel, consent=True),  # type: ignore[arg-type]
                     by="patient",
+                    offered=frozenset({"email", "sms"}),
                     now=clock.now(),
                 )
 

@@ -114,6 +114,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/patients/{patient_id}"): Rule("staff", 200),
     ("PATCH", "/api/patients/{patient_id}"): Rule("staff", 200, {"notes": "Prefers mornings."}),
     ("POST", "/api/patients/{patient_id}/doppler"): Rule("staff", 200),
+    # No mail server or SMS gateway here: "" (no second channel) is the choice that can pass.
+    ("PUT", "/api/patients/{patient_id}/reminder-channel"): Rule("staff", 200, {"channel": ""}),
+    ("PUT", "/api/me/reminder-channel"): Rule("patient", 200, {"channel": ""}),
     ("GET", "/api/patients/{patient_id}/tasks"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/reports"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/appointments"): Rule("staff", 200),

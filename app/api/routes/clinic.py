@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from app.api.deps import ClockDep, SessionDep
+from app.api.deps import ClockDep, ProtocolsDep, SessionDep
 from app.api.staff_auth import AdminStaff, CurrentStaff
 from app.clinics import service
 from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
@@ -24,7 +24,13 @@ def read_settings(staff: CurrentStaff, session: SessionDep) -> ClinicSettings:
 
 
 @router.patch(
-    "", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.ADMIN_ONLY, ErrorCode.NAME_TAKEN)
+    "",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.ADMIN_ONLY,
+        ErrorCode.NAME_TAKEN,
+        ErrorCode.INVALID_INPUT,
+    ),
 )
 def change_settings(
     body: ClinicSettingsUpdate,
@@ -32,10 +38,14 @@ def change_settings(
     staff: AdminStaff,
     session: SessionDep,
     clock: ClockDep,
+    protocols: ProtocolsDep,
 ) -> ClinicSettings:
-    """Change some settings (admins). Alerts already open keep their escalation time."""
+    """Change some settings (admins). Alerts already open keep their escalation time.
+
+    `fallback_tasks` names tasks by their protocol code (422 for one the protocol lacks).
+    """
     clinic = clinic_of(session, staff)
-    changes = service.update(session, clinic=clinic, data=body)
+    changes = service.update(session, clinic=clinic, data=body, task_codes=protocols.task_codes())
     if changes:
         # Names and phones are text: the trail says they changed, not what they became.
         audit.record(

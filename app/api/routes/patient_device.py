@@ -34,6 +34,7 @@ from app.patients.models import (
     RestrictionPublic,
 )
 from app.patients.protocols import ProtocolSource
+from app.patients.reminder_channel import ReminderChannelChoice, channel_of, choose_channel
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import failures_counted
 from app.shared.client_address import client_ip
@@ -43,7 +44,12 @@ router = APIRouter(prefix="/api", tags=["patient device"])
 
 
 def build_profile(
-    session: Session, *, patient: Patient, protocols: ProtocolSource, now: datetime
+    session: Session,
+    *,
+    patient: Patient,
+    protocols: ProtocolSource,
+    now: datetime,
+    offered: frozenset[str] = frozenset(),
 ) -> MeProfile:
     """Profile, clinic contact, active restrictions with their last day, coming appointments,
     and a treatment booked ahead with what to prepare."""
@@ -92,6 +98,7 @@ def build_profile(
             local_at=booked.performed_at.astimezone(zone),
             preparation=list(protocols.pinned(patient).preparation),
         ),
+        reminders_by=channel_of(patient, offered),
     )
 
 
@@ -139,14 +146,26 @@ def enrol_device(
         settings=settings,
         same_site="lax",  # the PWA is opened from links and notifications
     )
-    return build_profile(session, patient=patient, protocols=protocols, now=now)
+    return build_profile(
+        session, patient=patient, protocols=protocols, now=now, offered=settings.letter_channels
+    )
 
 
 @router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def read_profile(
-    patient: CurrentPatient, session: SessionDep, clock: ClockDep, protocols: ProtocolsDep
+    patient: CurrentPatient,
+    session: SessionDep,
+    clock: ClockDep,
+    protocols: ProtocolsDep,
+    settings: SettingsDep,
 ) -> MeProfile:
-    return build_profile(session, patient=patient, protocols=protocols, now=clock.now())
+    return build_profile(
+        session,
+        patient=patient,
+        protocols=protocols,
+        now=clock.now(),
+        offered=settings.letter_channels,
+    )
 
 
 @router.patch(
@@ -158,11 +177,44 @@ def change_preferences(
     session: SessionDep,
     clock: ClockDep,
     protocols: ProtocolsDep,
+    settings: SettingsDep,
 ) -> MeProfile:
     """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
     now = clock.now()
     care.update_preferences(session, patient=patient, data=body, protocols=protocols, now=now)
-    return build_profile(session, patient=patient, protocols=protocols, now=now)
+    return build_profile(
+        session, patient=patient, protocols=protocols, now=now, offered=settings.letter_channels
+    )
+
+
+@router.put(
+    "/me/reminder-channel",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.CHANNEL_NOT_OFFERED,
+        ErrorCode.CHANNEL_NEEDS_CONSENT,
+        ErrorCode.CHANNEL_NEEDS_ADDRESS,
+    ),
+)
+def choose_reminder_channel(
+    body: ReminderChannelChoice,
+    patient: CurrentPatient,
+    session: SessionDep,
+    clock: ClockDep,
+    protocols: ProtocolsDep,
+    settings: SettingsDep,
+) -> MeProfile:
+    """Also be reminded by e-mail or text when a reminder does not reach this phone by push.
+
+    `channel` "email" or "sms" needs `consent` true (recorded with the time, as given by the
+    patient); "" stops it. 422 `channel_not_offered` when the server cannot send it,
+    `channel_needs_address` when the record has no e-mail address, or no mobile number with
+    the country code (the clinic corrects the record).
+    """
+    now = clock.now()
+    offered = settings.letter_channels
+    choose_channel(session, patient=patient, choice=body, by="patient", offered=offered, now=now)
+    return build_profile(session, patient=patient, protocols=protocols, now=now, offered=offered)
 
 
 @router.post("/me/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -27,6 +27,7 @@ from app.patients.models import (
     TreatmentCreate,
     TreatmentPublic,
 )
+from app.patients.reminder_channel import ReminderChannelChoice, choose_channel
 from app.records import detail, erasure
 from app.records.models import EraseRequest
 from app.staff.service import clinic_of
@@ -89,7 +90,13 @@ def get_patient(
     """The patient's details, with the protocol version their plan follows and the newest."""
     patient = access.patient(patient_id)
     access.audit("patient.read", patient.id)
-    return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
+    return detail.detail_of(
+        access.session,
+        patient=patient,
+        protocols=protocols,
+        now=access.now,
+        offered=access.letter_channels,
+    )
 
 
 @router.patch(
@@ -123,7 +130,11 @@ def update_patient(
             changed=edit.changed,
             **tasks.counts_of(edit.plan),
             patient=detail.detail_of(
-                access.session, patient=patient, protocols=protocols, now=access.now
+                access.session,
+                patient=patient,
+                protocols=protocols,
+                now=access.now,
+                offered=access.letter_channels,
             ),
         )
     if not preview and edit.changed:
@@ -150,7 +161,58 @@ def record_doppler_check(
         access.session, patient=patient, staff=access.staff, now=access.now
     )
     access.audit("patient.doppler", patient.id, detail={"recorded": recorded})
-    return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
+    return detail.detail_of(
+        access.session,
+        patient=patient,
+        protocols=protocols,
+        now=access.now,
+        offered=access.letter_channels,
+    )
+
+
+@router.put(
+    "/{patient_id}/reminder-channel",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.CHANNEL_NOT_OFFERED,
+        ErrorCode.CHANNEL_NEEDS_CONSENT,
+        ErrorCode.CHANNEL_NEEDS_ADDRESS,
+    ),
+)
+def choose_reminder_channel(
+    patient_id: uuid.UUID,
+    body: ReminderChannelChoice,
+    access: StaffAccess,
+    protocols: ProtocolsDep,
+) -> PatientDetail:
+    """Record the patient's choice to be reminded by e-mail or text too, should push not reach
+    them; `consent` true says the patient agreed (recorded as given to staff, with the time).
+
+    The same refusals as the patient's own choice. Audited `patient.reminder_channel` with
+    the channel chosen.
+    """
+    patient = access.patient(patient_id)
+    changed = choose_channel(
+        access.session,
+        patient=patient,
+        choice=body,
+        by="staff",
+        offered=access.letter_channels,
+        now=access.now,
+    )
+    access.audit(
+        "patient.reminder_channel",
+        patient.id,
+        detail={"channel": body.channel or "none", "changed": changed},
+    )
+    return detail.detail_of(
+        access.session,
+        patient=patient,
+        protocols=protocols,
+        now=access.now,
+        offered=access.letter_channels,
+    )
 
 
 @router.put(
@@ -199,7 +261,13 @@ def change_protocol_version(
             "reason_length": len(body.reason.strip()),
         },
     )
-    return detail.detail_of(access.session, patient=patient, protocols=protocols, now=access.now)
+    return detail.detail_of(
+        access.session,
+        patient=patient,
+        protocols=protocols,
+        now=access.now,
+        offered=access.letter_channels,
+    )
 
 
 @router.post(
