@@ -329,6 +329,17 @@ async function savePreferences(changes) {
   }
 }
 
+async function chooseChannel(choice) {
+  try {
+    const { data } = await api("PUT", "/api/me/reminder-channel", choice);
+    state.profile = data;
+    return null;
+  } catch (error) {
+    if (error instanceof NetworkError) return "You seem to be offline. Please try again when you are connected.";
+    return error.detail;
+  }
+}
+
 async function signOut() {
   const waiting = sync.waiting().length;
   const question = "Sign out of Aftercare on this phone? You will need a new link from your clinic to use it again."
@@ -436,7 +447,10 @@ function content() {
     });
   }
   if (state.route === "settings") {
-    return renderSettings({ profile: state.profile, onSave: savePreferences, onSignOut: signOut, reminders: remindersSlot(false) });
+    return renderSettings({
+      profile: state.profile, onSave: savePreferences, onChooseChannel: chooseChannel, onSignOut: signOut,
+      reminders: remindersSlot(false),
+    });
   }
   return renderToday({
     profile: state.profile,

@@ -3,7 +3,7 @@
 
 importScripts("/js/base64url.js"); // self.base64url, shared with the pages
 
-const VERSION = "3"; // a new shell list (js/base64url.js) starts a fresh shell cache
+const VERSION = "4"; // a new shell list (js/channel.js) starts a fresh shell cache
 const SHELL_CACHE = `aftercare-shell-${VERSION}`;
 const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan, report form (with the
 // clinic's triage rules) and previous reports: the phone triages offline from these
@@ -13,6 +13,7 @@ const SHELL = [
   "/app.js",
   "/js/api.js",
   "/js/base64url.js",
+  "/js/channel.js",
   "/js/dom.js",
   "/js/enrol.js",
   "/js/pages.js",

@@ -1,5 +1,6 @@
 // Settings: reminders, the patient's day (wake and bed time, time zone), the clinic, sign out.
 
+import { renderChannelCard } from "./channel.js";
 import { h, telHref } from "./dom.js";
 import { hhmm } from "./time.js";
 
@@ -12,7 +13,7 @@ function phoneZone() {
 }
 
 /** ctx: {profile, reminders (the reminders card), onSave(changes) → Promise<error text|null>,
- *  onSignOut()} */
+ *  onChooseChannel({channel, consent}) → Promise<error text|null>, onSignOut()} */
 export function renderSettings(ctx) {
   const { profile } = ctx;
   const zone = phoneZone();
@@ -58,6 +59,7 @@ export function renderSettings(ctx) {
   return [
     h("h1", { id: "view-heading", tabindex: "-1" }, "Settings"),
     ctx.reminders,
+    renderChannelCard({ reach: profile.reminders_by, onChoose: ctx.onChooseChannel }),
     h("section", { class: "card", "aria-labelledby": "day-heading" }, h("h2", { id: "day-heading" }, "Your day"), form),
     h("section", { class: "card", "aria-labelledby": "clinic-heading" },
       h("h2", { id: "clinic-heading" }, "Your clinic"),
