@@ -269,6 +269,18 @@ class ErrorCode(StrEnum):
         "AFTERCARE_SMS_URL).",
         422,
     )
+    SEND_FAILED = (
+        "send_failed",
+        "The mail server or SMS gateway did not take the message; `detail` says whether "
+        "trying again later may help. Nothing was changed.",
+        502,
+    )
+    TOO_MANY_SENDS = (
+        "too_many_sends",
+        "The patient's link was sent too often in the last hour; wait for the seconds in the "
+        "Retry-After header.",
+        429,
+    )
     CHANNEL_NEEDS_CONSENT = (
         "channel_needs_consent",
         "Reminders by e-mail or text are sent only with the patient's recorded agreement.",

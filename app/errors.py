@@ -65,6 +65,13 @@ class Conflict(AppError):
     code = ErrorCode.CONFLICT
 
 
+class BadGateway(AppError):
+    """A service we depend on (the mail server, the SMS gateway) did not take the message."""
+
+    status_code = 502
+    code = ErrorCode.SEND_FAILED
+
+
 class Gone(AppError):
     status_code = 410
     code = ErrorCode.GONE

@@ -27,6 +27,8 @@ from tests.support.api import enrol, log_in, pair_phone, sign_in_staff
 from tests.support.database import empty_all_tables, throwaway_database
 from tests.support.factories import make_clinic_with_staff, make_patient
 from tests.support.hashing import CHEAP_PASSWORD_HASHING
+from tests.support.sms_gateway import LoopbackSmsGateway
+from tests.support.smtp_server import LoopbackSmtp
 
 # Friday 27 March 2026, 12:00 UTC: the week the UK clocks go forward (Sunday 29 March).
 PINNED_NOW = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
@@ -138,3 +140,32 @@ def riverside(client: TestClient, factory: sessionmaker[Session]) -> tuple[Clini
     clinic, nurse = make_clinic_with_staff(factory, now=datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
     log_in(client)
     return clinic, nurse
+
+
+# --- the real SMTP server and SMS gateway on loopback (e-mail and SMS tests) -----------------
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[LoopbackSmtp]:
+    with LoopbackSmtp() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp(smtp_server: LoopbackSmtp) -> Iterator[LoopbackSmtp]:
+    smtp_server.reset()
+    yield smtp_server
+    smtp_server.reset()
+
+
+@pytest.fixture(scope="session")
+def sms_gateway() -> Iterator[LoopbackSmsGateway]:
+    with LoopbackSmsGateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def sms(sms_gateway: LoopbackSmsGateway) -> Iterator[LoopbackSmsGateway]:
+    sms_gateway.reset()
+    yield sms_gateway
+    sms_gateway.reset()

@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "devices.read": "Viewed the devices",
     "device.revoke": "Signed out a phone",
     "enrolment.issue": "Issued an enrolment link",
+    "enrolment.send": "Sent an enrolment link by e-mail or text",
     "enrolment.revoke": "Revoked an enrolment link",
     "treatment.create": "Recorded a treatment",
     "treatment.correct": "Corrected a treatment",

@@ -40,9 +40,7 @@ class ProtocolSource:
         """Every task code of the protocol new patients enrol on and of its methods' protocols
         (what a clinic may name, e.g. which reminders fall back to e-mail or SMS)."""
         protocol = self.enrolling()
-        return frozenset(
-            code for p in (protocol, *protocol.method_protocols) for code in p.codes
-        )
+        return frozenset(code for p in (protocol, *protocol.method_protocols) for code in p.codes)
 
     def available(self, name: str) -> list[int]:
         """The versions of protocol `name`, oldest first."""

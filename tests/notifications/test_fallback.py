@@ -3,7 +3,6 @@ real SMTP server and a real SMS gateway on loopback, on the test database and pi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -37,32 +36,6 @@ from tests.support.sms_gateway import LoopbackSmsGateway, Text
 from tests.support.smtp_server import LoopbackSmtp, Mail
 
 STOCKING = "remove_stocking/t1"  # due 10:00 Sat 28 Mar 2026 (GMT), 24 h after the treatment
-
-
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[LoopbackSmtp]:
-    with LoopbackSmtp() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp(smtp_server: LoopbackSmtp) -> Iterator[LoopbackSmtp]:
-    smtp_server.reset()
-    yield smtp_server
-    smtp_server.reset()
-
-
-@pytest.fixture(scope="session")
-def sms_gateway() -> Iterator[LoopbackSmsGateway]:
-    with LoopbackSmsGateway() as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def sms(sms_gateway: LoopbackSmsGateway) -> Iterator[LoopbackSmsGateway]:
-    sms_gateway.reset()
-    yield sms_gateway
-    sms_gateway.reset()
 
 
 class Patient1:

@@ -117,6 +117,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # No mail server or SMS gateway here: "" (no second channel) is the choice that can pass.
     ("PUT", "/api/patients/{patient_id}/reminder-channel"): Rule("staff", 200, {"channel": ""}),
     ("PUT", "/api/me/reminder-channel"): Rule("patient", 200, {"channel": ""}),
+    ("POST", "/api/patients/{patient_id}/enrolment/send"): Rule("staff", 422, {"channel": "email"}),
     ("GET", "/api/patients/{patient_id}/tasks"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/reports"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/appointments"): Rule("staff", 200),

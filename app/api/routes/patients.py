@@ -15,6 +15,7 @@ from app.care import service as care
 from app.db import undone_if
 from app.enrolment import service as enrolment
 from app.enrolment.models import EnrolmentPublic, PatientCreated
+from app.enrolment.send_link import LinkSent, SendLink, send_link
 from app.error_codes import ErrorCode
 from app.errors import errors
 from app.patients import service
@@ -349,6 +350,40 @@ def reissue_enrolment(
     )
     access.audit("enrolment.issue", patient.id)
     return link.public()
+
+
+@router.post(
+    "/{patient_id}/enrolment/send",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.CHANNEL_NOT_OFFERED,
+        ErrorCode.CHANNEL_NEEDS_ADDRESS,
+        ErrorCode.TOO_MANY_SENDS,
+        ErrorCode.SEND_FAILED,
+    ),
+)
+def send_enrolment(
+    patient_id: uuid.UUID, body: SendLink, access: StaffAccess, settings: SettingsDep
+) -> LinkSent:
+    """Send a new one-time link to the address or number in the record, from the clinic and
+    signed with the sender's name; the unused earlier link stops working once it is sent.
+
+    At most 3 an hour per patient (429 `too_many_sends`, Retry-After). 502 `send_failed` when
+    the mail server or gateway does not take it: nothing changes, the earlier link still works.
+    Audited `enrolment.send` with the channel.
+    """
+    patient = access.patient(patient_id)
+    sent = send_link(
+        access.session,
+        patient=patient,
+        staff=access.staff,
+        channel=body.channel,
+        settings=settings,
+        now=access.now,
+    )
+    access.audit("enrolment.send", patient.id, detail={"channel": body.channel})
+    return sent
 
 
 @router.post(

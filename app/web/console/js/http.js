@@ -42,6 +42,8 @@ export async function call(method, path, body) {
 export function problem(error) {
   if (error instanceof NetworkError) return "The server could not be reached. Check the connection and try again.";
   if (error instanceof ApiError) {
+    // The server's own sentences for these say what to do (wait, or hand the link over).
+    if (error.code === "send_failed" || error.code === "too_many_sends") return error.detail;
     if (error.status === 429) {
       const minutes = error.retryAfter ? Math.max(1, Math.ceil(error.retryAfter / 60)) : null;
       return minutes

@@ -411,7 +411,7 @@ export function render(view, { params, setTitle, query }) {
   }
 
   // ------------------------------------------------------------ link
-  function showLink(fresh = null) {
+  function showLink(fresh = null, sentNote = "") {
     const m = messageLine();
     const zone = clinicZone();
     const reissue = h("button", { type: "button", class: "button" }, patient.enrolment_status === "none" ? "Create link" : "Re-issue link");
@@ -438,6 +438,7 @@ export function render(view, { params, setTitle, query }) {
         } catch (error) { m.error(error); }
       });
     });
+    const sends = sendButtons(m);
     const [label, kind] = ENROLMENT[patient.enrolment_status] || [patient.enrolment_status, "muted"];
     replace(link,
       h("div", { class: "card-head" }, h("h2", { id: "link-h" }, "Enrolment link"), badge(label, kind)),
@@ -446,7 +447,30 @@ export function render(view, { params, setTitle, query }) {
           ? `An unused link is valid until ${dateTime(patient.enrolment_expires_at, zone)}. Re-issue it to see the QR code again.`
           : "Re-issue a link to pair a new phone."),
       m.el,
-      h("div", { class: "actions" }, reissue, revoke));
+      h("div", { class: "actions" }, reissue, ...sends, revoke));
+    if (sentNote) m.ok(sentNote);
+  }
+
+  /** "Send by e-mail" / "Send by text": a new link to the record's address or number. */
+  function sendButtons(m) {
+    const reach = patient.reminders_by;
+    if (!reach) return [];
+    const ways = [
+      ["email", "Send by e-mail", reach.email],
+      ["sms", "Send by text", reach.sms_number],
+    ].filter(([channel, , to]) => reach.offered.includes(channel) && to);
+    return ways.map(([channel, label, to]) => {
+      const button = h("button", { type: "button", class: "button" }, label);
+      button.addEventListener("click", () => busy(button, async () => {
+        try {
+          const sent = await call("POST", `${base}/enrolment/send`, { channel });
+          patient.enrolment_status = "active";
+          patient.enrolment_expires_at = sent.expires_at;
+          showLink(null, `A new link was sent to ${to}. The previous one no longer works.`);
+        } catch (error) { m.error(error); }
+      }));
+      return button;
+    });
   }
 
   // ------------------------------------------------------------ devices

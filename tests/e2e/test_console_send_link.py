@@ -1,0 +1,118 @@
+"""Sending the enrolment link by e-mail or text from the patient page, in Chromium, to the real
+SMTP server and SMS gateway on loopback; the card fits a phone, 320 px and 200 % text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from pydantic import SecretStr
+
+from app.config import Settings
+from app.patients.models import Patient
+from tests.e2e.console_support import (
+    LAYOUT,
+    NURSE_EMAIL,
+    SIZES,
+    desk,
+    no_problems,
+    open_console,
+    riverside,
+    sign_in,
+)
+from tests.e2e.pwa_support import SCREENS, Live
+from tests.support.factories import make_patient
+from tests.support.sms_gateway import LoopbackSmsGateway
+from tests.support.smtp_server import LoopbackSmtp
+
+__all__ = ["desk"]  # the fixture, used by name
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, smtp: LoopbackSmtp, sms: LoopbackSmsGateway
+) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        database_url=database_url,
+        public_url="http://testserver",
+        vapid_private_key_file=tmp_path / "vapid.pem",
+        dispatcher_enabled=False,
+        smtp_url=SecretStr(smtp.url),
+        mail_from="Riverside Vein Clinic <reminders@clinic.example>",
+        sms_url=SecretStr(sms.twilio_url),
+        push_timeout_seconds=2.0,
+        _env_file=None,
+    )
+
+
+def ada(live: Live) -> Patient:
+    clinic = riverside(live)
+    patient, _ = make_patient(
+        live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=live.clock.now(),
+        settings=live.settings, email="ada@example.org", phone="+44 7700 900123",
+    )  # fmt: skip
+    return patient
+
+
+def test_send_the_link_by_email_then_by_text(
+    live: Live, desk: Any, smtp: LoopbackSmtp, sms: LoopbackSmsGateway
+) -> None:
+    patient = ada(live)
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.goto(f"/console/#/patients/{patient.id}")
+    card = page.get_by_role("region", name="Enrolment link")
+    card.get_by_role("button", name="Send by e-mail").click()
+    expect(card).to_contain_text("A new link was sent to ada@example.org.")
+    assert [m.recipients for m in smtp.received()] == [["ada@example.org"]]
+    card.get_by_role("button", name="Send by text").click()
+    expect(card).to_contain_text("A new link was sent to +447700900123.")
+    assert [t.to for t in sms.received()] == ["+447700900123"]
+    no_problems(problems)
+
+
+def test_a_refused_address_is_said_next_to_the_buttons(
+    live: Live, desk: Any, smtp: LoopbackSmtp
+) -> None:
+    patient = ada(live)
+    with live.factory() as session:
+        stored = session.get(Patient, patient.id)
+        assert stored is not None
+        stored.email = "bounce@example.org"
+        session.add(stored)
+        session.commit()
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.goto(f"/console/#/patients/{patient.id}")
+    card = page.get_by_role("region", name="Enrolment link")
+    card.get_by_role("button", name="Send by e-mail").click()
+    expect(card.get_by_role("alert")).to_contain_text("The previous link still works.")
+    no_problems(problems, 502)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_card_fits_small_screens_and_large_text(
+    live: Live, browser: Any, size: str, smtp: LoopbackSmtp
+) -> None:
+    patient = ada(live)
+    context = browser.new_context(
+        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
+        has_touch=True,
+    )  # fmt: skip
+    try:
+        page, problems = open_console(context, live)
+        sign_in(page, NURSE_EMAIL)
+        page.goto(f"/console/#/patients/{patient.id}")
+        card = page.get_by_role("region", name="Enrolment link")
+        card.get_by_role("button", name="Send by e-mail").click()
+        expect(card).to_contain_text("A new link was sent")
+        card.scroll_into_view_if_needed()
+        page.wait_for_timeout(100)
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        card.screenshot(path=str(SCREENS / f"{size}-console-send-link.png"))
+        assert card.evaluate(LAYOUT) == [], size
+        no_problems(problems)
+    finally:
+        context.close()
