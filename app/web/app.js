@@ -279,6 +279,26 @@ async function toggle(o, done) {
   await sync.setDone(o.id, done);
 }
 
+/** "Remind me in 30 minutes": needs the server (the reminder is sent from there), so offline
+ * it says so rather than queueing a snooze that might arrive after the reminder was due. */
+async function snooze(o) {
+  state.focusAfter = `snooze-${o.id}`;
+  try {
+    const { data } = await api("POST", `/api/me/tasks/${encodeURIComponent(o.id)}/snooze`);
+    // DRAFT for clinical review
+    setNotice(`We will remind you again at ${timeOf(data.remind_at, zone())}.`);
+  } catch (error) {
+    if (error instanceof NetworkError) {
+      // DRAFT for clinical review
+      setNotice("Reminding you later needs an internet connection. Please try again when you are online.");
+    } else if (error instanceof ApiError) {
+      setNotice(error.detail);
+    } else {
+      throw error;
+    }
+  }
+}
+
 async function submitReport(fields) {
   const body = { client_id: uuid(), ...fields };
   const slow = new Promise((resolve) => setTimeout(() => resolve({ queued: true }), SLOW_REPORT_MS));
@@ -460,6 +480,7 @@ function content() {
       announce(`${rel ? rel + ", " : ""}${dayLong(ymd)}`);
     },
     onToggle: toggle,
+    onSnooze: snooze,
   });
 }
 

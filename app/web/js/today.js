@@ -79,6 +79,16 @@ function taskItem(o, ctx) {
       h("span", { class: "tick-icon", "aria-hidden": "true" }),
       h("span", {}, done ? "Undo" : "Mark as done"))
     : null;
+  // DRAFT for clinical review: "Remind me in 30 minutes" (the length: app/notifications/snooze.py).
+  const snooze = o.kind === "task" && o.notifies && !done && st.timing === "now" && !st.queued
+    ? h("button", {
+        type: "button",
+        id: `snooze-${o.id}`,
+        class: "button button-secondary snooze",
+        "aria-label": `Remind me in 30 minutes: ${o.title}`,
+        onclick: () => ctx.onSnooze(o),
+      }, "Remind me in 30 minutes")
+    : null;
   const check = o.task === "symptom_check" && !done
     ? h("a", { class: "button button-secondary", href: `#report?task=${encodeURIComponent(o.id)}` }, "Something wrong? Report it")
     : null;
@@ -95,7 +105,7 @@ function taskItem(o, ctx) {
         h("h3", { class: "task-title", id: titleId }, o.title),
         status ? h("p", { class: "task-status" }, status) : null)),
     o.instructions ? h("details", { class: "task-how", id: `how-${o.id}` }, h("summary", {}, "How to do it"), h("p", {}, o.instructions)) : null,
-    tick || check ? h("div", { class: "task-actions" }, tick, check) : null);
+    tick || snooze || check ? h("div", { class: "task-actions" }, tick, snooze, check) : null);
 }
 
 /** The line above a task's title: its time; a visit's time once booked, its day while not. */
