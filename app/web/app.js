@@ -10,7 +10,7 @@ import { formNumbers, renderReportForm, renderReportResult } from "./js/report.j
 import { renderSettings } from "./js/settings.js";
 import * as sync from "./js/sync.js";
 import { addDays, dayLong, now, relativeDay, timeOf, ymdIn } from "./js/time.js";
-import { renderToday } from "./js/today.js";
+import { renderToday, snoozedText } from "./js/today.js";
 import { triage } from "./js/triage.js";
 
 const DAYS_BACK = 59; // with DAYS_AHEAD: 120 days, the most the server gives at once
@@ -39,6 +39,7 @@ const state = {
   loadedAt: 0,
   focusAfter: null,
   centreStrip: true,
+  snoozed: new Map(), // task id → when its snoozed reminder goes out (this visit of the page)
 };
 
 const $ = (id) => document.getElementById(id);
@@ -285,8 +286,11 @@ async function snooze(o) {
   state.focusAfter = `snooze-${o.id}`;
   try {
     const { data } = await api("POST", `/api/me/tasks/${encodeURIComponent(o.id)}/snooze`);
-    // DRAFT for clinical review
-    setNotice(`We will remind you again at ${timeOf(data.remind_at, zone())}.`);
+    state.snoozed.set(o.id, data.remind_at);
+    const text = snoozedText(data.remind_at, zone());
+    announce(text);
+    setNotice(text);
+    render();
   } catch (error) {
     if (error instanceof NetworkError) {
       // DRAFT for clinical review
@@ -481,6 +485,7 @@ function content() {
     },
     onToggle: toggle,
     onSnooze: snooze,
+    snoozed: state.snoozed,
   });
 }
 

@@ -33,6 +33,8 @@ def test_snooze_from_the_app(live: Live, enrolled: Enrolled, handset: Any, brows
 
     snooze.click()
     expect(page.locator("#sync")).to_contain_text("We will remind you again at 2:35 pm.")
+    expect(task).to_contain_text("We will remind you again at 2:35 pm.")  # on the task too
+    expect(snooze).to_be_focused()  # focus stays on the control the patient used
     assert_requests(live, "POST", f"/api/me/tasks/{first.id}/snooze", 1)
     screenshot(page, "snooze-done.png")
 

@@ -60,6 +60,12 @@ function statusLine(o, st, zone, today) {
   return `You can tick it off from ${timeOf(Date.parse(o.due_at) - 2 * 3600 * 1000, zone)}.`;
 }
 
+/** After "Remind me in 30 minutes": when the reminder comes again, in the patient's time. */
+export function snoozedText(remindAt, zone) {
+  // DRAFT for clinical review
+  return `We will remind you again at ${timeOf(remindAt, zone)}.`;
+}
+
 function taskItem(o, ctx) {
   const { zone, today, waiting, now } = ctx;
   const st = standing(o, waiting.filter((i) => i.taskId === o.id), now);
@@ -67,6 +73,7 @@ function taskItem(o, ctx) {
   const status = statusLine(o, st, zone, today);
   const canTick = o.kind === "task" && (st.status === "done" || st.status === "missed" || st.timing === "now" || st.timing === "soon");
   const done = st.status === "done";
+  const snoozedAt = !done && ctx.snoozed ? ctx.snoozed.get(o.id) : null;
   const tick = canTick
     ? h("button", {
         type: "button",
@@ -103,7 +110,8 @@ function taskItem(o, ctx) {
       h("div", { class: "task-text" },
         h("p", { class: "task-when" }, whenLine(o, zone, today)),
         h("h3", { class: "task-title", id: titleId }, o.title),
-        status ? h("p", { class: "task-status" }, status) : null)),
+        status ? h("p", { class: "task-status" }, status) : null,
+        snoozedAt ? h("p", { class: "task-status task-snoozed" }, snoozedText(snoozedAt, zone)) : null)),
     o.instructions ? h("details", { class: "task-how", id: `how-${o.id}` }, h("summary", {}, "How to do it"), h("p", {}, o.instructions)) : null,
     tick || snooze || check ? h("div", { class: "task-actions" }, tick, snooze, check) : null);
 }
