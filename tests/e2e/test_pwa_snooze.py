@@ -1,5 +1,5 @@
-"""Snooze from the app: "Remind me in 30 minutes" on a task that is due, the time it will
-remind again in the patient's own time, and plain words when offline."""
+"""Snooze from the app ("Remind me in 30 minutes" on a task that is due, the time it will
+remind again in the patient's own time, plain words offline) and from the notification."""
 
 from __future__ import annotations
 
@@ -8,8 +8,21 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.pwa_support import Enrolled, Live, assert_requests, open_page, screenshot, unexpected
+from app.notifications.snooze import SNOOZE
+from tests.e2e.pwa_support import (
+    Enrolled,
+    Live,
+    assert_requests,
+    assert_status,
+    dispatch_once,
+    open_page,
+    push_until_shown,
+    screenshot,
+    unexpected,
+)
+from tests.e2e.test_pwa_reminders import _enrolled_phone_that_can_push, _notifications
 from tests.e2e.test_pwa_today import STICKING_OUT
+from tests.support.push_service import FakePushService
 
 # 2:05 pm in London (GMT until 29 March): the first "Raise your legs" is due.
 AT_1405 = datetime(2026, 3, 27, 14, 5, tzinfo=UTC)
@@ -64,3 +77,39 @@ def test_snooze_from_the_app(live: Live, enrolled: Enrolled, handset: Any, brows
         assert unexpected(small_problems) == []
     finally:
         narrow.close()
+
+
+def test_snooze_from_the_notification(
+    live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
+) -> None:
+    page, problems, device, _ = _enrolled_phone_that_can_push(
+        live, enrolled, handset, push_receiver
+    )
+    page.get_by_role("button", name="Turn on reminders").click()
+    expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
+    task = live.occurrence("elevate_legs/t1/1")
+    live.clock.set(task.due_at)
+    page.clock.set_fixed_time(task.due_at)
+    dispatch_once(live)
+    [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
+    push_until_shown(
+        handset, page, scope=f"{live.base_url}/", payload=delivery.payload,
+        shown=lambda: _notifications(page),
+    )  # fmt: skip
+    # The worker's own click handler, with the snooze action, makes the real request.
+    [worker] = handset.service_workers
+    worker.evaluate(
+        """async () => {
+            const [notification] = await self.registration.getNotifications();
+            await handleNotificationClick(notification, "snooze");
+        }"""
+    )
+    assert live.requests_to("POST", "/api/push-actions/snooze") == [
+        ("POST", "/api/push-actions/snooze", 200)
+    ]
+    assert_status(live, "elevate_legs/t1/1", "pending")  # snoozed, not ticked
+    # 30 minutes later the dispatcher sends the reminder once more.
+    live.clock.set(task.due_at + SNOOZE)
+    dispatch_once(live)
+    push_receiver.wait_for(2, subscription_id=device.id)
+    assert unexpected(problems) == []
