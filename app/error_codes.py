@@ -360,6 +360,22 @@ class ErrorCode(StrEnum):
         409,
     )
     NOT_DUE_YET = ("not_due_yet", "This task is not due yet, so it cannot be ticked off.", 409)
+    TASK_ALREADY_DONE = (
+        "task_already_done",
+        "The task is already done: nothing to remind of.",
+        409,
+    )
+    SNOOZE_NOT_REMINDING = (
+        "snooze_not_reminding",
+        "Only tasks that send reminders can be snoozed (not information, restrictions, visits, "
+        "or a task without reminders).",
+        409,
+    )
+    SNOOZE_TOO_LATE = (
+        "snooze_too_late",
+        "The task's window ends before the snoozed reminder would go out: nothing was changed.",
+        409,
+    )
 
     # --- push subscriptions -------------------------------------------------------------------
     PUSH_SUBSCRIPTION_TAKEN = (

@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
 from app.shared.base64url import b64url_decode
+from app.timezones import LocalDateTime
 
 
 class PushSubscription(SQLModel, table=True):
@@ -157,6 +158,14 @@ class EndpointRef(SQLModel):
 class ActionRequest(SQLModel):
     task_id: uuid.UUID
     token: str = Field(min_length=10, max_length=200)
+
+
+class SnoozeOut(SQLModel):
+    """When a snoozed task reminds again: UTC, and in the patient's zone for the app to show."""
+
+    task_id: uuid.UUID
+    remind_at: datetime
+    local_remind_at: LocalDateTime
 
 
 class PublicKeyOut(SQLModel):

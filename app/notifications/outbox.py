@@ -198,6 +198,19 @@ def _move(row: OutboxMessage, *, remind_at: datetime, expires_at: datetime, now:
     row.last_error = ""
 
 
+def rearm(row: OutboxMessage, *, when: datetime, expires_at: datetime) -> None:
+    """Send `row` (again) at `when`, whatever it was: a fresh row to the dispatcher. A row being
+    sent right now is taken back too; its dispatcher's late write then finds it no longer
+    `sending` and leaves it alone (see record.py)."""
+    row.status = OutboxStatus.PENDING
+    row.due_at = row.next_attempt_at = when
+    row.expires_at = expires_at
+    row.attempts = 0
+    row.lease_until = None
+    row.last_error = ""
+    row.sent_at = None
+
+
 def queue_alert_push(
     session: Session,
     *,
@@ -292,13 +305,7 @@ def queue_visit_notice(
             created_at=now,
         )
     else:
-        notice.status = OutboxStatus.PENDING
-        notice.due_at = notice.next_attempt_at = now
-        notice.expires_at = expires_at
-        notice.attempts = 0
-        notice.lease_until = None
-        notice.last_error = ""
-        notice.sent_at = None
+        rearm(notice, when=now, expires_at=expires_at)
     session.add(notice)
     session.flush()
     return wanted

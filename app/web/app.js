@@ -10,7 +10,7 @@ import { formNumbers, renderReportForm, renderReportResult } from "./js/report.j
 import { renderSettings } from "./js/settings.js";
 import * as sync from "./js/sync.js";
 import { addDays, dayLong, now, relativeDay, timeOf, ymdIn } from "./js/time.js";
-import { renderToday } from "./js/today.js";
+import { renderToday, snoozedText } from "./js/today.js";
 import { triage } from "./js/triage.js";
 
 const DAYS_BACK = 59; // with DAYS_AHEAD: 120 days, the most the server gives at once
@@ -39,6 +39,7 @@ const state = {
   loadedAt: 0,
   focusAfter: null,
   centreStrip: true,
+  snoozed: new Map(), // task id → when its snoozed reminder goes out (this visit of the page)
 };
 
 const $ = (id) => document.getElementById(id);
@@ -279,6 +280,29 @@ async function toggle(o, done) {
   await sync.setDone(o.id, done);
 }
 
+/** "Remind me in 30 minutes": needs the server (the reminder is sent from there), so offline
+ * it says so rather than queueing a snooze that might arrive after the reminder was due. */
+async function snooze(o) {
+  state.focusAfter = `snooze-${o.id}`;
+  try {
+    const { data } = await api("POST", `/api/me/tasks/${encodeURIComponent(o.id)}/snooze`);
+    state.snoozed.set(o.id, data.remind_at);
+    const text = snoozedText(data.remind_at, zone());
+    announce(text);
+    setNotice(text);
+    render();
+  } catch (error) {
+    if (error instanceof NetworkError) {
+      // DRAFT for clinical review
+      setNotice("Reminding you later needs an internet connection. Please try again when you are online.");
+    } else if (error instanceof ApiError) {
+      setNotice(error.detail);
+    } else {
+      throw error;
+    }
+  }
+}
+
 async function submitReport(fields) {
   const body = { client_id: uuid(), ...fields };
   const slow = new Promise((resolve) => setTimeout(() => resolve({ queued: true }), SLOW_REPORT_MS));
@@ -474,6 +498,8 @@ function content() {
       announce(`${rel ? rel + ", " : ""}${dayLong(ymd)}`);
     },
     onToggle: toggle,
+    onSnooze: snooze,
+    snoozed: state.snoozed,
   });
 }
 

@@ -151,7 +151,8 @@ async function showReminder(message) {
     },
   };
   if (message && message.kind === "task" && message.action_token && "actions" in Notification.prototype) {
-    options.actions = [{ action: "done", title: "Done" }];
+    // DRAFT for clinical review: "Remind me in 30 minutes" (app/notifications/snooze.py SNOOZE)
+    options.actions = [{ action: "done", title: "Done" }, { action: "snooze", title: "Remind me in 30 minutes" }];
   }
   await self.registration.showNotification(note.title || "Aftercare", options);
 }
@@ -166,13 +167,16 @@ self.addEventListener("push", (event) => {
   event.waitUntil(showReminder(message));
 });
 
-/** A tap on a reminder ("" = the reminder itself, "done" = its Done button). */
+const ACTION_PATHS = { done: "/api/push-actions/complete", snooze: "/api/push-actions/snooze" };
+
+/** A tap on a reminder ("" = the reminder itself, "done" = its Done button, "snooze" = its
+ * "Remind me in 30 minutes" button). */
 async function handleNotificationClick(notification, action) {
   const data = notification.data || {};
   notification.close();
-  if (action === "done" && data.task_id && data.action_token) {
+  if (ACTION_PATHS[action] && data.task_id && data.action_token) {
     try {
-      const response = await fetch("/api/push-actions/complete", {
+      const response = await fetch(ACTION_PATHS[action], {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ task_id: data.task_id, token: data.action_token }),
@@ -183,6 +187,7 @@ async function handleNotificationClick(notification, action) {
       }
     } catch {
       // offline: open the app at the task instead, where it can be ticked and queued
+      // (a refused snooze, e.g. too late, opens it too: the app says why)
     }
   }
   await openApp(data.url || "/");

@@ -127,7 +127,10 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     assert notification["body"] == "Time for your aftercare task"  # no task on the lock screen
     assert notification["tag"] == str(task.id)
     assert notification["data"]["url"] == f"/?task={task.id}"
-    assert notification["actions"] == [{"action": "done", "title": "Done"}]
+    assert notification["actions"] == [
+        {"action": "done", "title": "Done"},
+        {"action": "snooze", "title": "Remind me in 30 minutes"},  # tests/e2e/test_pwa_snooze.py
+    ]
 
     # "Done": the worker's own click handler, with the action, makes the real request.
     [worker] = handset.service_workers

@@ -70,6 +70,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/push-actions/complete"): Rule(
         "public", 403, {"task_id": str(uuid.uuid4()), "token": "not-a-real-action-token"}
     ),
+    ("POST", "/api/push-actions/snooze"): Rule(
+        "public", 403, {"task_id": str(uuid.uuid4()), "token": "not-a-real-action-token"}
+    ),
     # Staff: their account.
     ("GET", "/api/auth/me"): Rule("staff", 200),
     ("POST", "/api/auth/password"): Rule(
@@ -140,6 +143,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/me/tasks"): Rule("patient", 200),
     ("POST", "/api/me/tasks/{occurrence_id}/complete"): Rule("patient", 200),
     ("DELETE", "/api/me/tasks/{occurrence_id}/complete"): Rule("patient", 200),
+    ("POST", "/api/me/tasks/{occurrence_id}/snooze"): Rule("patient", 200),
     ("GET", "/api/me/report-form"): Rule("patient", 200),
     ("POST", "/api/me/reports"): Rule(
         "patient", 201, lambda _: {"client_id": str(uuid.uuid4()), "pain": 1}

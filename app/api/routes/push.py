@@ -1,8 +1,10 @@
-"""Push routes: the public VAPID key, device subscriptions (patients and staff)."""
+"""Push routes: the public VAPID key, device subscriptions (patients and staff), and the
+notification's buttons."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, status
@@ -21,7 +23,9 @@ from app.notifications.models import (
     PushSubscription,
     PushSubscriptionIn,
     PushSubscriptionPublic,
+    SnoozeOut,
 )
+from app.notifications.snooze import snooze, snooze_out
 from app.notifications.subscriptions import Owner
 from app.notifications.vapid import VapidKeys
 from app.patients.models import Patient
@@ -165,12 +169,41 @@ def complete_from_notification(
     for that one task only. Idempotent, like ticking it in the app.
     """
     now = clock.now()
+    occurrence, patient = _token_task(body, request, session, now)
+    row = tasks.complete(session, patient=patient, occurrence_id=occurrence.id, now=now)
+    return tasks.to_public(row, ZoneInfo(patient.time_zone), now)
+
+
+@router.post(
+    "/api/push-actions/snooze",
+    responses=errors(
+        ErrorCode.FORBIDDEN,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.SNOOZE_NOT_REMINDING,
+        ErrorCode.TASK_ALREADY_DONE,
+        ErrorCode.NOT_DUE_YET,
+        ErrorCode.SNOOZE_TOO_LATE,
+    ),
+)
+def snooze_from_notification(
+    body: ActionRequest, request: Request, session: SessionDep, clock: ClockDep
+) -> SnoozeOut:
+    """The notification's "Remind me in 30 minutes" button, with the same token as "Done"."""
+    now = clock.now()
+    occurrence, patient = _token_task(body, request, session, now)
+    when = snooze(session, patient=patient, occurrence=occurrence, now=now)
+    return snooze_out(occurrence, when, patient)
+
+
+def _token_task(
+    body: ActionRequest, request: Request, session: SessionDep, now: datetime
+) -> tuple[Occurrence, Patient]:
+    """The task a notification's token was made for, and its patient; Forbidden otherwise."""
     secret: bytes = request.app.state.action_secret
     if not check_token(secret, body.task_id, body.token, now):
-        raise Forbidden("This reminder can no longer be used to tick the task. Open the app.")
+        raise Forbidden("This reminder can no longer be used for the task. Open the app.")
     occurrence = session.get(Occurrence, body.task_id)
     patient = session.get(Patient, occurrence.patient_id) if occurrence else None
-    if patient is None:
+    if occurrence is None or patient is None:
         raise NotFound("No such task.")
-    row = tasks.complete(session, patient=patient, occurrence_id=body.task_id, now=now)
-    return tasks.to_public(row, ZoneInfo(patient.time_zone), now)
+    return occurrence, patient

@@ -1,4 +1,4 @@
-"""Patient routes for the plan: a local day's occurrences, tick off, undo."""
+"""Patient routes for the plan: a local day's occurrences, tick off, undo, snooze."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from app.api.deps import ClockDep, SessionDep
 from app.api.patient_auth import CurrentPatient
 from app.error_codes import ErrorCode
 from app.errors import InvalidInput, errors
+from app.notifications.models import SnoozeOut
+from app.notifications.snooze import snooze, snooze_out
 from app.tasks import service
 from app.tasks.models import OccurrencePublic
 from app.timezones import local_date
@@ -73,3 +75,24 @@ def undo_task(
     now = clock.now()
     row = service.undo(session, patient=patient, occurrence_id=occurrence_id, now=now)
     return service.to_public(row, ZoneInfo(patient.time_zone), now)
+
+
+@router.post(
+    "/{occurrence_id}/snooze",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.SNOOZE_NOT_REMINDING,
+        ErrorCode.TASK_ALREADY_DONE,
+        ErrorCode.NOT_DUE_YET,
+        ErrorCode.SNOOZE_TOO_LATE,
+    ),
+)
+def snooze_task(
+    occurrence_id: uuid.UUID, patient: CurrentPatient, session: SessionDep, clock: ClockDep
+) -> SnoozeOut:
+    """ "Remind me in 30 minutes": the task's reminder goes out again then (after the patient's
+    night, if it falls in it); refused if the task's window ends first."""
+    occurrence = service.get_own(session, patient=patient, occurrence_id=occurrence_id)
+    when = snooze(session, patient=patient, occurrence=occurrence, now=clock.now())
+    return snooze_out(occurrence, when, patient)

@@ -60,6 +60,12 @@ function statusLine(o, st, zone, today) {
   return `You can tick it off from ${timeOf(Date.parse(o.due_at) - 2 * 3600 * 1000, zone)}.`;
 }
 
+/** After "Remind me in 30 minutes": when the reminder comes again, in the patient's time. */
+export function snoozedText(remindAt, zone) {
+  // DRAFT for clinical review
+  return `We will remind you again at ${timeOf(remindAt, zone)}.`;
+}
+
 function taskItem(o, ctx) {
   const { zone, today, waiting, now } = ctx;
   const st = standing(o, waiting.filter((i) => i.taskId === o.id), now);
@@ -67,6 +73,7 @@ function taskItem(o, ctx) {
   const status = statusLine(o, st, zone, today);
   const canTick = o.kind === "task" && (st.status === "done" || st.status === "missed" || st.timing === "now" || st.timing === "soon");
   const done = st.status === "done";
+  const snoozedAt = !done && ctx.snoozed ? ctx.snoozed.get(o.id) : null;
   const tick = canTick
     ? h("button", {
         type: "button",
@@ -78,6 +85,16 @@ function taskItem(o, ctx) {
       },
       h("span", { class: "tick-icon", "aria-hidden": "true" }),
       h("span", {}, done ? "Undo" : "Mark as done"))
+    : null;
+  // DRAFT for clinical review: "Remind me in 30 minutes" (the length: app/notifications/snooze.py).
+  const snooze = o.kind === "task" && o.notifies && !done && st.timing === "now" && !st.queued
+    ? h("button", {
+        type: "button",
+        id: `snooze-${o.id}`,
+        class: "button button-secondary snooze",
+        "aria-label": `Remind me in 30 minutes: ${o.title}`,
+        onclick: () => ctx.onSnooze(o),
+      }, "Remind me in 30 minutes")
     : null;
   const check = o.task === "symptom_check" && !done
     ? h("a", { class: "button button-secondary", href: `#report?task=${encodeURIComponent(o.id)}` }, "Something wrong? Report it")
@@ -93,9 +110,10 @@ function taskItem(o, ctx) {
       h("div", { class: "task-text" },
         h("p", { class: "task-when" }, whenLine(o, zone, today)),
         h("h3", { class: "task-title", id: titleId }, o.title),
-        status ? h("p", { class: "task-status" }, status) : null)),
+        status ? h("p", { class: "task-status" }, status) : null,
+        snoozedAt ? h("p", { class: "task-status task-snoozed" }, snoozedText(snoozedAt, zone)) : null)),
     o.instructions ? h("details", { class: "task-how", id: `how-${o.id}` }, h("summary", {}, "How to do it"), h("p", {}, o.instructions)) : null,
-    tick || check ? h("div", { class: "task-actions" }, tick, check) : null);
+    tick || snooze || check ? h("div", { class: "task-actions" }, tick, snooze, check) : null);
 }
 
 /** The line above a task's title: its time; a visit's time once booked, its day while not. */
