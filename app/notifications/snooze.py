@@ -11,7 +11,7 @@ from app.careplan import OccurrenceKind
 from app.careplan.daytime import Rhythm
 from app.error_codes import ErrorCode
 from app.errors import Conflict
-from app.notifications.models import OutboxKind, OutboxMessage, OutboxStatus, SnoozeOut
+from app.notifications.models import Channel, OutboxKind, OutboxMessage, OutboxStatus, SnoozeOut
 from app.notifications.outbox import rearm
 from app.patients.models import Patient
 from app.tasks.models import Occurrence, OccurrenceStatus
@@ -26,7 +26,7 @@ def snooze(
     session: Session, *, patient: Patient, occurrence: Occurrence, now: datetime
 ) -> datetime:
     """Remind of `occurrence` again SNOOZE from `now` (moved out of the patient's night): every
-    REMINDER row of it is re-armed for then. Returns when; refuses, changing nothing, a task
+    push reminder of it is re-armed for then. Returns when; refuses, changing nothing, a task
     that is done, does not remind, has not reminded yet, or whose window ends before then."""
     if occurrence.kind != OccurrenceKind.TASK or not occurrence.notifies:
         raise Conflict("This task has no reminders to snooze.", code=ErrorCode.SNOOZE_NOT_REMINDING)
@@ -44,13 +44,20 @@ def snooze(
             "Please do it now if you can.",
             code=ErrorCode.SNOOZE_TOO_LATE,
         )
-    # All of the occurrence's reminder rows (one per channel, once there are several).
-    rows = session.exec(
+    # The occurrence's push row. Its e-mail or SMS fallback still waiting is cancelled (the
+    # patient did see the reminder); the snoozed push, when it goes, queues a fallback again.
+    found = session.exec(
         select(OutboxMessage).where(
             OutboxMessage.occurrence_id == occurrence.id,
             OutboxMessage.kind == OutboxKind.REMINDER,
         )
     ).all()
+    for row in found:
+        if row.channel != Channel.PUSH and row.status == OutboxStatus.PENDING:
+            row.status = OutboxStatus.CANCELLED
+            row.last_error = "snoozed: the push queues it again"
+            session.add(row)
+    rows = [row for row in found if row.channel == Channel.PUSH]
     if not rows:  # never planned (an older plan): the snooze still goes through the outbox
         rows = [
             OutboxMessage(

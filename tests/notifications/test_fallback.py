@@ -23,6 +23,7 @@ from app.notifications.models import (
     OutboxStatus,
     PushSubscriptionIn,
 )
+from app.notifications.snooze import snooze
 from app.notifications.subscriptions import Owner, subscribe
 from app.notifications.vapid import VapidKeys
 from app.patients.models import Patient
@@ -489,3 +490,55 @@ class TestGatewayFaults:
         for _ in range(3):
             tick(webhook, clock)
         assert [(t.api, t.to) for t in by_sms.texts(sms)] == [("webhook", "+447700900123")]
+
+
+class TestSnooze:
+    def test_a_snooze_sends_the_email_once_more_after_30_minutes(
+        self, by_email: Patient1, dispatcher: Dispatcher, smtp: LoopbackSmtp, clock: FixedClock
+    ) -> None:
+        due = by_email.at_due()
+        for _ in range(3):
+            tick(dispatcher, clock)
+        assert len(by_email.mails(smtp)) == 1
+        clock.set(due + timedelta(minutes=5))
+        task_id = by_email.occurrence().id
+        with transaction(by_email.factory) as session:
+            patient = session.get(Patient, by_email.patient.id)
+            occurrence = session.get(Occurrence, task_id)
+            assert patient is not None and occurrence is not None
+            again = snooze(session, patient=patient, occurrence=occurrence, now=clock.now())
+        assert again == due + timedelta(minutes=35)
+        clock.set(again - timedelta(seconds=1))
+        tick(dispatcher, clock)
+        assert len(by_email.mails(smtp)) == 1
+        clock.set(again)
+        for _ in range(3):
+            tick(dispatcher, clock)
+        assert len(by_email.mails(smtp)) == 2
+        clock.set(again + timedelta(minutes=30))
+        for _ in range(3):
+            tick(dispatcher, clock, seconds=60)
+        assert len(by_email.mails(smtp)) == 2
+
+    def test_a_snooze_cancels_the_fallback_waiting_on_the_push_it_answers(
+        self, by_email: Patient1, dispatcher: Dispatcher, smtp: LoopbackSmtp, clock: FixedClock
+    ) -> None:
+        by_email.device()
+        due = by_email.at_due()
+        tick(dispatcher, clock)
+        clock.set(due + timedelta(minutes=2))
+        task_id = by_email.occurrence().id
+        with transaction(by_email.factory) as session:
+            patient = session.get(Patient, by_email.patient.id)
+            occurrence = session.get(Occurrence, task_id)
+            assert patient is not None and occurrence is not None
+            snooze(session, patient=patient, occurrence=occurrence, now=clock.now())
+        clock.set(due + timedelta(minutes=10))
+        tick(dispatcher, clock)
+        assert by_email.mails(smtp) == []  # the patient saw it: they snoozed it
+        clock.set(due + timedelta(minutes=32))
+        tick(dispatcher, clock)
+        assert by_email.pushes() == 2
+        waiting = by_email.rows()[Channel.EMAIL]
+        assert waiting.status == OutboxStatus.PENDING
+        assert waiting.next_attempt_at == due + timedelta(minutes=42)
