@@ -187,3 +187,27 @@ def test_an_admin_sets_the_out_of_hours_route(live: Live, desk: Any) -> None:
         stored = session.exec(select(Clinic)).one()
     assert (stored.out_of_hours_phone, stored.out_of_hours_name) == ("111", "NHS 111")
     no_problems(problems)
+
+
+def test_an_admin_sets_which_reminders_go_by_email_or_text(live: Live, desk: Any) -> None:
+    riverside(live)
+    page, problems = open_console(desk, live)
+    sign_in(page, ADMIN_EMAIL)
+    page.goto("/console/#/settings")
+    clinic = page.get_by_role("region", name="Clinic")
+    tasks = clinic.get_by_label("Tasks (their codes, with commas)")
+    expect(tasks).to_have_value("remove_stocking, hydrocortisone, follow_up")
+    tasks.fill("remove_stocking, stockings")
+    clinic.get_by_role("button", name="Save clinic settings").click()
+    # A code the protocol lacks: said in plain words, nothing saved.
+    expect(clinic.get_by_role("alert")).to_contain_text("'stockings' is not a task of the protocol")
+    tasks.fill("remove_stocking, stockings_on")
+    clinic.get_by_label("Wait for the phone (minutes)").fill("20")
+    clinic.get_by_label("Texts a day per patient, at most").fill("2")
+    clinic.get_by_role("button", name="Save clinic settings").click()
+    expect(clinic.get_by_text("Clinic settings saved.")).to_be_visible()
+    with live.factory() as session:
+        stored = session.exec(select(Clinic)).one()
+    assert stored.fallback_tasks == ["remove_stocking", "stockings_on"]
+    assert (stored.fallback_after_minutes, stored.sms_per_day) == (20, 2)
+    no_problems(problems, 422)

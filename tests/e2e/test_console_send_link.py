@@ -116,3 +116,25 @@ def test_the_card_fits_small_screens_and_large_text(
         no_problems(problems)
     finally:
         context.close()
+
+
+def test_staff_record_that_the_patient_wants_texts(live: Live, desk: Any) -> None:
+    patient = ada(live)
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.goto(f"/console/#/patients/{patient.id}")
+    details = page.get_by_role("region", name="Details")
+    expect(details).to_contain_text("push only")
+    details.get_by_role("button", name="Change").click()
+    form = page.get_by_role("form", name="Reminded also by")
+    form.get_by_label("Also remind by").select_option("sms")
+    form.get_by_role("button", name="Save").click()
+    expect(form.get_by_role("alert")).to_contain_text("agreement")
+    form.get_by_label("The patient agreed to be reminded this way").check()
+    form.get_by_role("button", name="Save").click()
+    expect(details).to_contain_text("push, then text message")
+    with live.factory() as session:
+        stored = session.get(Patient, patient.id)
+        assert stored is not None
+        assert (stored.reminder_channel, stored.reminder_consent_by) == ("sms", "staff")
+    no_problems(problems, 422)

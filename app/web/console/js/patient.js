@@ -5,6 +5,7 @@ import { call } from "./http.js";
 import { navigate } from "./app.js";
 import { clinicZone, isAdmin } from "./session.js";
 import { linkPanel } from "./linkcard.js";
+import { channelLine } from "./channelline.js";
 import { editDetails, planEffect } from "./patientedit.js";
 import { confirmTreatment, correctTreatment, treatmentLine, voidTreatment } from "./treatmentedit.js";
 import { deviceName } from "./sessions.js";
@@ -129,6 +130,10 @@ export function render(view, { params, setTitle, query }) {
         h("dt", {}, "Stockings"), h("dd", {}, patient.stockings_advised ? "advised" : "not advised"),
         h("dt", {}, "Phone"), h("dd", {}, patient.phone || "—"),
         h("dt", {}, "E-mail"), h("dd", {}, patient.email || "—"),
+        h("dt", {}, "Reminded by"), h("dd", {}, channelLine(patient, base, zone, async () => {
+          await loadPatient();
+          message.ok("Saved.");
+        })),
         patient.notes ? [h("dt", {}, "Notes"), h("dd", { class: "pre-line" }, patient.notes)] : null,
         h("dt", {}, "Doppler"), h("dd", {}, doppler || h("span", {}, h("span", { class: "warn-text" }, "not recorded "), record)),
         h("dt", {}, "Treatments"), h("dd", {},

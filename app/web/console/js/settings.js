@@ -111,6 +111,10 @@ async function showClinic(card) {
   const outOfHoursName = h("input", { type: "text", name: "out_of_hours_name", value: settings.out_of_hours_name || "", maxlength: "80", ...ro });
   const zone = zoneSelect(settings.time_zone, { name: "time_zone", disabled: !admin });
   const minutes = h("input", { type: "number", name: "alert_escalation_minutes", min: "1", max: "240", value: String(settings.alert_escalation_minutes), ...ro });
+  const fallbackWait = h("input", { type: "number", name: "fallback_after_minutes", min: "1", max: "240", value: String(settings.fallback_after_minutes), ...ro });
+  const fallbackTasks = h("input", { type: "text", name: "fallback_tasks", value: settings.fallback_tasks.join(", "), ...ro });
+  const smsPerDay = h("input", { type: "number", name: "sms_per_day", min: "0", max: "50", value: String(settings.sms_per_day), ...ro });
+  const emailsPerDay = h("input", { type: "number", name: "emails_per_day", min: "0", max: "50", value: String(settings.emails_per_day), ...ro });
   const hours = DAYS.map(([key, label]) => [key, h("input", { type: "text", value: hoursText(settings.opening_hours[key]), placeholder: "closed", "aria-label": `${label} opening hours`, ...ro })]);
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Save clinic settings");
   const form = h("form", { novalidate: true },
@@ -126,6 +130,14 @@ async function showClinic(card) {
       h("legend", {}, "Opening hours"),
       h("p", { class: "hint muted" }, "Like 08:00-18:00; several with commas; empty means closed."),
       h("table", { class: "table" }, h("tbody", {}, hours.map(([, input], i) => h("tr", {}, h("th", { scope: "row" }, DAYS[i][1]), h("td", {}, input)))))),
+    h("fieldset", {},
+      h("legend", {}, "Reminders by e-mail or text"),
+      h("p", { class: "hint muted" }, "For patients who agreed: when a reminder of these tasks cannot reach their phone, or is not seen there in time."),
+      h("div", { class: "form-grid" },
+        field("Tasks (their codes, with commas)", fallbackTasks, { className: "wide", hint: "E.g. remove_stocking, hydrocortisone, follow_up. Empty: none." }),
+        field("Wait for the phone (minutes)", fallbackWait),
+        field("Texts a day per patient, at most", smsPerDay),
+        field("E-mails a day per patient, at most", emailsPerDay))),
     message.el,
     admin ? h("div", { class: "actions" }, submit) : h("p", { class: "muted" }, "Only a clinic admin can change these."));
   form.addEventListener("submit", (event) => {
@@ -148,6 +160,9 @@ async function showClinic(card) {
           ...(outOfHoursPhone.value.trim() ? { out_of_hours_phone: outOfHoursPhone.value.trim() } : {}),
           ...(outOfHoursName.value.trim() ? { out_of_hours_name: outOfHoursName.value.trim() } : {}),
           time_zone: zone.value, alert_escalation_minutes: Number(minutes.value), opening_hours: opening,
+          fallback_after_minutes: Number(fallbackWait.value),
+          fallback_tasks: fallbackTasks.value.split(",").map((code) => code.trim()).filter(Boolean),
+          sms_per_day: Number(smsPerDay.value), emails_per_day: Number(emailsPerDay.value),
         });
         session.clinic = saved;
         document.getElementById("clinic-name").textContent = saved.name;
