@@ -70,6 +70,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/push-actions/complete"): Rule(
         "public", 403, {"task_id": str(uuid.uuid4()), "token": "not-a-real-action-token"}
     ),
+    ("POST", "/api/push/receipts"): Rule(
+        "public",
+        403,
+        {"task_id": str(uuid.uuid4()), "token": "not-a-real-receipt-token", "event": "shown"},
+    ),
     # Staff: their account.
     ("GET", "/api/auth/me"): Rule("staff", 200),
     ("POST", "/api/auth/password"): Rule(

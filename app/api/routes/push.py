@@ -12,7 +12,7 @@ from app.api.patient_auth import CurrentDevice, CurrentPatient
 from app.api.staff_auth import CurrentStaff
 from app.error_codes import ErrorCode
 from app.errors import Forbidden, NotFound, errors
-from app.notifications import subscriptions
+from app.notifications import receipts, subscriptions
 from app.notifications.actions import check_token
 from app.notifications.models import (
     ActionRequest,
@@ -21,6 +21,7 @@ from app.notifications.models import (
     PushSubscription,
     PushSubscriptionIn,
     PushSubscriptionPublic,
+    ReceiptIn,
 )
 from app.notifications.subscriptions import Owner
 from app.notifications.vapid import VapidKeys
@@ -174,3 +175,31 @@ def complete_from_notification(
         raise NotFound("No such task.")
     row = tasks.complete(session, patient=patient, occurrence_id=body.task_id, now=now)
     return tasks.to_public(row, ZoneInfo(patient.time_zone), now)
+
+
+@router.post(
+    "/api/push/receipts",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND, ErrorCode.INVALID_INPUT),
+)
+def report_receipt(body: ReceiptIn, request: Request, session: SessionDep, clock: ClockDep) -> None:
+    """The service worker reports a reminder shown or tapped (best effort, idempotent).
+
+    No session: the receipt token from the push payload is the authority, for that one
+    reminder only; `endpoint` (the device's push endpoint) names the device it was on.
+    """
+    now = clock.now()
+    secret: bytes = request.app.state.receipt_secret
+    if not check_token(secret, body.task_id, body.token, now):
+        raise Forbidden("This reminder can no longer be used to tick the task. Open the app.")
+    occurrence = session.get(Occurrence, body.task_id)
+    if occurrence is None:
+        raise NotFound("No such task.")
+    receipts.record(
+        session,
+        patient_id=occurrence.patient_id,
+        occurrence_id=occurrence.id,
+        event=body.event,
+        endpoint=body.endpoint,
+        now=now,
+    )
