@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Uuid, column, table
 from sqlmodel import Session, col, func, select
 
-from app.enrolment.models import DeviceSession
 from app.notifications.models import (
     DeliveryReceipt,
     OutboxKind,
@@ -17,21 +16,14 @@ from app.notifications.models import (
     PushSubscription,
     ReceiptEvent,
 )
+from app.patients.models import ReachPublic
 
+# The device's label, read by table name: app.enrolment (which owns it) is a higher layer.
+_DEVICE = table("device_session", column("id", Uuid), column("label"))
 # Reminders sent this long ago and none shown since: they are not getting through.
 REACH_WINDOW = timedelta(hours=48)
 # Alert pushes carry the patient they are about but go to staff devices.
 STAFF_PUSHES = (OutboxKind.ALERT.value, OutboxKind.ALERT_ESCALATION.value)
-
-
-@dataclass(frozen=True)
-class Reach:
-    """Whether reminders reach a patient: the last one shown (when, on which device) and why not."""
-
-    last_shown_at: datetime | None
-    last_shown_device: str  # the device's User-Agent label, "" if unknown
-    getting_through: bool
-    reason: str  # "" when getting through; else plain words for staff
 
 
 def record(
@@ -87,15 +79,15 @@ def shown_after(session: Session, occurrence_id: uuid.UUID, since: datetime) -> 
     return found is not None
 
 
-def reach(session: Session, patient_id: uuid.UUID, now: datetime) -> Reach:
+def reach(session: Session, patient_id: uuid.UUID, now: datetime) -> ReachPublic:
     """The patient's last shown reminder, and whether reminders are getting through.
 
     Not getting through: no device subscribed to reminders, or a reminder was sent in the
     last 48 hours and no reminder has been shown since the first of those.
     """
     shown = session.exec(
-        select(DeliveryReceipt.at, DeviceSession.label)
-        .join(DeviceSession, isouter=True)
+        select(DeliveryReceipt.at, _DEVICE.c.label)
+        .join(_DEVICE, _DEVICE.c.id == DeliveryReceipt.device_session_id, isouter=True)
         .where(
             DeliveryReceipt.patient_id == patient_id,
             DeliveryReceipt.event == ReceiptEvent.SHOWN.value,
@@ -108,7 +100,7 @@ def reach(session: Session, patient_id: uuid.UUID, now: datetime) -> Reach:
         select(PushSubscription.id).where(PushSubscription.patient_id == patient_id)
     ).first()
     if subscribed is None:
-        return Reach(last_at, label, False, "No device is subscribed to reminders.")
+        return _reach(last_at, label, "No device is subscribed to reminders.")
     first_sent = session.exec(
         select(func.min(OutboxMessage.sent_at)).where(
             OutboxMessage.patient_id == patient_id,
@@ -118,5 +110,11 @@ def reach(session: Session, patient_id: uuid.UUID, now: datetime) -> Reach:
         )
     ).one()
     if first_sent is not None and (last_at is None or last_at < first_sent):
-        return Reach(last_at, label, False, "Reminders were sent but none was shown.")
-    return Reach(last_at, label, True, "")
+        return _reach(last_at, label, "Reminders were sent but none was shown.")
+    return _reach(last_at, label, "")
+
+
+def _reach(last_at: datetime | None, label: str, reason: str) -> ReachPublic:
+    return ReachPublic(
+        last_shown_at=last_at, last_shown_device=label, getting_through=not reason, reason=reason
+    )

@@ -217,6 +217,15 @@ class TreatmentChangeResult(SQLModel):
     treatment: TreatmentPublic
 
 
+class ReachPublic(SQLModel):
+    """Whether reminders reach the patient (app/notifications/receipts.py decides)."""
+
+    last_shown_at: datetime | None  # the newest reminder a device reported shown
+    last_shown_device: str  # that device's User-Agent label ("" if unknown)
+    getting_through: bool
+    reason: str  # "" when getting through; else plain words for staff
+
+
 class PatientDetail(SQLModel):
     id: uuid.UUID
     name: str
@@ -240,6 +249,7 @@ class PatientDetail(SQLModel):
     doppler_checked_by_name: str | None  # the staff user's name (e-mail if unnamed)
     last_active_at: datetime | None
     created_at: datetime
+    reach: ReachPublic | None = None
 
 
 class PatientEditResult(SQLModel):

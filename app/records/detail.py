@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.enrolment.service import active_device_count, link_state, newest_link
+from app.notifications.receipts import reach
 from app.patients.models import (
     Patient,
     PatientDetail,
@@ -50,4 +51,5 @@ def detail_of(
         doppler_checked_by_name=staff_name(session, patient.doppler_checked_by),
         last_active_at=patient.last_active_at,
         created_at=patient.created_at,
+        reach=reach(session, patient.id, now),
     )

@@ -151,6 +151,10 @@ def test_reach_says_whether_reminders_get_through(
         assert reach.getting_through
         assert reach.last_shown_at == clock.now()
         assert reach.last_shown_device  # the phone's User-Agent label
+    page = client.get(f"/api/patients/{task.patient_id}").json()["reach"]
+    assert page["getting_through"] is True
+    assert page["last_shown_device"] == reach.last_shown_device
+    with factory() as session:
         # After 48 hours without a send the old silence no longer counts against them.
         assert receipts.reach(session, task.patient_id, now + timedelta(hours=49)).getting_through
 
