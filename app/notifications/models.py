@@ -193,3 +193,8 @@ class ReceiptIn(SQLModel):
     token: str = Field(min_length=10, max_length=200)
     event: ReceiptEvent
     endpoint: str | None = Field(default=None, min_length=10, max_length=2048)
+
+
+class DeviceReachOut(SQLModel):
+    subscribed: bool  # this phone has a push subscription
+    last_shown_at: datetime | None  # the newest reminder this phone reported shown

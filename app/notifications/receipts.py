@@ -79,6 +79,17 @@ def shown_after(session: Session, occurrence_id: uuid.UUID, since: datetime) -> 
     return found is not None
 
 
+def last_shown_on(session: Session, device_session_id: uuid.UUID) -> datetime | None:
+    """When this device last reported a reminder shown (None: never)."""
+    latest: datetime | None = session.exec(
+        select(func.max(DeliveryReceipt.at)).where(
+            DeliveryReceipt.device_session_id == device_session_id,
+            DeliveryReceipt.event == ReceiptEvent.SHOWN.value,
+        )
+    ).one()
+    return latest
+
+
 def reach(session: Session, patient_id: uuid.UUID, now: datetime) -> ReachPublic:
     """The patient's last shown reminder, and whether reminders are getting through.
 

@@ -151,6 +151,11 @@ def test_reach_says_whether_reminders_get_through(
         assert reach.getting_through
         assert reach.last_shown_at == clock.now()
         assert reach.last_shown_device  # the phone's User-Agent label
+    mine = phone.get("/api/me/reach").json()
+    assert mine == {
+        "subscribed": True,
+        "last_shown_at": clock.now().isoformat().replace("+00:00", "Z"),
+    }
     page = client.get(f"/api/patients/{task.patient_id}").json()["reach"]
     assert page["getting_through"] is True
     assert page["last_shown_device"] == reach.last_shown_device

@@ -148,6 +148,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/me/reports"): Rule("patient", 200),
     ("POST", "/api/me/push-subscriptions"): Rule("patient", 201, SUBSCRIPTION),
     ("GET", "/api/me/push-subscriptions"): Rule("patient", 200),
+    ("GET", "/api/me/reach"): Rule("patient", 200),
     ("DELETE", "/api/me/push-subscriptions"): Rule(
         "patient", 204, {"endpoint": SUBSCRIPTION["endpoint"]}
     ),

@@ -16,6 +16,7 @@ from app.notifications import receipts, subscriptions
 from app.notifications.actions import check_token
 from app.notifications.models import (
     ActionRequest,
+    DeviceReachOut,
     EndpointRef,
     PublicKeyOut,
     PushSubscription,
@@ -109,6 +110,18 @@ def list_patient_devices(
     key_id = _keys(request).key_id
     rows = subscriptions.list_for(session, owner=Owner(patient_id=patient.id))
     return [_public(row, key_id) for row in rows]
+
+
+@router.get("/api/me/reach", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def this_phone_reach(
+    patient: CurrentPatient, device: CurrentDevice, session: SessionDep
+) -> DeviceReachOut:
+    """Whether reminders reach this phone: subscribed, and the last one it reported shown."""
+    rows = subscriptions.list_for(session, owner=Owner(patient_id=patient.id))
+    return DeviceReachOut(
+        subscribed=any(row.device_session_id == device.id for row in rows),
+        last_shown_at=receipts.last_shown_on(session, device.id),
+    )
 
 
 @router.delete(

@@ -13,8 +13,7 @@ import { painChart } from "./chart.js";
 import {
   h, replace, field, messageLine, busy, badge, confirmDialog, reasonDialog, emptyRow, announce,
 } from "./ui.js";
-import { whenShort, duration } from "./format.js";
-import { dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
+import { whenShort, duration, dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
 
 // A booking time refused with a sentence for the field: staff may book anyway past the first
 // two (the clinic closed, the patient's night), never past the others.
