@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Uuid, column, table
+from sqlalchemy import ColumnElement, Uuid, column, exists, or_, table
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, func, select
 
 from app.notifications.models import (
@@ -20,6 +21,8 @@ from app.patients.models import ReachPublic
 
 # The device's label, read by table name: app.enrolment (which owns it) is a higher layer.
 _DEVICE = table("device_session", column("id", Uuid), column("label"))
+# A patient's id: a value, or the column in an outer query (the patient list's Patient.id).
+PatientRef = ColumnElement[uuid.UUID] | Mapped[uuid.UUID] | uuid.UUID
 # Reminders sent this long ago and none shown since: they are not getting through.
 REACH_WINDOW = timedelta(hours=48)
 # Alert pushes carry the patient they are about but go to staff devices.
@@ -94,7 +97,7 @@ def reach(session: Session, patient_id: uuid.UUID, now: datetime) -> ReachPublic
     """The patient's last shown reminder, and whether reminders are getting through.
 
     Not getting through: no device subscribed to reminders, or a reminder was sent in the
-    last 48 hours and no reminder has been shown since the first of those.
+    last 48 hours and no reminder has been shown since.
     """
     shown = session.exec(
         select(DeliveryReceipt.at, _DEVICE.c.label)
@@ -107,22 +110,40 @@ def reach(session: Session, patient_id: uuid.UUID, now: datetime) -> ReachPublic
         .limit(1)
     ).first()
     last_at, label = (shown[0], shown[1] or "") if shown else (None, "")
-    subscribed = session.exec(
-        select(PushSubscription.id).where(PushSubscription.patient_id == patient_id)
-    ).first()
-    if subscribed is None:
+    subscribed = session.exec(select(_subscribed(patient_id))).one()
+    if not subscribed:
         return _reach(last_at, label, "No device is subscribed to reminders.")
-    first_sent = session.exec(
-        select(func.min(OutboxMessage.sent_at)).where(
-            OutboxMessage.patient_id == patient_id,
-            OutboxMessage.status == OutboxStatus.SENT.value,
-            col(OutboxMessage.kind).not_in(STAFF_PUSHES),
-            col(OutboxMessage.sent_at) >= now - REACH_WINDOW,
-        )
-    ).one()
-    if first_sent is not None and (last_at is None or last_at < first_sent):
+    if session.exec(select(_unseen(patient_id, now))).one():
         return _reach(last_at, label, "Reminders were sent but none was shown.")
     return _reach(last_at, label, "")
+
+
+def not_getting_through(patient_id: PatientRef, now: datetime) -> ColumnElement[bool]:
+    """SQL for "reminders are not getting through" (as `reach`), to filter the patient list.
+
+    No device subscribed, or a reminder sent in the last 48 hours with none shown since.
+    """
+    return or_(~_subscribed(patient_id), _unseen(patient_id, now))
+
+
+def _subscribed(patient_id: PatientRef) -> ColumnElement[bool]:
+    return exists().where(col(PushSubscription.patient_id) == patient_id)
+
+
+def _unseen(patient_id: PatientRef, now: datetime) -> ColumnElement[bool]:
+    """A reminder sent in the window after which no reminder was shown on any device."""
+    shown_since = exists().where(
+        col(DeliveryReceipt.patient_id) == patient_id,
+        col(DeliveryReceipt.event) == ReceiptEvent.SHOWN.value,
+        col(DeliveryReceipt.at) >= OutboxMessage.sent_at,
+    )
+    return exists().where(
+        col(OutboxMessage.patient_id) == patient_id,
+        col(OutboxMessage.status) == OutboxStatus.SENT.value,
+        col(OutboxMessage.kind).not_in(STAFF_PUSHES),
+        col(OutboxMessage.sent_at) >= now - REACH_WINDOW,
+        ~shown_since,
+    )
 
 
 def _reach(last_at: datetime | None, label: str, reason: str) -> ReachPublic:

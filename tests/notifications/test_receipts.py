@@ -144,6 +144,7 @@ def test_reach_says_whether_reminders_get_through(
         reach = receipts.reach(session, task.patient_id, now)
         assert not reach.getting_through
         assert reach.reason == "Reminders were sent but none was shown."
+    assert [row["id"] for row in not_getting_through(client)] == [str(task.patient_id)]
     clock.advance(timedelta(minutes=1))
     assert _post(app, _body(app, task, "shown", endpoint)).status_code == 204
     with factory() as session:
@@ -156,12 +157,20 @@ def test_reach_says_whether_reminders_get_through(
         "subscribed": True,
         "last_shown_at": clock.now().isoformat().replace("+00:00", "Z"),
     }
+    assert not_getting_through(client) == []
     page = client.get(f"/api/patients/{task.patient_id}").json()["reach"]
     assert page["getting_through"] is True
     assert page["last_shown_device"] == reach.last_shown_device
     with factory() as session:
         # After 48 hours without a send the old silence no longer counts against them.
         assert receipts.reach(session, task.patient_id, now + timedelta(hours=49)).getting_through
+
+
+def not_getting_through(client: TestClient) -> list[dict[str, Any]]:
+    response = client.get("/api/patients", params={"reminders": "not_getting_through"})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
 
 
 def test_no_subscription_is_not_getting_through(
@@ -174,6 +183,7 @@ def test_no_subscription_is_not_getting_through(
         reach = receipts.reach(session, patient.id, clock.now())
     assert not reach.getting_through
     assert reach.reason == "No device is subscribed to reminders."
+    assert [row["name"] for row in not_getting_through(client)] == [patient.name]
 
 
 def test_erasure_removes_receipts(
