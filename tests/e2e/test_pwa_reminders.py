@@ -183,6 +183,9 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     )
     screenshot(page, "settings.png")
     screenshot(page, "settings-full.png", full_page=True)
+    page.set_viewport_size({"width": 320, "height": 700})
+    screenshot(page, "settings-320.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
 
     page.get_by_role("button", name="Turn off reminders").click()
     expect(page.locator(".reminders")).to_contain_text("Reminders are off on this phone.")

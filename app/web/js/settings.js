@@ -90,9 +90,10 @@ function reachCard() {
   const card = h("section", { class: "card", "aria-labelledby": "reach-heading", hidden: true },
     h("h2", { id: "reach-heading" }, "Reminders on this phone"), line);
   api("GET", "/api/me/reach").then(({ data }) => {
+    // Not subscribed: the Reminders card above already says so, with its button.
+    if (!data.subscribed) return;
     // DRAFT for clinical review: the three sentences below.
-    if (!data.subscribed) line.textContent = "Reminders are not turned on for this phone.";
-    else if (data.last_shown_at && Date.now() - Date.parse(data.last_shown_at) > QUIET_MS) {
+    if (data.last_shown_at && Date.now() - Date.parse(data.last_shown_at) > QUIET_MS) {
       line.textContent = `We have not seen a reminder on this phone since ${shortWhen(data.last_shown_at)}.`;
     } else if (data.last_shown_at) line.textContent = `Reminders reach this phone: last shown ${shortWhen(data.last_shown_at)}.`;
     else line.textContent = "We have not seen a reminder on this phone yet.";
