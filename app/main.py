@@ -43,7 +43,7 @@ from app.db_unavailable import DatabaseHealth, install_database_unavailable
 from app.errors import install_error_handlers
 from app.inflight import InFlightLimit, in_flight_limit
 from app.limits import BodySizeLimit
-from app.notifications.actions import action_secret
+from app.notifications.actions import action_secret, receipt_secret
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.vapid import load_or_create
 from app.openapi_refusals import document_refusals
@@ -116,6 +116,7 @@ def create_app(
     app.state.session_factory = factory
     app.state.vapid_keys = keys
     app.state.action_secret = action_secret(keys)
+    app.state.receipt_secret = receipt_secret(keys)
     # Every plan follows the patient's own pinned version; new patients get the newest.
     app.state.protocols = ProtocolSource(
         configured=settings.protocol, configured_version=settings.protocol_version

@@ -2,7 +2,7 @@
 
 from app.clinics.models import Clinic
 from app.enrolment.models import DeviceSession, EnrolmentLink
-from app.notifications.models import OutboxMessage, PushSubscription
+from app.notifications.models import DeliveryReceipt, OutboxMessage, PushSubscription
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.ratelimit.models import RateLimitHit
 from app.reports.models import Alert, SymptomReport
@@ -14,6 +14,7 @@ __all__ = [
     "AppointmentBooking",
     "AuditEvent",
     "Clinic",
+    "DeliveryReceipt",
     "DeviceSession",
     "EnrolmentLink",
     "Occurrence",

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.config import Settings
 from app.jobs import PeriodicJob
-from app.notifications.actions import action_secret
+from app.notifications.actions import action_secret, receipt_secret
 from app.notifications.channels import letter_senders
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.push_hosts import PushHosts
@@ -45,6 +45,7 @@ def build_dispatcher(
         settings=settings,
         key_id=keys.key_id,
         action_secret=action_secret(keys),
+        receipt_secret=receipt_secret(keys),
         alerts=ALERT_SOURCE,
         jobs=PERIODIC_JOBS,
         letters=letter_senders(settings),

@@ -11,6 +11,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/push/public-key"),
     ("post", "/api/push-actions/complete"),  # the token in the push payload authorizes it
     ("post", "/api/push-actions/snooze"),  # the same token
+    ("post", "/api/push/receipts"),  # so does the receipt token, for that one reminder
     ("post", "/api/auth/password-reset/check"),  # the link's token authorizes these two
     ("post", "/api/auth/password-reset"),
 }

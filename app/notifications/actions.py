@@ -49,3 +49,10 @@ def check_token(secret: bytes, occurrence_id: uuid.UUID, token: str, now: dateti
 
 def _mac(secret: bytes, occurrence_id: uuid.UUID, expires: int) -> bytes:
     return hmac.new(secret, f"{occurrence_id}|{expires}".encode(), hashlib.sha256).digest()
+
+
+def receipt_secret(keys: VapidKeys) -> bytes:
+    """A second key for "shown"/"tapped" receipts: a receipt token cannot tick a task off."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"aftercare delivery receipts"
+    ).derive(keys.pem())

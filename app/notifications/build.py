@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,9 +29,12 @@ class Push:
 class Build:
     """A claim's push, or (cancelled, dropped, retried later, failed) why none goes now."""
 
-    def __init__(self, *, public_url: str, action_secret: bytes) -> None:
+    def __init__(
+        self, *, public_url: str, action_secret: bytes, receipt_secret: bytes = b""
+    ) -> None:
         self._public_url = public_url
         self._action_secret = action_secret
+        self._receipt_secret = receipt_secret
 
     def __call__(self, claim: Claim | AlertClaim, now: datetime) -> Push | Letter | Outcome:
         if isinstance(claim, AlertClaim):
@@ -105,6 +109,7 @@ class Build:
                 if claim.kind == "task"
                 else None
             ),
+            receipt_token=self._receipt_token(occurrence_id, claim.expires_at),
         )
         ttl = int((claim.expires_at - now).total_seconds())
         return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)
@@ -128,9 +133,16 @@ class Build:
             when=short_when(claim.visit_at, rhythm.zone),
             show_title=claim.show_title,
             public_url=self._public_url,
+            receipt_token=self._receipt_token(occurrence_id, claim.expires_at),
         )
         ttl = int((claim.expires_at - now).total_seconds())
         return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)
+
+    def _receipt_token(self, occurrence_id: uuid.UUID, expires_at: datetime) -> str | None:
+        """Lets the device report this push shown or tapped; none when built without a key."""
+        if not self._receipt_secret:
+            return None
+        return make_token(self._receipt_secret, occurrence_id, expires_at)
 
     def _alert(self, claim: AlertClaim, now: datetime) -> Push | Outcome:
         """Staff alerts: no night rule (a clinic wants them at once), cancelled once handled."""

@@ -83,6 +83,7 @@ class Dispatcher:
         key_id: str,
         action_secret: bytes,
         alerts: AlertSource,
+        receipt_secret: bytes = b"",
         jobs: Sequence[PeriodicJob] = (),
         letters: Mapping[str, LetterSender] | None = None,
     ) -> None:
@@ -94,7 +95,11 @@ class Dispatcher:
         self._settings = settings
         self._jobs = tuple(jobs)
         self._load = Loader(key_id=key_id, alerts=alerts, channels=frozenset(self._letters))
-        self._build = Build(public_url=settings.public_url, action_secret=action_secret)
+        self._build = Build(
+            public_url=settings.public_url,
+            action_secret=action_secret,
+            receipt_secret=receipt_secret,
+        )
         self._settle = Settle(max_attempts=settings.push_max_attempts)
         self._loop = asyncio.new_event_loop()
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-db")

@@ -27,6 +27,7 @@ from app.notifications.models import (
     OutboxStatus,
     PushSubscription,
 )
+from app.notifications.receipts import shown_after
 from app.notifications.sender import Device
 from app.patients.models import Patient
 from app.patients.reminder_channel import sms_number
@@ -221,7 +222,12 @@ class Loader:
             else:
                 claim.address = (email if channel == Channel.EMAIL else sms_number(phone)) or ""
                 claim.daily_limit = emails_per_day if channel == Channel.EMAIL else sms_per_day
-        self._count_sent_today(session, [c for c in claims if c.channel != Channel.PUSH], now)
+        letters = [c for c in claims if c.channel != Channel.PUSH]
+        self._count_sent_today(session, letters, now)
+        for claim in letters:
+            if claim.occurrence_id is not None:
+                # Since the push's own due time: a push shown for it means the patient saw it.
+                claim.shown = shown_after(session, claim.occurrence_id, claim.due_at)
         devices = self._devices(session, set(rhythms))
         for claim in claims:
             if claim.patient_id is not None:

@@ -180,3 +180,43 @@ def _b64url_bytes(value: str, name: str) -> bytes:
         return b64url_decode(value.rstrip("="))
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"{name} must be base64url") from exc
+
+
+class ReceiptEvent(StrEnum):
+    SHOWN = "shown"  # the service worker showed the notification
+    TAPPED = "tapped"  # the patient tapped it (or one of its buttons)
+
+
+class DeliveryReceipt(SQLModel, table=True):
+    """A device reported a reminder shown or tapped; one per (occurrence, event, device)."""
+
+    __tablename__ = "delivery_receipt"
+    __table_args__ = (
+        Index("ix_delivery_receipt_patient_at", "patient_id", "at"),
+        Index("ix_delivery_receipt_occurrence_event", "occurrence_id", "event"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # Erasing the patient deletes the row; so does the database if it goes first.
+    patient_id: uuid.UUID = foreign_key("patient.id", index=False)
+    occurrence_id: uuid.UUID | None = foreign_key(
+        "occurrence.id", required=False, index=False, on_delete="SET NULL"
+    )
+    # The phone it was shown on (its label names it, "Chrome on Android"); none if unknown.
+    device_session_id: uuid.UUID | None = foreign_key(
+        "device_session.id", required=False, index=False, on_delete="SET NULL"
+    )
+    event: str = Field(max_length=10)  # a ReceiptEvent
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReceiptIn(SQLModel):
+    task_id: uuid.UUID
+    token: str = Field(min_length=10, max_length=200)
+    event: ReceiptEvent
+    endpoint: str | None = Field(default=None, min_length=10, max_length=2048)
+
+
+class DeviceReachOut(SQLModel):
+    subscribed: bool  # this phone has a push subscription
+    last_shown_at: datetime | None  # the newest reminder this phone reported shown

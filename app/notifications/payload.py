@@ -44,6 +44,7 @@ def reminder_payload(
     show_title: bool,
     public_url: str,
     action_token: str | None = None,
+    receipt_token: str | None = None,
 ) -> bytes:
     """The JSON a device receives for one reminder.
 
@@ -57,7 +58,7 @@ def reminder_payload(
     path = f"/?task={occurrence_id}"
     if task in OPENS_REPORT_FORM:
         path += "&report=1"  # the daily check-in reminder opens "Report a problem" directly
-    document = _task_document(body, occurrence_id, kind, path, public_url)
+    document = _task_document(body, occurrence_id, kind, path, public_url, receipt_token)
     if action_token is not None:
         document["action_token"] = action_token
     encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
@@ -101,6 +102,7 @@ def visit_notice_payload(
     when: str,
     show_title: bool,
     public_url: str,
+    receipt_token: str | None = None,
 ) -> bytes:
     """The JSON a device receives when the clinic books, moves or unbooks a visit.
 
@@ -113,16 +115,22 @@ def visit_notice_payload(
     if len(body.encode()) > MAX_PLAINTEXT_BYTES // 2:  # only a pathological title gets here
         body = template.format(visit=GENERIC_VISIT, when=when)
     path = f"/?task={occurrence_id}"
-    document = _task_document(body, occurrence_id, notice, path, public_url)
+    document = _task_document(body, occurrence_id, notice, path, public_url, receipt_token)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _task_document(
-    body: str, occurrence_id: uuid.UUID, kind: str, path: str, public_url: str
+    body: str,
+    occurrence_id: uuid.UUID,
+    kind: str,
+    path: str,
+    public_url: str,
+    receipt_token: str | None,
 ) -> dict[str, object]:
     """A push about one of the patient's occurrences: Safari's declarative format
-    (`web_push: 8030`) and the fields the service worker reads (`task_id` opens it)."""
-    return {
+    (`web_push: 8030`) and the fields the service worker reads (`task_id` opens it,
+    `receipt_token` reports it shown or tapped)."""
+    document: dict[str, object] = {
         "web_push": 8030,
         "notification": {
             "title": APP_NAME,
@@ -134,3 +142,6 @@ def _task_document(
         "kind": kind,
         "url": path,
     }
+    if receipt_token is not None:
+        document["receipt_token"] = receipt_token
+    return document

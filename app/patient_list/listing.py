@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.adherence.counting import done_count, due_task, percent
+from app.notifications import receipts
 from app.notifications.models import PushSubscription
 from app.patients.models import Patient, Treatment
 from app.patients.service import BOOKED, LIVE
@@ -52,7 +53,7 @@ SortOrder = Literal[
     "-open_alerts",
 ]
 SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
-RemindersFilter = Literal["on", "off"]
+RemindersFilter = Literal["on", "off", "not_getting_through"]
 AlertsFilter = Literal["open"]
 
 # Worst first, for open_alert_level.
@@ -156,7 +157,9 @@ def _conditions(filters: PatientFilter, now: datetime) -> list[ColumnElement[boo
         conditions.append(
             col(Patient.name).ilike(search.contains(filters.query), escape=search.ESCAPE)
         )
-    if filters.reminders is not None:
+    if filters.reminders == "not_getting_through":
+        conditions.append(receipts.not_getting_through(col(Patient.id), now))
+    elif filters.reminders is not None:
         live = exists().where(
             col(PushSubscription.patient_id) == Patient.id,
             *_live_subscription(filters.key_id, now),

@@ -238,6 +238,15 @@ class ReminderChannelPublic(SQLModel):
     problem_at: datetime | None = None
 
 
+class ReachPublic(SQLModel):
+    """Whether reminders reach the patient (app/notifications/receipts.py decides)."""
+
+    last_shown_at: datetime | None  # the newest reminder a device reported shown
+    last_shown_device: str  # that device's User-Agent label ("" if unknown)
+    getting_through: bool
+    reason: str  # "" when getting through; else plain words for staff
+
+
 class PatientDetail(SQLModel):
     id: uuid.UUID
     name: str
@@ -262,6 +271,7 @@ class PatientDetail(SQLModel):
     last_active_at: datetime | None
     created_at: datetime
     reminders_by: ReminderChannelPublic | None = None
+    reach: ReachPublic | None = None
 
 
 class PatientEditResult(SQLModel):

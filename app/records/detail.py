@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.enrolment.service import active_device_count, link_state, newest_link
 from app.notifications.models import Channel, OutboxMessage, OutboxStatus
+from app.notifications.receipts import reach
 from app.patients.models import (
     Patient,
     PatientDetail,
@@ -60,6 +61,7 @@ def detail_of(
         last_active_at=patient.last_active_at,
         created_at=patient.created_at,
         reminders_by=_reminders_by(session, patient, offered),
+        reach=reach(session, patient.id, now),
     )
 
 

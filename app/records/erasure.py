@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from app.enrolment.models import DeviceSession, EnrolmentLink
 from app.error_codes import ErrorCode
 from app.errors import InvalidInput
-from app.notifications.models import OutboxMessage, PushSubscription
+from app.notifications.models import DeliveryReceipt, OutboxMessage, PushSubscription
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.reports.models import Alert, SymptomReport
 from app.tasks.models import Occurrence
@@ -51,6 +51,10 @@ def erase_patient(session: Session, *, patient: Patient) -> dict[str, int]:
                     col(OutboxMessage.occurrence_id).in_(occurrences),
                 )
             ),
+        ),
+        (
+            "delivery_receipt",
+            delete(DeliveryReceipt).where(col(DeliveryReceipt.patient_id) == pid),
         ),
         (
             "push_subscription",

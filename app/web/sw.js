@@ -148,6 +148,7 @@ async function showReminder(message) {
       kind: message && message.kind,
       url: safePath((message && message.url) || (taskId ? `/?task=${taskId}` : "/")),
       action_token: message && message.action_token,
+      receipt_token: message && typeof message.receipt_token === "string" ? message.receipt_token : null,
     },
   };
   if (message && message.kind === "task" && message.action_token && "actions" in Notification.prototype) {
@@ -155,6 +156,27 @@ async function showReminder(message) {
     options.actions = [{ action: "done", title: "Done" }, { action: "snooze", title: "Remind me in 30 minutes" }];
   }
   await self.registration.showNotification(note.title || "Aftercare", options);
+  await sendReceipt(options.data, "shown");
+}
+
+/** Tell the clinic a reminder was shown or tapped. Best effort: never throws, nothing queued. */
+async function sendReceipt(data, event) {
+  if (!data || !data.task_id || !data.receipt_token) return;
+  try {
+    const subscription = await self.registration.pushManager.getSubscription();
+    await fetch("/api/push/receipts", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        task_id: data.task_id,
+        token: data.receipt_token,
+        event,
+        endpoint: subscription ? subscription.endpoint : null,
+      }),
+    });
+  } catch {
+    // offline or refused: the reminder was still shown; the console just will not know
+  }
 }
 
 self.addEventListener("push", (event) => {
@@ -210,7 +232,9 @@ async function openApp(path) {
 }
 
 self.addEventListener("notificationclick", (event) => {
-  event.waitUntil(handleNotificationClick(event.notification, event.action));
+  // The receipt runs alongside: a slow one must not delay opening the app (taps expire).
+  const data = event.notification.data || {};
+  event.waitUntil(Promise.all([handleNotificationClick(event.notification, event.action), sendReceipt(data, "tapped")]));
 });
 
 // The push service replaced the subscription: hand the new one to the server.

@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from app.notifications.models import PushSubscription
+from app.notifications.models import DeliveryReceipt, PushSubscription
 from tests.e2e.pwa_support import (
     Enrolled,
     Live,
@@ -118,6 +118,13 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
     assert delivery.json()["task_id"] == str(task.id)
 
+    # The worker's PushManager is Chromium's own (the stub is the page's): it answers with
+    # the loopback subscription too, so the receipt can name this phone by its endpoint.
+    handset.service_workers[0].evaluate(
+        "(endpoint) => {"
+        " self.registration.pushManager.getSubscription = async () => ({ endpoint }); }",
+        device.endpoint,
+    )
     # The decrypted message goes to the real service worker as the push service would send it.
     [notification] = push_until_shown(
         handset, page, scope=f"{live.base_url}/", payload=delivery.payload,
@@ -131,6 +138,13 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
         {"action": "done", "title": "Done"},
         {"action": "snooze", "title": "Remind me in 30 minutes"},  # tests/e2e/test_pwa_snooze.py
     ]
+    # Shown: the worker reports it, naming this phone by its push endpoint.
+    _wait_for(lambda: bool(live.requests_to("POST", "/api/push/receipts")), page)
+    assert live.requests_to("POST", "/api/push/receipts")[0] == ("POST", "/api/push/receipts", 204)
+    with live.factory() as session:
+        [receipt] = session.exec(select(DeliveryReceipt)).all()
+        assert (receipt.occurrence_id, receipt.event) == (task.id, "shown")
+        assert receipt.device_session_id is not None
 
     # "Done": the worker's own click handler, with the action, makes the real request.
     [worker] = handset.service_workers
@@ -167,8 +181,14 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
     expect(page.locator(".reminders")).to_contain_text("Reminders are on")
+    expect(page.locator("#reach-line")).to_have_text(
+        "Reminders reach this phone: last shown today 14:00."
+    )
     screenshot(page, "settings.png")
     screenshot(page, "settings-full.png", full_page=True)
+    page.set_viewport_size({"width": 320, "height": 700})
+    screenshot(page, "settings-320.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
 
     page.get_by_role("button", name="Turn off reminders").click()
     expect(page.locator(".reminders")).to_contain_text("Reminders are off on this phone.")

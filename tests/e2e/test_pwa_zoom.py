@@ -41,6 +41,7 @@ def test_every_screen_fits_at_200_percent(live: Live, enrolled: Enrolled, browse
         page.get_by_role("link", name="Settings").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
         assert page.evaluate(STICKING_OUT) == []
+        screenshot(page, "zoom200-settings.png", full_page=True)
         assert problems == []
     finally:
         context.close()

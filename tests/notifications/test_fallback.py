@@ -15,6 +15,7 @@ from app.clinics.models import Clinic
 from app.clock import FixedClock
 from app.config import Settings
 from app.db import transaction
+from app.notifications import receipts
 from app.notifications.dispatcher import Dispatcher
 from app.notifications.models import (
     Channel,
@@ -22,6 +23,7 @@ from app.notifications.models import (
     OutboxMessage,
     OutboxStatus,
     PushSubscriptionIn,
+    ReceiptEvent,
 )
 from app.notifications.snooze import snooze
 from app.notifications.subscriptions import Owner, subscribe
@@ -298,6 +300,33 @@ class TestAfterAPush:
         clock.set(due + timedelta(minutes=10))
         tick(dispatcher, clock)
         assert len(by_email.mails(smtp)) == 1
+
+    def test_a_push_shown_on_the_phone_is_not_sent_again_by_email(
+        self, by_email: Patient1, dispatcher: Dispatcher, smtp: LoopbackSmtp, clock: FixedClock
+    ) -> None:
+        by_email.device()
+        due = by_email.at_due()
+        tick(dispatcher, clock)
+        task_id = by_email.occurrence().id
+        clock.set(due + timedelta(minutes=1))
+        with transaction(by_email.factory) as session:
+            receipts.record(
+                session,
+                patient_id=by_email.patient.id,
+                occurrence_id=task_id,
+                event=ReceiptEvent.SHOWN,
+                endpoint=None,
+                now=clock.now(),
+            )
+        clock.set(due + timedelta(minutes=10))
+        for _ in range(3):
+            tick(dispatcher, clock)
+        assert by_email.mails(smtp) == []
+        row = by_email.rows()[Channel.EMAIL]
+        assert (row.status, row.last_error) == (
+            OutboxStatus.CANCELLED,
+            "the push was shown on a device",
+        )
 
     def test_the_clinic_sets_the_wait(
         self, by_email: Patient1, dispatcher: Dispatcher, smtp: LoopbackSmtp, clock: FixedClock

@@ -73,6 +73,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/push-actions/snooze"): Rule(
         "public", 403, {"task_id": str(uuid.uuid4()), "token": "not-a-real-action-token"}
     ),
+    ("POST", "/api/push/receipts"): Rule(
+        "public",
+        403,
+        {"task_id": str(uuid.uuid4()), "token": "not-a-real-receipt-token", "event": "shown"},
+    ),
     # Staff: their account.
     ("GET", "/api/auth/me"): Rule("staff", 200),
     ("POST", "/api/auth/password"): Rule(
@@ -151,6 +156,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/me/reports"): Rule("patient", 200),
     ("POST", "/api/me/push-subscriptions"): Rule("patient", 201, SUBSCRIPTION),
     ("GET", "/api/me/push-subscriptions"): Rule("patient", 200),
+    ("GET", "/api/me/reach"): Rule("patient", 200),
     ("DELETE", "/api/me/push-subscriptions"): Rule(
         "patient", 204, {"endpoint": SUBSCRIPTION["endpoint"]}
     ),

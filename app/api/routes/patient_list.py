@@ -36,7 +36,13 @@ SortParam = Annotated[
     SortOrder, Query(description="a column, with '-' in front for descending; NULLs go last")
 ]
 RemindersParam = Annotated[
-    RemindersFilter | None, Query(description="on: a device can get reminders; off: none can")
+    RemindersFilter | None,
+    Query(
+        description=(
+            "on: a device can get reminders; off: none can; not_getting_through: none "
+            "subscribed, or a reminder sent in the last 48 h and none shown since"
+        )
+    ),
 ]
 AlertsParam = Annotated[AlertsFilter | None, Query(description="open: has an open alert")]
 

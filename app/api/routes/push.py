@@ -14,15 +14,17 @@ from app.api.patient_auth import CurrentDevice, CurrentPatient
 from app.api.staff_auth import CurrentStaff
 from app.error_codes import ErrorCode
 from app.errors import Forbidden, NotFound, errors
-from app.notifications import subscriptions
+from app.notifications import receipts, subscriptions
 from app.notifications.actions import check_token
 from app.notifications.models import (
     ActionRequest,
+    DeviceReachOut,
     EndpointRef,
     PublicKeyOut,
     PushSubscription,
     PushSubscriptionIn,
     PushSubscriptionPublic,
+    ReceiptIn,
     SnoozeOut,
 )
 from app.notifications.snooze import snooze, snooze_out
@@ -112,6 +114,18 @@ def list_patient_devices(
     key_id = _keys(request).key_id
     rows = subscriptions.list_for(session, owner=Owner(patient_id=patient.id))
     return [_public(row, key_id) for row in rows]
+
+
+@router.get("/api/me/reach", responses=errors(ErrorCode.NOT_AUTHENTICATED))
+def this_phone_reach(
+    patient: CurrentPatient, device: CurrentDevice, session: SessionDep
+) -> DeviceReachOut:
+    """Whether reminders reach this phone: subscribed, and the last one it reported shown."""
+    rows = subscriptions.list_for(session, owner=Owner(patient_id=patient.id))
+    return DeviceReachOut(
+        subscribed=any(row.device_session_id == device.id for row in rows),
+        last_shown_at=receipts.last_shown_on(session, device.id),
+    )
 
 
 @router.delete(
@@ -207,3 +221,31 @@ def _token_task(
     if occurrence is None or patient is None:
         raise NotFound("No such task.")
     return occurrence, patient
+
+
+@router.post(
+    "/api/push/receipts",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND, ErrorCode.INVALID_INPUT),
+)
+def report_receipt(body: ReceiptIn, request: Request, session: SessionDep, clock: ClockDep) -> None:
+    """The service worker reports a reminder shown or tapped (best effort, idempotent).
+
+    No session: the receipt token from the push payload is the authority, for that one
+    reminder only; `endpoint` (the device's push endpoint) names the device it was on.
+    """
+    now = clock.now()
+    secret: bytes = request.app.state.receipt_secret
+    if not check_token(secret, body.task_id, body.token, now):
+        raise Forbidden("This reminder can no longer be used to report it was seen. Open the app.")
+    occurrence = session.get(Occurrence, body.task_id)
+    if occurrence is None:
+        raise NotFound("No such task.")
+    receipts.record(
+        session,
+        patient_id=occurrence.patient_id,
+        occurrence_id=occurrence.id,
+        event=body.event,
+        endpoint=body.endpoint,
+        now=now,
+    )

@@ -3,6 +3,7 @@
 import { renderChannelCard } from "./channel.js";
 import { h, telHref } from "./dom.js";
 import { hhmm } from "./time.js";
+import { api } from "./api.js";
 
 function phoneZone() {
   try {
@@ -59,6 +60,7 @@ export function renderSettings(ctx) {
   return [
     h("h1", { id: "view-heading", tabindex: "-1" }, "Settings"),
     ctx.reminders,
+    reachCard(),
     renderChannelCard({ reach: profile.reminders_by, onChoose: ctx.onChooseChannel }),
     h("section", { class: "card", "aria-labelledby": "day-heading" }, h("h2", { id: "day-heading" }, "Your day"), form),
     h("section", { class: "card", "aria-labelledby": "clinic-heading" },
@@ -72,4 +74,32 @@ export function renderSettings(ctx) {
       h("p", {}, "Sign out if this phone is not yours. To use Aftercare again you will need a new link from your clinic."),
       h("button", { type: "button", class: "button button-secondary", id: "sign-out", onclick: ctx.onSignOut }, "Sign out of this phone")),
   ];
+}
+
+const QUIET_MS = 48 * 3600 * 1000; // as the console's "not getting through" (receipts.py)
+
+function shortWhen(instant) {
+  const at = new Date(instant);
+  const time = at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const today = new Date();
+  if (at.toDateString() === today.toDateString()) return `today ${time}`;
+  return `${at.toLocaleDateString("en-GB", { day: "numeric", month: "short" })} ${time}`;
+}
+
+/** Whether reminders reach this phone, from the receipts it sent (filled in when known). */
+function reachCard() {
+  const line = h("p", { id: "reach-line" });
+  const card = h("section", { class: "card", "aria-labelledby": "reach-heading", hidden: true },
+    h("h2", { id: "reach-heading" }, "Reminders on this phone"), line);
+  api("GET", "/api/me/reach").then(({ data }) => {
+    // Not subscribed: the Reminders card above already says so, with its button.
+    if (!data.subscribed) return;
+    // DRAFT for clinical review: the three sentences below.
+    if (data.last_shown_at && Date.now() - Date.parse(data.last_shown_at) > QUIET_MS) {
+      line.textContent = `We have not seen a reminder on this phone since ${shortWhen(data.last_shown_at)}.`;
+    } else if (data.last_shown_at) line.textContent = `Reminders reach this phone: last shown ${shortWhen(data.last_shown_at)}.`;
+    else line.textContent = "We have not seen a reminder on this phone yet.";
+    card.hidden = false;
+  }).catch(() => undefined); // offline: the card stays hidden rather than guess
+  return card;
 }

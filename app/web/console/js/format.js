@@ -87,6 +87,17 @@ export function duration(ms) {
   return `${Math.floor(hours / 24)} days`;
 }
 
+/** "08:01 today", "21:40 yesterday", "08:01 on 27 Mar 2026" in `zone`. */
+export function whenShort(instant, zone, now = Date.now()) {
+  const day = ymdIn(instant, zone);
+  const today = ymdIn(new Date(now).toISOString(), zone);
+  const gap = daysBetween(day, today);
+  const at = timeOnly(instant, zone);
+  if (gap === 0) return `${at} today`;
+  if (gap === 1) return `${at} yesterday`;
+  return `${at} on ${dateOnly(instant, zone)}`;
+}
+
 /** "just now", "5 min ago", "in 3 days" */
 export function relative(instant, now = Date.now()) {
   if (!instant) return "never";

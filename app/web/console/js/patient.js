@@ -14,7 +14,7 @@ import { painChart } from "./chart.js";
 import {
   h, replace, field, messageLine, busy, badge, confirmDialog, reasonDialog, emptyRow, announce,
 } from "./ui.js";
-import { dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
+import { whenShort, duration, dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
 
 // A booking time refused with a sentence for the field: staff may book anyway past the first
 // two (the clinic closed, the patient's night), never past the others.
@@ -88,10 +88,25 @@ export function render(view, { params, setTitle, query }) {
       bookingDue(patient) ? badge("treatment to confirm", "warn", "A booked treatment's time has passed: confirm it done (its reminders are held) or void it") : null,
       patient.active_devices ? badge(`${patient.active_devices} device${patient.active_devices === 1 ? "" : "s"}`, "ok") : badge("no device", "warn"),
       h("span", { class: "sub" }, `Last active ${relative(patient.last_active_at)}`),
+      reachLine(patient.reach),
       h("a", { class: "button", href: "#/patients" }, "Back to the list"));
     showFacts();
     showLink();
     return true;
+  }
+
+  /** "Last reminder shown 08:01 today on Chrome on Android"; "No reminder shown for 2 days". */
+  function reachLine(reach) {
+    if (!reach) return null;
+    const zone = clinicZone();
+    const last = reach.last_shown_at;
+    const device = reach.last_shown_device ? ` on ${deviceName(reach.last_shown_device)}` : "";
+    if (reach.getting_through) {
+      return h("span", { class: "sub", "data-reach": "ok" }, last ? `Last reminder shown ${whenShort(last, zone)}${device}` : "No reminder sent yet");
+    }
+    const text = last ? `No reminder shown for ${duration(Date.now() - new Date(last).getTime())}` : "No reminder shown yet";
+    return h("span", { class: "sub", "data-reach": "not-getting-through" },
+      badge("reminders not getting through", "warn", reach.reason), ` ${text}`);
   }
 
   function showFacts() {

@@ -32,7 +32,7 @@ export function render(view, { query }) {
   const state = {
     q: query.get("q") || "",
     sort: query.get("sort") || "name",
-    reminders: ["on", "off"].includes(query.get("reminders")) ? query.get("reminders") : "",
+    reminders: ["on", "off", "not_getting_through"].includes(query.get("reminders")) ? query.get("reminders") : "",
     alerts: query.get("alerts") === "open" ? "open" : "",
     page: Math.max(1, Number(query.get("page")) || 1),
   };
@@ -40,7 +40,8 @@ export function render(view, { query }) {
   const remindersFilter = h("select", { name: "reminders" },
     h("option", { value: "" }, "Any"),
     h("option", { value: "on", selected: state.reminders === "on" }, "On"),
-    h("option", { value: "off", selected: state.reminders === "off" }, "Off (no push device)"));
+    h("option", { value: "off", selected: state.reminders === "off" }, "Off (no push device)"),
+    h("option", { value: "not_getting_through", selected: state.reminders === "not_getting_through" }, "Not getting through"));
   const openAlerts = checkbox("Open alerts only", { checked: state.alerts === "open" });
   const csv = h("a", { class: "button", download: "" }, "Download CSV");
   const total = h("span", { class: "count-text", role: "status" });
