@@ -41,7 +41,7 @@ FIELD_WORDS = {
     "fallback_tasks": "the tasks reminded by e-mail or text too",
     "sms_per_day": "the texts a day",
     "emails_per_day": "the e-mails a day",
-    "channel": "how to remind",
+    "channel": "the way to remind",
     "consent": "the agreement",
     "date": "the date",
 }

@@ -44,10 +44,11 @@ def test_0009_seals_plaintext_seeds_and_opens_them_going_down(
         engine = make_engine(url)
         try:
             upgrade_to_head(engine)
-            command.downgrade(alembic_config(url), "0008")
+            # Made through today's models, then taken down to 0008 (no second factor yet).
             factory = factory_of(engine)
             _, nurse = make_clinic_with_staff(factory, now=NOW, email="a@riverside.example")
             make_clinic_with_staff(factory, now=NOW, clinic_name="Hill", email="b@hill.example")
+            command.downgrade(alembic_config(url), "0008")
             with engine.begin() as connection:  # as 0008's app stored it: in clear
                 connection.execute(
                     text("UPDATE staff_user SET totp_secret = :s WHERE email = :e"),
@@ -80,8 +81,8 @@ def test_0009_needs_no_key_when_no_one_has_a_second_factor(
         engine = make_engine(url)
         try:
             upgrade_to_head(engine)
-            command.downgrade(alembic_config(url), "0008")
             make_clinic_with_staff(factory_of(engine), now=NOW)
+            command.downgrade(alembic_config(url), "0008")
             command.upgrade(alembic_config(url), "head")
         finally:
             engine.dispose()

@@ -12,12 +12,23 @@ from alembic import command
 from app.appointments.bookings import book
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
+from app.dbtypes import UTCDateTime
 from app.migrate import alembic_config, upgrade_to_head
-from app.notifications.models import OutboxMessage
 from app.patients.models import Patient
 from app.patients.protocols import ProtocolSource
 from tests.support.database import throwaway_database
 from tests.support.factories import make_clinic_with_staff, make_patient
+
+# outbox_message as it was at 0006 (no channel yet): the model's table would insert one.
+OUTBOX_0006 = sa.table(
+    "outbox_message",
+    *(sa.column(name, sa.String()) for name in ("kind", "status", "last_error")),
+    sa.column("patient_id", sa.Uuid()),
+    sa.column("occurrence_id", sa.Uuid()),
+    *(sa.column(name, UTCDateTime()) for name in ("due_at", "next_attempt_at", "expires_at")),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("attempts", sa.Integer()),
+)
 
 
 def test_0008_marks_unbooked_visits_ahead_tentative_and_cancels_their_reminders(
@@ -58,7 +69,7 @@ def test_0008_marks_unbooked_visits_ahead_tentative_and_cancels_their_reminders(
                     {"yes": True, "at": remind_at, "id": visit_id},
                 )
                 connection.execute(
-                    sa.insert(OutboxMessage.__table__).values(  # type: ignore[arg-type]
+                    sa.insert(OUTBOX_0006).values(
                         kind="reminder", patient_id=patient.id,
                         occurrence_id=uuid.UUID(str(visit_id)),
                         status="pending", due_at=remind_at, next_attempt_at=remind_at,
