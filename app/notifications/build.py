@@ -48,16 +48,10 @@ class Build:
     def _letter(self, claim: Claim, now: datetime) -> Letter | Outcome:
         """A push reminder's fallback by e-mail or SMS: the reminder's own rules, and it goes only
         if the push was not shown, within the day's allowance, to an address in the record."""
-        rhythm, occurrence_id = claim.rhythm, claim.occurrence_id
-        if occurrence_id is None or rhythm is None:
-            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "replaced by a new plan")
-        if claim.done:
-            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "task already done")
-        if now >= claim.expires_at:
-            reason = "too late: the task's window has closed"
-            return Outcome(claim.row_id, OutboxStatus.DROPPED, reason)
-        if rhythm.is_night(now):
-            return later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
+        occurrence_id = claim.occurrence_id
+        ended = _not_now(claim, now)
+        if ended is not None or occurrence_id is None:
+            return ended or Outcome(claim.row_id, OutboxStatus.CANCELLED, "replaced by a new plan")
         if claim.shown:
             return Outcome(claim.row_id, OutboxStatus.CANCELLED, "the push was shown on a device")
         if not claim.address:
@@ -82,16 +76,10 @@ class Build:
         )
 
     def _reminder(self, claim: Claim, now: datetime) -> Push | Outcome:
-        rhythm, occurrence_id = claim.rhythm, claim.occurrence_id
-        if occurrence_id is None or rhythm is None:
-            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "replaced by a new plan")
-        if claim.done:
-            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "task already done")
-        if now >= claim.expires_at:
-            reason = "too late: the task's window has closed"
-            return Outcome(claim.row_id, OutboxStatus.DROPPED, reason)
-        if rhythm.is_night(now):
-            return later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
+        occurrence_id = claim.occurrence_id
+        ended = _not_now(claim, now)
+        if ended is not None or occurrence_id is None:
+            return ended or Outcome(claim.row_id, OutboxStatus.CANCELLED, "replaced by a new plan")
         if not claim.devices:
             reason = "no device subscribed to reminders"
             outcome = Outcome(claim.row_id, OutboxStatus.FAILED, reason)
@@ -164,6 +152,21 @@ class Build:
         ttl = int((claim.expires_at - now).total_seconds())
         # The alert's id as Topic: an escalation replaces a first push still queued.
         return Push(plaintext, ttl=ttl, urgency="high", topic=claim.alert_id.hex)
+
+
+def _not_now(claim: Claim, now: datetime) -> Outcome | None:
+    """Why a reminder (by any channel) does not go now: replaced, done, too late, the night."""
+    rhythm = claim.rhythm
+    if claim.occurrence_id is None or rhythm is None:
+        return Outcome(claim.row_id, OutboxStatus.CANCELLED, "replaced by a new plan")
+    if claim.done:
+        return Outcome(claim.row_id, OutboxStatus.CANCELLED, "task already done")
+    if now >= claim.expires_at:
+        reason = "too late: the task's window has closed"
+        return Outcome(claim.row_id, OutboxStatus.DROPPED, reason)
+    if rhythm.is_night(now):
+        return later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
+    return None
 
 
 def fallback_of(claim: Claim, now: datetime, *, devices: bool) -> QueuedFallback | None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, BackgroundTasks, Body, Query, status
 
 from app.api.deps import ProtocolDep, ProtocolsDep, SettingsDep
-from app.api.patient_access import AdminAccess, StaffAccess
+from app.api.patient_access import AdminAccess, PatientAccess, StaffAccess
 from app.care import service as care
 from app.db import undone_if
 from app.enrolment import service as enrolment
@@ -20,6 +20,7 @@ from app.error_codes import ErrorCode
 from app.errors import errors
 from app.patients import service
 from app.patients.models import (
+    Patient,
     PatientCreate,
     PatientDetail,
     PatientEditResult,
@@ -28,6 +29,7 @@ from app.patients.models import (
     TreatmentCreate,
     TreatmentPublic,
 )
+from app.patients.protocols import ProtocolSource
 from app.patients.reminder_channel import ReminderChannelChoice, choose_channel
 from app.records import detail, erasure
 from app.records.models import EraseRequest
@@ -91,13 +93,7 @@ def get_patient(
     """The patient's details, with the protocol version their plan follows and the newest."""
     patient = access.patient(patient_id)
     access.audit("patient.read", patient.id)
-    return detail.detail_of(
-        access.session,
-        patient=patient,
-        protocols=protocols,
-        now=access.now,
-        offered=access.letter_channels,
-    )
+    return _detail(access, patient, protocols)
 
 
 @router.patch(
@@ -130,13 +126,7 @@ def update_patient(
             preview=preview,
             changed=edit.changed,
             **tasks.counts_of(edit.plan),
-            patient=detail.detail_of(
-                access.session,
-                patient=patient,
-                protocols=protocols,
-                now=access.now,
-                offered=access.letter_channels,
-            ),
+            patient=_detail(access, patient, protocols),
         )
     if not preview and edit.changed:
         access.audit(
@@ -162,13 +152,7 @@ def record_doppler_check(
         access.session, patient=patient, staff=access.staff, now=access.now
     )
     access.audit("patient.doppler", patient.id, detail={"recorded": recorded})
-    return detail.detail_of(
-        access.session,
-        patient=patient,
-        protocols=protocols,
-        now=access.now,
-        offered=access.letter_channels,
-    )
+    return _detail(access, patient, protocols)
 
 
 @router.put(
@@ -207,13 +191,7 @@ def choose_reminder_channel(
         patient.id,
         detail={"channel": body.channel or "none", "changed": changed},
     )
-    return detail.detail_of(
-        access.session,
-        patient=patient,
-        protocols=protocols,
-        now=access.now,
-        offered=access.letter_channels,
-    )
+    return _detail(access, patient, protocols)
 
 
 @router.put(
@@ -262,13 +240,7 @@ def change_protocol_version(
             "reason_length": len(body.reason.strip()),
         },
     )
-    return detail.detail_of(
-        access.session,
-        patient=patient,
-        protocols=protocols,
-        now=access.now,
-        offered=access.letter_channels,
-    )
+    return _detail(access, patient, protocols)
 
 
 @router.post(
@@ -427,3 +399,14 @@ def erase_patient(
     access.audit("patient.erase", patient_id, detail=counts)
     # After the response, so after the commit: SQLite's WAL then holds no older page images.
     after.add_task(erasure.checkpoint_after_erasure, access.request.app.state.engine)
+
+
+def _detail(access: PatientAccess, patient: Patient, protocols: ProtocolSource) -> PatientDetail:
+    """The patient page's header, with the channels this server can send."""
+    return detail.detail_of(
+        access.session,
+        patient=patient,
+        protocols=protocols,
+        now=access.now,
+        offered=access.letter_channels,
+    )
