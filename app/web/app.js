@@ -1,6 +1,7 @@
 // Aftercare, the patient's app: start-up, screens, and the glue between the small modules.
 
 import { api, ApiError, NetworkError } from "./js/api.js";
+import { carerBanner, currentPatient, switchWaitingText } from "./js/carers.js";
 import { alertNow, announce, h, replace, telHref, uuid } from "./js/dom.js";
 import { redeemLink } from "./js/enrol.js";
 import * as pages from "./js/pages.js";
@@ -17,6 +18,8 @@ const DAYS_BACK = 59; // with DAYS_AHEAD: 120 days, the most the server gives at
 const DAYS_AHEAD = 60;
 const SLOW_REPORT_MS = 6000; // after this, answer from the phone while the report keeps trying
 const FRESH_AT = "aftercare.fresh-at"; // when this phone last had the plan from the server
+const CARER_PHONE = "aftercare.carer"; // "1": this phone was last a carer's (for the signed-out page)
+const OFFLINE_SENTENCE = "You seem to be offline. Please try again when you are connected.";
 
 const state = {
   screen: "loading", // "app" once the plan is shown; "page" for whole-screen messages
@@ -56,7 +59,7 @@ async function loadProfile() {
     state.savedAt = savedAt;
     return true;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) showPage(pages.signedOut());
+    if (error instanceof ApiError && error.status === 401) showPage(signedOutPage());
     else if (error instanceof NetworkError) showPage(pages.offline(() => start()));
     else showPage(pages.failed(error.detail, () => start()));
     return false;
@@ -72,7 +75,7 @@ async function loadPlan() {
     if (!state.savedAt) localStorage.setItem(FRESH_AT, String(Date.now()));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      showPage(pages.signedOut());
+      showPage(signedOutPage());
       return false;
     }
     state.notice = error instanceof NetworkError
@@ -169,7 +172,11 @@ async function refresh() {
   if (state.screen !== "app") return;
   state.savedAt = null;
   const before = state.today;
+  const helping = state.profile && state.profile.carer ? state.profile.carer.current : null;
   if (!(await loadProfileQuietly())) return;
+  // A carer's phone whose person changed meanwhile (they removed this carer): start afresh.
+  const helpingNow = state.profile.carer ? state.profile.carer.current : null;
+  if (helping && helpingNow !== helping) forgetPatient();
   if (!(await loadPlan())) return;
   await Promise.all([loadForm(), loadReports()]);
   if (before && state.today !== before && state.selected === before) state.selected = state.today;
@@ -199,11 +206,70 @@ async function loadProfileQuietly() {
     state.savedAt = savedAt;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      showPage(pages.signedOut());
+      showPage(signedOutPage());
       return false;
     }
   }
   return true;
+}
+
+// ---------------------------------------------------------------- a carer's phone
+
+/** The page for a phone without a session: a carer's says so in a carer's words. */
+function signedOutPage() {
+  return localStorage.getItem(CARER_PHONE) === "1" ? pages.carerSignedOut() : pages.signedOut();
+}
+
+/** What was shown for one person: gone before another person's plan is loaded. */
+function forgetPatient() {
+  state.occurrences = [];
+  state.reports = [];
+  state.selected = null;
+  state.highlight = null;
+  state.result = null;
+  state.checkTaskId = null;
+  state.snoozed = new Map();
+}
+
+/** A carer's phone shows another person it helps: the server's answer, then their plan,
+ *  report form and reports, and the current screen again. → error sentence or null. */
+async function switchTo(patient) {
+  const carer = state.profile && state.profile.carer;
+  if (!carer) return null;
+  if (sync.waiting().length) {
+    // Ticks wait for the person shown now: sent first, or the switch waits.
+    await sync.flush();
+    if (sync.waiting().length) return switchWaitingText(carer);
+  }
+  try {
+    const { data } = await api("POST", "/api/me/switch", { patient_id: patient.id });
+    state.profile = data;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      showPage(signedOutPage());
+      return null;
+    }
+    if (error instanceof NetworkError) return OFFLINE_SENTENCE;
+    // No longer helping them: the banner learns who is left.
+    if (error instanceof ApiError && error.status === 404) await loadProfileQuietly();
+    return error.detail || "This did not work. Please try again.";
+  }
+  forgetPatient();
+  if (!(await loadPlan())) return null;
+  await Promise.all([loadForm(), loadReports()]);
+  if (state.route === "report") state.checkTaskId = null;
+  render({ moveFocus: true });
+  const shown = currentPatient(state.profile.carer);
+  if (shown) announce(`You are helping ${shown.name}.`);
+  return null;
+}
+
+/** Opened from a reminder for someone else this carer helps: show that person first. */
+async function showPatientOf(patientId) {
+  const carer = state.profile && state.profile.carer;
+  if (!carer || !patientId || carer.current === patientId) return;
+  const patient = carer.patients.find((p) => p.id === patientId);
+  if (patient) await switchTo(patient);
 }
 
 // ---------------------------------------------------------------- screens
@@ -264,10 +330,11 @@ function openTask(id) {
   }
 }
 
-/** ?task=ID and ?report=1 (from reminders): take them out of the address bar, return them. */
+/** ?task=ID, ?report=1 and ?patient=ID (from reminders; the last on a carer's phone: whose
+ *  reminder it was): take them out of the address bar, return them. */
 function takeDeepLink() {
   const params = new URLSearchParams(location.search);
-  const link = { task: params.get("task"), report: params.get("report") };
+  const link = { task: params.get("task"), report: params.get("report"), patient: params.get("patient") };
   if (location.search) history.replaceState(null, "", `/${location.hash}`);
   return link;
 }
@@ -348,7 +415,7 @@ async function savePreferences(changes) {
     updateChrome();
     return null;
   } catch (error) {
-    if (error instanceof NetworkError) return "You seem to be offline. Please try again when you are connected.";
+    if (error instanceof NetworkError) return OFFLINE_SENTENCE;
     return error.detail;
   }
 }
@@ -380,6 +447,7 @@ async function signOut() {
   }
   await sync.discard();
   if ("caches" in window) await caches.delete("aftercare-data");
+  localStorage.removeItem(CARER_PHONE);
   state.profile = null;
   state.occurrences = [];
   state.form = null;
@@ -417,7 +485,7 @@ function onSync(event) {
     setNotice(event.error.detail);
   }
   if (event.type === "signed-out") {
-    showPage(pages.signedOut());
+    showPage(signedOutPage());
     return;
   }
   if (state.screen === "app" && state.route === "today") render();
@@ -430,8 +498,9 @@ function onWorkerMessage(event) {
   if (message.type === "open" && typeof message.url === "string" && state.screen === "app") {
     const url = new URL(message.url, location.origin);
     const task = url.searchParams.get("task");
-    if (task) refresh().then(() => openTask(task));
-    else if (url.searchParams.get("report")) go("#report");
+    const first = showPatientOf(url.searchParams.get("patient"));
+    if (task) first.then(refresh).then(() => openTask(task));
+    else if (url.searchParams.get("report")) first.then(() => go("#report"));
   }
 }
 
@@ -556,6 +625,8 @@ function updateChrome() {
     call.setAttribute("aria-label", `Call clinic: ${clinic.name}, ${clinic.phone}`);
   }
 
+  drawCarerBar(inApp ? state.profile : null);
+
   const connection = $("connection");
   const offline = inApp && (state.savedAt || !navigator.onLine);
   connection.hidden = !offline;
@@ -578,6 +649,24 @@ function updateChrome() {
     : state.notice;
 }
 
+let carerBarKey = "";
+/** The banner on a carer's phone: drawn again only when who is shown (or helped) changes,
+ *  so that a button being used keeps its focus. */
+function drawCarerBar(profile) {
+  const bar = $("carer-bar");
+  if (!bar) return;
+  const carer = profile ? profile.carer : null;
+  if (carer) localStorage.setItem(CARER_PHONE, "1");
+  else if (profile) localStorage.removeItem(CARER_PHONE);
+  const key = carer ? JSON.stringify([carer.current, carer.patients]) : "";
+  if (key === carerBarKey) return;
+  carerBarKey = key;
+  const banner = carer ? carerBanner(carer, switchTo) : null;
+  replace(bar, banner);
+  bar.hidden = !banner;
+  document.body.classList.toggle("is-carer", Boolean(banner));
+}
+
 function savedWhen(iso) {
   const at = Number(localStorage.getItem(FRESH_AT)) || Date.parse(iso);
   if (Number.isNaN(at) || !state.profile) return "earlier";
@@ -590,6 +679,16 @@ function savedWhen(iso) {
 
 async function start(link = {}) {
   if (!state.profile && !(await loadProfile())) return;
+  // Opened from a reminder for another person this carer helps: that person first.
+  if (link.patient && state.profile.carer && state.profile.carer.current !== link.patient
+      && state.profile.carer.patients.some((p) => p.id === link.patient)) {
+    try {
+      const { data } = await api("POST", "/api/me/switch", { patient_id: link.patient });
+      state.profile = data;
+    } catch {
+      // offline or no longer helping them: carry on with the person shown
+    }
+  }
   if (!(await loadPlan())) return;
   await sync.load();
   state.screen = "app";
@@ -652,7 +751,11 @@ async function boot() {
     }
     if (outcome.kind === "ok") {
       state.profile = outcome.profile;
-      state.notice = "Your phone is set up. Welcome to Aftercare.";
+      const helped = currentPatient(outcome.profile.carer);
+      // DRAFT for clinical review: the carer's sentence.
+      state.notice = helped
+        ? `This phone is set up. You are helping ${helped.name}.`
+        : "Your phone is set up. Welcome to Aftercare.";
     }
   }
   await start(link);

@@ -3,7 +3,7 @@
 
 importScripts("/js/base64url.js"); // self.base64url, shared with the pages
 
-const VERSION = "4"; // a new shell list (js/channel.js) starts a fresh shell cache
+const VERSION = "5"; // a new shell list (js/carers.js) starts a fresh shell cache
 const SHELL_CACHE = `aftercare-shell-${VERSION}`;
 const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan, report form (with the
 // clinic's triage rules) and previous reports: the phone triages offline from these
@@ -13,6 +13,7 @@ const SHELL = [
   "/app.js",
   "/js/api.js",
   "/js/base64url.js",
+  "/js/carers.js",
   "/js/channel.js",
   "/js/dom.js",
   "/js/enrol.js",
@@ -134,6 +135,15 @@ function safePath(path) {
   }
 }
 
+/** The reminder's path with whose reminder it is (?patient=ID): a carer's phone that helps two
+ *  people shows that person first when the reminder is tapped. */
+function withPatient(path, patientId) {
+  if (typeof patientId !== "string" || !patientId) return path;
+  const url = new URL(path, self.location.origin);
+  url.searchParams.set("patient", patientId);
+  return url.pathname + url.search + url.hash;
+}
+
 /** Show the reminder a push brought. Always shows one: browsers require it for every push. */
 async function showReminder(message) {
   const note = (message && message.notification) || {};
@@ -146,7 +156,7 @@ async function showReminder(message) {
     data: {
       task_id: taskId,
       kind: message && message.kind,
-      url: safePath((message && message.url) || (taskId ? `/?task=${taskId}` : "/")),
+      url: withPatient(safePath((message && message.url) || (taskId ? `/?task=${taskId}` : "/")), message && message.patient_id),
       action_token: message && message.action_token,
       receipt_token: message && typeof message.receipt_token === "string" ? message.receipt_token : null,
     },

@@ -29,6 +29,15 @@ export function signedOut() {
   ]);
 }
 
+/** A carer's phone without a session: signed out, or no longer helping anyone. */
+export function carerSignedOut() {
+  // DRAFT for clinical review: every sentence below.
+  return messagePage("You are not helping anyone on this phone", [
+    "This phone no longer shows anyone's plan. The person you helped may have removed you, or this phone was signed out.",
+    "If you still help them, ask them or their clinic for a new link and open it on this phone.",
+  ]);
+}
+
 export function offline(retry) {
   return messagePage("You are offline", [
     "Aftercare needs the internet the first time it opens on this phone.",

@@ -1,5 +1,8 @@
-// Settings: reminders, the patient's day (wake and bed time, time zone), the clinic, sign out.
+// Settings: reminders, the patient's day (wake and bed time, time zone), the people who help
+// them, the clinic, sign out. On a carer's phone only what is about this phone (reminders, the
+// clinic, sign out): the rest is the patient's to change, on their own phone.
 
+import { carersCard, carerSettingsNote } from "./carers.js";
 import { renderChannelCard } from "./channel.js";
 import { h, telHref } from "./dom.js";
 import { hhmm } from "./time.js";
@@ -57,12 +60,15 @@ export function renderSettings(ctx) {
   });
 
   const clinic = profile.clinic;
+  const carer = profile.carer || null;
   return [
     h("h1", { id: "view-heading", tabindex: "-1" }, "Settings"),
+    carer ? carerSettingsNote(carer) : null,
     ctx.reminders,
     reachCard(),
-    renderChannelCard({ reach: profile.reminders_by, onChoose: ctx.onChooseChannel }),
-    h("section", { class: "card", "aria-labelledby": "day-heading" }, h("h2", { id: "day-heading" }, "Your day"), form),
+    carer ? null : renderChannelCard({ reach: profile.reminders_by, onChoose: ctx.onChooseChannel }),
+    carer ? null : h("section", { class: "card", "aria-labelledby": "day-heading" }, h("h2", { id: "day-heading" }, "Your day"), form),
+    carer ? null : carersCard({ profile }),
     h("section", { class: "card", "aria-labelledby": "clinic-heading" },
       h("h2", { id: "clinic-heading" }, "Your clinic"),
       h("p", { class: "clinic-line" }, clinic.name),
@@ -71,7 +77,10 @@ export function renderSettings(ctx) {
       h("p", {}, h("a", { class: "button button-secondary", href: "/api/me/calendar.ics" }, "Add visits to my calendar"))),
     h("section", { class: "card", "aria-labelledby": "phone-heading" },
       h("h2", { id: "phone-heading" }, "This phone"),
-      h("p", {}, "Sign out if this phone is not yours. To use Aftercare again you will need a new link from your clinic."),
+      // DRAFT for clinical review: the carer's sentence.
+      h("p", {}, carer
+        ? "Sign out if this phone is not yours. To help again you will need a new link."
+        : "Sign out if this phone is not yours. To use Aftercare again you will need a new link from your clinic."),
       h("button", { type: "button", class: "button button-secondary", id: "sign-out", onclick: ctx.onSignOut }, "Sign out of this phone")),
   ];
 }

@@ -1,5 +1,6 @@
 // The day view: a strip of the plan's days, that day's tasks to tick, advice, the next visit.
 
+import { currentPatient, firstName } from "./carers.js";
 import { h } from "./dom.js";
 import { standing, tally } from "./plan.js";
 import { addDays, dayLong, dayOfMonth, monthShort, relativeDay, timeOf, untilText, visitWhen, weekdayShort, ymdIn } from "./time.js";
@@ -46,12 +47,23 @@ function dayStrip(ctx) {
   return h("nav", { class: "strip", "aria-label": "Days of your plan" }, h("ol", { class: "strip-days" }, buttons));
 }
 
-function statusLine(o, st, zone, today) {
+/** Who ticked a done task, when it is worth saying: a carer ("Anna"); on a carer's phone also
+ * "you" (ticked here) or the patient's first name. null: the patient, on their own phone. */
+function doneBy(o, st, carer) {
+  if (st.queued) return carer ? "you" : null; // waiting to send: ticked on this phone
+  if (o.completed_by) return carer && o.completed_by === carer.name ? "you" : o.completed_by;
+  const patient = carer ? currentPatient(carer) : null;
+  return patient ? firstName(patient.name) : null;
+}
+
+function statusLine(o, st, zone, today, carer) {
   const waitingNote = st.queued ? " Waiting to send." : "";
   if (o.kind === "appointment") return st.status === "ended" ? "This visit has passed." : "";
   if (st.status === "done") {
     const at = o.completed_at && !st.queued ? ` at ${timeOf(o.completed_at, zone)}` : "";
-    return `Done${at}.${waitingNote}`;
+    const who = doneBy(o, st, carer);
+    // DRAFT for clinical review: "Done by Anna at 2:05 pm."
+    return `Done${who ? ` by ${who}` : ""}${at}.${waitingNote}`;
   }
   if (st.status === "missed") return `Missed.${waitingNote}`;
   if (st.timing === "now") return `Please do this now, by ${timeOf(o.window_end, zone)}.${waitingNote}`;
@@ -70,7 +82,7 @@ function taskItem(o, ctx) {
   const { zone, today, waiting, now } = ctx;
   const st = standing(o, waiting.filter((i) => i.taskId === o.id), now);
   const titleId = `title-${o.id}`;
-  const status = statusLine(o, st, zone, today);
+  const status = statusLine(o, st, zone, today, ctx.profile.carer || null);
   const canTick = o.kind === "task" && (st.status === "done" || st.status === "missed" || st.timing === "now" || st.timing === "soon");
   const done = st.status === "done";
   const snoozedAt = !done && ctx.snoozed ? ctx.snoozed.get(o.id) : null;
@@ -182,7 +194,8 @@ export function renderToday(ctx) {
   }
 
   return [
-    isToday ? h("p", { class: "greeting" }, greeting(now, ctx.zone, ctx.profile.name)) : null,
+    // On a carer's phone, the carer is greeted (the banner above says whom they are helping).
+    isToday ? h("p", { class: "greeting" }, greeting(now, ctx.zone, ctx.profile.carer ? ctx.profile.carer.name : ctx.profile.name)) : null,
     heading,
     ctx.first ? dayStrip(ctx) : null,
     !isToday ? h("p", {}, h("button", { type: "button", class: "button button-secondary", onclick: () => ctx.onSelectDay(today) }, "Back to today")) : null,
