@@ -1,10 +1,11 @@
 // One patient: details, the plan as a timeline, reports with a pain chart, visits, re-treatment,
-// the enrolment link, devices, export, erase.
+// the enrolment link, carers, devices, export, erase.
 
 import { call } from "./http.js";
 import { navigate } from "./app.js";
 import { clinicZone, isAdmin } from "./session.js";
 import { linkPanel } from "./linkcard.js";
+import { byCarer, carersCard } from "./carers.js";
 import { channelLine } from "./channelline.js";
 import { editDetails, planEffect } from "./patientedit.js";
 import { confirmTreatment, correctTreatment, treatmentLine, voidTreatment } from "./treatmentedit.js";
@@ -56,13 +57,14 @@ export function render(view, { params, setTitle, query }) {
   const reports = h("section", { class: "card", "aria-labelledby": "reports-h" });
   const visits = h("section", { class: "card", "aria-labelledby": "visits-h" });
   const link = h("section", { class: "card", "aria-labelledby": "link-h" });
+  const carers = h("section", { class: "card", "aria-labelledby": "carers-h" });
   const devices = h("section", { class: "card", "aria-labelledby": "devices-h" });
   const retreat = h("section", { class: "card", "aria-labelledby": "retreat-h" });
   const records = h("section", { class: "card", "aria-labelledby": "records-h" });
   view.append(head, message.el,
     h("div", { class: "grid grid-main" },
       h("div", { class: "stack" }, plan, reports, visits),
-      h("div", { class: "stack" }, facts, link, devices, retreat, records)));
+      h("div", { class: "stack" }, facts, link, carers, devices, retreat, records)));
 
   let patient = null;
   let bookingShown = false;
@@ -76,7 +78,7 @@ export function render(view, { params, setTitle, query }) {
       if (!alive) return false;
       replace(head, h("h1", { tabindex: "-1" }, "Patient not found"));
       message.error(error);
-      for (const s of [facts, plan, reports, visits, link, devices, retreat, records]) s.hidden = true;
+      for (const s of [facts, plan, reports, visits, link, carers, devices, retreat, records]) s.hidden = true;
       return false;
     }
     if (!alive) return false;
@@ -274,12 +276,16 @@ export function render(view, { params, setTitle, query }) {
           const time = String(r.local_due).slice(11, 16);
           const status = r.kind === "appointment" ? "info" : r.status;
           const past = Date.parse(r.due_at) <= Date.now();
+          // Done by a carer on their own phone: "by Anna (carer)", on the chip itself.
+          const by = r.status === "done" ? byCarer(r.completed_by) : "";
           const what = (r.kind !== "appointment" ? r.status : !r.tentative ? "visit" : past ? "visit, never booked" : "visit, not booked yet")
             + (r.voided ? ", for a voided treatment" : "");
           return h("span", {
             class: ["chip", `chip-${status}`, r.tentative && "chip-tentative", r.voided && "chip-voided"],
-            title: `${r.title} · ${time} · ${what}`,
-          }, r.tentative ? `${r.title} · ${past ? "not booked" : "to book"}` : `${time} ${r.title}${r.voided ? " · voided treatment" : ""}`, h("span", { class: "visually-hidden" }, ` (${what})`));
+            title: `${r.title} · ${time} · ${what}${by ? ` ${by}` : ""}`,
+          }, r.tentative ? `${r.title} · ${past ? "not booked" : "to book"}` : `${time} ${r.title}${r.voided ? " · voided treatment" : ""}`,
+          h("span", { class: "visually-hidden" }, ` (${what})`),
+          by ? h("span", { class: "chip-by" }, ` · ${by}`) : null);
         }))));
       if (day === today) todayRow = tr;
       body.append(tr);
@@ -323,7 +329,8 @@ export function render(view, { params, setTitle, query }) {
         ? h("ul", { class: "report-list" }, list.slice(0, 20).map((r) => h("li", {},
           h("div", { class: "alert-head" },
             badge(r.level, r.level), h("strong", {}, painText(r.pain)),
-            h("span", { class: "muted" }, dateTime(r.created_at, zone))),
+            h("span", { class: "muted" }, dateTime(r.created_at, zone)),
+            r.reported_by ? h("span", { class: "reported-by" }, `reported ${byCarer(r.reported_by)}`) : null),
           r.sign_labels.length ? h("div", {}, `Signs: ${r.sign_labels.join("; ")}`) : null,
           r.reason_labels.length ? h("div", { class: "muted" }, `Why: ${r.reason_labels.join("; ")}`) : null,
           r.note ? h("p", { class: "report-note" }, r.note) : null)))
@@ -604,6 +611,7 @@ export function render(view, { params, setTitle, query }) {
 
   (async () => {
     if (!(await loadPatient())) return;
+    carersCard(carers, { base, patientName: () => patient.name });
     showRetreat();
     showRecords();
     await Promise.all([loadPlan(), loadReports(), loadVisits(), loadDevices()]);
