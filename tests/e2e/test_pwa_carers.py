@@ -156,6 +156,7 @@ def test_a_carer_invited_in_settings_ticks_a_task_for_the_patient(
 
     # The patient's phone: the task is done by Anna, and Anna's phone is signed in.
     page.reload()
+    page.get_by_role("link", name="Today").click()
     expect(page.locator(f"#task-{first.id}")).to_contain_text("Done by Anna")
     page.get_by_role("link", name="Settings").click()
     card = page.get_by_role("region", name="People who help you")
