@@ -66,9 +66,9 @@ def invite(page: Any, name: str) -> str:
     card.get_by_label("Carer's name").fill(name)
     card.get_by_role("button", name="Invite a carer").click()
     expect(card.get_by_role("heading", name=f"Link for {name}")).to_be_visible()
-    expect(card.get_by_label("QR code of the enrolment link")).to_be_visible()
+    expect(card.get_by_role("figure", name="QR code of the enrolment link")).to_be_visible()
     expect(card).to_contain_text(f"Ask {name}, the carer, to scan the code")
-    url: str = card.get_by_label("Enrolment link").input_value()
+    url: str = card.get_by_role("textbox", name="Enrolment link").input_value()
     assert "/enrol#" in url
     return url
 
@@ -133,7 +133,7 @@ def test_staff_invite_a_carer_who_helps_then_remove_them(
     # A new link (a new phone): shown with its QR code.
     card.get_by_role("button", name="New link (new phone)").click()
     expect(card.get_by_role("heading", name="Link for Anna")).to_be_visible()
-    expect(card.get_by_label("QR code of the enrolment link")).to_be_visible()
+    expect(card.get_by_role("figure", name="QR code of the enrolment link")).to_be_visible()
     card.get_by_role("button", name="Hide the link").click()
     expect(card.get_by_role("heading", name="Link for Anna")).to_have_count(0)
 
