@@ -377,6 +377,21 @@ class ErrorCode(StrEnum):
         409,
     )
 
+    # --- carers ---------------------------------------------------------------------------------
+    CARER_NOT_ALLOWED = (
+        "carer_not_allowed",
+        "A carer's phone cannot change this (the patient's day, reminder channel or helpers); "
+        "the patient changes it on their own phone, or the clinic does.",
+        403,
+    )
+    CARER_ONLY = ("carer_only", "Only a carer's phone switches between the people it helps.", 403)
+    CARER_LINK_ON_PATIENT_PHONE = (
+        "carer_link_on_patient_phone",
+        "A carer's link was opened on a phone signed in as a patient; nothing was changed.",
+        409,
+    )
+    TOO_MANY_CARERS = ("too_many_carers", "The patient already has the most carers allowed.", 409)
+
     # --- push subscriptions -------------------------------------------------------------------
     PUSH_SUBSCRIPTION_TAKEN = (
         "push_subscription_taken",

@@ -19,6 +19,7 @@ from app.api import staff_auth
 from app.api.routes.adherence import router as adherence_router
 from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
+from app.api.routes.carers import router as carers_router
 from app.api.routes.clinic import router as clinic_router
 from app.api.routes.metrics import router as metrics_router
 from app.api.routes.password_reset import router as password_reset_router
@@ -155,6 +156,7 @@ def create_app(
         patient_records_router,
         visits_router,
         device_router,
+        carers_router,
         tasks_router,
         reports_router,
         alerts_router,

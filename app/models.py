@@ -3,6 +3,7 @@
 from app.clinics.models import Clinic
 from app.enrolment.models import DeviceSession, EnrolmentLink
 from app.notifications.models import DeliveryReceipt, OutboxMessage, PushSubscription
+from app.patients.carers import Carer, CarerLink
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.ratelimit.models import RateLimitHit
 from app.reports.models import Alert, SymptomReport
@@ -13,6 +14,8 @@ __all__ = [
     "Alert",
     "AppointmentBooking",
     "AuditEvent",
+    "Carer",
+    "CarerLink",
     "Clinic",
     "DeliveryReceipt",
     "DeviceSession",

@@ -41,6 +41,11 @@ ACTION_LABELS = {
     "patient.protocol": "Moved the plan to another protocol version",
     "patient.reminder_channel": "Recorded how the patient is reminded besides push",
     "patient.export": "Exported the record",
+    "carer.invited": "Invited a carer",
+    "carer.link_issued": "Made a new link for a carer",
+    "carer.changed": "Changed whether a carer gets reminders",
+    "carer.removed": "Removed a carer",
+    "carer.joined": "A carer's phone signed in",
     "patient.erase": "Erased the patient",
     "patient.refused": "Was refused a patient's record",
     "plan.read": "Viewed the plan",
@@ -82,6 +87,14 @@ class AuditFilter:
         return any(astuple(self))  # an empty text narrows nothing, as in the query
 
 
+# Who did it when no staff member did (the detail's "by"): shown in the Staff column.
+_NOT_STAFF = {
+    "patient": "The patient, on their phone",
+    "carer": "A carer, on their phone",
+    "command_line": "The command line",
+}
+
+
 def label_of(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
@@ -121,7 +134,7 @@ def _entry(row: tuple[AuditEvent, str | None, str | None, str | None]) -> AuditE
         created_at=event.created_at,
         staff_id=event.staff_id,
         staff_email=email,
-        staff_name=staff_name or email,
+        staff_name=staff_name or email or _NOT_STAFF.get(str(event.detail.get("by", ""))),
         patient_id=event.patient_id,
         patient_name=patient_name,
         patient_erased=event.patient_id is not None and patient_name is None,

@@ -15,10 +15,11 @@ from app.patients.models import Patient
 
 
 def list_devices(session: Session, *, patient: Patient) -> list[DevicePublic]:
-    """Every device session of the patient, newest first, ended ones included."""
+    """Every device session of the patient's own, newest first, ended ones included (carers'
+    phones are listed with the carers)."""
     devices = session.exec(
         select(DeviceSession)
-        .where(DeviceSession.patient_id == patient.id)
+        .where(DeviceSession.patient_id == patient.id, col(DeviceSession.carer_id).is_(None))
         .order_by(col(DeviceSession.created_at).desc(), col(DeviceSession.id))
     ).all()
     with_push = set(
@@ -50,7 +51,7 @@ def revoke_device(
     NotFound also for a device of another patient, so ids cannot be probed across patients.
     """
     device = session.get(DeviceSession, device_id)
-    if device is None or device.patient_id != patient.id:
+    if device is None or device.patient_id != patient.id or device.carer_id is not None:
         raise NotFound("No such device.")
     if device.revoked_at is None:
         device.revoked_at = now

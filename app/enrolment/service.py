@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, update
+from sqlalchemy import ColumnElement, bindparam, case, func, update
 from sqlmodel import Session, col, select
 
 from app.care.service import replan_with
 from app.clinics.models import Clinic
 from app.config import Settings
+from app.enrolment import carer_devices
 from app.enrolment.models import DeviceSession, EnrolmentLink, EnrolmentPublic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, Gone, InvalidInput, NotFound
@@ -137,15 +139,24 @@ def create_patient(
 
 
 def issue_enrolment_link(
-    session: Session, *, patient: Patient, now: datetime, settings: Settings
+    session: Session,
+    *,
+    patient: Patient,
+    now: datetime,
+    settings: Settings,
+    carer_link_id: uuid.UUID | None = None,
 ) -> IssuedLink:
-    """Revoke any unused link of the patient and issue a new one-time link."""
-    revoke_enrolment_links(session, patient=patient, now=now)
+    """Revoke any unused link of the patient (or of that carer of theirs) and issue a new one."""
+    revoke_enrolment_links(session, patient=patient, now=now, carer_link_id=carer_link_id)
     code, code_hash = new_token()
     expires_at = now + settings.enrolment_link_lifetime
     session.add(
         EnrolmentLink(
-            patient_id=patient.id, code_hash=code_hash, created_at=now, expires_at=expires_at
+            patient_id=patient.id,
+            carer_link_id=carer_link_id,
+            code_hash=code_hash,
+            created_at=now,
+            expires_at=expires_at,
         )
     )
     session.flush()
@@ -153,12 +164,23 @@ def issue_enrolment_link(
     return IssuedLink(code=code, url=f"{settings.public_url}/enrol#{code}", expires_at=expires_at)
 
 
-def revoke_enrolment_links(session: Session, *, patient: Patient, now: datetime) -> int:
-    """Stop every unused link of the patient from working; how many were stopped (0 is fine)."""
+def _whose(carer_link_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """The patient's own links (None), or the links of one of their carers."""
+    if carer_link_id is None:
+        return col(EnrolmentLink.carer_link_id).is_(None)
+    return col(EnrolmentLink.carer_link_id) == carer_link_id
+
+
+def revoke_enrolment_links(
+    session: Session, *, patient: Patient, now: datetime, carer_link_id: uuid.UUID | None = None
+) -> int:
+    """Stop every unused link of the patient (or of that carer of theirs) from working; how
+    many were stopped (0 is fine)."""
     result = session.execute(
         update(EnrolmentLink)
         .where(
             col(EnrolmentLink.patient_id) == patient.id,
+            _whose(carer_link_id),
             col(EnrolmentLink.used_at).is_(None),
             col(EnrolmentLink.revoked_at).is_(None),
         )
@@ -167,10 +189,12 @@ def revoke_enrolment_links(session: Session, *, patient: Patient, now: datetime)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def newest_link(session: Session, *, patient: Patient) -> EnrolmentLink | None:
+def newest_link(
+    session: Session, *, patient: Patient, carer_link_id: uuid.UUID | None = None
+) -> EnrolmentLink | None:
     return session.exec(
         select(EnrolmentLink)
-        .where(EnrolmentLink.patient_id == patient.id)
+        .where(EnrolmentLink.patient_id == patient.id, _whose(carer_link_id))
         # Issued in the same instant as the link it replaced: the one not revoked is newer.
         .order_by(
             col(EnrolmentLink.created_at).desc(),
@@ -179,9 +203,12 @@ def newest_link(session: Session, *, patient: Patient) -> EnrolmentLink | None:
     ).first()
 
 
-def enrolment_status(session: Session, *, patient: Patient, now: datetime) -> str:
-    """State of the newest link: none, active, used, expired or revoked."""
-    link = newest_link(session, patient=patient)
+def enrolment_status(
+    session: Session, *, patient: Patient, now: datetime, carer_link_id: uuid.UUID | None = None
+) -> str:
+    """State of the newest link (the patient's, or a carer's): none, active, used, expired or
+    revoked."""
+    link = newest_link(session, patient=patient, carer_link_id=carer_link_id)
     if link is None:
         return "none"
     return link_state(link, now)
@@ -198,9 +225,19 @@ def link_state(link: EnrolmentLink, now: datetime) -> str:
 
 
 def redeem_enrolment_link(
-    session: Session, *, code: str, label: str, now: datetime, settings: Settings
-) -> tuple[Patient, str]:
-    """Use a one-time code: (patient, device session token). Exactly one redemption wins."""
+    session: Session,
+    *,
+    code: str,
+    label: str,
+    now: datetime,
+    settings: Settings,
+    signed_in: DeviceSession | None = None,
+) -> tuple[Patient, str | None]:
+    """Use a one-time code: (patient, device session token). Exactly one redemption wins.
+
+    A carer's link signs in a carer's phone (carer_devices.join); `signed_in` is the session
+    this phone already has, if any. The token is None when that session goes on.
+    """
     code_hash = hash_token(code)
     # The conditional UPDATE is the single-use guarantee, also under concurrent redemptions.
     claimed = session.execute(
@@ -221,6 +258,10 @@ def redeem_enrolment_link(
         raise Gone(
             f"This link has already been used or has expired. {ENROL_AGAIN}",
             code=UNUSABLE_LINK_CODES.get(state, ErrorCode.GONE),
+        )
+    if link.carer_link_id is not None:
+        return carer_devices.join(
+            session, link=link, signed_in=signed_in, label=label, now=now, settings=settings
         )
     patient = session.get(Patient, link.patient_id)
     assert patient is not None  # foreign key
@@ -258,6 +299,11 @@ def device_for_token(
     device, patient = row
     if device.revoked_at is not None or now >= device.expires_at:
         return None
+    # A carer's phone shows a patient only through a live link: removal takes effect at once.
+    if device.carer_id is not None and not carer_devices.active_link(
+        session, carer_id=device.carer_id, patient_id=device.patient_id
+    ):
+        return None
     # The device's last use (for "revoke device"), at most one write per device per hour.
     if now - device.last_seen_at >= timedelta(hours=1):
         device.last_seen_at = now
@@ -286,6 +332,7 @@ def active_device_count(session: Session, *, patient: Patient, now: datetime) ->
         .select_from(DeviceSession)
         .where(
             DeviceSession.patient_id == patient.id,
+            col(DeviceSession.carer_id).is_(None),  # the patient's own phones
             col(DeviceSession.revoked_at).is_(None),
             col(DeviceSession.expires_at) > now,
         )

@@ -98,6 +98,7 @@ class Build:
                 else None
             ),
             receipt_token=self._receipt_token(occurrence_id, claim.expires_at),
+            patient_id=claim.patient_id,
         )
         ttl = int((claim.expires_at - now).total_seconds())
         return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)

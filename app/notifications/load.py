@@ -29,6 +29,7 @@ from app.notifications.models import (
 )
 from app.notifications.receipts import shown_after
 from app.notifications.sender import Device
+from app.patients.carers import CarerLink
 from app.patients.models import Patient
 from app.patients.reminder_channel import sms_number
 from app.staff.models import StaffUser
@@ -262,17 +263,29 @@ class Loader:
             )
 
     def _devices(self, session: Session, patient_ids: set[uuid.UUID]) -> dict[uuid.UUID, Devices]:
-        """The patients' devices subscribed with the current key; older ones are forgotten."""
-        subscriptions = session.execute(
-            sa_select(
-                col(PushSubscription.id),
-                col(PushSubscription.patient_id),
-                col(PushSubscription.endpoint),
-                col(PushSubscription.p256dh),
-                col(PushSubscription.auth),
-                col(PushSubscription.vapid_key_id),
-            ).where(col(PushSubscription.patient_id).in_(patient_ids))
+        """The patients' devices subscribed with the current key, and their carers' with
+        reminders on (a removed carer's are not); older keys' rows are forgotten."""
+        columns = (
+            col(PushSubscription.id),
+            col(PushSubscription.patient_id),
+            col(PushSubscription.endpoint),
+            col(PushSubscription.p256dh),
+            col(PushSubscription.auth),
+            col(PushSubscription.vapid_key_id),
+        )
+        own = session.execute(
+            sa_select(*columns).where(col(PushSubscription.patient_id).in_(patient_ids))
         ).all()
+        carers = session.execute(
+            sa_select(col(PushSubscription.id), col(CarerLink.patient_id), *columns[2:])
+            .join(CarerLink, col(CarerLink.carer_id) == PushSubscription.carer_id)
+            .where(
+                col(CarerLink.patient_id).in_(patient_ids),
+                col(CarerLink.removed_at).is_(None),
+                col(CarerLink.reminders).is_(True),
+            )
+        ).all()
+        subscriptions = [*own, *carers]
         self._forget_stale(session, subscriptions)
         devices: dict[uuid.UUID, Devices] = {}
         for sub_id, patient_id, endpoint, p256dh, auth, key_id in subscriptions:

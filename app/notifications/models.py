@@ -18,16 +18,26 @@ from app.timezones import LocalDateTime
 
 
 class PushSubscription(SQLModel, table=True):
-    """A browser's push endpoint, owned by exactly one patient or one staff user."""
+    """A browser's push endpoint, owned by exactly one patient, staff user or carer.
+
+    A carer's reaches them for every patient they help with reminders on (app/notifications/
+    load.py), so it belongs to the carer, not to the patient their phone shows at the moment.
+    """
 
     __tablename__ = "push_subscription"
     __table_args__ = (
-        CheckConstraint("(patient_id IS NULL) <> (staff_id IS NULL)", name="exactly_one_owner"),
+        CheckConstraint(
+            "(CASE WHEN patient_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN staff_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN carer_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="exactly_one_owner",
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     patient_id: uuid.UUID | None = foreign_key("patient.id", required=False)
     staff_id: uuid.UUID | None = foreign_key("staff_user.id", required=False)
+    carer_id: uuid.UUID | None = foreign_key("carer.id", required=False)
     # The patient device that subscribed: revoking the device removes its subscription too.
     device_session_id: uuid.UUID | None = foreign_key("device_session.id", required=False)
     endpoint: str = Field(max_length=2048, unique=True)

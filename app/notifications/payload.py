@@ -45,20 +45,26 @@ def reminder_payload(
     public_url: str,
     action_token: str | None = None,
     receipt_token: str | None = None,
+    patient_id: uuid.UUID | None = None,
 ) -> bytes:
     """The JSON a device receives for one reminder.
 
     The lock screen shows only generic text (no task, no diagnosis) unless the patient chose
     to see task titles. `notification` follows Safari's declarative format (`web_push: 8030`);
     the service worker reads the same fields, `task_id` to open the task and `action_token`
-    to tick it from the notification's "Done" button.
+    to tick it from the notification's "Done" button. `patient_id` (also `for` in the URL)
+    lets a carer's phone, which may show another person they help, switch to this one.
     """
     generic = GENERIC_APPOINTMENT_TEXT if kind == "appointment" else GENERIC_TASK_TEXT
     body = title if show_title else generic
     path = f"/?task={occurrence_id}"
     if task in OPENS_REPORT_FORM:
         path += "&report=1"  # the daily check-in reminder opens "Report a problem" directly
+    if patient_id is not None:
+        path += f"&for={patient_id}"
     document = _task_document(body, occurrence_id, kind, path, public_url, receipt_token)
+    if patient_id is not None:
+        document["patient_id"] = str(patient_id)
     if action_token is not None:
         document["action_token"] = action_token
     encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

@@ -21,18 +21,21 @@ from app.shared.base64url import b64url_decode
 
 @dataclass(frozen=True)
 class Owner:
-    """Whose device it is: exactly one of a patient or a staff user."""
+    """Whose device it is: exactly one of a patient, a staff user or a carer."""
 
     patient_id: uuid.UUID | None = None
     staff_id: uuid.UUID | None = None
+    carer_id: uuid.UUID | None = None
 
     def __post_init__(self) -> None:
-        if (self.patient_id is None) == (self.staff_id is None):
-            raise ValueError("a subscription belongs to exactly one patient or staff user")
+        if [self.patient_id, self.staff_id, self.carer_id].count(None) != 2:
+            raise ValueError("a subscription belongs to exactly one patient, staff user or carer")
 
     def condition(self) -> ColumnElement[bool]:
         if self.patient_id is not None:
             return col(PushSubscription.patient_id) == self.patient_id
+        if self.carer_id is not None:
+            return col(PushSubscription.carer_id) == self.carer_id
         return col(PushSubscription.staff_id) == self.staff_id
 
 
@@ -45,7 +48,11 @@ def check_endpoint(endpoint: str, settings: Settings) -> None:
 
 
 def _owned_by(row: PushSubscription, owner: Owner) -> bool:
-    return row.patient_id == owner.patient_id and row.staff_id == owner.staff_id
+    return (row.patient_id, row.staff_id, row.carer_id) == (
+        owner.patient_id,
+        owner.staff_id,
+        owner.carer_id,
+    )
 
 
 def _same_browser(row: PushSubscription, keys: PushKeys) -> bool:
@@ -99,6 +106,7 @@ def subscribe(
         )
     row.patient_id = owner.patient_id
     row.staff_id = owner.staff_id
+    row.carer_id = owner.carer_id
     row.device_session_id = device_session_id
     row.p256dh = data.keys.p256dh
     row.auth = data.keys.auth

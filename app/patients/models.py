@@ -12,6 +12,7 @@ from sqlalchemy import Column, ForeignKey, Index, Uuid, false, text
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.patients.carers import CarerOfDevice
 from app.shared.phone import PhoneNumber
 from app.shared.text import LINE, TEXT
 from app.timezones import LocalDateTime, TimeZoneName, WallTime
@@ -330,6 +331,7 @@ class MeProfile(SQLModel):
     appointments: list[AppointmentPublic]
     booked_treatment: BookedTreatmentPublic | None = None  # the plan starts once it is done
     reminders_by: ReminderChannelPublic | None = None  # e-mail or SMS should push not reach
+    carer: CarerOfDevice | None = None  # on a carer's phone: whom it helps, whom it shows
 
 
 # --- staff views of a patient's record ------------------------------------------------------

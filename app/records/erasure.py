@@ -6,10 +6,12 @@ from sqlalchemy import Delete, delete, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.enrolment import carer_devices
 from app.enrolment.models import DeviceSession, EnrolmentLink
 from app.error_codes import ErrorCode
 from app.errors import InvalidInput
 from app.notifications.models import DeliveryReceipt, OutboxMessage, PushSubscription
+from app.patients.carers import Carer, CarerLink
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.reports.models import Alert, SymptomReport
 from app.tasks.models import Occurrence
@@ -41,6 +43,19 @@ def erase_patient(session: Session, *, patient: Patient) -> dict[str, int]:
     alerts = select(Alert.id).where(Alert.patient_id == pid)
     occurrences = select(Occurrence.id).where(Occurrence.patient_id == pid)
     devices = select(DeviceSession.id).where(DeviceSession.patient_id == pid)
+    # Carers' phones showing the patient go to another person they help first (or go below).
+    for link in session.exec(
+        select(CarerLink).where(CarerLink.patient_id == pid, col(CarerLink.removed_at).is_(None))
+    ).all():
+        carer_devices.switch_away(session, carer_link=link)
+    helpers = select(CarerLink.carer_id).where(CarerLink.patient_id == pid)
+    # The patient's carers who help nobody else: nothing of theirs is kept.
+    lone = (
+        select(Carer.id)
+        .where(col(Carer.id).in_(helpers))
+        .where(~col(Carer.id).in_(select(CarerLink.carer_id).where(CarerLink.patient_id != pid)))
+    )
+    lone_ids = list(session.exec(lone).all())
     statements: list[tuple[str, Delete]] = [
         (
             "outbox_message",
@@ -62,11 +77,19 @@ def erase_patient(session: Session, *, patient: Patient) -> dict[str, int]:
                 or_(
                     col(PushSubscription.patient_id) == pid,
                     col(PushSubscription.device_session_id).in_(devices),
+                    col(PushSubscription.carer_id).in_(lone_ids),
                 )
             ),
         ),
-        ("device_session", delete(DeviceSession).where(col(DeviceSession.patient_id) == pid)),
+        (
+            "device_session",
+            delete(DeviceSession).where(
+                or_(col(DeviceSession.patient_id) == pid, col(DeviceSession.carer_id).in_(lone_ids))
+            ),
+        ),
         ("enrolment_link", delete(EnrolmentLink).where(col(EnrolmentLink.patient_id) == pid)),
+        ("carer_link", delete(CarerLink).where(col(CarerLink.patient_id) == pid)),
+        ("carer", delete(Carer).where(col(Carer.id).in_(lone_ids))),
         ("alert", delete(Alert).where(col(Alert.patient_id) == pid)),
         ("symptom_report", delete(SymptomReport).where(col(SymptomReport.patient_id) == pid)),
         ("occurrence", delete(Occurrence).where(col(Occurrence.patient_id) == pid)),

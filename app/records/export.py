@@ -15,6 +15,7 @@ from app.appointments.bookings import list_appointments
 from app.enrolment.models import DeviceSession, EnrolmentLink
 from app.enrolment.service import link_state
 from app.notifications.models import OutboxMessage, PushSubscription
+from app.patients.carers import CarerLink
 from app.patients.models import AppointmentBooking, Patient
 from app.patients.protocols import ProtocolSource
 from app.patients.service import treatments_of
@@ -63,6 +64,7 @@ def build_export(
     reports = _of_patient(session, SymptomReport, pid, SymptomReport.created_at)
     alerts = _of_patient(session, Alert, pid, Alert.created_at)
     bookings = _of_patient(session, AppointmentBooking, pid, AppointmentBooking.key)
+    carers = _of_patient(session, CarerLink, pid, CarerLink.created_at)
     messages = _of_patient(session, OutboxMessage, pid, OutboxMessage.id)
     events = session.exec(
         select(AuditEvent, StaffUser.email)
@@ -86,6 +88,7 @@ def build_export(
         ],
         "appointment_bookings": [b.model_dump(mode="json") for b in bookings],
         "reports": [r.model_dump(mode="json") for r in reports],
+        "carers": [c.model_dump(mode="json") for c in carers],
         "alerts": [a.model_dump(mode="json") for a in alerts],
         "notifications": [
             {
@@ -108,6 +111,7 @@ def build_export(
                 "used_at": link.used_at.isoformat() if link.used_at else None,
                 "revoked_at": link.revoked_at.isoformat() if link.revoked_at else None,
                 "state": link_state(link, now),
+                "carer_id": str(link.carer_link_id) if link.carer_link_id else None,
             }
             for link in links
         ],
@@ -119,6 +123,7 @@ def build_export(
                 "last_seen_at": device.last_seen_at.isoformat(),
                 "expires_at": device.expires_at.isoformat(),
                 "revoked_at": device.revoked_at.isoformat() if device.revoked_at else None,
+                "carer": device.carer_id is not None,  # a carer's phone showing the patient
             }
             for device in devices
         ],

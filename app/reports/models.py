@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -37,6 +38,9 @@ class SymptomReport(SQLModel, table=True):
     call_label: str | None = Field(default=None, max_length=120)
     reasons: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # Sent from a carer's phone: the carer's link (carer_link.id; its name says who), no
+    # foreign key (as occurrence.completed_by_carer). None: the patient sent it.
+    reported_by_carer: uuid.UUID | None = None
 
 
 class Alert(SQLModel, table=True):
@@ -92,11 +96,14 @@ class ReportPublic(SQLModel):
     call_number: str | None
     call_label: str | None
     created_at: datetime
+    reported_by: str | None = None  # the carer's name when a carer sent it
 
 
-def public_report(report: SymptomReport, labels: dict[str, str]) -> ReportPublic:
+def public_report(
+    report: SymptomReport, labels: dict[str, str], by: Mapping[uuid.UUID, str] | None = None
+) -> ReportPublic:
     """What a patient (and the clinic) sees of a stored report; `labels`: sign labels by code
-    (app/reports/wording.py)."""
+    (app/reports/wording.py); `by`: carers' names by link id (app/patients/carers.py)."""
     return ReportPublic(
         id=report.id,
         client_id=report.client_id,
@@ -110,6 +117,7 @@ def public_report(report: SymptomReport, labels: dict[str, str]) -> ReportPublic
         call_number=report.call_number,
         call_label=report.call_label,
         created_at=report.created_at,
+        reported_by=(by or {}).get(report.reported_by_carer) if report.reported_by_carer else None,
     )
 
 

@@ -109,10 +109,17 @@ def pain_history(
 
 
 def submit(
-    session: Session, *, patient: Patient, clinic: Clinic, data: ReportCreate, now: datetime
+    session: Session,
+    *,
+    patient: Patient,
+    clinic: Clinic,
+    data: ReportCreate,
+    now: datetime,
+    by_carer: uuid.UUID | None = None,
 ) -> tuple[SymptomReport, bool]:
-    """Store and triage a report: (report, created). Idempotent on `client_id`: a report the
-    app sends again (it was offline, or the answer was lost) returns the stored one."""
+    """Store and triage a report: (report, created); `by_carer`: the carer link it was sent
+    through (None: the patient). Idempotent on `client_id`: a report the app sends again (it
+    was offline, or the answer was lost) returns the stored one."""
     existing = session.exec(
         select(SymptomReport).where(
             SymptomReport.patient_id == patient.id, SymptomReport.client_id == data.client_id
@@ -156,6 +163,7 @@ def submit(
         call_number=result.call_number,
         call_label=result.call_label,
         reasons=list(result.reasons),
+        reported_by_carer=by_carer,
         created_at=now,
     )
     session.add(report)

@@ -25,6 +25,7 @@ _HEX = re.compile(r"^[0-9a-f]{16,64}$")
 STRING_KEYS: dict[str, re.Pattern[str]] = {
     "alert_id": _UUID,
     "device_id": _UUID,
+    "carer_id": _UUID,  # a carer link: the helper as that patient named them
     "staff_id": _UUID,
     "session_id": _UUID,  # one of a staff member's own sessions, ended by them
     "treatment_id": _UUID,

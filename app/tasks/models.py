@@ -57,6 +57,9 @@ class Occurrence(SQLModel, table=True):
     tentative: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     status: str = Field(default=OccurrenceStatus.PENDING, max_length=10)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Ticked on a carer's phone: the carer's link (carer_link.id; its name says who), kept
+    # like treatment.recorded_by without a foreign key. None: the patient did.
+    completed_by_carer: uuid.UUID | None = None
     # Local days since the latest treatment at or before due_at (app/tasks/treatment_day.py);
     # derived, kept current by every sync of the plan, history rows included.
     treatment_day: int | None = None
@@ -84,4 +87,5 @@ class OccurrencePublic(SQLModel):
     tentative: bool = False
     status: str
     completed_at: datetime | None
+    completed_by: str | None = None  # the carer's name when a carer ticked it
     voided: bool = False  # done for a treatment since voided: history, not the plan

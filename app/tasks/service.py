@@ -24,6 +24,7 @@ from app.careplan.daytime import zone_for
 from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
+from app.patients.carers import carer_names
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.patients.service import planned, sessions_of, treatments_of
 from app.protocols.loader import Protocol
@@ -241,7 +242,10 @@ def status_of(row: Occurrence, now: datetime) -> str:
     return "missed" if row.kind == OccurrenceKind.TASK else "ended"
 
 
-def to_public(row: Occurrence, zone: ZoneInfo, now: datetime) -> OccurrencePublic:
+def to_public(
+    row: Occurrence, zone: ZoneInfo, now: datetime, done_by: Mapping[uuid.UUID, str] | None = None
+) -> OccurrencePublic:
+    """`done_by`: carers' names by link id (carer_names), for tasks a carer ticked."""
     return OccurrencePublic(
         id=row.id,
         key=row.key,
@@ -256,8 +260,19 @@ def to_public(row: Occurrence, zone: ZoneInfo, now: datetime) -> OccurrencePubli
         tentative=row.tentative,
         status=status_of(row, now),
         completed_at=row.completed_at,
+        completed_by=(done_by or {}).get(row.completed_by_carer)
+        if row.completed_by_carer
+        else None,
         voided=row.voided,
     )
+
+
+def public_rows(
+    session: Session, rows: Sequence[Occurrence], zone: ZoneInfo, now: datetime
+) -> list[OccurrencePublic]:
+    """Rows as clients see them, done-by-carer names included."""
+    names = carer_names(session, (row.completed_by_carer for row in rows))
+    return [to_public(row, zone, now, names) for row in rows]
 
 
 # The statements a phone runs on every visit are built once, with bound parameters: composing
@@ -358,7 +373,12 @@ _MOVE = (
         col(Occurrence.id) == bindparam("occurrence_id"),
         col(Occurrence.status) == bindparam("source"),
     )
-    .values(status=bindparam("target"), completed_at=bindparam("completed"), updated_at=_NOW)
+    .values(
+        status=bindparam("target"),
+        completed_at=bindparam("completed"),
+        completed_by_carer=bindparam("by_carer"),
+        updated_at=_NOW,
+    )
     # The row is refreshed from the database right after, so the ORM need not work out in
     # Python which loaded objects the UPDATE changed (its default, and most of its cost).
     .execution_options(synchronize_session=False)
@@ -373,6 +393,7 @@ def _move(
     target: OccurrenceStatus,
     completed_at: datetime | None,
     now: datetime,
+    by_carer: uuid.UUID | None = None,
 ) -> Occurrence:
     """Change status only if it is still `source`: of two racing requests one changes it, and
     the other reads the winner's result, so a repeat never makes a second completion."""
@@ -381,6 +402,7 @@ def _move(
         "source": source,
         "target": target,
         "completed": completed_at,
+        "by_carer": by_carer,
         "now": now,
     }
     session.execute(_MOVE, params)
@@ -389,9 +411,15 @@ def _move(
 
 
 def complete(
-    session: Session, *, patient: Patient, occurrence_id: uuid.UUID, now: datetime
+    session: Session,
+    *,
+    patient: Patient,
+    occurrence_id: uuid.UUID,
+    now: datetime,
+    by_carer: uuid.UUID | None = None,
 ) -> Occurrence:
-    """Mark a task done. Idempotent: repeating returns the first completion unchanged."""
+    """Mark a task done (`by_carer`: the carer link it was done through, None: the patient).
+    Idempotent: repeating returns the first completion unchanged, whoever repeats it."""
     row = _own_task(session, patient=patient, occurrence_id=occurrence_id)
     if row.status == OccurrenceStatus.DONE:
         return row
@@ -404,6 +432,7 @@ def complete(
         target=OccurrenceStatus.DONE,
         completed_at=now,
         now=now,
+        by_carer=by_carer,
     )
 
 

@@ -31,7 +31,7 @@ PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 # Path parameters that name an object of one clinic (`key` is a protocol's visit name, shared).
 ID_PARAMS = {
     "patient_id", "occurrence_id", "treatment_id", "alert_id", "staff_id", "device_id",
-    "session_id",
+    "session_id", "carer_id",
 }  # fmt: skip
 
 
@@ -157,6 +157,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/me/push-subscriptions"): Rule("patient", 201, SUBSCRIPTION),
     ("GET", "/api/me/push-subscriptions"): Rule("patient", 200),
     ("GET", "/api/me/reach"): Rule("patient", 200),
+    ("GET", "/api/me/carers"): Rule("patient", 200),
+    ("POST", "/api/me/carers"): Rule("patient", 201, {"name": "Anna"}),
+    ("POST", "/api/me/carers/{carer_id}/link"): Rule("patient", 201),
+    ("PATCH", "/api/me/carers/{carer_id}"): Rule("patient", 200, {"reminders": True}),
+    # The patient's own phone is no carer's: switching is refused, and that is what it gets.
+    ("POST", "/api/me/switch"): Rule("patient", 403, {"patient_id": str(uuid.uuid4())}),
+    ("GET", "/api/patients/{patient_id}/carers"): Rule("staff", 200),
+    ("POST", "/api/patients/{patient_id}/carers"): Rule("staff", 201, {"name": "Ben"}),
+    ("POST", "/api/patients/{patient_id}/carers/{carer_id}/link"): Rule("staff", 201),
+    ("PATCH", "/api/patients/{patient_id}/carers/{carer_id}"): Rule(
+        "staff", 200, {"reminders": False}
+    ),
     ("DELETE", "/api/me/push-subscriptions"): Rule(
         "patient", 204, {"endpoint": SUBSCRIPTION["endpoint"]}
     ),
@@ -189,6 +201,9 @@ RULES: dict[tuple[str, str], Rule] = {
     # A session is its owner's: the clinic's clinician ends their spare one (204), the clinic's
     # admin gets 404 like any other caller; then signing out everywhere else ends nothing more.
     ("DELETE", "/api/staff/me/sessions/{session_id}"): Rule("staff", (204, 404)),
+    # Removing the carer: the first rightful caller removes it (204), a second finds it gone.
+    ("DELETE", "/api/patients/{patient_id}/carers/{carer_id}"): Rule("staff", (204, 404)),
+    ("DELETE", "/api/me/carers/{carer_id}"): Rule("patient", (204, 404)),
     ("POST", "/api/staff/me/sessions/end-others"): Rule("staff", 200),
     ("POST", "/api/auth/logout"): Rule("public", 204),
     ("POST", "/api/me/logout"): Rule("public", 204),

@@ -62,6 +62,7 @@ class ClinicWorld:
     # A second session of the clinician, in no browser (ending it signs no actor out).
     spare_staff_session_id: uuid.UUID
     appointment_key: str
+    carer_id: uuid.UUID  # a carer the clinic invited for the patient (no phone signed in yet)
 
     def ids(self) -> dict[str, str]:
         """Path parameter values naming this clinic's objects."""
@@ -73,6 +74,7 @@ class ClinicWorld:
             "staff_id": str(self.clinician_id),
             "device_id": str(self.spare_device_id),
             "session_id": str(self.spare_staff_session_id),
+            "carer_id": str(self.carer_id),
             "key": self.appointment_key,
         }
 
@@ -199,6 +201,9 @@ def build_cast(
         alerts = _ok(admin_browser.get("/api/alerts"))
         appointments = _ok(admin_browser.get(f"/api/patients/{patient.id}/appointments"))
         record = _ok(admin_browser.get(f"/api/patients/{patient.id}"))
+        carer = _ok(
+            admin_browser.post(f"/api/patients/{patient.id}/carers", json={"name": "Helper"}), 201
+        )
         worlds[k] = ClinicWorld(
             clinic_id=clinic.id,
             patient_id=patient.id,
@@ -212,5 +217,6 @@ def build_cast(
             spare_device_id=uuid.UUID(spare_id),
             spare_staff_session_id=spare_session.id,
             appointment_key=appointments[-1]["key"],
+            carer_id=uuid.UUID(carer["carer"]["id"]),
         )
     return Cast(browsers=browsers, clinics=worlds)

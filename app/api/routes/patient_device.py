@@ -16,14 +16,21 @@ from app.api.cookies import (
     set_session_cookie,
 )
 from app.api.deps import ClockDep, ProtocolsDep, SessionDep, SessionFactoryDep, SettingsDep
-from app.api.patient_auth import CurrentPatient
+from app.api.patient_auth import (
+    CurrentDevice,
+    CurrentPatient,
+    OwnPhonePatient,
+    device_if_signed_in,
+)
 from app.appointments.calendar import visits_calendar
 from app.care import service as care
+from app.enrolment import carer_devices
 from app.enrolment import service as enrolment
-from app.enrolment.models import EnrolRequest
+from app.enrolment.models import DeviceSession, EnrolRequest
 from app.error_codes import ErrorCode
 from app.errors import Gone, NotFound, errors
 from app.patients import service
+from app.patients.carers import SwitchRequest
 from app.patients.models import (
     AppointmentPublic,
     BookedTreatmentPublic,
@@ -50,9 +57,10 @@ def build_profile(
     protocols: ProtocolSource,
     now: datetime,
     offered: frozenset[str] = frozenset(),
+    device: DeviceSession | None = None,
 ) -> MeProfile:
     """Profile, clinic contact, active restrictions with their last day, coming appointments,
-    and a treatment booked ahead with what to prepare."""
+    a treatment booked ahead with what to prepare, and on a carer's phone whom it helps."""
     zone = ZoneInfo(patient.time_zone)
     booked = service.booked_treatment(session, patient)
     clinic = service.clinic_of_patient(session, patient)
@@ -99,6 +107,7 @@ def build_profile(
             preparation=list(protocols.pinned(patient).preparation),
         ),
         reminders_by=channel_of(patient, offered),
+        carer=carer_devices.carer_of_device(session, device) if device is not None else None,
     )
 
 
@@ -111,6 +120,7 @@ def build_profile(
         ErrorCode.LINK_EXPIRED,
         ErrorCode.GONE,
         ErrorCode.TOO_MANY_ATTEMPTS,
+        ErrorCode.CARER_LINK_ON_PATIENT_PHONE,
     ),
 )
 def enrol_device(
@@ -127,9 +137,12 @@ def enrol_device(
 
     404 for a code that never existed, 410 for one used, revoked or expired; such failures
     count per client address, and over the limit the answer is 429 (codes cannot be guessed).
+    A carer's link signs in a carer's phone; on a phone already a carer's, it adds the patient
+    to that carer, and on a phone signed in as a patient it is refused (409).
     """
     now = clock.now()
     keys = [ratelimit.enrol_ip(settings, client_ip(request))]
+    signed_in = device_if_signed_in(request, session, settings, now)
     with failures_counted(session, factory, now, {NotFound: keys, Gone: keys}):
         patient, token = enrolment.redeem_enrolment_link(
             session,
@@ -137,7 +150,14 @@ def enrol_device(
             label=request.headers.get("user-agent", ""),
             now=now,
             settings=settings,
+            signed_in=signed_in,
         )
+    if token is None:  # the phone's carer session goes on, now showing this patient
+        assert signed_in is not None
+        return build_profile(
+            session, patient=patient, protocols=protocols, now=now,
+            offered=settings.letter_channels, device=signed_in,
+        )  # fmt: skip
     set_session_cookie(
         response,
         name=PATIENT_COOKIE,
@@ -146,14 +166,17 @@ def enrol_device(
         settings=settings,
         same_site="lax",  # the PWA is opened from links and notifications
     )
+    found = enrolment.device_for_token(session, token=token, now=now)
     return build_profile(
-        session, patient=patient, protocols=protocols, now=now, offered=settings.letter_channels
-    )
+        session, patient=patient, protocols=protocols, now=now,
+        offered=settings.letter_channels, device=found[0] if found else None,
+    )  # fmt: skip
 
 
 @router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def read_profile(
     patient: CurrentPatient,
+    device: CurrentDevice,
     session: SessionDep,
     clock: ClockDep,
     protocols: ProtocolsDep,
@@ -165,15 +188,42 @@ def read_profile(
         protocols=protocols,
         now=clock.now(),
         offered=settings.letter_channels,
+        device=device,
     )
 
 
+@router.post(
+    "/me/switch",
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.CARER_ONLY, ErrorCode.NOT_FOUND),
+)
+def switch_patient(
+    body: SwitchRequest,
+    device: CurrentDevice,
+    session: SessionDep,
+    clock: ClockDep,
+    protocols: ProtocolsDep,
+    settings: SettingsDep,
+) -> MeProfile:
+    """On a carer's phone: show another person this carer helps (403 `carer_only` on a
+    patient's own phone; 404 for someone they do not help, or no longer)."""
+    carer_devices.switch(session, device=device, patient_id=body.patient_id)
+    patient = session.get(Patient, device.patient_id)
+    assert patient is not None  # the link's foreign key
+    return build_profile(
+        session, patient=patient, protocols=protocols, now=clock.now(),
+        offered=settings.letter_channels, device=device,
+    )  # fmt: skip
+
+
 @router.patch(
-    "/me/preferences", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT)
+    "/me/preferences",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT, ErrorCode.CARER_NOT_ALLOWED
+    ),
 )
 def change_preferences(
     body: PreferencesUpdate,
-    patient: CurrentPatient,
+    patient: OwnPhonePatient,
     session: SessionDep,
     clock: ClockDep,
     protocols: ProtocolsDep,
@@ -194,11 +244,12 @@ def change_preferences(
         ErrorCode.CHANNEL_NOT_OFFERED,
         ErrorCode.CHANNEL_NEEDS_CONSENT,
         ErrorCode.CHANNEL_NEEDS_ADDRESS,
+        ErrorCode.CARER_NOT_ALLOWED,
     ),
 )
 def choose_reminder_channel(
     body: ReminderChannelChoice,
-    patient: CurrentPatient,
+    patient: OwnPhonePatient,
     session: SessionDep,
     clock: ClockDep,
     protocols: ProtocolsDep,

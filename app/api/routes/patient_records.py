@@ -17,6 +17,7 @@ from app.enrolment import devices
 from app.enrolment.models import DevicePublic
 from app.error_codes import ErrorCode
 from app.errors import errors
+from app.patients.carers import carer_names
 from app.records.export import build_export
 from app.reports.models import PatientReport, public_report
 from app.reports.service import reports_of, sign_labels_for
@@ -33,13 +34,15 @@ def list_patient_reports(patient_id: uuid.UUID, access: StaffAccess) -> list[Pat
     patient = access.patient(patient_id)
     access.audit("reports.read", patient.id)
     labels = sign_labels_for(access.session, patient.clinic_id)
+    reports = reports_of(access.session, patient=patient)
+    by = carer_names(access.session, (report.reported_by_carer for report in reports))
     return [
         PatientReport(
-            **public_report(report, labels).model_dump(),
+            **public_report(report, labels, by).model_dump(),
             reasons=report.reasons,
             reason_labels=reason_words(report.reasons, labels),
         )
-        for report in reports_of(access.session, patient=patient)
+        for report in reports
     ]
 
 

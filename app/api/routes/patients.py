@@ -304,7 +304,7 @@ def list_patient_tasks(
     first, last = tasks.range_from(first, to)
     access.audit("plan.read", patient.id)
     rows = tasks.list_local_days(access.session, patient=patient, first=first, last=last)
-    return [tasks.to_public(row, zone, now) for row in rows]
+    return tasks.public_rows(access.session, rows, zone, now)
 
 
 @router.post(

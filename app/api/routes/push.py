@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, status
 
 from app.api.deps import ClockDep, SessionDep, SettingsDep
-from app.api.patient_auth import CurrentDevice, CurrentPatient
+from app.api.patient_auth import CurrentDevice, CurrentPatient, device_if_signed_in
 from app.api.staff_auth import CurrentStaff
+from app.enrolment import carer_devices
+from app.enrolment.models import DeviceSession
 from app.error_codes import ErrorCode
 from app.errors import Forbidden, NotFound, errors
 from app.notifications import receipts, subscriptions
@@ -102,17 +104,26 @@ def subscribe_patient_device(
     The endpoint must be a push service on the internet (https, a public address); one
     another patient or staff member holds moves here only with that browser's own keys.
     """
-    owner = Owner(patient_id=patient.id)
+    owner = _phone_owner(patient, device)
     return _subscribe(owner, body, request, session, clock, settings, device_session_id=device.id)
+
+
+def _phone_owner(patient: Patient, device: DeviceSession) -> Owner:
+    """A carer's phone is subscribed as the carer's: it gets the reminders of everyone they
+    help with reminders on, whoever the phone shows now (app/notifications/load.py)."""
+    if device.carer_id is not None:
+        return Owner(carer_id=device.carer_id)
+    return Owner(patient_id=patient.id)
 
 
 @router.get("/api/me/push-subscriptions", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_patient_devices(
-    patient: CurrentPatient, request: Request, session: SessionDep
+    patient: CurrentPatient, device: CurrentDevice, request: Request, session: SessionDep
 ) -> list[PushSubscriptionPublic]:
-    """The patient's subscribed devices; `current_key` false means subscribe again."""
+    """The patient's subscribed devices (on a carer's phone, the carer's); `current_key` false
+    means subscribe again."""
     key_id = _keys(request).key_id
-    rows = subscriptions.list_for(session, owner=Owner(patient_id=patient.id))
+    rows = subscriptions.list_for(session, owner=_phone_owner(patient, device))
     return [_public(row, key_id) for row in rows]
 
 
@@ -121,7 +132,7 @@ def this_phone_reach(
     patient: CurrentPatient, device: CurrentDevice, session: SessionDep
 ) -> DeviceReachOut:
     """Whether reminders reach this phone: subscribed, and the last one it reported shown."""
-    rows = subscriptions.list_for(session, owner=Owner(patient_id=patient.id))
+    rows = subscriptions.list_for(session, owner=_phone_owner(patient, device))
     return DeviceReachOut(
         subscribed=any(row.device_session_id == device.id for row in rows),
         last_shown_at=receipts.last_shown_on(session, device.id),
@@ -134,10 +145,11 @@ def this_phone_reach(
     responses=errors(ErrorCode.NOT_AUTHENTICATED),
 )
 def unsubscribe_patient_device(
-    body: EndpointRef, patient: CurrentPatient, session: SessionDep
+    body: EndpointRef, patient: CurrentPatient, device: CurrentDevice, session: SessionDep
 ) -> None:
     """Stop reminders on a device. Idempotent."""
-    subscriptions.unsubscribe(session, owner=Owner(patient_id=patient.id), endpoint=body.endpoint)
+    owner = _phone_owner(patient, device)
+    subscriptions.unsubscribe(session, owner=owner, endpoint=body.endpoint)
 
 
 @router.post(
@@ -175,17 +187,30 @@ def unsubscribe_staff_device(body: EndpointRef, staff: CurrentStaff, session: Se
     ),
 )
 def complete_from_notification(
-    body: ActionRequest, request: Request, session: SessionDep, clock: ClockDep
+    body: ActionRequest,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> OccurrencePublic:
     """The notification's "Done" button: tick off the task the token was made for.
 
-    No session: the token from the (end-to-end encrypted) push payload is the authority,
-    for that one task only. Idempotent, like ticking it in the app.
+    No session needed: the token from the (end-to-end encrypted) push payload is the
+    authority, for that one task only. Idempotent, like ticking it in the app. Pressed on a
+    carer's phone (its cookie comes with the service worker's request), it is recorded as
+    done by that carer.
     """
     now = clock.now()
     occurrence, patient = _token_task(body, request, session, now)
-    row = tasks.complete(session, patient=patient, occurrence_id=occurrence.id, now=now)
-    return tasks.to_public(row, ZoneInfo(patient.time_zone), now)
+    device = device_if_signed_in(request, session, settings, now)
+    by_carer = None
+    if device is not None and device.carer_id is not None:
+        link = carer_devices.active_link(session, carer_id=device.carer_id, patient_id=patient.id)
+        by_carer = link.id if link is not None else None
+    row = tasks.complete(
+        session, patient=patient, occurrence_id=occurrence.id, now=now, by_carer=by_carer
+    )
+    return tasks.public_rows(session, [row], ZoneInfo(patient.time_zone), now)[0]
 
 
 @router.post(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import ClockDep, SessionDep
-from app.api.patient_auth import CurrentPatient
+from app.api.patient_auth import CurrentDevice, CurrentPatient
+from app.enrolment import carer_devices
 from app.error_codes import ErrorCode
 from app.errors import errors
+from app.patients.carers import carer_names
 from app.patients.service import clinic_of_patient
 from app.reports import service
 from app.reports.models import ReportCreate, ReportForm, ReportPublic, public_report
@@ -42,6 +44,7 @@ def submit_report(
     body: ReportCreate,
     response: Response,
     patient: CurrentPatient,
+    device: CurrentDevice,
     session: SessionDep,
     clock: ClockDep,
 ) -> ReportPublic:
@@ -51,7 +54,8 @@ def submit_report(
     `pain_required`. A note that mentions an unticked warning sign makes the report urgent.
 
     Urgent and emergency reports open an alert for the clinic. 200 instead of 201 when this
-    `client_id` was already stored (a re-send): the first answer is returned unchanged.
+    `client_id` was already stored (a re-send): the first answer is returned unchanged. Sent
+    from a carer's phone, the report is recorded (and shown) as the carer's.
     """
     report, created = service.submit(
         session,
@@ -59,14 +63,18 @@ def submit_report(
         clinic=clinic_of_patient(session, patient),
         data=body,
         now=clock.now(),
+        by_carer=carer_devices.acting_link(session, device),
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return public_report(report, service.sign_labels_for(session, patient.clinic_id))
+    by = carer_names(session, [report.reported_by_carer])
+    return public_report(report, service.sign_labels_for(session, patient.clinic_id), by)
 
 
 @router.get("/reports", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_reports(patient: CurrentPatient, session: SessionDep) -> list[ReportPublic]:
     """The patient's own reports, newest first."""
     labels = service.sign_labels_for(session, patient.clinic_id)
-    return [public_report(r, labels) for r in service.reports_of(session, patient=patient)]
+    reports = service.reports_of(session, patient=patient)
+    by = carer_names(session, (report.reported_by_carer for report in reports))
+    return [public_report(report, labels, by) for report in reports]

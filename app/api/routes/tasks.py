@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 
 from app.api.deps import ClockDep, SessionDep
-from app.api.patient_auth import CurrentPatient
+from app.api.patient_auth import CurrentDevice, CurrentPatient
+from app.enrolment import carer_devices
 from app.error_codes import ErrorCode
 from app.errors import InvalidInput, errors
 from app.notifications.models import SnoozeOut
@@ -43,7 +44,7 @@ def list_days(
         first = last = day or local_date(now, zone)
     first, last = service.check_range(first, last)
     rows = service.list_local_days(session, patient=patient, first=first, last=last)
-    return [service.to_public(row, zone, now) for row in rows]
+    return service.public_rows(session, rows, zone, now)
 
 
 @router.post(
@@ -56,12 +57,20 @@ def list_days(
     ),
 )
 def complete_task(
-    occurrence_id: uuid.UUID, patient: CurrentPatient, session: SessionDep, clock: ClockDep
+    occurrence_id: uuid.UUID,
+    patient: CurrentPatient,
+    device: CurrentDevice,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> OccurrencePublic:
-    """Tick a task off. Idempotent: a repeat returns the first completion."""
+    """Tick a task off (on a carer's phone, recorded as done by that carer). Idempotent: a
+    repeat returns the first completion."""
     now = clock.now()
-    row = service.complete(session, patient=patient, occurrence_id=occurrence_id, now=now)
-    return service.to_public(row, ZoneInfo(patient.time_zone), now)
+    row = service.complete(
+        session, patient=patient, occurrence_id=occurrence_id, now=now,
+        by_carer=carer_devices.acting_link(session, device),
+    )  # fmt: skip
+    return service.public_rows(session, [row], ZoneInfo(patient.time_zone), now)[0]
 
 
 @router.delete(
