@@ -330,11 +330,11 @@ function openTask(id) {
   }
 }
 
-/** ?task=ID, ?report=1 and ?patient=ID (from reminders; the last on a carer's phone: whose
+/** ?task=ID, ?report=1 and ?for=ID (from reminders; the last on a carer's phone: whose
  *  reminder it was): take them out of the address bar, return them. */
 function takeDeepLink() {
   const params = new URLSearchParams(location.search);
-  const link = { task: params.get("task"), report: params.get("report"), patient: params.get("patient") };
+  const link = { task: params.get("task"), report: params.get("report"), patient: params.get("for") };
   if (location.search) history.replaceState(null, "", `/${location.hash}`);
   return link;
 }
@@ -498,7 +498,7 @@ function onWorkerMessage(event) {
   if (message.type === "open" && typeof message.url === "string" && state.screen === "app") {
     const url = new URL(message.url, location.origin);
     const task = url.searchParams.get("task");
-    const first = showPatientOf(url.searchParams.get("patient"));
+    const first = showPatientOf(url.searchParams.get("for"));
     if (task) first.then(refresh).then(() => openTask(task));
     else if (url.searchParams.get("report")) first.then(() => go("#report"));
   }

@@ -135,12 +135,12 @@ function safePath(path) {
   }
 }
 
-/** The reminder's path with whose reminder it is (?patient=ID): a carer's phone that helps two
- *  people shows that person first when the reminder is tapped. */
+/** The reminder's path with whose reminder it is (?for=ID, as the server also writes it): a
+ *  carer's phone that helps two people shows that person first when the reminder is tapped. */
 function withPatient(path, patientId) {
   if (typeof patientId !== "string" || !patientId) return path;
   const url = new URL(path, self.location.origin);
-  url.searchParams.set("patient", patientId);
+  url.searchParams.set("for", patientId);
   return url.pathname + url.search + url.hash;
 }
 

@@ -249,7 +249,7 @@ def test_one_carer_helps_two_people_and_switches_between_them(
     expect(page.get_by_role("heading", name="Settings for John Lee")).to_be_visible()
 
     # A reminder for Ada tapped while John is shown: the app opens at Ada's task.
-    page.goto(f"/?task={ada_task.id}&patient={enrolled.patient.id}")
+    page.goto(f"/?task={ada_task.id}&for={enrolled.patient.id}")
     expect(page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
     expect(page.locator(f"#task-{ada_task.id}")).to_be_focused()
     assert page.url == f"{live.base_url}/"
@@ -265,15 +265,18 @@ def test_one_carer_helps_two_people_and_switches_between_them(
 def test_the_service_worker_opens_a_reminder_for_its_patient(
     live: Live, enrolled: Enrolled, handset: Any
 ) -> None:
-    """The push payload's patient_id rides along on the URL a tap opens (?patient=ID)."""
+    """The push payload's patient_id rides along on the URL a tap opens (?for=ID), once."""
     page, problems = open_page(handset, live.clock.now())
     page.goto(enrolled.link.url)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     worker = handset.service_workers[0]
     url = worker.evaluate("""() => withPatient(safePath("/?task=abc"), "p-1")""")
-    assert url == "/?task=abc&patient=p-1"
+    assert url == "/?task=abc&for=p-1"
     assert worker.evaluate("""() => withPatient("/", null)""") == "/"
+    # The server's own ?for= (payload.py) stays one.
+    again = worker.evaluate("""() => withPatient("/?task=abc&for=p-1", "p-1")""")
+    assert again == "/?task=abc&for=p-1"
     assert problems == []
 
 
