@@ -7,6 +7,7 @@ patient. The new card and the banner fit a phone, 320 px and 200 % text."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -278,6 +279,44 @@ def test_the_service_worker_opens_a_reminder_for_its_patient(
     again = worker.evaluate("""() => withPatient("/?task=abc&for=p-1", "p-1")""")
     assert again == "/?task=abc&for=p-1"
     assert problems == []
+
+
+def test_share_or_copy_the_link_and_a_new_link_once_it_expired(
+    live: Live, enrolled: Enrolled, browser: Any
+) -> None:
+    phone = new_phone(browser, live)
+    phone.grant_permissions(["clipboard-read", "clipboard-write"])
+    # This Chromium has no share sheet: a stand-in records what would be shared.
+    phone.add_init_script("navigator.share = async (data) => { window.shared = data; };")
+    page, problems = open_page(phone, live.clock.now())
+    page.goto(enrolled.link.url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    url = invite_in_settings(page, "Anna")
+    card = page.get_by_role("region", name="People who help you")
+    card.get_by_role("button", name="Share the link").click()
+    assert page.evaluate("() => window.shared.url") == url
+    card.get_by_role("button", name="Copy the link").click()
+    expect(card).to_contain_text("The link is copied.")
+    assert page.evaluate("() => navigator.clipboard.readText()") == url
+    card.get_by_role("button", name="Done").click()
+    expect(card.get_by_role("heading", name="Invite someone who helps you")).to_be_focused()
+
+    # Two weeks on, unused: the link has expired, and a new one is one tap.
+    live.clock.set(live.clock.now() + timedelta(days=15))
+    page.reload()
+    card = page.get_by_role("region", name="People who help you")
+    expect(card.locator(".carer")).to_contain_text("Their link has expired.")
+    card.get_by_role("button", name="New link").click()
+    expect(card.get_by_role("heading", name="Anna's link")).to_be_focused()
+    fresh: str = card.locator(".carer .carer-link-url").inner_text().strip()
+    assert fresh != url
+
+    helper = new_phone(browser, live)
+    carer_page, carer_problems = open_page(helper, live.clock.now())
+    carer_page.goto(fresh)
+    expect(carer_page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
+    assert problems == []
+    assert carer_problems == []
 
 
 @pytest.mark.parametrize(
