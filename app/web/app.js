@@ -483,6 +483,9 @@ function onSync(event) {
   }
   if (event.type === "failed") {
     setNotice(event.error.detail);
+    // On a carer's phone a refused tick can mean the person shown has removed this carer
+    // meanwhile: the profile says whom this phone shows now.
+    if (state.profile && state.profile.carer) refresh();
   }
   if (event.type === "signed-out") {
     showPage(signedOutPage());

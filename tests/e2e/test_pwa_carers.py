@@ -319,6 +319,28 @@ def test_share_or_copy_the_link_and_a_new_link_once_it_expired(
     assert carer_problems == []
 
 
+def test_a_carers_link_opened_on_the_patients_own_phone_is_refused_in_words(
+    live: Live, enrolled: Enrolled, handset: Any, browser: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    url = invite_in_settings(page, "Anna")
+    page.goto(url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+    expect(page.get_by_text("A helper's link opens on the helper's own phone.")).to_be_visible()
+    page.get_by_role("button", name="Open my plan").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+    expect(page.locator("#carer-bar")).to_be_hidden()
+    # Nothing was used up: the helper's own phone still opens it.
+    helper = new_phone(browser, live)
+    carer_page, carer_problems = open_page(helper, live.clock.now())
+    carer_page.goto(url)
+    expect(carer_page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
+    assert unexpected(problems, 409) == []
+    assert carer_problems == []
+
+
 @pytest.mark.parametrize(
     ("viewport", "scale", "name"),
     [(PHONE, 1, "390"), (SMALL, 1, "320"), (ZOOMED, 2, "zoom200")],
