@@ -263,6 +263,32 @@ def test_one_carer_helps_two_people_and_switches_between_them(
     assert problems == []
 
 
+def test_a_tick_after_the_person_removed_the_carer_shows_whom_the_phone_helps_now(
+    live: Live, enrolled: Enrolled, browser: Any
+) -> None:
+    ada_phone = OwnPhone(live, enrolled.link.code)
+    _, john_code = second_patient(live, enrolled)
+    john_phone = OwnPhone(live, john_code)
+    for_ada = ada_phone.invite("Anna")
+    for_john = john_phone.invite("Anna")
+    helper = new_phone(browser, live)
+    page, problems = open_page(helper, live.clock.now())
+    page.goto(for_john["enrolment"]["url"])
+    expect(page.locator("#carer-helping")).to_have_text("You are helping John Lee")
+    page.goto(for_ada["enrolment"]["url"])
+    expect(page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
+
+    # Ada removes Anna while Ada's plan is on Anna's screen; Anna then ticks one of Ada's tasks.
+    ada_phone.remove(for_ada["carer"]["id"])
+    page.get_by_role("button", name="Mark as done: Raise your legs").first.click()
+    expect(page.locator("#carer-helping")).to_have_text("You are helping John Lee")
+    ada_task = task_of(live, enrolled.patient.id, "elevate_legs/t1/1")
+    assert ada_task.status == "pending"
+    expect(page.locator(f"#task-{ada_task.id}")).to_have_count(0)
+    expect(page.locator("#carer-bar button")).to_have_count(0)
+    assert unexpected(problems, 403, 404) == []
+
+
 def test_the_service_worker_opens_a_reminder_for_its_patient(
     live: Live, enrolled: Enrolled, handset: Any
 ) -> None:
