@@ -64,6 +64,9 @@ def invite(page: Any, name: str) -> str:
     """In the Carers card: invite `name`; returns the link shown (the copy box's text)."""
     card = page.get_by_role("region", name="Carers")
     card.get_by_label("Carer's name").fill(name)
+    reminders = card.get_by_label("Send the patient's reminders to the carer's phone too")
+    expect(reminders).not_to_be_checked()  # nobody gets reminders by surprise
+    reminders.check()
     card.get_by_role("button", name="Invite a carer").click()
     expect(card.get_by_role("heading", name=f"Link for {name}")).to_be_visible()
     expect(card.get_by_role("figure", name="QR code of the enrolment link")).to_be_visible()

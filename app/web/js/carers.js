@@ -54,7 +54,7 @@ const WORDS = {
   switching: "Just a moment…",
   switchWaiting: (name) => `What you ticked for ${name} is still waiting to be sent. Please switch once your phone is back online.`,
   carerHeading: (name) => `Settings for ${name}`,
-  carerNote: (name) => `Day times, other ways to be reminded and the people who help can only be changed on ${name}'s own phone.`,
+  carerNote: (name) => `Day times, other ways to be reminded and the people who help can only be changed on ${name}'s own phone, or by the clinic.`,
 };
 
 /** One plain sentence for a failed call. */
@@ -311,7 +311,8 @@ export function carersCard({ profile }) {
   function drawInvite(focusId = null) {
     const name = h("input", { type: "text", id: "carer-name", name: "carer_name", maxlength: "120", autocomplete: "off", spellcheck: "false", "aria-describedby": "carer-name-error" });
     const nameError = h("p", { class: "form-error", id: "carer-name-error", hidden: true });
-    const reminders = h("input", { type: "checkbox", id: "carer-send-reminders", name: "carer_reminders", checked: true, "aria-describedby": "carer-send-reminders-hint" });
+    // Off until the patient ticks it: nobody gets reminders by surprise (docs/careplan.md, Carers).
+    const reminders = h("input", { type: "checkbox", id: "carer-send-reminders", name: "carer_reminders", "aria-describedby": "carer-send-reminders-hint" });
     const status = noteLine("carer-invite-status");
     const submit = h("button", { type: "submit", class: "button button-primary", id: "carer-invite-submit" }, WORDS.invite);
     const form = h("form", { class: "carer-invite-form", id: "carer-invite-form", novalidate: true, "aria-labelledby": "carer-invite-heading" },

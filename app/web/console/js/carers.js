@@ -119,7 +119,8 @@ export function carersCard(section, { base, patientName }) {
 
   function inviteForm() {
     const name = h("input", { type: "text", name: "name", required: true, maxlength: "120", autocomplete: "off", spellcheck: "false" });
-    const reminders = checkbox("Send the patient's reminders to the carer's phone too", { name: "reminders", checked: true });
+    // Off until ticked, as in the app: nobody gets reminders by surprise (docs/careplan.md).
+    const reminders = checkbox("Send the patient's reminders to the carer's phone too", { name: "reminders" });
     const m = messageLine();
     const submit = h("button", { type: "submit", class: "button" }, "Invite a carer");
     const form = h("form", { class: "carer-invite", novalidate: true, "aria-labelledby": "carer-invite-h" },
