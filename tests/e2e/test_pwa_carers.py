@@ -162,6 +162,8 @@ def test_a_carer_invited_in_settings_ticks_a_task_for_the_patient(
     page.reload()
     page.get_by_role("link", name="Today").click()
     expect(page.locator(f"#task-{first.id}")).to_contain_text("Done by Anna")
+    page.locator(f"#task-{first.id}").scroll_into_view_if_needed()
+    screenshot(page, "carers-done-by-390.png")
     page.get_by_role("link", name="Settings").click()
     card = page.get_by_role("region", name="People who help you")
     expect(card.locator(".carer")).to_contain_text("Their phone is signed in.")
