@@ -260,10 +260,19 @@ def test_one_carer_helps_two_people_and_switches_between_them(
     expect(page.locator(f"#task-{ada_task.id}")).to_be_focused()
     assert page.url == f"{live.base_url}/"
 
+    # The same with the app already open: the service worker hands the tapped reminder's URL
+    # to the window (as on a notification click), which shows John's task.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    worker = helper.service_workers[0]
+    worker.evaluate("(path) => openApp(path)", f"/?task={john_task.id}&for={john.id}")
+    expect(page.locator("#carer-helping")).to_have_text("You are helping John Lee")
+    expect(page.locator(f"#task-{john_task.id}")).to_be_focused()
+
     # John removes Anna: her phone carries on with Ada alone.
     john_phone.remove(for_john["carer"]["id"])
     page.reload()
     expect(page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
+    expect(page.locator(f"#task-{ada_task.id}")).to_be_visible()
     expect(page.locator("#carer-bar button")).to_have_count(0)
     assert problems == []
 
