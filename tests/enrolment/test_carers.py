@@ -200,6 +200,13 @@ class TestOnTheCarersPhone:
         assert staff.get(f"/api/patients/{patient_id}/reports").json()[0]["reported_by"] == "Anna"
         assert send_report(me)["reported_by"] is None
 
+    def test_the_clinics_alert_says_the_carer_reported_it(
+        self, anna: TestClient, staff: TestClient
+    ) -> None:
+        send_report(anna, pain=None, signs=["chest_pain_breathless"])
+        (alert,) = staff.get("/api/alerts").json()
+        assert alert["report"]["reported_by"] == "Anna"
+
     def test_what_only_the_patient_may_change_is_refused_and_unchanged(
         self, me: TestClient, anna: TestClient
     ) -> None:
