@@ -43,6 +43,7 @@ FIELD_WORDS = {
     "emails_per_day": "the e-mails a day",
     "channel": "the way to remind",
     "consent": "the agreement",
+    "reminders": "whether the helper gets the reminders",
     "date": "the date",
 }
 # Set apart: a literal "code" key reads as an error code to tests/test_error_codes.py.

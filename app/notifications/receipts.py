@@ -17,6 +17,7 @@ from app.notifications.models import (
     PushSubscription,
     ReceiptEvent,
 )
+from app.patients.carers import CarerLink
 from app.patients.models import ReachPublic
 
 # The device's label, read by table name: app.enrolment (which owns it) is a higher layer.
@@ -47,7 +48,7 @@ def record(
     if endpoint:
         device_session_id = session.exec(
             select(PushSubscription.device_session_id).where(
-                PushSubscription.endpoint == endpoint, PushSubscription.patient_id == patient_id
+                PushSubscription.endpoint == endpoint, _reaches(patient_id)
             )
         ).first()
     existing = session.exec(
@@ -132,7 +133,21 @@ def not_getting_through(patient_id: PatientRef, now: datetime) -> ColumnElement[
 
 
 def _subscribed(patient_id: PatientRef) -> ColumnElement[bool]:
-    return exists().where(col(PushSubscription.patient_id) == patient_id)
+    """A device gets the patient's reminders: one of theirs, or a carer's they chose."""
+    return exists().where(_reaches(patient_id))
+
+
+def _reaches(patient_id: PatientRef) -> ColumnElement[bool]:
+    """The subscription is the patient's, or a carer's who gets their reminders."""
+    helping = select(CarerLink.carer_id).where(
+        col(CarerLink.patient_id) == patient_id,
+        col(CarerLink.removed_at).is_(None),
+        col(CarerLink.reminders).is_(True),
+    )
+    return or_(
+        col(PushSubscription.patient_id) == patient_id,
+        col(PushSubscription.carer_id).in_(helping),
+    )
 
 
 def _unseen(patient_id: PatientRef, now: datetime) -> ColumnElement[bool]:

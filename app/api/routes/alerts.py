@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,6 +12,7 @@ from app.api.deps import ClockDep, SessionDep
 from app.api.staff_auth import CurrentStaff
 from app.error_codes import ErrorCode
 from app.errors import errors
+from app.patients.carers import carer_names
 from app.patients.models import Patient
 from app.reports import alerts
 from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport, public_report
@@ -28,6 +30,7 @@ def _public(
     patient: Patient,
     report: SymptomReport | None,
     acknowledger: StaffUser | None,
+    by: Mapping[uuid.UUID, str] | None = None,
 ) -> AlertPublic:
     return AlertPublic(
         id=alert.id,
@@ -36,7 +39,7 @@ def _public(
         level=alert.level,
         status=alert.status,
         created_at=alert.created_at,
-        report=public_report(report, labels) if report else None,
+        report=public_report(report, labels, by) if report else None,
         acknowledged_at=alert.acknowledged_at,
         acknowledged_by=alert.acknowledged_by,
         acknowledged_by_name=alerts.staff_name(acknowledger),
@@ -71,7 +74,8 @@ def list_alerts(
         detail={"status": status, "rows": len(rows), "digest": shown},
     )
     labels = sign_labels_for(session, staff.clinic_id)
-    return [_public(labels, *row) for row in rows]
+    by = carer_names(session, (report.reported_by_carer for _, _, report, _ in rows if report))
+    return [_public(labels, *row, by) for row in rows]
 
 
 @router.post(
@@ -104,4 +108,6 @@ def acknowledge_alert(
     report = session.get(SymptomReport, alert.report_id) if alert.report_id else None
     acknowledger = session.get(StaffUser, alert.acknowledged_by) if alert.acknowledged_by else None
     assert patient is not None  # foreign key
-    return _public(sign_labels_for(session, staff.clinic_id), alert, patient, report, acknowledger)
+    by = carer_names(session, [report.reported_by_carer if report else None])
+    labels = sign_labels_for(session, staff.clinic_id)
+    return _public(labels, alert, patient, report, acknowledger, by)
