@@ -1,8 +1,8 @@
 """The patient page's Carers card, in Chromium: staff invite a carer (link and QR code), the
-carer's phone opens it and ticks a task and reports a problem, which the page shows as done and
-reported by the carer; reminders off; a new link; removal with a confirmation, after which the
-carer's phone no longer shows the patient; each step audited. The card fits a phone, 320 px
-and 200 % text."""
+carer's phone opens it and ticks a task and reports a problem, which the page (and the alert
+inbox) shows as done and reported by the carer; reminders off; a new link; removal with a
+confirmation, after which the carer's phone no longer shows the patient; each step audited.
+The card fits a phone, 320 px and 200 % text."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_staff_invite_a_carer_who_helps_then_remove_them(
     reported = carer_page.evaluate(
         """async () => (await fetch("/api/me/reports", {
             method: "POST", headers: {"content-type": "application/json"},
-            body: JSON.stringify({client_id: crypto.randomUUID(), pain: 3, signs: [], note: ""}),
+            body: JSON.stringify({client_id: crypto.randomUUID(), pain: 9, signs: [], note: ""}),
         })).status"""
     )
     assert reported == 201
@@ -127,6 +127,13 @@ def test_staff_invite_a_carer_who_helps_then_remove_them(
     expect(plan.locator(".chip-done").first).to_contain_text("by Anna (carer)")
     reports = page.get_by_role("region", name="Reports")
     expect(reports.locator(".report-list li").first).to_contain_text("reported by Anna (carer)")
+    # Pain 9 is urgent: the alert inbox says who sent it too.
+    page.goto("/console/#/alerts")
+    alert = page.locator(".alert-report").first
+    expect(alert).to_contain_text("by Anna (carer)")
+    expect(alert).to_contain_text("Anna (carer) was told:")
+    page.goto(f"/console/#/patients/{patient.id}")
+    card = page.get_by_role("region", name="Carers")
 
     # Reminders off, with the tick box.
     card.get_by_label("Gets the patient's reminders").uncheck()

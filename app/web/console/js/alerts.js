@@ -5,6 +5,7 @@ import { keepDraft } from "./drafts.js";
 import * as watch from "./watch.js";
 import { clinicZone } from "./session.js";
 import { pushControl } from "./push.js";
+import { byCarer } from "./carers.js";
 import { h, replace, field, messageLine, busy, badge, pageHeading, announce } from "./ui.js";
 import { dateTime, timeOnly, duration, humanize, ymdIn, painText } from "./format.js";
 
@@ -96,14 +97,15 @@ function levelBadge(alert) {
 function reportBlock(report, zone, noteNeedsReading = false) {
   if (!report) return null;
   return h("div", { class: "alert-report" },
-    h("div", {}, h("strong", {}, painText(report.pain)), ` · reported ${dateTime(report.created_at, zone)}`),
+    h("div", {}, h("strong", {}, painText(report.pain)), ` · reported ${dateTime(report.created_at, zone)}`,
+      report.reported_by ? h("span", { class: "reported-by" }, ` ${byCarer(report.reported_by)}`) : null),
     // The note names a warning sign the patient did not tick: the note is why this alert exists.
     noteNeedsReading ? h("p", { class: "note-needs-reading escalated" }, h("strong", {}, "The note needs reading")) : null,
     report.sign_labels && report.sign_labels.length
       ? h("ul", { class: "sign-list" }, report.sign_labels.map((label) => h("li", {}, label)))
       : null,
     report.note ? h("p", { class: "report-note" }, `“${report.note}”`) : null,
-    report.title ? h("div", { class: "muted" }, `Patient was told: ${report.title}`) : null);
+    report.title ? h("div", { class: "muted" }, `${report.reported_by ? `${report.reported_by} (carer) was told` : "Patient was told"}: ${report.title}`) : null);
 }
 
 function metaLine(alert) {
