@@ -682,14 +682,20 @@ function savedWhen(iso) {
 
 async function start(link = {}) {
   if (!state.profile && !(await loadProfile())) return;
-  // Opened from a reminder for another person this carer helps: that person first.
-  if (link.patient && state.profile.carer && state.profile.carer.current !== link.patient
-      && state.profile.carer.patients.some((p) => p.id === link.patient)) {
-    try {
-      const { data } = await api("POST", "/api/me/switch", { patient_id: link.patient });
-      state.profile = data;
-    } catch {
-      // offline or no longer helping them: carry on with the person shown
+  // Opened from a reminder for another person this carer helps: that person first, once
+  // the ticks still waiting for the person shown are sent (they are that person's).
+  const carer = state.profile.carer;
+  if (link.patient && carer && carer.current !== link.patient && carer.patients.some((p) => p.id === link.patient)) {
+    await sync.load();
+    if (sync.waiting().length) await sync.flush();
+    if (sync.waiting().length) state.notice = switchWaitingText(carer);
+    else {
+      try {
+        const { data } = await api("POST", "/api/me/switch", { patient_id: link.patient });
+        state.profile = data;
+      } catch {
+        // offline or no longer helping them: carry on with the person shown
+      }
     }
   }
   if (!(await loadPlan())) return;
