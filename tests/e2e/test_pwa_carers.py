@@ -6,6 +6,7 @@ patient. The new card and the banner fit a phone, 320 px and 200 % text."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from tests.e2e.pwa_support import (
     open_page,
     screenshot,
     unexpected,
+    wait_for_offline_copy,
 )
 from tests.e2e.test_pwa_zoom import STICKING_OUT
 from tests.support.factories import make_patient
@@ -76,6 +78,18 @@ class OwnPhone:
     def remove(self, carer_id: str) -> None:
         response = self.http.delete(f"/api/me/carers/{carer_id}")
         assert response.status_code == 204, response.text
+
+
+def assert_status_of(live: Live, task_id: uuid.UUID, status: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with live.factory() as session:
+            task = session.get(Occurrence, task_id)
+            assert task is not None
+            if task.status == status:
+                return
+        assert time.monotonic() < deadline, f"{task_id} is {task.status!r}, expected {status!r}"
+        time.sleep(0.05)
 
 
 def second_patient(live: Live, enrolled: Enrolled, name: str = "John Lee") -> tuple[Patient, str]:
@@ -301,6 +315,47 @@ def test_a_tick_after_the_person_removed_the_carer_shows_whom_the_phone_helps_no
     expect(page.locator(f"#task-{ada_task.id}")).to_have_count(0)
     expect(page.locator("#carer-bar button")).to_have_count(0)
     assert unexpected(problems, 403, 404) == []
+
+
+def test_a_switch_waits_for_ticks_still_waiting_to_be_sent(
+    live: Live, enrolled: Enrolled, browser: Any
+) -> None:
+    """Offline ticks are the person's shown when they were made: never sent for another."""
+    ada_phone = OwnPhone(live, enrolled.link.code)
+    john, john_code = second_patient(live, enrolled)
+    john_phone = OwnPhone(live, john_code)
+    for_ada = ada_phone.invite("Anna")
+    for_john = john_phone.invite("Anna")
+    helper = new_phone(browser, live)
+    page, problems = open_page(helper, live.clock.now())
+    page.goto(for_john["enrolment"]["url"])
+    expect(page.locator("#carer-helping")).to_have_text("You are helping John Lee")
+    page.goto(for_ada["enrolment"]["url"])
+    expect(page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
+    wait_for_offline_copy(page)
+    ada_task = task_of(live, enrolled.patient.id, "elevate_legs/t1/1")
+
+    helper.set_offline(True)
+    live.unplug()
+    page.get_by_role("button", name="Mark as done: Raise your legs").first.click()
+    expect(page.locator(f"#task-{ada_task.id}")).to_contain_text("Done by you. Waiting to send.")
+    page.get_by_role("button", name="Switch to John Lee").click()
+    expect(page.locator("#switch-status")).to_have_text(
+        "What you ticked for Ada is still waiting to be sent. "
+        "Please switch once your phone is back online."
+    )
+    expect(page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
+    screenshot(page, "carers-switch-waits-390.png")
+
+    live.plug_in()
+    helper.set_offline(False)
+    expect(page.locator("#sync")).to_be_hidden(timeout=10000)
+    assert_status_of(live, ada_task.id, "done")
+    page.get_by_role("button", name="Switch to John Lee").click()
+    expect(page.locator("#carer-helping")).to_have_text("You are helping John Lee")
+    john_task = task_of(live, john.id, "elevate_legs/t1/1")
+    assert john_task.status == "pending"
+    assert unexpected(problems, offline=True) == []
 
 
 def test_the_service_worker_opens_a_reminder_for_its_patient(
