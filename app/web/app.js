@@ -491,6 +491,9 @@ function onSync(event) {
     showPage(signedOutPage());
     return;
   }
+  // Everything sent: a carer's "still waiting, switch once online" no longer holds.
+  const switchStatus = $("switch-status");
+  if (event.type === "sent" && !sync.waiting().length && switchStatus) switchStatus.textContent = "";
   if (state.screen === "app" && state.route === "today") render();
   else updateChrome();
 }

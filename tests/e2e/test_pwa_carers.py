@@ -351,6 +351,7 @@ def test_a_switch_waits_for_ticks_still_waiting_to_be_sent(
     helper.set_offline(False)
     expect(page.locator("#sync")).to_be_hidden(timeout=10000)
     assert_status_of(live, ada_task.id, "done")
+    expect(page.locator("#switch-status")).to_be_empty()
     page.get_by_role("button", name="Switch to John Lee").click()
     expect(page.locator("#carer-helping")).to_have_text("You are helping John Lee")
     john_task = task_of(live, john.id, "elevate_legs/t1/1")
