@@ -133,7 +133,8 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
     assert notification["title"] == "Aftercare"
     assert notification["body"] == "Time for your aftercare task"  # no task on the lock screen
     assert notification["tag"] == str(task.id)
-    assert notification["data"]["url"] == f"/?task={task.id}"
+    # `for`: whom it is for, so a carer's phone showing someone else switches first.
+    assert notification["data"]["url"] == f"/?task={task.id}&for={task.patient_id}"
     assert notification["actions"] == [
         {"action": "done", "title": "Done"},
         {"action": "snooze", "title": "Remind me in 30 minutes"},  # tests/e2e/test_pwa_snooze.py
