@@ -20,6 +20,14 @@ class StaffRole(StrEnum):
     CLINICIAN = "clinician"
 
 
+class AlertChannel(StrEnum):
+    """How an on-call staff member also gets a new alert: the push only, or an e-mail or text."""
+
+    PUSH = "push"
+    EMAIL = "email"
+    SMS = "sms"
+
+
 class StaffUser(SQLModel, table=True):
     __tablename__ = "staff_user"
 
@@ -34,6 +42,11 @@ class StaffUser(SQLModel, table=True):
     totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # confirmed
     # On call: gets the first push of every new alert (escalations go to every clinician).
     on_call: bool = False
+    # A mobile number in E.164 (+447700900123), or "": where an on-call text goes.
+    phone: str = Field(default="", max_length=20)
+    # How an alert also reaches them while on call, besides the console's push: an AlertChannel
+    # (e-mail goes to their sign-in address, a text to `phone`).
+    alert_channel: str = Field(default="push", max_length=10)
     created_at: datetime = Field(sa_type=UTCDateTime)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
