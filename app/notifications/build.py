@@ -155,7 +155,6 @@ class Build:
         # The alert's id as Topic: an escalation replaces a first push still queued.
         return Push(plaintext, ttl=ttl, urgency="high", topic=claim.alert_id.hex)
 
-
     def _alert_letter(self, claim: AlertClaim) -> Letter | Outcome:
         """An open alert's e-mail or text to an on-call staff member, to the address their
         account has now; none once they are off call, disabled, or chose otherwise."""
