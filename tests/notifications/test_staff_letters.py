@@ -307,6 +307,6 @@ class TestWhoGetsThem:
                     next_attempt_at=clock.now(),
                     expires_at=clock.now() + timedelta(hours=1),
                     created_at=clock.now(),
-                )  # fmt: skip
+                )
             )
             session.flush()
