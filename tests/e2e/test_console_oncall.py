@@ -33,7 +33,7 @@ __all__ = ["desk"]  # the fixture, used by name
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """A server set up to send e-mail and texts (nothing is sent by these tests)."""
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         database_url=database_url,
         public_url="http://testserver",
         vapid_private_key_file=tmp_path / "vapid.pem",
