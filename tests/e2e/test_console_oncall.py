@@ -58,6 +58,7 @@ def test_a_clinician_chooses_texts_when_on_call(live: Live, desk: Any) -> None:
     page.goto("/console/#/settings")
     form = page.get_by_role("form", name="When on call")
     expect(form).to_contain_text("never who or why")
+    expect(form).to_contain_text("You are not on call now.")
     choice = form.get_by_label("When on call, also alert me by")
     expect(choice).to_have_value("push")
     choice.select_option("sms")

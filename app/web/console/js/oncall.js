@@ -34,6 +34,9 @@ export function alertChannelForm(account, { own, saved, headingId = uid("oncall-
     h("p", {}, own
       ? "New alerts reach you in the console and by push on your devices. While you are on call, they can also come by e-mail or text message: these say only that there is a new alert and how urgent it is, never who or why."
       : `While ${account.name || account.email} is on call, new alerts can also reach them by e-mail (to ${account.email}) or text message.`),
+    own ? h("p", { class: "muted" }, account.on_call
+      ? "You are on call now."
+      : "You are not on call now. An admin sets who is on call, on the Staff page.") : null,
     field("Mobile number", phone, { hint: "With the country code, like +44 7700 900123. Only used for alerts while on call." }),
     field(`When on call, also alert ${whom} by`, channel, { hint: own ? `E-mail goes to ${account.email}.` : null }),
     message.el,
