@@ -260,7 +260,7 @@ class ErrorCode(StrEnum):
     CHANNEL_NEEDS_ADDRESS = (
         "channel_needs_address",
         "Reminders by e-mail need an address in the record; by text, a number with the country "
-        "code.",
+        "code (so do a staff member's alerts by text when on call).",
         422,
     )
     CHANNEL_NOT_OFFERED = (

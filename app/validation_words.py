@@ -42,6 +42,7 @@ FIELD_WORDS = {
     "sms_per_day": "the texts a day",
     "emails_per_day": "the e-mails a day",
     "channel": "the way to remind",
+    "alert_channel": "the way to alert when on call",
     "consent": "the agreement",
     "reminders": "whether the helper gets the reminders",
     "date": "the date",

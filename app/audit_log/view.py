@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "staff.sessions_end_others": "Signed out their other sessions",
     "staff.create": "Added a staff account",
     "staff.update": "Changed a staff account",
+    "staff.alert_channel_change": "Changed how they are alerted on call",
     "clinic.update": "Changed the clinic's settings",
     "patients.list": "Viewed the patient list",
     "patients.export_csv": "Exported the patient list",

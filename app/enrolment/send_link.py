@@ -17,7 +17,8 @@ from app.errors import BadGateway, InvalidInput, TooManyRequests
 from app.notifications.channels import letter_senders
 from app.notifications.letters import Answer, Letter, LetterResult
 from app.patients.models import Patient
-from app.patients.reminder_channel import check_reachable, sms_number
+from app.patients.reminder_channel import check_reachable
+from app.shared.phone import sms_number
 from app.shared.when import short_when
 from app.staff.models import AuditEvent, StaffUser
 

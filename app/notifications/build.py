@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.notifications.actions import make_token
-from app.notifications.letter_text import reminder_letter
+from app.notifications.letter_text import reminder_letter, staff_alert_letter
 from app.notifications.letters import Letter
 from app.notifications.load import AlertClaim, Claim
 from app.notifications.models import Channel, OutboxKind, OutboxStatus
@@ -133,7 +133,7 @@ class Build:
             return None
         return make_token(self._receipt_secret, occurrence_id, expires_at)
 
-    def _alert(self, claim: AlertClaim, now: datetime) -> Push | Outcome:
+    def _alert(self, claim: AlertClaim, now: datetime) -> Push | Letter | Outcome:
         """Staff alerts: no night rule (a clinic wants them at once), cancelled once handled."""
         if claim.alert_id is None or claim.level is None:
             return Outcome(claim.row_id, OutboxStatus.CANCELLED, "alert no longer exists")
@@ -141,6 +141,8 @@ class Build:
             return Outcome(claim.row_id, OutboxStatus.CANCELLED, "alert already acknowledged")
         if now >= claim.expires_at:
             return Outcome(claim.row_id, OutboxStatus.DROPPED, "too late: alert push expired")
+        if claim.channel != Channel.PUSH:
+            return self._alert_letter(claim)
         if not claim.devices:
             reason = "no staff device subscribed to alerts"
             return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
@@ -153,6 +155,28 @@ class Build:
         ttl = int((claim.expires_at - now).total_seconds())
         # The alert's id as Topic: an escalation replaces a first push still queued.
         return Push(plaintext, ttl=ttl, urgency="high", topic=claim.alert_id.hex)
+
+    def _alert_letter(self, claim: AlertClaim) -> Letter | Outcome:
+        """An open alert's e-mail or text to an on-call staff member, to the address their
+        account has now; none once they are off call, disabled, or chose otherwise."""
+        assert claim.level is not None  # checked by _alert
+        if not claim.still_chosen:
+            reason = "the staff member is no longer on call by this channel"
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, reason)
+        if not claim.address:
+            reason = (
+                "no e-mail address on the staff account"
+                if claim.channel == Channel.EMAIL
+                else "no mobile number with the country code on the staff account"
+            )
+            return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+        return staff_alert_letter(
+            channel=claim.channel,
+            to=claim.address,
+            level=claim.level,
+            clinic=claim.clinic_name,
+            public_url=self._public_url,
+        )
 
 
 def _not_now(claim: Claim, now: datetime) -> Outcome | None:

@@ -1,4 +1,5 @@
-"""The words of a reminder by e-mail or SMS: lock-screen safe like a push, with the task's link."""
+"""The words of a reminder by e-mail or SMS, and of an alert to on-call staff: lock-screen safe
+like a push (no name, no diagnosis, no symptom), with the task's or the console's link."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import uuid
 
 from app.notifications.letters import Letter
 from app.notifications.models import Channel
-from app.notifications.payload import GENERIC_APPOINTMENT_TEXT, GENERIC_TASK_TEXT
+from app.notifications.payload import (
+    ALERTS_PATH,
+    APP_NAME,
+    GENERIC_APPOINTMENT_TEXT,
+    GENERIC_TASK_TEXT,
+)
 
 SETTINGS_PATH = "/#settings"
 # DRAFT for clinical review
@@ -51,6 +57,51 @@ def reminder_letter(
     return Letter(
         to=to,
         subject=EMAIL_SUBJECT.format(clinic=clinic),
+        text=text,
+        html=markup,
+        unsubscribe=settings,
+    )
+
+
+CONSOLE_SETTINGS_PATH = "/console/#/settings"
+# An alert's level in plain words (the console calls them "Emergency" and "Urgent").
+# DRAFT for clinical review
+ALERT_LEVEL_WORDS = {"emergency": "urgent", "urgent": "needs a call"}
+# DRAFT for clinical review
+ALERT_SUBJECT = "{app} at {clinic}: a new alert ({level})"
+# DRAFT for clinical review
+ALERT_EMAIL_TEXT = (
+    "{app} at {clinic}: a patient's report has made a new alert. It is {level}.\n\n"
+    "Open the alerts in the console: {link}\n\n"
+    "You get this e-mail because you are on call and chose to be alerted by e-mail as well. "
+    "To change that, open Settings in the console: {settings}\n"
+)
+# DRAFT for clinical review
+ALERT_SMS_TEXT = "{app} at {clinic}: new alert, {level}. Open the console: {link}"
+
+
+def staff_alert_letter(
+    *, channel: str, to: str, level: str, clinic: str, public_url: str
+) -> Letter:
+    """A new alert as an e-mail or a text to an on-call staff member: who it is from, how
+    pressing it is and the console's alerts, nothing about the patient (a lock screen, a shared
+    inbox, a phone left on a desk)."""
+    words = ALERT_LEVEL_WORDS.get(level, ALERT_LEVEL_WORDS["urgent"])
+    link = f"{public_url}{ALERTS_PATH}"
+    values = {"app": APP_NAME, "clinic": clinic, "level": words, "link": link}
+    if channel == Channel.SMS:
+        return Letter(to=to, subject="", text=ALERT_SMS_TEXT.format(**values))
+    settings = f"{public_url}{CONSOLE_SETTINGS_PATH}"
+    text = ALERT_EMAIL_TEXT.format(**values, settings=settings)
+    lead, _, why = text.split("\n\n")
+    markup = (
+        f'<p style="font-size:20px">{html.escape(lead)}</p>'
+        f'<p style="font-size:20px"><a href="{html.escape(link)}">Open the alerts</a></p>'
+        f"<p>{html.escape(why)}</p>"
+    )
+    return Letter(
+        to=to,
+        subject=ALERT_SUBJECT.format(**values),
         text=text,
         html=markup,
         unsubscribe=settings,

@@ -31,7 +31,7 @@ from app.notifications.receipts import shown_after
 from app.notifications.sender import Device
 from app.patients.carers import CarerLink
 from app.patients.models import Patient
-from app.patients.reminder_channel import sms_number
+from app.shared.phone import sms_number
 from app.staff.models import StaffUser
 from app.tasks.models import Occurrence, OccurrenceStatus
 
@@ -101,6 +101,15 @@ class AlertClaim:
     level: str | None
     still_open: bool
     devices: Devices = field(default_factory=list)
+    # An e-mail or text to one on-call staff member (channel other than push): where it goes
+    # ("" if their account has no address or textable number), whether they are still the one
+    # to alert (enabled, on call, this channel still their choice), the clinic's name.
+    channel: str = Channel.PUSH
+    staff_id: uuid.UUID | None = None
+    address: str = ""
+    still_chosen: bool = False
+    clinic_name: str = ""
+    rhythm: None = None  # a staff alert has no night rule
 
 
 @dataclass(frozen=True)
@@ -248,6 +257,7 @@ class Loader:
             ).where(
                 col(OutboxMessage.patient_id).in_(patients),
                 col(OutboxMessage.channel) != Channel.PUSH,
+                col(OutboxMessage.staff_id).is_(None),  # an alert's text to staff is not theirs
                 col(OutboxMessage.status) == OutboxStatus.SENT,
                 col(OutboxMessage.sent_at) >= now - timedelta(days=1, hours=14),  # any zone
             )
@@ -319,8 +329,18 @@ class Loader:
                 alert.level,
                 alert.status,
                 alert.clinic_id,
+                col(OutboxMessage.channel),
+                col(OutboxMessage.staff_id),
+                col(StaffUser.email),
+                col(StaffUser.phone),
+                col(StaffUser.on_call),
+                col(StaffUser.disabled_at),
+                col(StaffUser.alert_channel),
+                col(Clinic.name),
             )
             .join(alert.table, alert.id == OutboxMessage.alert_id, isouter=True)
+            .join(StaffUser, col(StaffUser.id) == OutboxMessage.staff_id, isouter=True)
+            .join(Clinic, col(Clinic.id) == alert.clinic_id, isouter=True)
             .where(col(OutboxMessage.id).in_(ids))
             # Sends start in claim order: an alert's first push goes before its escalation, so
             # the escalation (same Topic) is the one the push service keeps.
@@ -329,7 +349,10 @@ class Loader:
         claims = []
         clinics: dict[uuid.UUID, Devices] = {}
         everyone: dict[uuid.UUID, Devices] = {}
-        for row_id, due_at, expires_at, attempts, kind, alert_id, level, status, clinic in rows:
+        for (
+            row_id, due_at, expires_at, attempts, kind, alert_id, level, status, clinic,
+            channel, staff_id, email, phone, on_call, disabled_at, chosen, clinic_name,
+        ) in rows:  # fmt: skip
             claim = AlertClaim(
                 row_id=row_id,
                 due_at=due_at,
@@ -339,8 +362,17 @@ class Loader:
                 alert_id=alert_id,
                 level=level,
                 still_open=status == alert.open_status,
+                channel=channel,
+                staff_id=staff_id,
+                clinic_name=clinic_name or "",
             )
-            if clinic is not None and claim.still_open:
+            if channel != Channel.PUSH:
+                # Read now, not when queued: a number corrected meanwhile is the one used.
+                claim.address = (email if channel == Channel.EMAIL else sms_number(phone)) or ""
+                claim.still_chosen = bool(
+                    staff_id is not None and on_call and disabled_at is None and chosen == channel
+                )
+            elif clinic is not None and claim.still_open:
                 if kind == OutboxKind.ALERT:
                     if clinic not in clinics:
                         clinics[clinic] = self._staff_devices(session, clinic, on_call_only=True)

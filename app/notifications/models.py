@@ -84,11 +84,14 @@ VISIT_NOTICES = frozenset(
 
 class OutboxMessage(SQLModel, table=True):
     """One notification to send; unique per (occurrence, kind, channel) so planning twice, or a
-    push falling back twice, sends once."""
+    push falling back twice, sends once; an alert's e-mail or text to one on-call staff member
+    is unique per (alert, staff, channel) likewise."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (
         UniqueConstraint("occurrence_id", "kind", "channel"),
+        # Push rows have no staff_id (NULLs are distinct): only staff letters are constrained.
+        UniqueConstraint("alert_id", "staff_id", "channel"),
         # The claim's order: due rows come off the index already sorted, ties by id.
         Index("ix_outbox_message_claim_order", "status", "next_attempt_at", "id"),
     )
@@ -104,6 +107,10 @@ class OutboxMessage(SQLModel, table=True):
     )
     patient_id: uuid.UUID | None = foreign_key("patient.id", required=False)
     alert_id: uuid.UUID | None = foreign_key("alert.id", required=False, index=False)
+    # The staff member an alert's e-mail or text goes to (None: a push, or a patient's row).
+    staff_id: uuid.UUID | None = foreign_key(
+        "staff_user.id", required=False, index=False, on_delete="SET NULL"
+    )
     status: str = Field(default="pending", max_length=20)
     due_at: datetime = Field(sa_type=UTCDateTime)
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)

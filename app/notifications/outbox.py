@@ -19,6 +19,8 @@ from app.notifications.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from app.patients.models import Patient
+from app.staff.models import StaffUser
 from app.tasks.models import Occurrence, OccurrenceStatus
 from app.tasks.service import PlanChanges
 
@@ -223,10 +225,17 @@ def queue_alert_push(
 
     The dispatcher picks the staff devices at send time and cancels the row if the alert was
     acknowledged first. `patient_id` makes the row go with the patient on erasure.
+
+    A new alert (not its escalation) also queues an e-mail or a text, due now, to each enabled
+    on-call staff member of the patient's clinic who chose one: one row per (alert, staff,
+    channel). Whether this server can send it, and to which address, is decided at send time.
+    Nobody on call: no letters (the push goes to every clinician, who did not ask to be texted
+    off duty). An escalation queues none either: its push goes to every clinician, and the
+    on-call staff member already had their letter when the alert came.
     """
     if kind not in (OutboxKind.ALERT, OutboxKind.ALERT_ESCALATION):
         raise ValueError(f"{kind!r} is not an alert push")
-    session.add(
+    rows = [
         OutboxMessage(
             kind=kind,
             alert_id=alert_id,
@@ -237,8 +246,42 @@ def queue_alert_push(
             expires_at=now + ALERT_PUSH_LIFETIME,
             created_at=now,
         )
-    )
+    ]
+    if kind == OutboxKind.ALERT:
+        for staff_id, channel in _on_call_letters(session, patient_id):
+            rows.append(
+                OutboxMessage(
+                    kind=kind,
+                    channel=channel,
+                    alert_id=alert_id,
+                    patient_id=patient_id,
+                    staff_id=staff_id,
+                    status=OutboxStatus.PENDING,
+                    due_at=now,
+                    next_attempt_at=now,
+                    expires_at=now + ALERT_PUSH_LIFETIME,
+                    created_at=now,
+                )
+            )
+    session.add_all(rows)
     session.flush()
+
+
+def _on_call_letters(session: Session, patient_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """(staff id, channel) of the enabled on-call staff of the patient's clinic who chose to be
+    alerted by e-mail or text as well, oldest account first."""
+    clinic = select(Patient.clinic_id).where(Patient.id == patient_id).scalar_subquery()
+    found = session.exec(
+        select(StaffUser.id, StaffUser.alert_channel)
+        .where(
+            StaffUser.clinic_id == clinic,
+            col(StaffUser.on_call).is_(True),
+            col(StaffUser.disabled_at).is_(None),
+            col(StaffUser.alert_channel).in_([Channel.EMAIL.value, Channel.SMS.value]),
+        )
+        .order_by(col(StaffUser.created_at), col(StaffUser.id))
+    ).all()
+    return [(staff_id, channel) for staff_id, channel in found]
 
 
 # What the patient hears when a visit changes while an earlier notice still waits: they have

@@ -110,9 +110,10 @@ class Settle:
         outcome.gone = gone
         return outcome
 
-    def letter(self, claim: Claim, result: LetterResult, now: datetime) -> Outcome:
+    def letter(self, claim: Claim | AlertClaim, result: LetterResult, now: datetime) -> Outcome:
         """An e-mail's or text's outcome: sent, refused for good (shown to staff), or retried
-        after the gateway's Retry-After or the backoff, out of the patient's night."""
+        after the gateway's Retry-After or the backoff, out of the patient's night (a staff
+        alert's retry never waits for a night)."""
         metrics.letter_answers.labels(claim.channel, result.answer.value).inc()
         if result.answer == Answer.SENT:
             return Outcome(claim.row_id, OutboxStatus.SENT, "", sent_at=now, due_at=claim.due_at)

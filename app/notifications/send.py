@@ -79,8 +79,11 @@ async def send_row(
         if isinstance(push, Outcome):
             return push
         if isinstance(push, Letter):
-            assert isinstance(claim, Claim)  # only reminders have other channels
-            return await _send_letter(claim, push, letters[claim.channel], settle, clock, cutoff)
+            letter_sender = letters.get(claim.channel)
+            if letter_sender is None:  # the server's settings changed since it was queued
+                reason = f"this server is not set up to send by {claim.channel}"
+                return Outcome(claim.row_id, OutboxStatus.FAILED, reason)
+            return await _send_letter(claim, push, letter_sender, settle, clock, cutoff)
         sends = []
         for _, device in claim.devices:
             send = asyncio.ensure_future(
@@ -113,7 +116,7 @@ async def send_row(
 
 
 async def _send_letter(
-    claim: Claim,
+    claim: Claim | AlertClaim,
     letter: Letter,
     sender: LetterSender,
     settle: Settle,

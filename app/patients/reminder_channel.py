@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Literal
 
@@ -11,11 +10,9 @@ from sqlmodel import Session, SQLModel
 from app.error_codes import ErrorCode
 from app.errors import InvalidInput
 from app.patients.models import Patient, ReminderChannelPublic
+from app.shared.phone import sms_number
 
 ChannelChoice = Literal["", "email", "sms"]
-# A number a gateway can text: the country code first (E.164), separators allowed as typed.
-_INTERNATIONAL = re.compile(r"^\+[1-9][0-9]{7,14}$")
-_SEPARATORS = re.compile(r"[ ()\-.]")
 
 
 class ReminderChannelChoice(SQLModel):
@@ -25,14 +22,6 @@ class ReminderChannelChoice(SQLModel):
 
     channel: ChannelChoice
     consent: bool = False
-
-
-def sms_number(phone: str | None) -> str | None:
-    """The number in E.164 (+447700900123), or None if it lacks the country code."""
-    if not phone:
-        return None
-    digits = _SEPARATORS.sub("", phone)
-    return digits if _INTERNATIONAL.match(digits) else None
 
 
 def check_reachable(patient: Patient, channel: str) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.enrolment.service import active_device_count, link_state, newest_link
-from app.notifications.models import Channel, OutboxMessage, OutboxStatus
+from app.notifications.models import Channel, OutboxKind, OutboxMessage, OutboxStatus
 from app.notifications.receipts import reach
 from app.patients.models import (
     Patient,
@@ -74,6 +74,7 @@ def _reminders_by(
         .where(
             OutboxMessage.patient_id == patient.id,
             OutboxMessage.channel != Channel.PUSH,
+            OutboxMessage.kind == OutboxKind.REMINDER,  # not an alert's e-mail to staff
             OutboxMessage.status == OutboxStatus.FAILED,
         )
         .order_by(col(OutboxMessage.next_attempt_at).desc())

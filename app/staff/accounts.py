@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, NotFound
+from app.staff import alert_channel
 from app.staff.models import StaffAccount, StaffCreate, StaffRole, StaffUpdate, StaffUser
 from app.staff.service import create_staff, revoke_sessions
 
@@ -23,6 +24,8 @@ def account_view(staff: StaffUser) -> StaffAccount:
         name=staff.name,
         role=staff.role,
         on_call=staff.on_call,
+        phone=staff.phone,
+        alert_channel=staff.alert_channel,
         totp_enabled=staff.totp_enabled_at is not None,
         disabled=staff.disabled_at is not None,
         created_at=staff.created_at,
@@ -68,12 +71,19 @@ def add(session: Session, *, admin: StaffUser, data: StaffCreate, now: datetime)
 
 
 def update(
-    session: Session, *, admin: StaffUser, target: StaffUser, data: StaffUpdate, now: datetime
+    session: Session,
+    *,
+    admin: StaffUser,
+    target: StaffUser,
+    data: StaffUpdate,
+    now: datetime,
+    offered: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Apply the fields sent; returns what changed (for the audit trail).
 
-    Refuses (409 `last_admin`) a change that would leave the clinic without an enabled admin.
-    Disabling ends the account's sessions and takes it off call.
+    Refuses (409 `last_admin`) a change that would leave the clinic without an enabled admin,
+    and (422) alerts by a channel this server cannot send (`offered`) or by text without a
+    number. Disabling ends the account's sessions and takes it off call.
     """
     # Lock the clinic's row: two admins demoting each other at once are serialised, so the
     # second sees the first's change and cannot take away the last admin (PostgreSQL; SQLite
@@ -96,6 +106,9 @@ def update(
         target.on_call = False  # a disabled account must not be the one alerts go to
     after = _changeable(target)
     changes = {field: value for field, value in after.items() if before[field] != value}
+    changes |= alert_channel.apply(
+        target, phone=data.phone, alert_channel=data.alert_channel, offered=offered
+    )
     if (
         was_enabled_admin
         and not _is_enabled_admin(target)

@@ -7,17 +7,26 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import EmailStr, StringConstraints
+from pydantic import AfterValidator, EmailStr, StringConstraints
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
+from app.shared.phone import sms_number
 from app.shared.text import LINE
 
 
 class StaffRole(StrEnum):
     ADMIN = "admin"
     CLINICIAN = "clinician"
+
+
+class AlertChannel(StrEnum):
+    """How an on-call staff member also gets a new alert: the push only, or an e-mail or text."""
+
+    PUSH = "push"
+    EMAIL = "email"
+    SMS = "sms"
 
 
 class StaffUser(SQLModel, table=True):
@@ -34,6 +43,11 @@ class StaffUser(SQLModel, table=True):
     totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # confirmed
     # On call: gets the first push of every new alert (escalations go to every clinician).
     on_call: bool = False
+    # A mobile number in E.164 (+447700900123), or "": where an on-call text goes.
+    phone: str = Field(default="", max_length=20)
+    # How an alert also reaches them while on call, besides the console's push: an AlertChannel
+    # (e-mail goes to their sign-in address, a text to `phone`).
+    alert_channel: str = Field(default="push", max_length=10)
     created_at: datetime = Field(sa_type=UTCDateTime)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -129,6 +143,9 @@ class StaffPublic(SQLModel):
     # it is on, every staff endpoint but sign-in's own answers 403 `second_factor_required`.
     totp_required: bool
     on_call: bool
+    phone: str  # E.164, or "": where an on-call alert's text goes
+    alert_channel: str  # an AlertChannel: push only, or e-mail or a text as well when on call
+    alert_channels_offered: list[str]  # what this server can send besides push (email, sms)
 
 
 class LoginResult(SQLModel):
@@ -173,12 +190,30 @@ class StaffAccount(SQLModel):
     name: str
     role: str
     on_call: bool
+    phone: str
+    alert_channel: str
     totp_enabled: bool
     disabled: bool
     created_at: datetime
 
 
 StaffName = Annotated[str, StringConstraints(max_length=200), LINE]
+
+
+def _textable(value: str) -> str:
+    """ "" (no number), or the number in E.164 as it is stored."""
+    if not value:
+        return ""
+    number = sms_number(value)
+    if number is None:
+        raise ValueError("must start with the country code, like +44 7700 900123")
+    return number
+
+
+# A mobile number as typed ("+44 7700 900123"), stored as E.164; "" removes it.
+StaffPhone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_textable)
+]
 
 
 class StaffCreate(SQLModel):
@@ -195,6 +230,17 @@ class StaffUpdate(SQLModel):
     role: StaffRole | None = None
     on_call: bool | None = None
     disabled: bool | None = None
+    phone: StaffPhone | None = None
+    alert_channel: AlertChannel | None = None
+
+
+class AlertChannelChange(SQLModel):
+    """The signed-in staff member's own number and choice; fields left out stay as they are."""
+
+    model_config = {"extra": "forbid"}
+
+    phone: StaffPhone | None = None
+    alert_channel: AlertChannel | None = None
 
 
 class AuditEntry(SQLModel):

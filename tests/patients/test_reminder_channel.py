@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.clock import FixedClock
 from app.config import Settings
 from app.main import create_app
-from app.patients.reminder_channel import sms_number
+from app.shared.phone import sms_number
 from app.staff.models import AuditEvent, StaffRole
 from tests.support.api import enrol, pair_phone, sign_in_staff
 

@@ -80,6 +80,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # Staff: their account.
     ("GET", "/api/auth/me"): Rule("staff", 200),
+    ("PATCH", "/api/auth/me"): Rule("staff", 200, {"phone": "+44 7700 900123"}),
     ("POST", "/api/auth/password"): Rule(
         "staff", 422, {"current_password": "not the password", "new_password": "x" * 16}
     ),

@@ -86,6 +86,7 @@ class TestList:
         [me] = response.json()
         assert me == {
             "id": me["id"], "email": ADMIN, "name": "", "role": "admin", "on_call": False,
+            "phone": "", "alert_channel": "push",
             "totp_enabled": False, "disabled": False, "created_at": "2026-03-27T12:00:00Z",
         }  # fmt: skip
 

@@ -156,7 +156,7 @@ class TestMe:
         assert (body["role"], body["totp_enabled"], body["on_call"]) == ("clinician", False, False)
         assert set(body) == {
             "id", "email", "name", "role", "clinic_id", "clinic_name", "totp_enabled",
-            "totp_required", "on_call",
+            "totp_required", "on_call", "phone", "alert_channel", "alert_channels_offered",
         }  # fmt: skip
 
 

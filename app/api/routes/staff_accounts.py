@@ -1,5 +1,5 @@
-"""Admin routes for the clinic's staff accounts: list, add, change (role, on call, disabled),
-issue a set-password link, reset a lost second factor."""
+"""Admin routes for the clinic's staff accounts: list, add, change (role, on call, disabled, how
+they are alerted on call), issue a set-password link, reset a lost second factor."""
 
 from __future__ import annotations
 
@@ -91,7 +91,13 @@ def add_staff(
 @router.patch(
     "/{staff_id}",
     responses=errors(
-        ErrorCode.NOT_AUTHENTICATED, ErrorCode.ADMIN_ONLY, ErrorCode.NOT_FOUND, ErrorCode.LAST_ADMIN
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.ADMIN_ONLY,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.LAST_ADMIN,
+        ErrorCode.INVALID_INPUT,
+        ErrorCode.CHANNEL_NOT_OFFERED,
+        ErrorCode.CHANNEL_NEEDS_ADDRESS,
     ),
 )
 def change_staff(
@@ -100,15 +106,22 @@ def change_staff(
     admin: AdminStaff,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
 ) -> StaffAccount:
-    """Change name, role, on call or disabled; disabling ends the account's sessions.
+    """Change name, role, on call, disabled, mobile number or how they are also alerted when
+    on call (`alert_channel`: push, email or sms); disabling ends the account's sessions.
 
-    409 `last_admin` if the clinic would be left without an enabled admin.
+    409 `last_admin` if the clinic would be left without an enabled admin; 422
+    `channel_not_offered` for a channel this server does not send, `channel_needs_address` for
+    texts without a number, `invalid_input` for a number without the country code.
     """
     now = clock.now()
     target = accounts.get_for_clinic(session, clinic_id=admin.clinic_id, staff_id=staff_id)
-    changes = accounts.update(session, admin=admin, target=target, data=body, now=now)
+    changes = accounts.update(
+        session, admin=admin, target=target, data=body, now=now,
+        offered=settings.letter_channels,
+    )  # fmt: skip
     if changes:
         audit.record(
             session,
@@ -120,7 +133,7 @@ def change_staff(
                 "staff_id": str(target.id),
                 # A new name is free text: "changed" only; the role is kept, a privilege.
                 "changes": audit.without_text(changes)
-                | ({"role": changes["role"]} if "role" in changes else {}),
+                | {key: changes[key] for key in ("role", "alert_channel") if key in changes},
             },
         )
     return accounts.account_view(target)

@@ -22,8 +22,9 @@ from app.errors import AppError, NotAuthenticated, TooManyRequests, errors
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import failures_counted, reserved
 from app.shared.client_address import client_ip
-from app.staff import audit, second_factor, service
+from app.staff import alert_channel, audit, second_factor, service
 from app.staff.models import (
+    AlertChannelChange,
     LoginRequest,
     LoginResult,
     PasswordChange,
@@ -50,6 +51,9 @@ def public_staff(staff: StaffUser, clinic: Clinic, settings: Settings) -> StaffP
         totp_enabled=staff.totp_enabled_at is not None,
         totp_required=second_factor.required(staff, settings),
         on_call=staff.on_call,
+        phone=staff.phone,
+        alert_channel=staff.alert_channel,
+        alert_channels_offered=sorted(settings.letter_channels),
     )
 
 
@@ -195,6 +199,45 @@ def log_out(
 @router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def who_am_i(staff: SignedInStaff, session: SessionDep, settings: SettingsDep) -> StaffPublic:
     """Who is signed in; `totp_required` and not `totp_enabled`: the factor is to be set up."""
+    return public_staff(staff, service.clinic_of(session, staff), settings)
+
+
+@router.patch(
+    "/me",
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.INVALID_INPUT,
+        ErrorCode.CHANNEL_NOT_OFFERED,
+        ErrorCode.CHANNEL_NEEDS_ADDRESS,
+    ),
+)
+def change_own_alert_channel(
+    body: AlertChannelChange,
+    staff: CurrentStaff,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> StaffPublic:
+    """Your own mobile number and how you are also alerted when on call (`alert_channel`:
+    push only, email to your sign-in address, or sms to `phone`); fields left out stay.
+
+    422 `channel_not_offered` for a channel this server does not send, `channel_needs_address`
+    for texts without a number, `invalid_input` for a number without the country code. Whether
+    you are on call is the admin's to set (Staff).
+    """
+    now = clock.now()
+    changes = alert_channel.apply(
+        staff, phone=body.phone, alert_channel=body.alert_channel,
+        offered=settings.letter_channels,
+    )  # fmt: skip
+    if changes:
+        session.add(staff)
+        session.flush()
+        audit.record(
+            session, staff=staff, action="staff.alert_channel_change", now=now,
+            ip=client_ip(request), detail={"changes": changes},
+        )  # fmt: skip
     return public_staff(staff, service.clinic_of(session, staff), settings)
 
 

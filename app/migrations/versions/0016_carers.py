@@ -17,7 +17,7 @@ from alembic.operations import BatchOperations
 from app.dbtypes import UTCDateTime
 
 revision: str = "0016_carers"
-down_revision: str | None = "0014_delivery_receipts"
+down_revision: str | None = "0015_staff_alert_channels"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,5 +1,5 @@
-// Settings: own password, two-step sign-in (TOTP), own sessions, and the clinic's settings
-// (admins change them).
+// Settings: own password, two-step sign-in (TOTP), own sessions, how alerts reach you when on
+// call, and the clinic's settings (admins change them).
 
 import { call } from "./http.js";
 import { session, isAdmin } from "./session.js";
@@ -7,6 +7,7 @@ import { h, replace, field, checkbox, messageLine, busy, pageHeading, zoneSelect
 import { showSessions, offerToEndOthers } from "./sessions.js";
 import { showTotp } from "./totp.js";
 import { soundOn, setSound, chime } from "./watch.js";
+import { alertChannelForm } from "./oncall.js";
 
 let sessionsCard = null; // "Your sessions", refreshed when a change ends other sessions
 
@@ -19,7 +20,8 @@ export function render(view) {
   view.append(
     pageHeading("Settings"),
     h("div", { class: "grid grid-2" },
-      h("div", { class: "stack" }, passwordCard(), totp, sessionsCard, alertsCard()),
+      h("div", { class: "stack" }, passwordCard(), totp, sessionsCard, alertsCard(),
+        alertChannelForm(session.me, { own: true, saved: (me) => { session.me = me; } })),
       clinic));
   // Sessions opened before the code was asked for are offered to end (the server ends them
   // itself where the role requires two-step sign-in).

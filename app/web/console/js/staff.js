@@ -1,10 +1,12 @@
-// Staff accounts (admins): the clinic's team, add someone, change role, on call, disable,
-// a set-password link for someone locked out, a lost phone's two-step sign-in reset.
+// Staff accounts (admins): the clinic's team, add someone, change role, on call (and how alerts
+// also reach them then), disable, a set-password link for someone locked out, a lost phone's
+// two-step sign-in reset.
 
 import { call } from "./http.js";
 import { session, clinicZone } from "./session.js";
 import { h, replace, field, checkbox, messageLine, busy, pageHeading, emptyRow, announce, confirmDialog, copyBox } from "./ui.js";
 import { dateOnly, dateTime } from "./format.js";
+import { alertChannelDialog, channelText } from "./oncall.js";
 
 export function render(view) {
   const message = messageLine();
@@ -16,7 +18,7 @@ export function render(view) {
       h("div", { class: "table-wrap" },
         h("table", { class: "table table-middle" },
           h("caption", { class: "visually-hidden" }, "Staff accounts"),
-          h("thead", {}, h("tr", {}, ["Name", "E-mail", "Role", "On call", "Two-step", "Account", "Since"].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", {}, h("tr", {}, ["Name", "E-mail", "Role", "On call", "Also alerted by", "Two-step", "Account", "Since"].map((c) => h("th", { scope: "col" }, c)))),
           body)),
       addForm(() => load())));
 
@@ -43,6 +45,14 @@ export function render(view) {
     role.addEventListener("change", () => patch(account, { role: role.value }, `role is now ${role.value}`));
     const onCall = h("input", { type: "checkbox", checked: account.on_call, "aria-label": `${label} is on call` });
     onCall.addEventListener("change", () => patch(account, { on_call: onCall.checked }, onCall.checked ? "on call" : "no longer on call"));
+    const alertBy = h("button", { type: "button", class: "button button-small button-quiet", "aria-label": `Change how ${label} is alerted on call` }, "Change");
+    alertBy.addEventListener("click", async () => {
+      let changed = false;
+      await alertChannelDialog(account, () => { changed = true; });
+      if (!changed) { alertBy.focus(); return; }
+      await load(); // the row is drawn again: back to its button
+      body.querySelector(`[aria-label="${CSS.escape(alertBy.getAttribute("aria-label"))}"]`)?.focus();
+    });
     const toggle = h("button", { type: "button", class: ["button", "button-small", account.disabled ? null : "button-quiet"] },
       account.disabled ? "Enable" : "Disable");
     toggle.addEventListener("click", async () => {
@@ -87,6 +97,7 @@ export function render(view) {
       h("td", {}, account.email),
       h("td", {}, role),
       h("td", {}, onCall),
+      h("td", {}, h("div", { class: "cell-actions" }, h("span", {}, channelText(account)), alertBy)),
       h("td", {}, account.totp_enabled ? h("span", { class: "badge badge-ok" }, "on") : h("span", { class: "badge badge-muted" }, "off"), resetCode ? " " : null, resetCode),
       h("td", {}, h("div", { class: "cell-actions" }, account.disabled ? h("span", { class: "badge badge-warn" }, "disabled") : null, toggle, resetPassword)),
       h("td", { class: "nowrap" }, dateOnly(account.created_at, zone)));
@@ -115,7 +126,7 @@ export function render(view) {
   async function load() {
     try {
       const list = await call("GET", "/api/staff");
-      replace(body, list.length ? list.map(row) : emptyRow(7, "No staff."));
+      replace(body, list.length ? list.map(row) : emptyRow(8, "No staff."));
     } catch (error) {
       message.error(error);
     }
