@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, table
 from sqlmodel import select
 
 from app.config import Settings
@@ -63,7 +63,7 @@ def test_0016_down_keeps_the_patients_own_phone_and_drops_the_carers(tmp_path: P
             assert {"carer", "carer_link"} & tables == set()
             with engine.connect() as connection:
                 count = {
-                    name: connection.execute(text(f"SELECT count(*) FROM {name}")).scalar()
+                    name: connection.execute(select(func.count()).select_from(table(name))).scalar()
                     for name in ("device_session", "push_subscription", "enrolment_link")
                 }
             assert count == {"device_session": 1, "push_subscription": 1, "enrolment_link": 1}
