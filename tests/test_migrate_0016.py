@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
-from app.enrolment import carers
+from app.enrolment.carers import CarersOf
 from app.enrolment.service import redeem_enrolment_link
 from app.migrate import alembic_config, upgrade_to_head
 from app.notifications.models import PushSubscriptionIn
@@ -41,12 +41,15 @@ def test_0016_down_keeps_the_patients_own_phone_and_drops_the_carers(tmp_path: P
                 _, own_token = redeem_enrolment_link(
                     session, code=link.code, label="Ada's phone", now=NOW, settings=settings
                 )
-                _, issued = carers.invite(
-                    session, patient=patient, data=CarerInvite(name="Anna", reminders=True),
-                    staff=None, now=NOW, settings=settings,
-                )  # fmt: skip
+                invited = CarersOf(
+                    session=session, patient=patient, staff=None, now=NOW, settings=settings
+                ).invite(CarerInvite(name="Anna", reminders=True))
                 _, carer_token = redeem_enrolment_link(
-                    session, code=issued.code, label="Anna's phone", now=NOW, settings=settings
+                    session,
+                    code=invited.enrolment.code,
+                    label="Anna's phone",
+                    now=NOW,
+                    settings=settings,
                 )
                 assert own_token and carer_token
                 carer_id = session.exec(select(Carer.id)).one()

@@ -9,13 +9,13 @@ from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.enrolment.devices import start_session
 from app.enrolment.models import DeviceSession, EnrolmentLink
 from app.error_codes import ErrorCode
 from app.errors import Conflict, Forbidden, Gone, NotFound
 from app.notifications.models import PushSubscription
 from app.patients.carers import Carer, CarerLink, CarerOfDevice, HelpedPatient
 from app.patients.models import Patient
-from app.shared.tokens import new_token
 from app.staff import audit
 
 PATIENT_PHONE = (
@@ -77,20 +77,11 @@ def join(
         session.add_all([carer_link, signed_in])
         session.flush()
         return patient, None
-    token, token_hash = new_token()
     session.add(carer_link)
-    session.add(
-        DeviceSession(
-            patient_id=patient.id,
-            carer_id=carer_link.carer_id,
-            token_hash=token_hash,
-            label=label[:120],
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + settings.device_session_lifetime,
-        )
-    )
-    session.flush()
+    token = start_session(
+        session, patient_id=patient.id, carer_id=carer_link.carer_id, label=label, now=now,
+        settings=settings,
+    )  # fmt: skip
     return patient, token
 
 

@@ -1,4 +1,4 @@
-"""A patient's signed-in phones as the clinic sees them: list them, revoke one."""
+"""Signed-in phones: start one's session; a patient's as the clinic sees them: list, revoke."""
 
 from __future__ import annotations
 
@@ -8,10 +8,38 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from app.config import Settings
 from app.enrolment.models import DevicePublic, DeviceSession
 from app.errors import NotFound
 from app.notifications.models import PushSubscription
 from app.patients.models import Patient
+from app.shared.tokens import new_token
+
+
+def start_session(
+    session: Session,
+    *,
+    patient_id: uuid.UUID,
+    label: str,
+    now: datetime,
+    settings: Settings,
+    carer_id: uuid.UUID | None = None,
+) -> str:
+    """A new device session showing the patient (a carer's, with `carer_id`); its token."""
+    token, token_hash = new_token()
+    session.add(
+        DeviceSession(
+            patient_id=patient_id,
+            carer_id=carer_id,
+            token_hash=token_hash,
+            label=label[:120],
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + settings.device_session_lifetime,
+        )
+    )
+    session.flush()
+    return token
 
 
 def list_devices(session: Session, *, patient: Patient) -> list[DevicePublic]:

@@ -13,6 +13,7 @@ from app.care.service import replan_with
 from app.clinics.models import Clinic
 from app.config import Settings
 from app.enrolment import carer_devices
+from app.enrolment.devices import start_session
 from app.enrolment.models import DeviceSession, EnrolmentLink, EnrolmentPublic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, Gone, InvalidInput, NotFound
@@ -265,18 +266,7 @@ def redeem_enrolment_link(
         )
     patient = session.get(Patient, link.patient_id)
     assert patient is not None  # foreign key
-    token, token_hash = new_token()
-    session.add(
-        DeviceSession(
-            patient_id=patient.id,
-            token_hash=token_hash,
-            label=label[:120],
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + settings.device_session_lifetime,
-        )
-    )
-    session.flush()
+    token = start_session(session, patient_id=patient.id, label=label, now=now, settings=settings)
     return patient, token
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
@@ -24,6 +26,7 @@ from app.api.patient_auth import (
 )
 from app.appointments.calendar import visits_calendar
 from app.care import service as care
+from app.config import Settings
 from app.enrolment import carer_devices
 from app.enrolment import service as enrolment
 from app.enrolment.models import DeviceSession, EnrolRequest
@@ -111,6 +114,32 @@ def build_profile(
     )
 
 
+@dataclass(frozen=True)
+class Profiles:
+    """What it takes to answer with a profile, read once per request."""
+
+    session: Session
+    protocols: ProtocolSource
+    settings: Settings
+    now: datetime
+
+    def of(self, patient: Patient, device: DeviceSession | None = None) -> MeProfile:
+        return build_profile(
+            self.session, patient=patient, protocols=self.protocols, now=self.now,
+            offered=self.settings.letter_channels, device=device,
+        )  # fmt: skip
+
+
+# `async def`: no I/O here, and a sync dependency would cost a worker-thread hop.
+async def profiles(
+    session: SessionDep, clock: ClockDep, protocols: ProtocolsDep, settings: SettingsDep
+) -> Profiles:
+    return Profiles(session=session, protocols=protocols, settings=settings, now=clock.now())
+
+
+ProfilesDep = Annotated[Profiles, Depends(profiles)]
+
+
 @router.post(
     "/enrol",
     responses=errors(
@@ -131,7 +160,7 @@ def enrol_device(
     factory: SessionFactoryDep,
     clock: ClockDep,
     settings: SettingsDep,
-    protocols: ProtocolsDep,
+    profile: ProfilesDep,
 ) -> MeProfile:
     """Redeem the one-time code from the clinic's link; this phone gets a device session.
 
@@ -154,10 +183,7 @@ def enrol_device(
         )
     if token is None:  # the phone's carer session goes on, now showing this patient
         assert signed_in is not None
-        return build_profile(
-            session, patient=patient, protocols=protocols, now=now,
-            offered=settings.letter_channels, device=signed_in,
-        )  # fmt: skip
+        return profile.of(patient, signed_in)
     set_session_cookie(
         response,
         name=PATIENT_COOKIE,
@@ -167,29 +193,12 @@ def enrol_device(
         same_site="lax",  # the PWA is opened from links and notifications
     )
     found = enrolment.device_for_token(session, token=token, now=now)
-    return build_profile(
-        session, patient=patient, protocols=protocols, now=now,
-        offered=settings.letter_channels, device=found[0] if found else None,
-    )  # fmt: skip
+    return profile.of(patient, found[0] if found else None)
 
 
 @router.get("/me", responses=errors(ErrorCode.NOT_AUTHENTICATED))
-def read_profile(
-    patient: CurrentPatient,
-    device: CurrentDevice,
-    session: SessionDep,
-    clock: ClockDep,
-    protocols: ProtocolsDep,
-    settings: SettingsDep,
-) -> MeProfile:
-    return build_profile(
-        session,
-        patient=patient,
-        protocols=protocols,
-        now=clock.now(),
-        offered=settings.letter_channels,
-        device=device,
-    )
+def read_profile(patient: CurrentPatient, device: CurrentDevice, profile: ProfilesDep) -> MeProfile:
+    return profile.of(patient, device)
 
 
 @router.post(
@@ -197,22 +206,14 @@ def read_profile(
     responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.CARER_ONLY, ErrorCode.NOT_FOUND),
 )
 def switch_patient(
-    body: SwitchRequest,
-    device: CurrentDevice,
-    session: SessionDep,
-    clock: ClockDep,
-    protocols: ProtocolsDep,
-    settings: SettingsDep,
+    body: SwitchRequest, device: CurrentDevice, session: SessionDep, profile: ProfilesDep
 ) -> MeProfile:
     """On a carer's phone: show another person this carer helps (403 `carer_only` on a
     patient's own phone; 404 for someone they do not help, or no longer)."""
     carer_devices.switch(session, device=device, patient_id=body.patient_id)
     patient = session.get(Patient, device.patient_id)
     assert patient is not None  # the link's foreign key
-    return build_profile(
-        session, patient=patient, protocols=protocols, now=clock.now(),
-        offered=settings.letter_channels, device=device,
-    )  # fmt: skip
+    return profile.of(patient, device)
 
 
 @router.patch(
@@ -225,16 +226,13 @@ def change_preferences(
     body: PreferencesUpdate,
     patient: OwnPhonePatient,
     session: SessionDep,
-    clock: ClockDep,
-    protocols: ProtocolsDep,
-    settings: SettingsDep,
+    profile: ProfilesDep,
 ) -> MeProfile:
     """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
-    now = clock.now()
-    care.update_preferences(session, patient=patient, data=body, protocols=protocols, now=now)
-    return build_profile(
-        session, patient=patient, protocols=protocols, now=now, offered=settings.letter_channels
+    care.update_preferences(
+        session, patient=patient, data=body, protocols=profile.protocols, now=profile.now
     )
+    return profile.of(patient)
 
 
 @router.put(
@@ -251,9 +249,7 @@ def choose_reminder_channel(
     body: ReminderChannelChoice,
     patient: OwnPhonePatient,
     session: SessionDep,
-    clock: ClockDep,
-    protocols: ProtocolsDep,
-    settings: SettingsDep,
+    profile: ProfilesDep,
 ) -> MeProfile:
     """Also be reminded by e-mail or text when a reminder does not reach this phone by push.
 
@@ -262,10 +258,11 @@ def choose_reminder_channel(
     `channel_needs_address` when the record has no e-mail address, or no mobile number with
     the country code (the clinic corrects the record).
     """
-    now = clock.now()
-    offered = settings.letter_channels
-    choose_channel(session, patient=patient, choice=body, by="patient", offered=offered, now=now)
-    return build_profile(session, patient=patient, protocols=protocols, now=now, offered=offered)
+    offered = profile.settings.letter_channels
+    choose_channel(
+        session, patient=patient, choice=body, by="patient", offered=offered, now=profile.now
+    )
+    return profile.of(patient)
 
 
 @router.post("/me/logout", status_code=status.HTTP_204_NO_CONTENT)
