@@ -235,34 +235,26 @@ def queue_alert_push(
     """
     if kind not in (OutboxKind.ALERT, OutboxKind.ALERT_ESCALATION):
         raise ValueError(f"{kind!r} is not an alert push")
-    rows = [
-        OutboxMessage(
+
+    def row(channel: str = Channel.PUSH, staff_id: uuid.UUID | None = None) -> OutboxMessage:
+        return OutboxMessage(
             kind=kind,
+            channel=channel,
             alert_id=alert_id,
             patient_id=patient_id,
+            staff_id=staff_id,
             status=OutboxStatus.PENDING,
             due_at=now,
             next_attempt_at=now,
             expires_at=now + ALERT_PUSH_LIFETIME,
             created_at=now,
         )
-    ]
+
+    rows = [row()]
     if kind == OutboxKind.ALERT:
-        for staff_id, channel in _on_call_letters(session, patient_id):
-            rows.append(
-                OutboxMessage(
-                    kind=kind,
-                    channel=channel,
-                    alert_id=alert_id,
-                    patient_id=patient_id,
-                    staff_id=staff_id,
-                    status=OutboxStatus.PENDING,
-                    due_at=now,
-                    next_attempt_at=now,
-                    expires_at=now + ALERT_PUSH_LIFETIME,
-                    created_at=now,
-                )
-            )
+        rows.extend(
+            row(channel, staff_id) for staff_id, channel in _on_call_letters(session, patient_id)
+        )
     session.add_all(rows)
     session.flush()
 
