@@ -224,7 +224,8 @@ function signedOutPage() {
 function forgetPatient() {
   state.occurrences = [];
   state.reports = [];
-  state.selected = null;
+  // Today, not nothing: a render may come before the new person's plan has loaded.
+  state.selected = state.today;
   state.highlight = null;
   state.result = null;
   state.checkTaskId = null;

@@ -16,6 +16,7 @@ const WORDS = {
   offline: "You seem to be offline. Please try again when you are connected.",
   notLoaded: "The people who help you cannot be shown while you are offline.",
   failed: "This did not work. Please try again.",
+  nameMissing: "Please write the name of the person who helps you.",
   getsReminders: "Gets your reminders.",
   noReminders: "Does not get your reminders.",
   signedIn: "Their phone is signed in.",
@@ -32,8 +33,6 @@ const WORDS = {
   removed: (name) => `${name} was removed. Their phone no longer shows your plan.`,
   inviteHeading: "Invite someone who helps you",
   nameLabel: "Their name",
-  nameMissing: "Please write the name of the person who helps you.",
-  nameTooLong: "Please write a shorter name (120 letters at most).",
   sendReminders: "Send them reminders too",
   sendRemindersHint: "Their phone will get the same reminders as yours.",
   invite: "Invite",
@@ -309,7 +308,7 @@ export function carersCard({ profile }) {
   }
 
   function drawInvite(focusId = null) {
-    const name = h("input", { type: "text", id: "carer-name", name: "carer_name", maxlength: "120", autocomplete: "off", spellcheck: "false", "aria-describedby": "carer-name-error" });
+    const name = h("input", { type: "text", id: "carer-name", name: "carer_name", autocomplete: "off", spellcheck: "false", "aria-describedby": "carer-name-error" });
     const nameError = h("p", { class: "form-error", id: "carer-name-error", hidden: true });
     // Off until the patient ticks it: nobody gets reminders by surprise (docs/careplan.md, Carers).
     const reminders = h("input", { type: "checkbox", id: "carer-send-reminders", name: "carer_reminders", "aria-describedby": "carer-send-reminders-hint" });
@@ -336,9 +335,9 @@ export function carersCard({ profile }) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       status.clear();
+      // Nothing typed is said at once; every other rule is the server's, in its sentence.
       const typed = name.value.trim();
       if (!typed) return nameWrong(WORDS.nameMissing);
-      if (typed.length > 120) return nameWrong(WORDS.nameTooLong);
       submit.disabled = true;
       status.ok(WORDS.inviting);
       try {
@@ -354,7 +353,7 @@ export function carersCard({ profile }) {
       } catch (error) {
         submit.disabled = false;
         // A refused name is said under the name; anything else next to the button.
-        if (error instanceof ApiError && error.status === 422) nameWrong(error.detail || WORDS.nameMissing);
+        if (error instanceof ApiError && error.status === 422) nameWrong(error.detail || WORDS.failed);
         else status.error(sentence(error));
       }
     });
