@@ -332,7 +332,11 @@ def test_a_switch_waits_for_ticks_still_waiting_to_be_sent(
     expect(page.locator("#carer-helping")).to_have_text("You are helping John Lee")
     page.goto(for_ada["enrolment"]["url"])
     expect(page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
-    wait_for_offline_copy(page)
+    # Two enrolments in a row may both run before the service worker controls the page: a
+    # reload fetches Ada's plan through it (on a slow machine the worker is still installing).
+    page.reload()
+    expect(page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
+    wait_for_offline_copy(page, timeout=20.0)
     ada_task = task_of(live, enrolled.patient.id, "elevate_legs/t1/1")
 
     helper.set_offline(True)
