@@ -145,12 +145,16 @@ def carer_of_device(session: Session, device: DeviceSession) -> CarerOfDevice | 
     )
 
 
-def acting_link(session: Session, device: DeviceSession) -> uuid.UUID | None:
-    """The carer link a phone acts through now (its name goes on what it does); None for the
-    patient's own phone."""
-    if device.carer_id is None:
+def acting_link(
+    session: Session, device: DeviceSession | None, patient_id: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """The carer link a phone acts through for the patient (by default the one it shows), whose
+    name goes on what it does; None for a patient's own phone, no phone, or no live link."""
+    if device is None or device.carer_id is None:
         return None
-    link = active_link(session, carer_id=device.carer_id, patient_id=device.patient_id)
+    link = active_link(
+        session, carer_id=device.carer_id, patient_id=patient_id or device.patient_id
+    )
     return link.id if link is not None else None
 
 

@@ -203,10 +203,7 @@ def complete_from_notification(
     now = clock.now()
     occurrence, patient = _token_task(body, request, session, now)
     device = device_if_signed_in(request, session, settings, now)
-    by_carer = None
-    if device is not None and device.carer_id is not None:
-        link = carer_devices.active_link(session, carer_id=device.carer_id, patient_id=patient.id)
-        by_carer = link.id if link is not None else None
+    by_carer = carer_devices.acting_link(session, device, patient.id)
     row = tasks.complete(
         session, patient=patient, occurrence_id=occurrence.id, now=now, by_carer=by_carer
     )
