@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from app.api.patient_auth import (
 )
 from app.appointments.calendar import visits_calendar
 from app.care import service as care
+from app.careplan.daytime import last_day
 from app.config import Settings
 from app.enrolment import carer_devices
 from app.enrolment import service as enrolment
@@ -72,8 +73,7 @@ def build_profile(
             task=row.task,
             title=row.title,
             instructions=row.instructions,
-            # window_end is the local midnight after the last day: that last day is the one before.
-            until=(row.window_end.astimezone(zone) - timedelta(microseconds=1)).date(),
+            until=last_day(row.window_end, zone),
             until_at=row.window_end,
         )
         for row in tasks.active_restrictions(session, patient=patient, now=now)
