@@ -417,8 +417,8 @@ async function savePreferences(changes) {
     updateChrome();
     return null;
   } catch (error) {
-    if (error instanceof NetworkError) return OFFLINE_SENTENCE;
-    return error.detail;
+    if (error instanceof NetworkError) return { detail: OFFLINE_SENTENCE, fields: [] };
+    return { detail: error.detail, fields: error.fields || [] };
   }
 }
 
