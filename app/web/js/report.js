@@ -34,7 +34,7 @@ function painScale(error) {
   const options = [];
   for (let n = 0; n <= 10; n += 1) {
     // The ends' words, shown under the scale for the eye, are in the ends' names for the ear.
-    const end = n === 0 ? ", no pain" : n === 10 ? ", the worst pain" : "";
+    const end = n === 0 ? "no pain" : n === 10 ? "worst pain" : "";
     options.push(h("label", { class: "pain-option" },
       h("input", { type: "radio", name: "pain", value: String(n), class: "pain-input" }),
       h("span", { class: `pain-face pain-${n}` }, String(n)),
