@@ -233,7 +233,8 @@ def tasks_line(
 ) -> ProgressLine | None:
     """Tasks of the last WEEK_DAYS local days through `today`: how many were ticked off of
     those whose time has come, and how many are still to come. Counts only: no percentage,
-    and a task not ticked is not named or scolded. None for a week without tasks."""
+    a task not ticked is not named or scolded, and with none ticked no count is given.
+    None for a week without tasks."""
     first = today - timedelta(days=WEEK_DAYS - 1)
     week = [t for t in ticks if first <= t.due_at.astimezone(zone).date() <= today]
     if not week:
@@ -243,7 +244,7 @@ def tasks_line(
     later = len(week) - counted
     # DRAFT for clinical review
     title = "Your tasks in the last 7 days"
-    if counted:
+    if done:  # none yet: no "0 of 9", which reads as a mark against the patient
         # DRAFT for clinical review
         text = f"You ticked off {done} of {_tasks(counted)} in the last 7 days."
     else:
