@@ -158,3 +158,10 @@ class Rhythm:
                 return bed
         # Unreachable for real zones (bed times are at most one DST quirk apart); stay safe.
         raise ValueError(f"no bed time before {instant.isoformat()} is outside the night")
+
+
+def last_day(end: datetime, zone: ZoneInfo) -> date:
+    """The last local day a span ending at `end` reaches: a span ends at the midnight after its
+    last day, so that day is the one before (one rule for the app, the console and the
+    profile, so "no aspirin until and including Tuesday 12 January" reads the same everywhere)."""
+    return (end.astimezone(zone) - timedelta(microseconds=1)).date()

@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from app.careplan.daytime import last_day
+
 # Tasks counted: the local days from 6 days before the asked day through that day.
 WEEK_DAYS = 7
 # A course's mornings (support stockings) at most this many days apart are one period: after
@@ -79,12 +81,6 @@ class ProgressLine:
     more: str = ""
     day: int | None = None
     total: int | None = None
-
-
-def last_day(end: datetime, zone: ZoneInfo) -> date:
-    """The last local day a span ending at `end` covers: `end` is the local midnight after
-    it, so the day is the one before (one rule for the profile and for progress)."""
-    return (end.astimezone(zone) - timedelta(microseconds=1)).date()
 
 
 def joined(spans: Iterable[Span]) -> list[Span]:

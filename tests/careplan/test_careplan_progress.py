@@ -15,6 +15,7 @@ from app.careplan import (
     TreatmentSession,
     compute_plan,
 )
+from app.careplan.daytime import last_day
 from app.careplan.progress import (
     CourseDay,
     LineKind,
@@ -24,7 +25,6 @@ from app.careplan.progress import (
     Visit,
     active,
     joined,
-    last_day,
     progress_lines,
 )
 from app.protocols.loader import load_protocol

@@ -26,7 +26,7 @@ from app.api.patient_auth import (
 )
 from app.appointments.calendar import visits_calendar
 from app.care import service as care
-from app.careplan.progress import last_day
+from app.careplan.daytime import last_day
 from app.config import Settings
 from app.enrolment import carer_devices
 from app.enrolment import service as enrolment
