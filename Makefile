@@ -39,7 +39,13 @@ $(DEV_STAMP): requirements/dev.txt pyproject.toml | $(BIN)/python
 
 install-run: $(RUN_STAMP)
 
-install: $(DEV_STAMP)
+# npm ci writes node_modules/.package-lock.json: ESLint (make lint) and axe-core (the browser
+# tests' accessibility check) come from package-lock.json.
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+install: $(DEV_STAMP) $(NODE_STAMP)
 
 run: install-run ## set up (runtime only), create the demo clinic on SQLite, print logins, serve on $(PORT)
 	$(WITH_URL) $(BIN)/aftercare demo --port $(PORT)
@@ -57,7 +63,6 @@ lint: install
 	elif command -v docker-compose >/dev/null; then $(COMPOSE_LINT_ENV) docker-compose config -q; \
 	else echo "compose.yaml: not checked (no docker compose plugin on this machine)"; exit 0; fi \
 	&& echo "compose.yaml: ok"
-	npm ci --no-audit --no-fund --silent
 	node_modules/.bin/eslint app/web eslint.config.js
 
 test-only: install

@@ -165,3 +165,8 @@ def last_day(end: datetime, zone: ZoneInfo) -> date:
     last day, so that day is the one before (one rule for the app, the console and the
     profile, so "no aspirin until and including Tuesday 12 January" reads the same everywhere)."""
     return (end.astimezone(zone) - timedelta(microseconds=1)).date()
+
+
+def ends_at_midnight(end: datetime, zone: ZoneInfo) -> bool:
+    """Whether a span ends at a local midnight, i.e. covers its last day whole."""
+    return end.astimezone(zone).time() == MIDNIGHT

@@ -82,6 +82,9 @@ class OccurrencePublic(SQLModel):
     due_at: datetime
     local_due: LocalDateTime  # due_at in the patient's zone, with its offset
     window_end: datetime
+    # Advice or a restriction that ends at a local midnight: its last whole day (inclusive), so
+    # the app and the console name the same day (app/careplan/daytime.py last_day).
+    last_day: date | None = None
     notifies: bool
     # A clinic visit not booked yet: its day is a target, its time of day a guess.
     tentative: bool = False

@@ -20,7 +20,7 @@ from app.careplan import (
     compute_plan,
     treatment_number_of,
 )
-from app.careplan.daytime import zone_for
+from app.careplan.daytime import ends_at_midnight, last_day, zone_for
 from app.careplan.progress import Span, active
 from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
@@ -243,6 +243,15 @@ def status_of(row: Occurrence, now: datetime) -> str:
     return "missed" if row.kind == OccurrenceKind.TASK else "ended"
 
 
+def span_last_day(row: Occurrence, zone: ZoneInfo) -> date | None:
+    """The last whole day of advice or a restriction that ends at a local midnight; else None."""
+    if row.kind not in SPAN_KINDS:
+        return None
+    if not ends_at_midnight(row.window_end, zone):
+        return None
+    return last_day(row.window_end, zone)
+
+
 def to_public(
     row: Occurrence, zone: ZoneInfo, now: datetime, done_by: Mapping[uuid.UUID, str] | None = None
 ) -> OccurrencePublic:
@@ -257,6 +266,7 @@ def to_public(
         due_at=row.due_at,
         local_due=row.due_at.astimezone(zone),
         window_end=row.window_end,
+        last_day=span_last_day(row, zone),
         notifies=row.notifies,
         tentative=row.tentative,
         status=status_of(row, now),

@@ -308,6 +308,7 @@ function routeFromHash() {
 function onHashChange() {
   if (state.screen !== "app") return;
   const { route, task } = routeFromHash();
+  if (route !== state.route) state.notice = ""; // said on the screen it was about
   state.route = route;
   state.result = null;
   state.checkTaskId = route === "report" ? task : null;
@@ -432,8 +433,8 @@ async function savePreferences(changes) {
     updateChrome();
     return null;
   } catch (error) {
-    if (error instanceof NetworkError) return OFFLINE_SENTENCE;
-    return error.detail;
+    if (error instanceof NetworkError) return { detail: OFFLINE_SENTENCE, fields: [] };
+    return { detail: error.detail, fields: error.fields || [] };
   }
 }
 
@@ -472,13 +473,17 @@ async function signOut() {
   showPage(pages.signedOut());
 }
 
-let noticeTimer = null;
+/** A sentence at the top of the screen, kept until the patient moves to another screen (one
+ *  that vanished by itself would make the page jump under their finger); drawn in the view,
+ *  not the header, so a notice there from the start (the welcome) moves nothing down. */
 function setNotice(text) {
   state.notice = text;
-  updateChrome();
-  if (!text) return; // the banner is a status region: screen readers say it
-  clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => setNotice(""), 10000);
+  if (text) announce(text);
+  if (state.screen === "app") render();
+}
+
+function noticeLine() {
+  return state.notice ? h("p", { id: "notice", class: "banner banner-sync notice" }, state.notice) : null;
 }
 
 // ---------------------------------------------------------------- events
@@ -607,7 +612,7 @@ function render({ moveFocus = false } = {}) {
   const oldStrip = view.querySelector(".strip-days");
   const stripLeft = oldStrip ? oldStrip.scrollLeft : 0;
 
-  replace(view, state.screen === "app" ? content() : state.page || []);
+  replace(view, state.screen === "app" ? [noticeLine(), content()] : state.page || []);
   for (const id of openDetails) {
     const d = $(id);
     if (d) d.open = true;
@@ -671,10 +676,10 @@ function updateChrome() {
   if (ticks) parts.push(ticks === 1 ? "1 tick" : `${ticks} ticks`);
   if (reports) parts.push(reports === 1 ? "1 report" : `${reports} reports`);
   const banner = $("sync");
-  banner.hidden = !(inApp && (parts.length || state.notice));
+  banner.hidden = !(inApp && parts.length);
   banner.textContent = parts.length
     ? `Waiting to send: ${parts.join(" and ")}. ${parts.length > 1 || ticks + reports > 1 ? "They" : "It"} will be sent when your phone is back online.`
-    : state.notice;
+    : "";
 }
 
 let carerBarKey = "";
@@ -793,7 +798,7 @@ async function boot() {
     }
   }
   await start(link);
-  if (state.notice) setNotice(state.notice);
+  if (state.notice) announce(state.notice); // drawn with the first screen: say it too
 }
 
 boot();

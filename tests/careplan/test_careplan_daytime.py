@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.careplan.daytime import Rhythm, zone_for
+from app.careplan.daytime import Rhythm, ends_at_midnight, last_day, zone_for
 from app.careplan.types import Preferences
 
 LONDON = ZoneInfo("Europe/London")
@@ -147,3 +147,23 @@ def test_unknown_zone(name: str) -> None:
 def test_wake_must_differ_from_bed() -> None:
     with pytest.raises(ValueError, match="must differ"):
         rhythm(wake=time(7), bed=time(7))
+
+
+@pytest.mark.parametrize(
+    ("end", "zone", "day", "midnight"),
+    [
+        # The midnight after Fri 8 May in London (BST): Friday is the last day, whole.
+        (utc(2026, 5, 8, 23, 0), LONDON, date(2026, 5, 8), True),
+        # The midnight after Sat 28 Mar, the night the clocks go forward (still GMT then).
+        (utc(2026, 3, 29, 0, 0), LONDON, date(2026, 3, 28), True),
+        # Noon on Sunday: the span reaches Sunday but does not cover it whole.
+        (utc(2026, 3, 29, 11, 0), LONDON, date(2026, 3, 29), False),
+        # The same instant is the midnight after 8 May in Santiago (UTC-4 in May).
+        (utc(2026, 5, 9, 4, 0), SANTIAGO, date(2026, 5, 8), True),
+    ],
+)
+def test_a_span_ends_at_the_midnight_after_its_last_day(
+    end: datetime, zone: ZoneInfo, day: date, midnight: bool
+) -> None:
+    assert last_day(end, zone) == day
+    assert ends_at_midnight(end, zone) is midnight

@@ -24,6 +24,7 @@ from app.notifications.vapid import VapidKeys
 from app.patients.models import Patient
 from app.scheduler import build_dispatcher
 from app.tasks.models import Occurrence
+from tests.e2e.axe_support import assert_accessible
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -163,8 +164,18 @@ def unexpected(problems: list[str], *expected_statuses: int, offline: bool = Fal
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
+    """Save the screen as `name` and fail on any WCAG 2.2 AA rule axe finds broken on it: every
+    screen a test looks at is checked, so a new screen cannot skip the check."""
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / name), full_page=full_page)
+    assert_accessible(page, name)
+
+
+def screenshot_part(part: Any, name: str) -> None:
+    """Save one element (a Playwright locator) as `name`; axe checks the whole page it is on."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    part.screenshot(path=str(SCREENS / name))
+    assert_accessible(part.page, name)
 
 
 def wait_for_offline_copy(

@@ -22,7 +22,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import SCREENS, Live, screenshot
+from tests.e2e.pwa_support import Live, screenshot, screenshot_part
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -110,8 +110,7 @@ def test_the_warning_fits_small_screens_and_large_text(live: Live, browser: Any,
         expect(visits.get_by_role("alert")).to_have_text(CLOSED)
         visits.scroll_into_view_if_needed()
         page.wait_for_timeout(100)  # fonts and layout settle
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        visits.screenshot(path=str(SCREENS / f"{size}-console-booking-warned.png"))
+        screenshot_part(visits, f"{size}-console-booking-warned.png")
         # On a phone each visit is a block: nothing is cut off, the warning and its button fit.
         found = visits.evaluate(LAYOUT)
         assert found == [], (size, found)

@@ -26,7 +26,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import PHONE, SCREENS, Live, open_page, unexpected
+from tests.e2e.pwa_support import PHONE, Live, open_page, screenshot_part, unexpected
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -96,8 +96,7 @@ def test_staff_invite_a_carer_who_helps_then_remove_them(
     expect(row).to_contain_text("link not used yet")
     expect(row).to_contain_text("gets reminders")
     expect(row).to_contain_text("Invited by staff")
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    card.screenshot(path=str(SCREENS / "console-carers-invited.png"))
+    screenshot_part(card, "console-carers-invited.png")
 
     # The carer's phone opens the link, ticks a task and reports a problem for Ada.
     phone = browser.new_context(
@@ -186,8 +185,7 @@ def test_the_card_fits_small_screens_and_large_text(live: Live, browser: Any, si
         card = page.get_by_role("region", name="Carers")
         card.scroll_into_view_if_needed()
         page.wait_for_timeout(100)
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        card.screenshot(path=str(SCREENS / f"{size}-console-carers.png"))
+        screenshot_part(card, f"{size}-console-carers.png")
         assert card.evaluate(LAYOUT) == [], size
         no_problems(problems)
     finally:

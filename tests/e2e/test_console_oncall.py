@@ -25,7 +25,7 @@ from tests.e2e.console_support import (
     sign_in,
     staff_by_email,
 )
-from tests.e2e.pwa_support import SCREENS, Live
+from tests.e2e.pwa_support import Live, screenshot_part
 
 __all__ = ["desk"]  # the fixture, used by name
 
@@ -127,8 +127,7 @@ def test_the_card_fits_a_phone_and_320_px(live: Live, browser: Any, size: str) -
         expect(form.get_by_role("status")).to_contain_text("Text message")
         form.scroll_into_view_if_needed()
         page.wait_for_timeout(100)
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        form.screenshot(path=str(SCREENS / f"{size}-console-oncall.png"))
+        screenshot_part(form, f"{size}-console-oncall.png")
         assert form.evaluate(LAYOUT) == [], size
         no_problems(problems)
     finally:
@@ -152,8 +151,7 @@ def test_the_admins_dialog_fits_a_phone_and_320_px(live: Live, browser: Any, siz
         dialog = page.get_by_role("dialog")
         expect(dialog.get_by_label("Mobile number")).to_be_focused()
         page.wait_for_timeout(100)
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        dialog.screenshot(path=str(SCREENS / f"{size}-console-oncall-dialog.png"))
+        screenshot_part(dialog, f"{size}-console-oncall-dialog.png")
         assert dialog.evaluate(LAYOUT) == [], size
         no_problems(problems)
     finally:

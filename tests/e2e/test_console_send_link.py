@@ -22,7 +22,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import SCREENS, Live
+from tests.e2e.pwa_support import Live, screenshot_part
 from tests.support.factories import make_patient
 from tests.support.sms_gateway import LoopbackSmsGateway
 from tests.support.smtp_server import LoopbackSmtp
@@ -110,8 +110,7 @@ def test_the_card_fits_small_screens_and_large_text(
         expect(card).to_contain_text("A new link was sent")
         card.scroll_into_view_if_needed()
         page.wait_for_timeout(100)
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        card.screenshot(path=str(SCREENS / f"{size}-console-send-link.png"))
+        screenshot_part(card, f"{size}-console-send-link.png")
         assert card.evaluate(LAYOUT) == [], size
         no_problems(problems)
     finally:

@@ -26,7 +26,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import SCREENS, Live, screenshot
+from tests.e2e.pwa_support import Live, screenshot, screenshot_part
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -141,8 +141,7 @@ def test_the_form_fits_small_screens_and_large_text(live: Live, browser: Any, si
         expect(form.get_by_label(re.compile("Date and time"))).to_be_focused()
         form.scroll_into_view_if_needed()
         page.wait_for_timeout(100)  # fonts and layout settle
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        form.screenshot(path=str(SCREENS / f"{size}-console-treatment-correct.png"))
+        screenshot_part(form, f"{size}-console-treatment-correct.png")
         assert form.evaluate(LAYOUT) == [], size
         no_problems(problems)
     finally:

@@ -26,7 +26,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import SCREENS, Live, open_page, screenshot, unexpected
+from tests.e2e.pwa_support import Live, open_page, screenshot, screenshot_part, unexpected
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -108,8 +108,7 @@ def test_the_booked_card_fits_small_screens_and_large_text(
         page.wait_for_load_state("networkidle")  # the first sync re-renders the day
         card.scroll_into_view_if_needed()
         page.wait_for_timeout(100)  # fonts and layout settle
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        card.screenshot(path=str(SCREENS / f"{size}-pwa-booked-treatment.png"))
+        screenshot_part(card, f"{size}-pwa-booked-treatment.png")
         assert card.evaluate(LAYOUT) == [], size
         assert unexpected(problems) == []
     finally:

@@ -152,7 +152,7 @@ def test_a_carer_invited_in_settings_ticks_a_task_for_the_patient(
     expect(carer_page.get_by_role("heading", level=1)).to_contain_text("Today")
     expect(carer_page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
     expect(carer_page.get_by_text("Good afternoon, Anna.")).to_be_visible()
-    expect(carer_page.locator("#sync")).to_contain_text("You are helping Ada Lovelace.")
+    expect(carer_page.locator("#notice")).to_contain_text("You are helping Ada Lovelace.")
     # Helping one person only: nothing to switch to.
     expect(carer_page.locator("#carer-bar button")).to_have_count(0)
     first = task_of(live, enrolled.patient.id, "elevate_legs/t1/1")

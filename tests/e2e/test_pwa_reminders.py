@@ -268,3 +268,32 @@ def test_the_page_and_the_service_worker_share_one_base64url(
     assert page.evaluate(BASE64URL_CHECK, key["public_key"]) == expected
     assert worker.evaluate(BASE64URL_CHECK, key["public_key"]) == expected
     assert problems == []
+
+
+# Counts the app's calls for notification permission; answers "default" (the patient has not
+# decided), as a phone does until it is asked and answered.
+COUNT_PERMISSION_ASKS = """
+(() => {
+  window.permissionAsks = 0;
+  Notification.requestPermission = async () => { window.permissionAsks += 1; return "default"; };
+})();
+"""
+
+
+def test_permission_is_asked_only_after_a_tap_that_says_what_it_is_for(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    handset.add_init_script(COUNT_PERMISSION_ASKS)
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    prompt = page.locator("#reminders-slot")
+    expect(prompt).to_contain_text("Get a reminder on this phone when it is time for each task.")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Today").click()
+    page.reload()
+    expect(prompt.get_by_role("button", name="Turn on reminders")).to_be_visible()
+    assert page.evaluate("window.permissionAsks") == 0  # opening, moving, reloading: never asked
+    prompt.get_by_role("button", name="Turn on reminders").click()
+    expect(prompt).to_contain_text("Reminders are still off. You can turn them on at any time.")
+    assert page.evaluate("window.permissionAsks") == 1
+    assert problems == []

@@ -43,7 +43,7 @@ def test_chest_pain_gets_the_emergency_screen(live: Live, enrolled: Enrolled, ha
     error = page.locator("#pain-error")
     expect(error).to_have_text("Please choose a number for your pain (0 if you have none).")
     expect(error).to_be_in_viewport()
-    expect(page.get_by_role("radio", name="0", exact=True)).to_be_focused()
+    expect(page.get_by_role("radio", name="0, no pain", exact=True)).to_be_focused()
     expect(page.get_by_role("group", name="How bad is your pain right now?")).to_contain_text(
         "Please choose a number"
     )

@@ -63,3 +63,31 @@ def test_iphone_safari_shows_how_to_add_to_the_home_screen_first(
         assert problems == []
     finally:
         context.close()
+
+
+def test_a_cleared_time_is_refused_in_plain_words_by_its_field(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    page.get_by_role("link", name="Settings").click()
+    wake = page.get_by_label("I usually get up at")
+    wake.fill("")
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#wake-error")
+    expect(error).to_have_text("The time of getting up must be a time like 07:30.")
+    expect(wake).to_be_focused()
+    expect(wake).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#day-status")).to_have_text(
+        "Nothing was saved. Please check the time above."
+    )
+    # No field names, codes or validation text anywhere on the screen.
+    for leak in ("wake_time", "Input should", "invalid_input", "422"):
+        expect(page.locator("body")).not_to_contain_text(leak)
+    screenshot(page, "settings-time-refused.png", full_page=True)
+    assert _patient(live, enrolled).wake_time == time(7, 30)  # unchanged
+    wake.fill("07:00")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#day-status")).to_have_text("Saved. Your plan has been updated.")
+    expect(error).to_have_count(0)
+    assert unexpected(problems, 422) == []

@@ -45,7 +45,7 @@ def test_snooze_from_the_app(live: Live, enrolled: Enrolled, handset: Any, brows
     screenshot(page, "snooze-due.png")
 
     snooze.click()
-    expect(page.locator("#sync")).to_contain_text("We will remind you again at 2:35 pm.")
+    expect(page.locator("#notice")).to_contain_text("We will remind you again at 2:35 pm.")
     expect(task).to_contain_text("We will remind you again at 2:35 pm.")  # on the task too
     expect(snooze).to_be_focused()  # focus stays on the control the patient used
     assert_requests(live, "POST", f"/api/me/tasks/{first.id}/snooze", 1)
@@ -54,7 +54,7 @@ def test_snooze_from_the_app(live: Live, enrolled: Enrolled, handset: Any, brows
     # Offline: it says plainly that it needs a connection.
     handset.set_offline(True)
     snooze.click()
-    expect(page.locator("#sync")).to_contain_text("needs an internet connection")
+    expect(page.locator("#notice")).to_contain_text("needs an internet connection")
     screenshot(page, "snooze-offline.png")
     handset.set_offline(False)
     assert unexpected(problems, offline=True) == []

@@ -37,7 +37,7 @@ def test_enrol_then_tick_and_undo_a_task(live: Live, enrolled: Enrolled, handset
     expect(page.get_by_text("Good afternoon, Ada.")).to_be_visible()
     expect(page.locator("#clinic-name")).to_have_text("Riverside Vein Clinic")
     expect(page.locator("#call-clinic")).to_have_attribute("href", "tel:+442079460001")
-    expect(page.locator("#sync")).to_contain_text("Your phone is set up.")
+    expect(page.locator("#notice")).to_contain_text("Your phone is set up.")
 
     first = live.occurrence("elevate_legs/t1/1")
     task = page.locator(f"#task-{first.id}")
@@ -50,7 +50,7 @@ def test_enrol_then_tick_and_undo_a_task(live: Live, enrolled: Enrolled, handset
     expect(page.locator(f"#task-{later.id} button")).to_have_count(0)
     # Advice with its end, and the next visit.
     expect(page.get_by_text("No aspirin for six weeks")).to_be_visible()
-    expect(page.get_by_text("Until Friday 8 May")).to_be_visible()
+    expect(page.get_by_text("Until and including Friday 8 May")).to_be_visible()
     # Not booked yet: the day only (tests/e2e/test_pwa_today.py::test_a_visit_shows...).
     expect(page.locator(".visit")).to_contain_text(
         "Around Friday 10 April — the clinic will confirm the time"

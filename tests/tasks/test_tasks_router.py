@@ -37,6 +37,15 @@ class TestDay:
         assert elevations == [f"2026-03-27T{h}:00:00+00:00" for h in (12, 14, 16, 18, 20, 22)]
         assert {i["status"] for i in items} == {"pending"}
 
+    def test_spans_say_their_last_whole_day_and_tasks_none(self, me: TestClient) -> None:
+        items = day(me)
+        # Treated Fri 27 Mar 12:00: no aspirin for six weeks, to the midnight after Fri 8 May
+        # (British Summer Time by then): that Friday is the last day, for the app and console.
+        aspirin = first(items, "avoid_aspirin")
+        assert aspirin["window_end"].startswith("2026-05-08T23:00:00")
+        assert aspirin["last_day"] == "2026-05-08"
+        assert first(items, "elevate_legs")["last_day"] is None
+
     def test_days_after_the_clock_change_keep_local_times(self, me: TestClient) -> None:
         monday = day(me, "2026-03-30")
         assert first(monday, "stockings_on")["local_due"] == "2026-03-30T07:30:00+01:00"

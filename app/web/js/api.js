@@ -4,13 +4,15 @@ import { learnServerTime } from "./time.js";
 
 const TIMEOUT_MS = 20000;
 
-/** The server answered with an error: `code` and `detail` (a sentence for people). */
+/** The server answered with an error: `code` and `detail` (a sentence for people); for a form
+ *  the server refused, `fields`: [{field, message}], each sentence to show by its field. */
 export class ApiError extends Error {
-  constructor(status, code, detail) {
+  constructor(status, code, detail, fields = []) {
     super(detail || `Request failed (${status})`);
     this.status = status;
     this.code = code || "error";
     this.detail = detail || "Something went wrong. Please try again.";
+    this.fields = fields;
   }
   /** Worth sending again later (the server or the network had a problem, not the request). */
   get transient() {
@@ -63,7 +65,10 @@ export async function api(method, path, body) {
   if (!response.ok) {
     // The service worker answers 503 "offline" when it has no saved copy.
     if (response.status === 503 && data && data.code === "offline") throw new NetworkError("offline");
-    throw new ApiError(response.status, data && data.code, data && data.detail);
+    const fields = data && Array.isArray(data.errors)
+      ? data.errors.filter((e) => e && e.field && e.message).map((e) => ({ field: e.field, message: e.message }))
+      : [];
+    throw new ApiError(response.status, data && data.code, data && data.detail, fields);
   }
   return { data, savedAt, status: response.status };
 }

@@ -7,7 +7,10 @@ import { h } from "./dom.js";
 const WANTED = "aftercare.reminders"; // "on" | "off": what the patient last chose on this phone
 const PROMPT = "aftercare.reminders-prompt"; // "later": hide the prompt on the day view
 
-let state = "checking"; // checking | unsupported | install | denied | off | working | on | error
+// unsupported | install | denied | off | working | on | error. The first state is what the phone
+// knows at once (no waiting for the service worker), so the day view is drawn with the right
+// card and does not jump when check() confirms it; check() then corrects a wrong guess.
+let state = firstGuess();
 let message = "";
 const listeners = new Set();
 
@@ -56,6 +59,13 @@ async function subscribeWith(reg, key) {
   await api("POST", "/api/me/push-subscriptions", subscription.toJSON());
   localStorage.setItem(WANTED, "on");
   return subscription;
+}
+
+function firstGuess() {
+  if (isIos() && !isInstalled()) return "install";
+  if (!supported()) return "unsupported";
+  if (Notification.permission === "denied") return "denied";
+  return Notification.permission === "granted" && localStorage.getItem(WANTED) === "on" ? "on" : "off";
 }
 
 /**
@@ -166,9 +176,6 @@ export function remindersCard({ prompt = false } = {}) {
   const body = [];
   const status = (text) => h("p", { class: "reminder-status" }, text);
   switch (state) {
-    case "checking":
-      body.push(status("Checking reminders…"));
-      break;
     case "unsupported":
       body.push(status("This phone's browser cannot show reminders. Please open Aftercare each day to see what to do."));
       break;
@@ -194,7 +201,7 @@ export function remindersCard({ prompt = false } = {}) {
         h("button", { type: "button", class: "button button-primary", id: "reminders-on", onclick: turnOn }, "Turn on reminders"),
         prompt ? later() : null));
   }
-  if (message && state !== "checking" && !message.startsWith("Reminders are on")) body.push(h("p", { class: "reminder-message" }, message));
+  if (message && !message.startsWith("Reminders are on")) body.push(h("p", { class: "reminder-message" }, message));
   if (prompt && state === "install") body.push(later());
   return h("section", { class: ["card", "reminders", `reminders-${state}`, prompt && "reminders-prompt"], "aria-labelledby": prompt ? "reminders-prompt-heading" : "reminders-heading" },
     h("h2", { id: prompt ? "reminders-prompt-heading" : "reminders-heading" }, "Reminders"),

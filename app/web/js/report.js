@@ -33,9 +33,12 @@ export function formNumbers(form, profile) {
 function painScale(error) {
   const options = [];
   for (let n = 0; n <= 10; n += 1) {
+    // The ends' words, shown under the scale for the eye, are in the ends' names for the ear.
+    const end = n === 0 ? ", no pain" : n === 10 ? ", the worst pain" : "";
     options.push(h("label", { class: "pain-option" },
       h("input", { type: "radio", name: "pain", value: String(n), class: "pain-input" }),
-      h("span", { class: `pain-face pain-${n}` }, String(n))));
+      h("span", { class: `pain-face pain-${n}` }, String(n)),
+      end ? h("span", { class: "visually-hidden" }, end) : null));
   }
   return h("fieldset", { class: "field pain", id: "pain-field", "aria-describedby": "pain-hint pain-error" },
     h("legend", {}, "How bad is your pain right now?"),

@@ -16,7 +16,27 @@ function phoneZone() {
   }
 }
 
-/** ctx: {profile, reminders (the reminders card), onSave(changes) → Promise<error text|null>,
+/** The server's sentence under `input` (none: `text` empty), tied to it for screen readers. */
+function fieldError(input, text) {
+  const id = `${input.id}-error`;
+  let line = document.getElementById(id);
+  if (!text) {
+    if (line) line.remove();
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
+    return;
+  }
+  if (!line) {
+    line = h("p", { class: "form-error", id });
+    input.after(line);
+  }
+  line.textContent = text;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", id);
+}
+
+/** ctx: {profile, reminders (the reminders card), onSave(changes) → Promise<null | {detail,
+ *  fields: [{field, message}]}> (the server's sentences, each shown by its field),
  *  onChooseChannel({channel, consent}) → Promise<error text|null>, onSignOut()} */
 export function renderSettings(ctx) {
   const { profile } = ctx;
@@ -55,8 +75,18 @@ export function renderSettings(ctx) {
     };
     if (useZone.checked && zone) changes.time_zone = zone;
     status.textContent = "Saving…";
+    for (const input of [wake, bed]) fieldError(input, "");
     const error = await ctx.onSave(changes);
-    status.textContent = error || "Saved. Your plan has been updated.";
+    if (!error) {
+      status.textContent = "Saved. Your plan has been updated.";
+      return;
+    }
+    // Each sentence by the field it is about, the first field focused; the rest in the status.
+    const byField = { wake_time: wake, bed_time: bed };
+    const placed = error.fields.filter((f) => byField[f.field]);
+    for (const f of placed) fieldError(byField[f.field], f.message);
+    if (placed.length) byField[placed[0].field].focus();
+    status.textContent = placed.length ? "Nothing was saved. Please check the time above." : error.detail;
   });
 
   const clinic = profile.clinic;

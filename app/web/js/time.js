@@ -80,13 +80,17 @@ export function dayOfMonth(ymd) {
   return String(Number(ymd.slice(8, 10)));
 }
 
-/** "7:30 am" */
+/** "7:30 am"; "midnight" rather than "12:00 am", which people read as midday or the wrong night. */
 export function timeOf(instant, zone) {
-  return format(zone, { hour: "numeric", minute: "2-digit", hour12: true }).format(new Date(instant));
+  const at = new Date(instant);
+  if (format(zone, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at) === "00:00") return "midnight";
+  return format(zone, { hour: "numeric", minute: "2-digit", hour12: true }).format(at);
 }
 
-/** "Today", "Yesterday", "Tomorrow" or null. */
+/** "Today", "Yesterday", "Tomorrow" or null; always null without `today` (a page for another
+ * day names days by weekday: "tomorrow" there would be read as the day after that page). */
 export function relativeDay(ymd, today) {
+  if (!today) return null;
   const n = daysBetween(today, ymd);
   return n === 0 ? "Today" : n === -1 ? "Yesterday" : n === 1 ? "Tomorrow" : null;
 }
@@ -97,13 +101,13 @@ function onDay(ymd, today) {
   return rel ? rel.toLowerCase() : `on ${dayLong(ymd)}`;
 }
 
-/** When a span (advice, restriction) ends: "until Friday 8 May" or "until 12:00 pm tomorrow". */
-export function untilText(windowEnd, zone, today) {
+/** When a span (advice, restriction) ends: "until and including Friday 8 May" (it ends at the
+ * midnight after that day: `lastDay`, the server's date, names it) or "until 12:00 pm tomorrow". */
+export function untilText(windowEnd, zone, today, lastDay = null) {
   const end = Date.parse(windowEnd);
-  const clock = format(zone, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(end);
-  if (clock === "00:00") {
-    const last = ymdIn(end - 1, zone);
-    return last === today ? "until the end of today" : `until ${dayLong(last)}`;
+  if (lastDay) {
+    // DRAFT for clinical review
+    return lastDay === today ? "until the end of today" : `until and including ${dayLong(lastDay)}`;
   }
   return `until ${timeOf(end, zone)} ${onDay(ymdIn(end, zone), today)}`;
 }

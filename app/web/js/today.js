@@ -120,12 +120,18 @@ function taskItem(o, ctx) {
     h("div", { class: "task-head" },
       h("span", { class: "task-icon", "aria-hidden": "true" }),
       h("div", { class: "task-text" },
-        h("p", { class: "task-when" }, whenLine(o, zone, today)),
+        h("p", { class: "task-when" }, whenLine(o, zone, pageToday(ctx))),
         h("h3", { class: "task-title", id: titleId }, o.title),
         status ? h("p", { class: "task-status" }, status) : null,
         snoozedAt ? h("p", { class: "task-status task-snoozed" }, snoozedText(snoozedAt, zone)) : null)),
     o.instructions ? h("details", { class: "task-how", id: `how-${o.id}` }, h("summary", {}, "How to do it"), h("p", {}, o.instructions)) : null,
     tick || snooze || check ? h("div", { class: "task-actions" }, tick, snooze, check) : null);
+}
+
+/** Today, for naming days relative to it ("tomorrow"), only on today's own page: on another
+ * day's page "tomorrow" would be read as the day after that page, so days go by weekday there. */
+function pageToday(ctx) {
+  return ctx.selected === ctx.today ? ctx.today : null;
 }
 
 /** The line above a task's title: its time; a visit's time once booked, its day while not. */
@@ -137,7 +143,7 @@ function whenLine(o, zone, today) {
 function adviceItem(o, ctx) {
   return h("li", { class: ["advice", `advice-${o.kind}`] },
     h("h3", { class: "advice-title" }, o.title),
-    h("p", { class: "advice-until" }, capitalise(untilText(o.window_end, ctx.zone, ctx.today))),
+    h("p", { class: "advice-until" }, capitalise(untilText(o.window_end, ctx.zone, pageToday(ctx), o.last_day))),
     o.instructions ? h("p", { class: "advice-text" }, o.instructions) : null);
 }
 

@@ -57,6 +57,11 @@ export function dateTime(instant, zone) {
     .format(new Date(instant));
 }
 
+/** "Tue 12 Jan 2027" for a calendar day "2027-01-12" (a date, not an instant: no zone). */
+export function dayOnly(ymd) {
+  return fmt("UTC", { weekday: "short", day: "numeric", month: "short", year: "numeric" }).format(new Date(`${ymd}T12:00:00Z`));
+}
+
 /** "27 Mar 2026" */
 export function dateOnly(instant, zone) {
   if (!instant) return "—";

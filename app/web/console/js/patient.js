@@ -15,7 +15,7 @@ import { painChart } from "./chart.js";
 import {
   h, replace, field, messageLine, busy, badge, confirmDialog, reasonDialog, emptyRow, announce,
 } from "./ui.js";
-import { whenShort, duration, dateTime, dateOnly, relative, localInputValue, instantOf, nowRounded, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
+import { whenShort, duration, dateTime, dateOnly, dayOnly, relative, localInputValue, instantOf, nowRounded, daysBetween, ymdIn, dayHeading, painText } from "./format.js";
 
 // A booking time refused with a sentence for the field: staff may book anyway past the first
 // two (the clinic closed, the patient's night), never past the others.
@@ -30,14 +30,18 @@ const ENROLMENT = {
   revoked: ["link revoked", "muted"],
 };
 
-/** "No aspirin until 9 May": one line per restriction, to its latest end (a re-treatment adds a
- * row per treatment; the restriction is their union). */
+/** "No aspirin until and including Tue 12 Jan 2027": one line per restriction, to its latest
+ * end (a re-treatment adds a row per treatment; the restriction is their union). The last day
+ * is the server's (`last_day`), the same day the patient's app names. */
 function restrictionsUntil(spans, zone) {
   const ends = new Map();
   for (const s of spans) {
-    if (!ends.has(s.title) || Date.parse(s.window_end) > Date.parse(ends.get(s.title))) ends.set(s.title, s.window_end);
+    const known = ends.get(s.title);
+    if (!known || Date.parse(s.window_end) > Date.parse(known.window_end)) ends.set(s.title, s);
   }
-  return [...ends].map(([title, end]) => `${title} until ${dateOnly(end, zone)}`).join(" · ");
+  return [...ends].map(([title, s]) => s.last_day
+    ? `${title} until and including ${dayOnly(s.last_day)}`
+    : `${title} until ${dateTime(s.window_end, zone)}`).join(" · ");
 }
 
 /** A treatment booked ahead whose time has passed and that nobody has confirmed done. */
