@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.layout_support import check_screen, open_sized
+from tests.e2e.layout_support import check_screen, layout_shift, open_sized
 from tests.e2e.pwa_support import SCREENS, Enrolled, Live, open_page, screenshot, unexpected
 
+CLS_LIMIT = 0.1  # Lighthouse's "good" cumulative layout shift, for Today with the section
 # Layout shifts whose moved elements include the progress section or anything in it. The
 # section is drawn with the plan (fetched together) and last on Today, so nothing below it
-# can move when it comes or changes; Today's own shifts are measured in test_pwa_screens.py.
+# can move when it comes or changes.
 PROGRESS_SHIFTS = """() => new Promise((resolve) => {
     new PerformanceObserver((list, observer) => {
         observer.disconnect();
@@ -106,6 +107,8 @@ def test_mid_plan_progress_fits_and_does_not_shift_today(
         page.wait_for_timeout(1500)  # the plan, progress, form and reports have all arrived
         shift = page.evaluate(PROGRESS_SHIFTS)
         assert shift == 0, f"{size}: the progress section moved by {shift:.3f}"
+        today = layout_shift(page)
+        assert today < CLS_LIMIT, f"{size}: Today shifted by {today:.3f}"
         section.scroll_into_view_if_needed()
         # Measured before any screenshot: a whole-page screenshot can lose the large text.
         assert page.evaluate(SECTION_PROBLEMS) == [], size
