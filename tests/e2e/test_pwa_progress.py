@@ -10,7 +10,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.layout_support import check_screen, layout_shift, open_sized
-from tests.e2e.pwa_support import SCREENS, Enrolled, Live, open_page, screenshot, unexpected
+from tests.e2e.pwa_support import (
+    SCREENS,
+    Enrolled,
+    Live,
+    open_page,
+    screenshot,
+    unexpected,
+    wait_for_offline_copy,
+)
 
 CLS_LIMIT = 0.1  # Lighthouse's "good" cumulative layout shift, for Today with the section
 # Layout shifts whose moved elements include the progress section or anything in it. The
@@ -84,6 +92,29 @@ def test_words_first_with_a_named_visual_and_a_count_after_a_tick(
     page.get_by_role("button", name="Undo: Raise your legs").first.click()
     expect(week).to_contain_text("Tasks you tick off are counted here.")
     assert unexpected(problems) == []
+
+
+def test_offline_the_saved_words_of_the_same_day_only(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    expect(page.get_by_role("region", name="Your progress")).to_be_visible()
+    wait_for_offline_copy(page, including=("/api/me/progress",))
+    handset.set_offline(True)
+    live.unplug()
+    page.reload()
+    expect(page.locator("#connection")).to_contain_text("You are offline.")
+    section = page.get_by_role("region", name="Your progress")
+    expect(section).to_contain_text("Day 0 of 42: the day of your treatment.")
+    # The next day, still offline: the saved words are the day before's, so none are shown
+    # (never "Day 0" on day 1); the plan's own advice above still says the last day.
+    page.clock.set_fixed_time(live.clock.now() + timedelta(days=1))
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Saturday 28 March")
+    expect(page.locator(".advice-list")).to_contain_text("No aspirin for six weeks")
+    expect(page.locator("#progress")).to_have_count(0)
+    assert unexpected(problems, offline=True) == []
 
 
 @pytest.mark.parametrize("size", ["phone", "narrow", "text200"])
