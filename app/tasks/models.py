@@ -92,3 +92,23 @@ class OccurrencePublic(SQLModel):
     completed_at: datetime | None
     completed_by: str | None = None  # the carer's name when a carer ticked it
     voided: bool = False  # done for a treatment since voided: history, not the plan
+
+
+class ProgressLinePublic(SQLModel):
+    """One line of progress in the server's words (app/careplan/progress.py): `text` first,
+    then `more`; `day` of `total` days passed for a span's or course's visual, else null."""
+
+    key: str  # the task code, "visit" or "tasks"
+    kind: str  # span, course, visit or tasks
+    title: str
+    text: str
+    more: str = ""
+    day: int | None = None
+    total: int | None = None
+
+
+class ProgressPublic(SQLModel):
+    """Where the patient is in their plan on a local day."""
+
+    date: date
+    lines: list[ProgressLinePublic]

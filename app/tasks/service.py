@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, and_, bindparam, delete, or_, update
+from sqlalchemy import BindParameter, and_, bindparam, delete, false, or_, update
 from sqlmodel import Session, col, select
 
 from app.bulk import insert_new
@@ -21,6 +21,7 @@ from app.careplan import (
     treatment_number_of,
 )
 from app.careplan.daytime import ends_at_midnight, last_day, zone_for
+from app.careplan.progress import Span, active
 from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
@@ -461,24 +462,36 @@ def undo(
     )
 
 
-_ACTIVE_RESTRICTIONS = (
+_RESTRICTIONS = (
     select(Occurrence)
     .where(
         col(Occurrence.patient_id) == _PATIENT,
         col(Occurrence.kind) == OccurrenceKind.RESTRICTION,
-        col(Occurrence.due_at) <= _NOW,
-        col(Occurrence.window_end) > _NOW,
+        col(Occurrence.voided) == false(),
     )
-    .order_by(col(Occurrence.window_end))
+    .order_by(*TIME_ORDER)
 )
 
 
-def active_restrictions(session: Session, *, patient: Patient, now: datetime) -> list[Occurrence]:
-    """One row per restricted task: the active occurrence that ends last."""
-    params = {"patient_id": patient.id, "now": now}
-    rows = session.exec(_ACTIVE_RESTRICTIONS, params=params).all()
-    latest = {row.task: row for row in rows}  # ordered by end, so the last one wins
-    return sorted(latest.values(), key=lambda row: row.window_end)
+def restriction_spans(session: Session, *, patient: Patient) -> list[Span]:
+    """Every restriction row of the patient as a span (a few: one per task and treatment)."""
+    rows = session.exec(_RESTRICTIONS, params={"patient_id": patient.id}).all()
+    return [
+        Span(
+            task=row.task,
+            title=row.title,
+            start=row.due_at,
+            end=row.window_end,
+            instructions=row.instructions,
+        )
+        for row in rows
+    ]
+
+
+def active_restrictions(session: Session, *, patient: Patient, now: datetime) -> list[Span]:
+    """One span per restricted task going on at `now`: the union of its rows (a re-treatment
+    extends it), so its end is the end of the last row that joins it."""
+    return active(restriction_spans(session, patient=patient), now)
 
 
 _UPCOMING_APPOINTMENTS = (

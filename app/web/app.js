@@ -8,6 +8,7 @@ import * as pages from "./js/pages.js";
 import { byDay, planBounds, standing } from "./js/plan.js";
 import * as reminders from "./js/reminders.js";
 import { formNumbers, renderReportForm, renderReportResult } from "./js/report.js";
+import { renderProgress } from "./js/progress.js";
 import { renderSettings } from "./js/settings.js";
 import * as sync from "./js/sync.js";
 import { addDays, dayLong, now, relativeDay, timeOf, ymdIn } from "./js/time.js";
@@ -27,6 +28,7 @@ const state = {
   route: "today", // today | report | settings
   profile: null,
   occurrences: [],
+  progress: null, // the server's words on where the patient is in the plan today (one day's)
   days: new Map(),
   first: null,
   last: null,
@@ -68,6 +70,7 @@ async function loadProfile() {
 
 async function loadPlan() {
   const today = ymdIn(now(), zone());
+  const progressing = loadProgress(today); // with the plan, so that both are drawn at once
   try {
     const { data, savedAt } = await api("GET", `/api/me/tasks?from=${addDays(today, -DAYS_BACK)}&to=${addDays(today, DAYS_AHEAD)}`);
     state.occurrences = data;
@@ -82,9 +85,21 @@ async function loadPlan() {
       ? "You are offline and your plan is not saved on this phone yet."
       : error.detail;
   }
+  await progressing;
   rebuild();
   state.loadedAt = Date.now();
   return true;
+}
+
+/** The server's progress lines for `today` (offline: the saved copy, shown only if it is of
+ *  the same day: a saved "day 9" must never be shown on day 10). Never throws. */
+async function loadProgress(today = ymdIn(now(), zone())) {
+  try {
+    const { data } = await api("GET", `/api/me/progress?date=${today}`);
+    state.progress = data;
+  } catch {
+    // keep what we have; the section is left out when it is not today's
+  }
 }
 
 // The form and the previous reports are fetched with the plan (not only when the form is
@@ -223,6 +238,7 @@ function signedOutPage() {
 /** What was shown for one person: gone before another person's plan is loaded. */
 function forgetPatient() {
   state.occurrences = [];
+  state.progress = null;
   state.reports = [];
   // Today, not nothing: a render may come before the new person's plan has loaded.
   state.selected = state.today;
@@ -476,6 +492,8 @@ function onSync(event) {
   if (event.type === "sent" && (event.item.type === "complete" || event.item.type === "undo") && event.data) {
     state.occurrences = state.occurrences.map((o) => (o.id === event.data.id ? event.data : o));
     rebuild();
+    // The week's count is the server's: asked again, then drawn when it comes.
+    loadProgress().then(() => { if (state.screen === "app" && state.route === "today") render(); });
   }
   if (event.type === "sent" && event.item.type === "report" && event.data) {
     state.reports = [event.data, ...state.reports.filter((r) => r.client_id !== event.data.client_id)];
@@ -557,7 +575,10 @@ function content() {
       reminders: remindersSlot(false),
     });
   }
-  return renderToday({
+  const progress = state.progress && state.progress.date === state.today && state.selected === state.today
+    ? renderProgress(state.progress)
+    : null;
+  return [renderToday({
     profile: state.profile,
     zone: zone(),
     today: state.today,
@@ -581,7 +602,7 @@ function content() {
     onToggle: toggle,
     onSnooze: snooze,
     snoozed: state.snoozed,
-  });
+  }), progress]; // last on the screen: nothing below it moves when its words change
 }
 
 function render({ moveFocus = false } = {}) {

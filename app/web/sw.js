@@ -3,7 +3,7 @@
 
 importScripts("/js/base64url.js"); // self.base64url, shared with the pages
 
-const VERSION = "6"; // a new shell list or changed shell files start a fresh shell cache
+const VERSION = "7"; // a new shell list or changed shell files start a fresh shell cache
 const SHELL_CACHE = `aftercare-shell-${VERSION}`;
 const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan, report form (with the
 // clinic's triage rules) and previous reports: the phone triages offline from these
@@ -19,6 +19,7 @@ const SHELL = [
   "/js/enrol.js",
   "/js/pages.js",
   "/js/plan.js",
+  "/js/progress.js",
   "/js/queue.js",
   "/js/reminders.js",
   "/js/report.js",
@@ -30,7 +31,9 @@ const SHELL = [
   "/manifest.webmanifest",
   "/icons/icon-192.png",
 ];
-const SAVED_API = new Set(["/api/me", "/api/me/tasks", "/api/me/report-form", "/api/me/reports"]);
+const SAVED_API = new Set(["/api/me", "/api/me/tasks", "/api/me/progress", "/api/me/report-form", "/api/me/reports"]);
+// One saved copy each, whatever day it was asked for (the newest wins offline).
+const ONE_COPY = new Set(["/api/me/tasks", "/api/me/progress"]);
 const SHELL_PAGES = new Set(["/", "/index.html", "/enrol"]);
 const NETWORK_WAIT_MS = 4000;
 
@@ -103,9 +106,9 @@ async function fromNetworkOrSaved(request, url) {
       const headers = new Headers(response.headers);
       headers.set("x-aftercare-saved-at", new Date().toISOString());
       const copy = new Response(await response.clone().blob(), { status: response.status, headers });
-      if (url.pathname === "/api/me/tasks") {
+      if (ONE_COPY.has(url.pathname)) {
         for (const old of await cache.keys()) {
-          if (new URL(old.url).pathname === "/api/me/tasks") await cache.delete(old);
+          if (new URL(old.url).pathname === url.pathname) await cache.delete(old);
         }
       }
       await cache.put(request, copy);

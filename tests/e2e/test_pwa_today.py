@@ -49,8 +49,10 @@ def test_enrol_then_tick_and_undo_a_task(live: Live, enrolled: Enrolled, handset
     expect(page.locator(f"#task-{later.id}")).to_contain_text("You can tick it off from 4:00 pm")
     expect(page.locator(f"#task-{later.id} button")).to_have_count(0)
     # Advice with its end, and the next visit.
-    expect(page.get_by_text("No aspirin for six weeks")).to_be_visible()
-    expect(page.get_by_text("Until and including Friday 8 May")).to_be_visible()
+    # (In the advice: "Your progress" further down says them in its own words.)
+    advice = page.locator(".advice-list")
+    expect(advice.get_by_text("No aspirin for six weeks")).to_be_visible()
+    expect(advice.get_by_text("Until and including Friday 8 May")).to_be_visible()
     # Not booked yet: the day only (tests/e2e/test_pwa_today.py::test_a_visit_shows...).
     expect(page.locator(".visit")).to_contain_text(
         "Around Friday 10 April — the clinic will confirm the time"

@@ -146,6 +146,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # The patient's phone.
     ("GET", "/api/me"): Rule("patient", 200),
     ("GET", "/api/me/calendar.ics"): Rule("patient", 200),
+    ("GET", "/api/me/progress"): Rule("patient", 200),
     ("GET", "/api/me/tasks"): Rule("patient", 200),
     ("POST", "/api/me/tasks/{occurrence_id}/complete"): Rule("patient", 200),
     ("DELETE", "/api/me/tasks/{occurrence_id}/complete"): Rule("patient", 200),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
@@ -49,7 +49,10 @@ from app.patients.reminder_channel import ReminderChannelChoice, channel_of, cho
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import failures_counted
 from app.shared.client_address import client_ip
+from app.tasks import progress
 from app.tasks import service as tasks
+from app.tasks.models import ProgressLinePublic, ProgressPublic
+from app.timezones import local_date
 
 router = APIRouter(prefix="/api", tags=["patient device"])
 
@@ -70,13 +73,13 @@ def build_profile(
     clinic = service.clinic_of_patient(session, patient)
     restrictions = [
         RestrictionPublic(
-            task=row.task,
-            title=row.title,
-            instructions=row.instructions,
-            until=last_day(row.window_end, zone),
-            until_at=row.window_end,
+            task=span.task,
+            title=span.title,
+            instructions=span.instructions,
+            until=last_day(span.end, zone),
+            until_at=span.end,
         )
-        for row in tasks.active_restrictions(session, patient=patient, now=now)
+        for span in tasks.active_restrictions(session, patient=patient, now=now)
     ]
     appointments = [
         AppointmentPublic(
@@ -278,6 +281,31 @@ def sign_out_device(
     if token:
         enrolment.end_device_session(session, token=token, now=clock.now())
     clear_session_cookie(response, name=PATIENT_COOKIE, settings=settings)
+
+
+@router.get("/me/progress", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT))
+def read_progress(
+    patient: CurrentPatient,
+    session: SessionDep,
+    clock: ClockDep,
+    protocols: ProtocolsDep,
+    day: Annotated[
+        date | None, Query(alias="date", description="a local day, YYYY-MM-DD; default today")
+    ] = None,
+) -> ProgressPublic:
+    """Where the patient is in their plan on a local day, in words: day N of M of the
+    stockings and of each restriction going on (with its last day), the next visit, and the
+    tasks ticked off in the last 7 days (counts, never percentages). The phone shows these
+    words as they are; on a carer's phone, the person it is showing."""
+    now = clock.now()
+    shown = day or local_date(now, ZoneInfo(patient.time_zone))
+    lines = progress.progress_of(
+        session, patient=patient, protocol=protocols.pinned(patient), day=shown, now=now
+    )
+    return ProgressPublic(
+        date=shown,
+        lines=[ProgressLinePublic.model_validate(line, from_attributes=True) for line in lines],
+    )
 
 
 @router.get(
