@@ -160,3 +160,29 @@ def test_earlier_reports_show_the_advice_and_what_the_clinic_wrote_back(
         assert problems == []
     finally:
         context.close()
+
+
+def test_a_tapped_seen_push_opens_the_earlier_reports(
+    live: Live, enrolled: Enrolled, browser: Any
+) -> None:
+    now = live.clock.now()
+    _name_the_nurse(live)
+    report = _report(live, enrolled.patient.id, now - timedelta(minutes=30), pain=2)
+    _see(live, report, REPLY, now)
+    context = browser.new_context(
+        **SIZES["phone"], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
+        has_touch=True,
+    )  # fmt: skip
+    try:
+        page, problems = open_page(context, now)
+        page.goto(enrolled.link.url)
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
+        # The push's URL, as the service worker opens it when nothing of the app is open.
+        page.goto(f"/?reports=1&for={enrolled.patient.id}")
+        section = page.get_by_role("region", name="Your earlier reports")
+        expect(section).to_contain_text(f"Seen by Nurse Patel at 12:00 pm: {REPLY}")
+        expect(page.locator("#my-reports-heading")).to_be_in_viewport()
+        assert "?" not in page.url  # the link is taken out of the address bar
+        assert problems == []
+    finally:
+        context.close()
