@@ -340,9 +340,10 @@ function openTask(id) {
 /** The Report tab at the earlier reports (a "seen" push was tapped), fetched afresh. */
 function showMyReports() {
   go("#report");
-  loadReports().then(() => {
+  // After both: a form arriving later draws the tab again, which would scroll it back up.
+  Promise.all([loadForm(), loadReports()]).then(() => {
     const list = $("my-reports");
-    if (list) list.scrollIntoView({ block: "start" });
+    if (list && state.route === "report") list.scrollIntoView({ block: "start" });
   });
 }
 
