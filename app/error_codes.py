@@ -408,6 +408,11 @@ class ErrorCode(StrEnum):
         "A report needs a pain score, a ticked warning sign or a note.",
         422,
     )
+    REPLY_TOO_LONG = (
+        "reply_too_long",
+        "The clinic's reply to a patient's report is longer than 500 characters.",
+        422,
+    )
 
     # --- the command line only ------------------------------------------------------------
     BACKUP_FAILED = (

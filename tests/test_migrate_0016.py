@@ -61,7 +61,7 @@ def test_0016_down_keeps_the_patients_own_phone_and_drops_the_carers(tmp_path: P
                         key_id="k", now=NOW, settings=settings,
                     )  # fmt: skip
 
-            command.downgrade(alembic_config(url), "-1")
+            command.downgrade(alembic_config(url), "0015_staff_alert_channels")
             tables = set(inspect(engine).get_table_names())
             assert {"carer", "carer_link"} & tables == set()
             with engine.connect() as connection:

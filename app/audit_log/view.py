@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "patient.refused": "Was refused a patient's record",
     "plan.read": "Viewed the plan",
     "reports.read": "Viewed the reports",
+    "report.seen": "Marked a report seen",
     "appointments.read": "Viewed the visits",
     "appointment.book": "Booked a visit",
     "appointment.unbook": "Removed a visit's booking",

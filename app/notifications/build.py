@@ -12,7 +12,12 @@ from app.notifications.letters import Letter
 from app.notifications.load import AlertClaim, Claim
 from app.notifications.models import Channel, OutboxKind, OutboxStatus
 from app.notifications.outcome import Outcome, QueuedFallback, later
-from app.notifications.payload import alert_payload, reminder_payload, visit_notice_payload
+from app.notifications.payload import (
+    alert_payload,
+    reminder_payload,
+    report_seen_payload,
+    visit_notice_payload,
+)
 from app.shared.when import short_when
 
 
@@ -39,6 +44,8 @@ class Build:
     def __call__(self, claim: Claim | AlertClaim, now: datetime) -> Push | Letter | Outcome:
         if isinstance(claim, AlertClaim):
             return self._alert(claim, now)
+        if claim.report_notice:
+            return self._report_seen(claim, now)
         if claim.notice:
             return self._visit_notice(claim, now)
         if claim.channel != Channel.PUSH:
@@ -126,6 +133,29 @@ class Build:
         )
         ttl = int((claim.expires_at - now).total_seconds())
         return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)
+
+    def _report_seen(self, claim: Claim, now: datetime) -> Push | Outcome:
+        """The clinic saw a report: the reminder's night rule (the patient's wake time), except
+        for an urgent or emergency report, whose answer goes at once, night or not."""
+        rhythm, report_id = claim.rhythm, claim.report_id
+        if report_id is None or rhythm is None:
+            return Outcome(claim.row_id, OutboxStatus.CANCELLED, "the report no longer exists")
+        if now >= claim.expires_at:
+            return Outcome(claim.row_id, OutboxStatus.DROPPED, "too late: report push expired")
+        urgent = claim.report_notice == OutboxKind.REPORT_SEEN_URGENT
+        if not urgent and rhythm.is_night(now):
+            return later(claim, rhythm.to_daytime(now), rhythm, "patient's night")
+        if not claim.devices:
+            return Outcome(claim.row_id, OutboxStatus.FAILED, "no device subscribed to reminders")
+        plaintext = report_seen_payload(
+            report_id=report_id,
+            text=claim.report_text,
+            show_text=claim.show_title,
+            public_url=self._public_url,
+            patient_id=claim.patient_id,
+        )
+        ttl = int((claim.expires_at - now).total_seconds())
+        return Push(plaintext, ttl=ttl, urgency="high" if urgent else "normal", topic=report_id.hex)
 
     def _receipt_token(self, occurrence_id: uuid.UUID, expires_at: datetime) -> str | None:
         """Lets the device report this push shown or tapped; none when built without a key."""

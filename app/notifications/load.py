@@ -20,6 +20,7 @@ from app.careplan.daytime import Rhythm
 from app.careplan.types import Preferences
 from app.clinics.models import Clinic
 from app.notifications.models import (
+    REPORT_NOTICES,
     VISIT_NOTICES,
     Channel,
     OutboxKind,
@@ -83,6 +84,10 @@ class Claim:
     daily_limit: int = 0
     # A push for this reminder was shown on one of the patient's devices at or after due_at.
     shown: bool = False
+    # A report's "seen" push (OutboxKind.REPORT_SEEN*): the report, the kind, the words.
+    report_id: uuid.UUID | None = None
+    report_notice: str = ""
+    report_text: str = ""
 
 
 @dataclass
@@ -180,6 +185,8 @@ class Loader:
                 col(Clinic.fallback_after_minutes),
                 col(Clinic.sms_per_day),
                 col(Clinic.emails_per_day),
+                col(OutboxMessage.report_id),
+                col(OutboxMessage.text),
             )
             .join(Occurrence, col(Occurrence.id) == OutboxMessage.occurrence_id, isouter=True)
             .join(Patient, col(Patient.id) == OutboxMessage.patient_id, isouter=True)
@@ -193,7 +200,7 @@ class Loader:
             row_id, due_at, expires_at, attempts, outbox_kind, occurrence_id, visit_at, task,
             kind, title, status, patient_id, zone, wake, bed, show_title,
             channel, chosen, email, phone, clinic_name, fallback_tasks, fallback_after,
-            sms_per_day, emails_per_day,
+            sms_per_day, emails_per_day, report_id, text,
         ) in rows:  # fmt: skip
             rhythm = None
             if patient_id is not None:
@@ -219,6 +226,9 @@ class Loader:
                     visit_at=visit_at,
                     channel=channel,
                     clinic_name=clinic_name or "",
+                    report_id=report_id,
+                    report_notice=outbox_kind if outbox_kind in REPORT_NOTICES else "",
+                    report_text=text or "",
                 )
             )
             claim = claims[-1]

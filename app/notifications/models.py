@@ -67,6 +67,10 @@ class OutboxKind(StrEnum):
     VISIT_BOOKED = "visit_booked"
     VISIT_MOVED = "visit_moved"
     VISIT_UNBOOKED = "visit_unbooked"
+    # The clinic marked a report seen: the patient is told, held through their night unless
+    # the report was urgent or an emergency (then it goes at once).
+    REPORT_SEEN = "report_seen"
+    REPORT_SEEN_URGENT = "report_seen_urgent"
 
 
 class Channel(StrEnum):
@@ -80,6 +84,7 @@ class Channel(StrEnum):
 VISIT_NOTICES = frozenset(
     {OutboxKind.VISIT_BOOKED, OutboxKind.VISIT_MOVED, OutboxKind.VISIT_UNBOOKED}
 )
+REPORT_NOTICES = frozenset({OutboxKind.REPORT_SEEN, OutboxKind.REPORT_SEEN_URGENT})
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -94,6 +99,10 @@ class OutboxMessage(SQLModel, table=True):
         UniqueConstraint("alert_id", "staff_id", "channel"),
         # The claim's order: due rows come off the index already sorted, ties by id.
         Index("ix_outbox_message_claim_order", "status", "next_attempt_at", "id"),
+        # A report's "seen" push is queued once (an index: SQLite adds it without a copy).
+        Index(
+            "ix_outbox_message_report_id_kind_channel", "report_id", "kind", "channel", unique=True
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -111,6 +120,11 @@ class OutboxMessage(SQLModel, table=True):
     staff_id: uuid.UUID | None = foreign_key(
         "staff_user.id", required=False, index=False, on_delete="SET NULL"
     )
+    # The report a "seen" push is about (no foreign key, as symptom_report.seen_by), and its
+    # words, made when it was queued ("Seen by Nurse Patel at 9:12: ..."): a report's seen
+    # state never changes after, so nothing needs reading at send time.
+    report_id: uuid.UUID | None = None
+    text: str = Field(default="", max_length=700)
     status: str = Field(default="pending", max_length=20)
     due_at: datetime = Field(sa_type=UTCDateTime)
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)

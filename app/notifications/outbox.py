@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.bulk import insert_new
 from app.notifications.models import (
+    REPORT_NOTICES,
     VISIT_NOTICES,
     Channel,
     OutboxKind,
@@ -274,6 +275,38 @@ def _on_call_letters(session: Session, patient_id: uuid.UUID) -> list[tuple[uuid
         .order_by(col(StaffUser.created_at), col(StaffUser.id))
     ).all()
     return [(staff_id, channel) for staff_id, channel in found]
+
+
+def queue_report_seen_push(
+    session: Session,
+    *,
+    report_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    kind: OutboxKind,
+    text: str,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    """Tell the patient (and their carers with reminders on) that the clinic saw report
+    `report_id`, in `text`, due now. Kind REPORT_SEEN waits out the patient's night as a
+    reminder does; REPORT_SEEN_URGENT (an urgent or emergency report) goes at once. Queued
+    once per report, when it is first seen (a unique index on report, kind and channel)."""
+    if kind not in REPORT_NOTICES:
+        raise ValueError(f"{kind!r} is not a report notice")
+    row = {
+        "kind": kind,
+        "channel": Channel.PUSH,
+        "report_id": report_id,
+        "patient_id": patient_id,
+        "text": text,
+        "status": OutboxStatus.PENDING,
+        "due_at": now,
+        "next_attempt_at": now,
+        "expires_at": expires_at,
+        "created_at": now,
+    }
+    insert_new(session, OutboxMessage, [row])
+    session.flush()
 
 
 # What the patient hears when a visit changes while an earlier notice still waits: they have

@@ -34,6 +34,14 @@ VISIT_NOTICE_TEXT = {
     "visit_unbooked": "{visit} is no longer booked. The clinic will contact you with a new time.",
 }
 
+# The clinic saw a report: its words ("Seen by Nurse Patel at 9:12: ...") on the lock screen
+# only if the patient chose to see task titles there, else this.
+# DRAFT for clinical review
+REPORT_SEEN_TITLE = "Message from your clinic"
+# DRAFT for clinical review
+GENERIC_REPORT_SEEN_TEXT = "The clinic has seen your report. Open Aftercare to read it."
+REPORTS_PATH = "/?reports=1"
+
 
 def reminder_payload(
     *,
@@ -151,3 +159,37 @@ def _task_document(
     if receipt_token is not None:
         document["receipt_token"] = receipt_token
     return document
+
+
+def report_seen_payload(
+    *,
+    report_id: uuid.UUID,
+    text: str,
+    show_text: bool,
+    public_url: str,
+    patient_id: uuid.UUID | None = None,
+) -> bytes:
+    """The JSON a patient's (or carer's) device receives when the clinic has seen a report.
+
+    Opens the app's list of earlier reports; the tag is the report's. The reply may say
+    something about the patient's health, so the lock screen has it only if they chose to see
+    task titles there (the same choice); the app shows it in full either way.
+    """
+    body = text if show_text and text else GENERIC_REPORT_SEEN_TEXT
+    # `for`: a carer's phone, which may show another person they help, switches to this one.
+    path = REPORTS_PATH if patient_id is None else f"{REPORTS_PATH}&for={patient_id}"
+    document: dict[str, object] = {
+        "web_push": 8030,
+        "notification": {
+            "title": REPORT_SEEN_TITLE,
+            "body": body,
+            "navigate": f"{public_url}{path}",
+            "tag": f"report-{report_id}",
+        },
+        "report_id": str(report_id),
+        "kind": "report_seen",
+        "url": path,
+    }
+    if patient_id is not None:
+        document["patient_id"] = str(patient_id)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()

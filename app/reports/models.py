@@ -15,6 +15,9 @@ from app.dbtypes import UTCDateTime, foreign_key
 from app.reports.wording import sign_words
 from app.shared.text import TEXT
 
+# The longest reply the clinic may write back to a patient about a report.
+REPLY_MAX = 500
+
 
 class SymptomReport(SQLModel, table=True):
     __tablename__ = "symptom_report"
@@ -41,6 +44,12 @@ class SymptomReport(SQLModel, table=True):
     # Sent from a carer's phone: the carer's link (carer_link.id; its name says who), no
     # foreign key (as occurrence.completed_by_carer). None: the patient sent it.
     reported_by_carer: uuid.UUID | None = None
+    # When the clinic first marked it seen (app/reports/seen.py), by whom (a staff_user id, no
+    # foreign key: an erased account leaves the time), and what they wrote back to the patient.
+    # Never the alert's acknowledgement note: that is written for colleagues.
+    seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    seen_by: uuid.UUID | None = None
+    reply: str = Field(default="", max_length=REPLY_MAX)
 
 
 class Alert(SQLModel, table=True):
@@ -97,13 +106,22 @@ class ReportPublic(SQLModel):
     call_label: str | None
     created_at: datetime
     reported_by: str | None = None  # the carer's name when a carer sent it
+    # When the clinic marked it seen, who (their name), and their reply to the patient ("":
+    # none). None/None: not seen yet.
+    seen_at: datetime | None = None
+    seen_by_name: str | None = None
+    reply: str = ""
 
 
 def public_report(
-    report: SymptomReport, labels: dict[str, str], by: Mapping[uuid.UUID, str] | None = None
+    report: SymptomReport,
+    labels: dict[str, str],
+    by: Mapping[uuid.UUID, str] | None = None,
+    seen_by: Mapping[uuid.UUID, str] | None = None,
 ) -> ReportPublic:
     """What a patient (and the clinic) sees of a stored report; `labels`: sign labels by code
-    (app/reports/wording.py); `by`: carers' names by link id (app/patients/carers.py)."""
+    (app/reports/wording.py); `by`: carers' names by link id (app/patients/carers.py);
+    `seen_by`: staff names by id (app/reports/seen.py seen_by_names)."""
     return ReportPublic(
         id=report.id,
         client_id=report.client_id,
@@ -118,6 +136,9 @@ def public_report(
         call_label=report.call_label,
         created_at=report.created_at,
         reported_by=(by or {}).get(report.reported_by_carer) if report.reported_by_carer else None,
+        seen_at=report.seen_at,
+        seen_by_name=(seen_by or {}).get(report.seen_by) if report.seen_by else None,
+        reply=report.reply,
     )
 
 
@@ -180,6 +201,18 @@ class AcknowledgeRequest(SQLModel):
     note: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), TEXT
     ]
+    # Words for the patient, shown in the app and pushed to their phone; the note never is.
+    # Longer than REPLY_MAX: 422 `reply_too_long` (app/reports/seen.py).
+    reply: Annotated[str, StringConstraints(strip_whitespace=True), TEXT] = ""
+
+
+class SeenRequest(SQLModel):
+    """The clinic marks a report seen, with an optional reply for the patient."""
+
+    model_config = {"extra": "forbid"}
+
+    # Longer than REPLY_MAX: 422 `reply_too_long`, checked by the service for its plain words.
+    reply: Annotated[str, StringConstraints(strip_whitespace=True), TEXT] = ""
 
 
 class PatientReport(ReportPublic):

@@ -24,6 +24,7 @@ _INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d
 _HEX = re.compile(r"^[0-9a-f]{16,64}$")
 STRING_KEYS: dict[str, re.Pattern[str]] = {
     "alert_id": _UUID,
+    "report_id": _UUID,  # a symptom report the clinic marked seen
     "device_id": _UUID,
     "carer_id": _UUID,  # a carer link: the helper as that patient named them
     "staff_id": _UUID,

@@ -6,6 +6,7 @@ import { alertNow, announce, h, replace, telHref, uuid } from "./js/dom.js";
 import { redeemLink } from "./js/enrol.js";
 import * as pages from "./js/pages.js";
 import { byDay, planBounds, standing } from "./js/plan.js";
+import { renderMyReports, updateMyReports } from "./js/myreports.js";
 import * as reminders from "./js/reminders.js";
 import { formNumbers, renderReportForm, renderReportResult } from "./js/report.js";
 import { renderProgress } from "./js/progress.js";
@@ -130,6 +131,10 @@ async function loadReports() {
     if (Array.isArray(data)) state.reports = data;
   } catch {
     // keep what we have
+  }
+  // The earlier reports below the form, drawn again in place (never the form itself).
+  if (state.screen === "app" && state.route === "report" && !state.result) {
+    updateMyReports(state.reports, zone(), state.today);
   }
 }
 
@@ -313,6 +318,7 @@ function onHashChange() {
   state.result = null;
   state.checkTaskId = route === "report" ? task : null;
   if (route === "report" && !state.form) loadForm();
+  if (route === "report") loadReports(); // whether the clinic has seen one since
   render({ moveFocus: true });
 }
 
@@ -348,11 +354,23 @@ function openTask(id) {
   }
 }
 
-/** ?task=ID, ?report=1 and ?for=ID (from reminders; the last on a carer's phone: whose
+/** The Report tab at the earlier reports (a "seen" push was tapped), fetched afresh. */
+function showMyReports() {
+  go("#report");
+  // After both: a form arriving later draws the tab again, which would scroll it back up.
+  Promise.all([loadForm(), loadReports()]).then(() => {
+    const list = $("my-reports");
+    if (list && state.route === "report") list.scrollIntoView({ block: "start" });
+  });
+}
+
+/** ?task=ID, ?report=1, ?reports=1 (a "seen" push) and ?for=ID (from reminders; the last on a carer's phone: whose
  *  reminder it was): take them out of the address bar, return them. */
 function takeDeepLink() {
   const params = new URLSearchParams(location.search);
-  const link = { task: params.get("task"), report: params.get("report"), patient: params.get("for") };
+  const link = {
+    task: params.get("task"), report: params.get("report"), reports: params.get("reports"), patient: params.get("for"),
+  };
   if (location.search) history.replaceState(null, "", `/${location.hash}`);
   return link;
 }
@@ -525,12 +543,14 @@ function onSync(event) {
 function onWorkerMessage(event) {
   const message = event.data || {};
   if (message.type === "task-updated") refresh();
+  if (message.type === "report-seen") loadReports(); // the clinic has seen a report
   if (message.type === "open" && typeof message.url === "string" && state.screen === "app") {
     const url = new URL(message.url, location.origin);
     const task = url.searchParams.get("task");
     const first = showPatientOf(url.searchParams.get("for"));
     if (task) first.then(refresh).then(() => openTask(task));
     else if (url.searchParams.get("report")) first.then(() => go("#report"));
+    else if (url.searchParams.get("reports")) first.then(() => showMyReports());
   }
 }
 
@@ -560,14 +580,17 @@ function content() {
   if (state.route === "report") {
     if (state.result) return renderReportResult(state.result, { onDone: () => { state.result = null; go("#today"); } });
     const check = checkTask();
-    return renderReportForm({
-      form: state.form,
-      profile: state.profile,
-      checkTask: check,
-      checkReady: check ? checkReady(check) : false,
-      onSubmit: submitReport,
-      onAllWell: allWell,
-    });
+    return [
+      renderReportForm({
+        form: state.form,
+        profile: state.profile,
+        checkTask: check,
+        checkReady: check ? checkReady(check) : false,
+        onSubmit: submitReport,
+        onAllWell: allWell,
+      }),
+      renderMyReports(state.reports, zone(), state.today),
+    ];
   }
   if (state.route === "settings") {
     return renderSettings({
@@ -737,6 +760,7 @@ async function start(link = {}) {
   render();
   if (link.task) openTask(link.task);
   else if (link.report) go("#report");
+  else if (link.reports) showMyReports();
   loadForm();
   loadReports();
   reminders.check();

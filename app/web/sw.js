@@ -3,7 +3,7 @@
 
 importScripts("/js/base64url.js"); // self.base64url, shared with the pages
 
-const VERSION = "7"; // a new shell list or changed shell files start a fresh shell cache
+const VERSION = "8"; // a new shell list or changed shell files start a fresh shell cache
 const SHELL_CACHE = `aftercare-shell-${VERSION}`;
 const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan, report form (with the
 // clinic's triage rules) and previous reports: the phone triages offline from these
@@ -17,6 +17,7 @@ const SHELL = [
   "/js/channel.js",
   "/js/dom.js",
   "/js/enrol.js",
+  "/js/myreports.js",
   "/js/pages.js",
   "/js/plan.js",
   "/js/progress.js",
@@ -199,7 +200,9 @@ self.addEventListener("push", (event) => {
   } catch {
     message = {};
   }
-  event.waitUntil(showReminder(message));
+  // "The clinic has seen your report": an open app fetches its list of reports again.
+  const seen = message && message.kind === "report_seen" ? tellWindows({ type: "report-seen" }) : null;
+  event.waitUntil(Promise.all([showReminder(message), seen]));
 });
 
 const ACTION_PATHS = { done: "/api/push-actions/complete", snooze: "/api/push-actions/snooze" };

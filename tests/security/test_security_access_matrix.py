@@ -31,7 +31,7 @@ PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 # Path parameters that name an object of one clinic (`key` is a protocol's visit name, shared).
 ID_PARAMS = {
     "patient_id", "occurrence_id", "treatment_id", "alert_id", "staff_id", "device_id",
-    "session_id", "carer_id",
+    "session_id", "carer_id", "report_id",
 }  # fmt: skip
 
 
@@ -129,6 +129,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/patients/{patient_id}/enrolment/send"): Rule("staff", 422, {"channel": "email"}),
     ("GET", "/api/patients/{patient_id}/tasks"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/reports"): Rule("staff", 200),
+    ("POST", "/api/patients/{patient_id}/reports/{report_id}/seen"): Rule(
+        "staff", 200, {"reply": "We will call you this morning."}
+    ),
     ("GET", "/api/patients/{patient_id}/appointments"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/devices"): Rule("staff", 200),
     ("GET", "/api/patients/{patient_id}/export"): Rule("staff", 200),

@@ -56,6 +56,7 @@ class ClinicWorld:
     occurrence_id: uuid.UUID  # one of the patient's tasks
     treatment_id: uuid.UUID  # the patient's treatment
     alert_id: uuid.UUID  # an open emergency alert raised by the patient's report
+    report_id: uuid.UUID  # that report
     admin_id: uuid.UUID
     clinician_id: uuid.UUID
     spare_device_id: uuid.UUID  # a second phone of the patient (revoking it signs no actor out)
@@ -71,6 +72,7 @@ class ClinicWorld:
             "occurrence_id": str(self.occurrence_id),
             "treatment_id": str(self.treatment_id),
             "alert_id": str(self.alert_id),
+            "report_id": str(self.report_id),
             "staff_id": str(self.clinician_id),
             "device_id": str(self.spare_device_id),
             "session_id": str(self.spare_staff_session_id),
@@ -212,6 +214,7 @@ def build_cast(
             occurrence_id=uuid.UUID(next(t["id"] for t in tasks if t["kind"] == "task")),
             treatment_id=uuid.UUID(record["treatments"][0]["id"]),
             alert_id=uuid.UUID(alerts[0]["id"]),
+            report_id=uuid.UUID(alerts[0]["report"]["id"]),
             admin_id=admin.id,
             clinician_id=clinician.id,
             spare_device_id=uuid.UUID(spare_id),

@@ -14,7 +14,7 @@ from app.error_codes import ErrorCode
 from app.errors import errors
 from app.patients.carers import carer_names
 from app.patients.models import Patient
-from app.reports import alerts
+from app.reports import alerts, seen
 from app.reports.models import AcknowledgeRequest, Alert, AlertPublic, SymptomReport, public_report
 from app.reports.service import sign_labels_for
 from app.shared.client_address import client_ip
@@ -31,6 +31,7 @@ def _public(
     report: SymptomReport | None,
     acknowledger: StaffUser | None,
     by: Mapping[uuid.UUID, str] | None = None,
+    seen_by: Mapping[uuid.UUID, str] | None = None,
 ) -> AlertPublic:
     return AlertPublic(
         id=alert.id,
@@ -39,7 +40,7 @@ def _public(
         level=alert.level,
         status=alert.status,
         created_at=alert.created_at,
-        report=public_report(report, labels, by) if report else None,
+        report=public_report(report, labels, by, seen_by) if report else None,
         acknowledged_at=alert.acknowledged_at,
         acknowledged_by=alert.acknowledged_by,
         acknowledged_by_name=alerts.staff_name(acknowledger),
@@ -75,11 +76,13 @@ def list_alerts(
     )
     labels = sign_labels_for(session, staff.clinic_id)
     by = carer_names(session, (report.reported_by_carer for _, _, report, _ in rows if report))
-    return [_public(labels, *row, by) for row in rows]
+    names = seen.seen_by_names(session, (report.seen_by for _, _, report, _ in rows if report))
+    return [_public(labels, *row, by, names) for row in rows]
 
 
 @router.post(
-    "/{alert_id}/acknowledge", responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND)
+    "/{alert_id}/acknowledge",
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND, ErrorCode.REPLY_TOO_LONG),
 )
 def acknowledge_alert(
     alert_id: uuid.UUID,
@@ -90,8 +93,14 @@ def acknowledge_alert(
     clock: ClockDep,
 ) -> AlertPublic:
     """Acknowledge with a note (who and when are kept). Idempotent: the first one stands, and
-    a later call answers 200 with it unchanged (`acknowledged_by_name` says whose it is)."""
+    a later call answers 200 with it unchanged (`acknowledged_by_name` says whose it is).
+
+    The note is for colleagues and never shown to the patient. The alert's report is marked
+    seen as well (unless it already was), with the optional `reply` for the patient (at most
+    500 characters, else 422 `reply_too_long` with nothing changed), and the patient's phones
+    are told at once (see POST /api/patients/{patient_id}/reports/{report_id}/seen)."""
     now = clock.now()
+    reply = seen.check_reply(body.reply)
     alert, first = alerts.acknowledge(
         session,
         clinic_id=staff.clinic_id,
@@ -106,8 +115,11 @@ def acknowledge_alert(
     )  # fmt: skip
     patient = session.get(Patient, alert.patient_id)
     report = session.get(SymptomReport, alert.report_id) if alert.report_id else None
+    if report is not None:
+        seen.mark_seen(session, report=report, staff=staff, reply=reply, now=now)
     acknowledger = session.get(StaffUser, alert.acknowledged_by) if alert.acknowledged_by else None
     assert patient is not None  # foreign key
     by = carer_names(session, [report.reported_by_carer if report else None])
+    names = seen.seen_by_names(session, [report.seen_by if report else None])
     labels = sign_labels_for(session, staff.clinic_id)
-    return _public(labels, alert, patient, report, acknowledger, by)
+    return _public(labels, alert, patient, report, acknowledger, by, names)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -10,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from app.api.deps import ProtocolsDep
-from app.api.patient_access import StaffAccess
+from app.api.patient_access import PatientAccess, StaffAccess
 from app.appointments import bookings
 from app.appointments.models import AppointmentBookingIn, PatientAppointment
 from app.enrolment import devices
@@ -19,7 +20,8 @@ from app.error_codes import ErrorCode
 from app.errors import errors
 from app.patients.carers import carer_names
 from app.records.export import build_export
-from app.reports.models import PatientReport, public_report
+from app.reports import seen
+from app.reports.models import PatientReport, SeenRequest, SymptomReport, public_report
 from app.reports.service import reports_of, sign_labels_for
 from app.reports.wording import reason_words
 
@@ -34,11 +36,46 @@ def list_patient_reports(patient_id: uuid.UUID, access: StaffAccess) -> list[Pat
     patient = access.patient(patient_id)
     access.audit("reports.read", patient.id)
     labels = sign_labels_for(access.session, patient.clinic_id)
-    reports = reports_of(access.session, patient=patient)
+    return _patient_reports(access, reports_of(access.session, patient=patient), labels)
+
+
+@router.post(
+    "/{patient_id}/reports/{report_id}/seen",
+    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND, ErrorCode.REPLY_TOO_LONG),
+)
+def mark_report_seen(
+    patient_id: uuid.UUID, report_id: uuid.UUID, body: SeenRequest, access: StaffAccess
+) -> PatientReport:
+    """Mark the report seen, with an optional `reply` for the patient (at most 500
+    characters, else 422 `reply_too_long`): the app shows "Seen by <name> at <time>" and the
+    reply, and the patient's phones are told (held until their wake time if it is their
+    night, unless the report was urgent or an emergency). The first one stands: a later call
+    answers 200 with the report as the first left it (`seen_by_name` says whose). Another
+    patient's report is 404. Audited `report.seen`."""
+    patient = access.patient(patient_id)
+    report = seen.report_of(access.session, patient=patient, report_id=report_id)
+    first = seen.mark_seen(
+        access.session, report=report, staff=access.staff, reply=body.reply, now=access.now
+    )
+    access.audit(
+        "report.seen",
+        patient.id,
+        detail={"report_id": str(report.id), "first": first, "reply": bool(report.reply)},
+    )
+    labels = sign_labels_for(access.session, patient.clinic_id)
+    return _patient_reports(access, [report], labels)[0]
+
+
+def _patient_reports(
+    access: PatientAccess, reports: Sequence[SymptomReport], labels: dict[str, str]
+) -> list[PatientReport]:
+    """Reports as the clinic sees them, with the names of the carers who sent and the staff
+    who saw them (one query each for all of them)."""
     by = carer_names(access.session, (report.reported_by_carer for report in reports))
+    names = seen.seen_by_names(access.session, (report.seen_by for report in reports))
     return [
         PatientReport(
-            **public_report(report, labels, by).model_dump(),
+            **public_report(report, labels, by, names).model_dump(),
             reasons=report.reasons,
             reason_labels=reason_words(report.reasons, labels),
         )

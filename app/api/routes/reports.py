@@ -11,7 +11,7 @@ from app.error_codes import ErrorCode
 from app.errors import errors
 from app.patients.carers import carer_names
 from app.patients.service import clinic_of_patient
-from app.reports import service
+from app.reports import seen, service
 from app.reports.models import ReportCreate, ReportForm, ReportPublic, public_report
 
 router = APIRouter(prefix="/api/me", tags=["patient device"])
@@ -68,13 +68,17 @@ def submit_report(
     if not created:
         response.status_code = status.HTTP_200_OK
     by = carer_names(session, [report.reported_by_carer])
-    return public_report(report, service.sign_labels_for(session, patient.clinic_id), by)
+    names = seen.seen_by_names(session, [report.seen_by])
+    return public_report(report, service.sign_labels_for(session, patient.clinic_id), by, names)
 
 
 @router.get("/reports", responses=errors(ErrorCode.NOT_AUTHENTICATED))
 def list_reports(patient: CurrentPatient, session: SessionDep) -> list[ReportPublic]:
-    """The patient's own reports, newest first."""
+    """The patient's own reports, newest first, each with the advice given and whether the
+    clinic has seen it: when, who (`seen_by_name`: their name, or "the clinic"), and the
+    clinic's `reply` ("" if none). The staff's internal acknowledgement notes are never here."""
     labels = service.sign_labels_for(session, patient.clinic_id)
     reports = service.reports_of(session, patient=patient)
     by = carer_names(session, (report.reported_by_carer for report in reports))
-    return [public_report(report, labels, by) for report in reports]
+    names = seen.seen_by_names(session, (report.seen_by for report in reports))
+    return [public_report(report, labels, by, names) for report in reports]

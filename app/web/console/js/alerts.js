@@ -6,6 +6,7 @@ import * as watch from "./watch.js";
 import { clinicZone } from "./session.js";
 import { pushControl } from "./push.js";
 import { byCarer } from "./carers.js";
+import { replyField } from "./reportseen.js";
 import { h, replace, field, messageLine, busy, badge, pageHeading, announce } from "./ui.js";
 import { dateTime, timeOnly, duration, humanize, ymdIn, painText } from "./format.js";
 
@@ -130,8 +131,9 @@ function openItem(alert, done) {
   const note = h("textarea", { rows: "2", maxlength: "2000", placeholder: "e.g. Called the patient, advised A&E" });
   const submit = h("button", { type: "submit", class: ["button", alert.level === "emergency" ? "button-danger" : "button-primary"] }, "Acknowledge");
   const message = messageLine();
+  const reply = replyField(); // for the patient; the note stays with the clinic
   const form = h("form", { class: "alert-ack", novalidate: true },
-    field("Note (what was done)", note), message.el, h("div", { class: "actions" }, submit));
+    field("Note (what was done)", note, { hint: "For colleagues: never shown to the patient." }), reply.el, message.el, h("div", { class: "actions" }, submit));
   keepDraft(form, `acknowledge-${alert.id}`);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -142,7 +144,7 @@ function openItem(alert, done) {
     }
     busy(submit, async () => {
       try {
-        const result = await call("POST", `/api/alerts/${alert.id}/acknowledge`, { note: note.value.trim() });
+        const result = await call("POST", `/api/alerts/${alert.id}/acknowledge`, { note: note.value.trim(), reply: reply.value() });
         done(result);
       } catch (error) {
         message.error(error);

@@ -12,6 +12,7 @@ import { confirmTreatment, correctTreatment, treatmentLine, voidTreatment } from
 import { deviceName } from "./sessions.js";
 import { hasDraft, keepDraft } from "./drafts.js";
 import { painChart } from "./chart.js";
+import { reportSeen } from "./reportseen.js";
 import {
   h, replace, field, messageLine, busy, badge, confirmDialog, reasonDialog, emptyRow, announce,
 } from "./ui.js";
@@ -337,7 +338,8 @@ export function render(view, { params, setTitle, query }) {
             r.reported_by ? h("span", { class: "reported-by" }, `reported ${byCarer(r.reported_by)}`) : null),
           r.sign_labels.length ? h("div", {}, `Signs: ${r.sign_labels.join("; ")}`) : null,
           r.reason_labels.length ? h("div", { class: "muted" }, `Why: ${r.reason_labels.join("; ")}`) : null,
-          r.note ? h("p", { class: "report-note" }, r.note) : null)))
+          r.note ? h("p", { class: "report-note" }, r.note) : null,
+          reportSeen(r, { url: `${base}/reports/${r.id}/seen`, zone }))))
         : h("p", { class: "muted" }, "No reports yet."));
   }
 
