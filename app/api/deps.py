@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Annotated
 
 from anyio import CancelScope, CapacityLimiter, to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -88,3 +89,7 @@ ProtocolsDep = Annotated[ProtocolSource, Depends(get_protocols)]
 # scope="function": commit before the response is sent, so a failed commit is never a 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+# `?date=` on a patient's day routes (the tasks of a day, progress on a day).
+LocalDayQuery = Annotated[
+    date | None, Query(alias="date", description="a local day, YYYY-MM-DD; default today")
+]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
@@ -17,7 +17,14 @@ from app.api.cookies import (
     session_token,
     set_session_cookie,
 )
-from app.api.deps import ClockDep, ProtocolsDep, SessionDep, SessionFactoryDep, SettingsDep
+from app.api.deps import (
+    ClockDep,
+    LocalDayQuery,
+    ProtocolsDep,
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+)
 from app.api.patient_auth import (
     CurrentDevice,
     CurrentPatient,
@@ -289,9 +296,7 @@ def read_progress(
     session: SessionDep,
     clock: ClockDep,
     protocols: ProtocolsDep,
-    day: Annotated[
-        date | None, Query(alias="date", description="a local day, YYYY-MM-DD; default today")
-    ] = None,
+    day: LocalDayQuery = None,
 ) -> ProgressPublic:
     """Where the patient is in their plan on a local day, in words: day N of M of the
     stockings and of each restriction going on (with its last day), the next visit, and the

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ClockDep, SessionDep
+from app.api.deps import ClockDep, LocalDayQuery, SessionDep
 from app.api.patient_auth import CurrentDevice, CurrentPatient
 from app.enrolment import carer_devices
 from app.error_codes import ErrorCode
@@ -28,9 +28,7 @@ def list_days(
     patient: CurrentPatient,
     session: SessionDep,
     clock: ClockDep,
-    day: Annotated[
-        date | None, Query(alias="date", description="a local day, YYYY-MM-DD; default today")
-    ] = None,
+    day: LocalDayQuery = None,
     first: Annotated[date | None, Query(alias="from", description="first local day")] = None,
     last: Annotated[date | None, Query(alias="to", description="last local day, inclusive")] = None,
 ) -> list[OccurrencePublic]:
