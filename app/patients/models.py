@@ -39,6 +39,9 @@ class Patient(SQLModel, table=True):
     # For reminders by e-mail (issue "reach"); optional.
     email: str | None = Field(default=None, max_length=254)
     time_zone: str = Field(max_length=64)
+    # The language of everything the patient reads (app/i18n/languages.py): set by staff at
+    # enrolment, changeable by the patient in Settings.
+    language: str = Field(default="en", max_length=16, sa_column_kwargs={"server_default": "en"})
     wake_time: time = time(7, 30)
     bed_time: time = time(22, 0)
     stockings_advised: bool = False
