@@ -33,12 +33,15 @@ from app.enrolment import service as enrolment
 from app.enrolment.models import DeviceSession, EnrolRequest
 from app.error_codes import ErrorCode
 from app.errors import Gone, NotFound, errors
+from app.i18n.languages import offered as offered_languages
 from app.patients import service
 from app.patients.carers import SwitchRequest
+from app.patients.language import check_language
 from app.patients.models import (
     AppointmentPublic,
     BookedTreatmentPublic,
     ClinicContact,
+    LanguagePublic,
     MeProfile,
     Patient,
     PreferencesUpdate,
@@ -65,6 +68,7 @@ def build_profile(
     now: datetime,
     offered: frozenset[str] = frozenset(),
     device: DeviceSession | None = None,
+    pseudo_locales: bool = False,
 ) -> MeProfile:
     """Profile, clinic contact, active restrictions with their last day, coming appointments,
     a treatment booked ahead with what to prepare, and on a carer's phone whom it helps."""
@@ -114,6 +118,11 @@ def build_profile(
         ),
         reminders_by=channel_of(patient, offered),
         carer=carer_devices.carer_of_device(session, device) if device is not None else None,
+        language=patient.language,
+        languages=[
+            LanguagePublic(code=lang.code, name=lang.name)
+            for lang in offered_languages(pseudo_locales=pseudo_locales)
+        ],
     )
 
 
@@ -130,6 +139,7 @@ class Profiles:
         return build_profile(
             self.session, patient=patient, protocols=self.protocols, now=self.now,
             offered=self.settings.letter_channels, device=device,
+            pseudo_locales=self.settings.pseudo_locales,
         )  # fmt: skip
 
 
@@ -231,7 +241,10 @@ def change_preferences(
     session: SessionDep,
     profile: ProfilesDep,
 ) -> MeProfile:
-    """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
+    """Change time zone, wake or bed time, lock-screen titles or language; the plan ahead is
+    recomputed. An unknown language is 422 in plain words, and nothing changes."""
+    if body.language is not None:
+        check_language(body.language, pseudo_locales=profile.settings.pseudo_locales)
     care.update_preferences(
         session, patient=patient, data=body, protocols=profile.protocols, now=profile.now
     )
