@@ -49,6 +49,7 @@ from app.patients.models import (
 )
 from app.patients.protocols import ProtocolSource
 from app.patients.reminder_channel import ReminderChannelChoice, channel_of, choose_channel
+from app.protocols.translations import translate
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import failures_counted
 from app.shared.client_address import client_ip
@@ -78,8 +79,8 @@ def build_profile(
     restrictions = [
         RestrictionPublic(
             task=span.task,
-            title=span.title,
-            instructions=span.instructions,
+            title=translate(patient.language, span.title),
+            instructions=translate(patient.language, span.instructions),
             until=last_day(span.end, zone),
             until_at=span.end,
         )
@@ -89,7 +90,7 @@ def build_profile(
         AppointmentPublic(
             id=row.id,
             key=row.key,
-            title=row.title,
+            title=translate(patient.language, row.title),
             due_at=row.due_at,
             local_due=row.due_at.astimezone(zone),
             tentative=row.tentative,
@@ -114,7 +115,9 @@ def build_profile(
         else BookedTreatmentPublic(
             performed_at=booked.performed_at,
             local_at=booked.performed_at.astimezone(zone),
-            preparation=list(protocols.pinned(patient).preparation),
+            preparation=[
+                translate(patient.language, line) for line in protocols.pinned(patient).preparation
+            ],
         ),
         reminders_by=channel_of(patient, offered),
         carer=carer_devices.carer_of_device(session, device) if device is not None else None,
