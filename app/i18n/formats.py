@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
 
 from app.i18n.languages import PSEUDO_CODES
+from app.shared.when import short_when
 
 # en is British English (the clinic's leaflet); pseudo-locales format as English.
 _LOCALES = {"en": "en_GB", "pl": "pl_PL"}
@@ -32,3 +34,12 @@ def clock_time(value: time | datetime, language: str) -> str:
 def day_and_time(value: datetime, language: str) -> str:
     """A local moment ("27 Mar 2026, 10:00"), as the locale writes it."""
     return format_datetime(value, "medium", locale=locale_of(language))
+
+
+def short_when_in(instant: datetime, zone: ZoneInfo, language: str) -> str:
+    """A visit's time on a short line in the patient's language: "Mon 6 Apr at 09:15" (fixed
+    English names, app/shared/when.py), "pon., 6 kwi o 09:15" in Polish (Babel)."""
+    if language == "pl":
+        local = instant.astimezone(zone)
+        return format_datetime(local, "EEE, d MMM 'o' HH:mm", locale="pl_PL")
+    return short_when(instant, zone)

@@ -25,18 +25,62 @@ def _is_text_call(node: ast.Call) -> bool:
     return False
 
 
+def _constants(tree: ast.Module, imported: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Module-level NAME = "text" (or a dict of texts) → the texts, plus those imported."""
+    found = dict(imported)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if not isinstance(target, ast.Name):
+                continue
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                found[target.id] = [value.value]
+            elif isinstance(value, ast.Dict):
+                texts = [v.value for v in value.values if isinstance(v, ast.Constant)]
+                found[target.id] = [t for t in texts if isinstance(t, str)]
+    return found
+
+
+def _msgids(node: ast.expr, constants: dict[str, list[str]], where: str) -> list[str]:
+    """The texts a msgid argument can be: a literal, a module constant, or one of a dict's."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in constants
+    ):
+        return constants[node.value.id]
+    # Anything else could be any text: this test (and a translator) must see every one.
+    raise AssertionError(f"{where}: the msgid must be a literal or a module constant")
+
+
 def used_msgids() -> dict[str, str]:
-    """msgid → where it is used, for every catalogue.text(language, "msgid", …) in app/."""
+    """msgid → where it is used, for every catalogue.text(language, msgid, …) in app/."""
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in APP.rglob("*.py")}
+    # Constants by module name, so an imported one (from app.x import NAME) resolves too.
+    by_module = {
+        ".".join(path.relative_to(APP.parent).with_suffix("").parts): _constants(tree, {})
+        for path, tree in trees.items()
+    }
     found: dict[str, str] = {}
-    for path in sorted(APP.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path, tree in sorted(trees.items()):
+        imported: dict[str, list[str]] = {}
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module in by_module:
+                for alias in node.names:
+                    texts = by_module[node.module].get(alias.name)
+                    if texts is not None:
+                        imported[alias.asname or alias.name] = texts
+        constants = _constants(tree, imported)
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _is_text_call(node):
                 where = f"{path.relative_to(APP)}:{node.lineno}"
                 assert len(node.args) >= 2, where
-                msgid = node.args[1]
-                # A literal, so this test (and a translator) can see every text.
-                assert isinstance(msgid, ast.Constant) and isinstance(msgid.value, str), where
-                found[msgid.value] = where
+                for msgid in _msgids(node.args[1], constants, where):
+                    found[msgid] = where
     return found
 
 
