@@ -21,6 +21,7 @@ from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
 from app.api.routes.carers import router as carers_router
 from app.api.routes.clinic import router as clinic_router
+from app.api.routes.locales import router as locales_router
 from app.api.routes.metrics import router as metrics_router
 from app.api.routes.password_reset import router as password_reset_router
 from app.api.routes.patient_device import router as device_router
@@ -162,6 +163,7 @@ def create_app(
         alerts_router,
         push_router,
         metrics_router,
+        locales_router,
     )
     for router in routers:
         app.include_router(router)
