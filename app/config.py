@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Treatments recorded further ahead than this are almost always typos.
     treatment_future_tolerance_minutes: int = Field(default=60, ge=0, le=24 * 60)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Offer the pseudo-locales qps-ploc and qps-plocm (app/i18n): for tests and translators,
+    # never for patients.
+    pseudo_locales: bool = False
 
     # Web Push. The private key is a PEM file (`aftercare vapid generate` writes one); in
     # development it is generated on first start and kept, so restarts keep subscriptions.

@@ -21,6 +21,7 @@ from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
 from app.api.routes.carers import router as carers_router
 from app.api.routes.clinic import router as clinic_router
+from app.api.routes.locales import router as locales_router
 from app.api.routes.metrics import router as metrics_router
 from app.api.routes.password_reset import router as password_reset_router
 from app.api.routes.patient_device import router as device_router
@@ -42,6 +43,8 @@ from app.csrf import CrossSiteGuard
 from app.db import make_engine, session_factory
 from app.db_unavailable import DatabaseHealth, install_database_unavailable
 from app.errors import install_error_handlers
+from app.i18n import catalogue
+from app.i18n.languages import TRANSLATED
 from app.inflight import InFlightLimit, in_flight_limit
 from app.limits import BodySizeLimit
 from app.notifications.actions import action_secret, receipt_secret
@@ -49,7 +52,9 @@ from app.notifications.dispatcher import Dispatcher
 from app.notifications.vapid import load_or_create
 from app.openapi_refusals import document_refusals
 from app.patients.protocols import ProtocolSource
+from app.protocols.translations import by_english as protocol_texts
 from app.proxy_headers import ProxyHeaders
+from app.reports.translated_rules import overlay as triage_texts
 from app.scheduler import build_dispatcher, start_in_background
 from app.security_headers import SecurityHeaders
 from app.server_time import ServerTime
@@ -123,6 +128,7 @@ def create_app(
         configured=settings.protocol, configured_version=settings.protocol_version
     )
     app.state.protocols.enrolling()  # a missing or invalid protocol stops the start, not a request
+    _load_translations()  # so does a broken translation file
     install_error_handlers(app)
     app.state.database_health = DatabaseHealth(clock)
     install_database_unavailable(app, app.state.database_health)
@@ -162,12 +168,21 @@ def create_app(
         alerts_router,
         push_router,
         metrics_router,
+        locales_router,
     )
     for router in routers:
         app.include_router(router)
     _mount_web(app)
     document_refusals(app, staff_auth.route_refusals)
     return app
+
+
+def _load_translations() -> None:
+    """Read every language's server texts, protocol texts and triage texts once, now."""
+    catalogue.load()
+    for language in TRANSLATED:
+        protocol_texts(language)
+        triage_texts(language)
 
 
 def _stop(scheduler: BaseScheduler, dispatcher: Dispatcher) -> None:

@@ -16,6 +16,7 @@ FIELD_WORDS = {
     "bed_time": "the bedtime",
     "stockings_advised": "whether stockings are advised",
     "notes": "the notes",
+    "language": "the language",
     "note": "the note",
     "performed_at": "the treatment time",
     "method": "the treatment method",

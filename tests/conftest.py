@@ -85,6 +85,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         vapid_private_key_file=tmp_path / "vapid.pem",
         # Tests drive the dispatcher themselves, with the pinned clock.
         dispatcher_enabled=False,
+        # Every patient text must change in the pseudo-locales (tests/i18n).
+        pseudo_locales=True,
         _env_file=None,
     )
 

@@ -138,7 +138,7 @@ def _apply(session: Session, *, patient: Patient, sent: dict[str, Any], now: dat
 PLAN_FIELDS = frozenset({"time_zone", "wake_time", "bed_time", "stockings_advised"})
 # Fields a record must keep: null is refused for these, accepted (removed) for phone and e-mail.
 REQUIRED_FIELDS = frozenset(
-    {"name", "time_zone", "wake_time", "bed_time", "stockings_advised", "notes"}
+    {"name", "time_zone", "wake_time", "bed_time", "stockings_advised", "notes", "language"}
 )
 
 

@@ -77,6 +77,13 @@ OutOfHoursName = Annotated[
 ]
 
 
+class OfferedLanguage(SQLModel):
+    """A language this server offers patients, named in its own language ("Polski")."""
+
+    code: str
+    name: str
+
+
 class ClinicSettings(SQLModel):
     id: uuid.UUID
     name: str
@@ -91,6 +98,8 @@ class ClinicSettings(SQLModel):
     fallback_tasks: list[str]
     sms_per_day: int
     emails_per_day: int
+    # The languages a patient may be enrolled in (code, own name), for the console's forms.
+    languages: list[OfferedLanguage] = []
 
 
 TaskCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from pydantic import AfterValidator
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
@@ -263,10 +264,13 @@ def closed_periods(
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def reopens_text(instant: datetime, zone: ZoneInfo) -> str:
+def reopens_text(instant: datetime, zone: ZoneInfo, language: str = "en") -> str:
     """How a patient is told when the clinic reopens, in their zone: "8:00 on Wednesday"
-    (24-hour h:mm and the weekday's name, never "tomorrow": the answer may be read later)."""
+    (24-hour h:mm and the weekday's name, never "tomorrow": the answer may be read later);
+    in Polish "środa, 8:00" (Babel's weekday name: the advice text reads it as a label)."""
     local = instant.astimezone(zone)
+    if language == "pl":
+        return format_datetime(local, "EEEE, H:mm", locale="pl_PL")
     return f"{local.hour}:{local.minute:02d} on {WEEKDAY_NAMES[local.weekday()]}"
 
 

@@ -9,15 +9,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from app.clinics.models import Clinic, ClinicSettings, ClinicSettingsUpdate
+from app.clinics.models import Clinic, ClinicSettings, ClinicSettingsUpdate, OfferedLanguage
 from app.clinics.opening_hours import closed_periods, next_change
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput
+from app.i18n.languages import offered
 
 log = logging.getLogger("aftercare.clinics")
 
 
-def to_settings(clinic: Clinic) -> ClinicSettings:
+def to_settings(clinic: Clinic, *, pseudo_locales: bool = False) -> ClinicSettings:
+    """The clinic's settings as staff read them, with the languages patients may have."""
     return ClinicSettings(
         id=clinic.id,
         name=clinic.name,
@@ -32,6 +34,10 @@ def to_settings(clinic: Clinic) -> ClinicSettings:
         fallback_tasks=list(clinic.fallback_tasks),
         sms_per_day=clinic.sms_per_day,
         emails_per_day=clinic.emails_per_day,
+        languages=[
+            OfferedLanguage(code=lang.code, name=lang.name)
+            for lang in offered(pseudo_locales=pseudo_locales)
+        ],
     )
 
 

@@ -14,12 +14,13 @@ from app.config import Settings
 from app.enrolment.service import IssuedLink, issue_enrolment_link
 from app.error_codes import ErrorCode
 from app.errors import BadGateway, InvalidInput, TooManyRequests
+from app.i18n import catalogue
+from app.i18n.formats import short_when_in
 from app.notifications.channels import letter_senders
 from app.notifications.letters import Answer, Letter, LetterResult
 from app.patients.models import Patient
 from app.patients.reminder_channel import check_reachable
 from app.shared.phone import sms_number
-from app.shared.when import short_when
 from app.staff.models import AuditEvent, StaffUser
 
 SENT_ACTION = "enrolment.send"
@@ -115,15 +116,22 @@ def _check_rate(session: Session, patient: Patient, now: datetime) -> None:
 def _letter(
     channel: str, patient: Patient, clinic: Clinic, staff: StaffUser, link: IssuedLink
 ) -> Letter:
-    until = short_when(link.expires_at, ZoneInfo(patient.time_zone))
-    sender = staff.name or "the clinic"
+    """The link's words in the patient's language, its expiry on their clock."""
+    language = patient.language
+    until = short_when_in(link.expires_at, ZoneInfo(patient.time_zone), language)
+    # DRAFT for clinical review
+    sender = staff.name or catalogue.text(language, "the clinic")
     if channel == "sms":
         number = sms_number(patient.phone)
         assert number is not None  # check_reachable
-        text = SMS_TEXT.format(clinic=clinic.name, url=link.url, until=until, staff=sender)
+        text = catalogue.text(
+            language, SMS_TEXT, clinic=clinic.name, url=link.url, until=until, staff=sender
+        )
         return Letter(to=number, subject="", text=text)
     assert patient.email is not None  # check_reachable
-    text = EMAIL_TEXT.format(
+    text = catalogue.text(
+        language,
+        EMAIL_TEXT,
         patient=patient.name,
         staff=sender,
         clinic=clinic.name,
@@ -131,7 +139,8 @@ def _letter(
         until=until,
         phone=clinic.phone,
     )
-    return Letter(to=patient.email, subject=EMAIL_SUBJECT.format(clinic=clinic.name), text=text)
+    subject = catalogue.text(language, EMAIL_SUBJECT, clinic=clinic.name)
+    return Letter(to=patient.email, subject=subject, text=text)
 
 
 async def _send(settings: Settings, channel: str, letter: Letter) -> LetterResult:

@@ -17,6 +17,7 @@ from app.enrolment.devices import start_session
 from app.enrolment.models import DeviceSession, EnrolmentLink, EnrolmentPublic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, Gone, InvalidInput, NotFound
+from app.patients.language import check_language
 from app.patients.models import Patient, PatientCreate
 from app.patients.service import (
     check_booked_time,
@@ -111,6 +112,7 @@ def create_patient(
     if not (data.doppler_checked or data.confirm_without_doppler):
         raise InvalidInput(DOPPLER_NOT_CONFIRMED, code=ErrorCode.DOPPLER_NOT_CONFIRMED)
     check_day(data.wake_time, data.bed_time)
+    check_language(data.language, pseudo_locales=settings.pseudo_locales)
     if data.treatment.booked:  # enrolled at the consultation, before the treatment
         check_booked_time(data.treatment.performed_at, previous=None, now=now)
     else:
@@ -124,6 +126,7 @@ def create_patient(
         wake_time=data.wake_time,
         bed_time=data.bed_time,
         stockings_advised=data.stockings_advised,
+        language=data.language,
         protocol=protocol.name,
         protocol_version=protocol.version,
         doppler_checked_at=now if data.doppler_checked else None,

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.i18n.formats import short_when_in
 from app.notifications.actions import make_token
 from app.notifications.letter_text import reminder_letter, staff_alert_letter
 from app.notifications.letters import Letter
@@ -18,7 +19,6 @@ from app.notifications.payload import (
     report_seen_payload,
     visit_notice_payload,
 )
-from app.shared.when import short_when
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class Build:
             show_title=claim.show_title,
             clinic=claim.clinic_name,
             public_url=self._public_url,
+            language=claim.language,
         )
 
     def _reminder(self, claim: Claim, now: datetime) -> Push | Outcome:
@@ -106,6 +107,7 @@ class Build:
             ),
             receipt_token=self._receipt_token(occurrence_id, claim.expires_at),
             patient_id=claim.patient_id,
+            language=claim.language,
         )
         ttl = int((claim.expires_at - now).total_seconds())
         return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)
@@ -126,10 +128,11 @@ class Build:
             occurrence_id=occurrence_id,
             notice=claim.notice,
             title=claim.title,
-            when=short_when(claim.visit_at, rhythm.zone),
+            when=short_when_in(claim.visit_at, rhythm.zone, claim.language),
             show_title=claim.show_title,
             public_url=self._public_url,
             receipt_token=self._receipt_token(occurrence_id, claim.expires_at),
+            language=claim.language,
         )
         ttl = int((claim.expires_at - now).total_seconds())
         return Push(plaintext, ttl=ttl, urgency="normal", topic=occurrence_id.hex)
@@ -153,6 +156,7 @@ class Build:
             show_text=claim.show_title,
             public_url=self._public_url,
             patient_id=claim.patient_id,
+            language=claim.language,
         )
         ttl = int((claim.expires_at - now).total_seconds())
         return Push(plaintext, ttl=ttl, urgency="high" if urgent else "normal", topic=report_id.hex)

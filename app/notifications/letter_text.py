@@ -6,14 +6,12 @@ from __future__ import annotations
 import html
 import uuid
 
+from app.i18n import catalogue
+from app.i18n.languages import DEFAULT_LANGUAGE
 from app.notifications.letters import Letter
 from app.notifications.models import Channel
-from app.notifications.payload import (
-    ALERTS_PATH,
-    APP_NAME,
-    GENERIC_APPOINTMENT_TEXT,
-    GENERIC_TASK_TEXT,
-)
+from app.notifications.payload import ALERTS_PATH, APP_NAME, generic_text
+from app.protocols.translations import translate
 
 SETTINGS_PATH = "/#settings"
 # DRAFT for clinical review
@@ -27,6 +25,8 @@ EMAIL_TEXT = (
 )
 # DRAFT for clinical review
 SMS_TEXT = "{clinic}: {body}. Open: {link}"
+# DRAFT for clinical review
+OPEN_IN_APP = "Open it in the app"
 
 
 def reminder_letter(
@@ -39,24 +39,30 @@ def reminder_letter(
     show_title: bool,
     clinic: str,
     public_url: str,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Letter:
-    """A reminder as an e-mail or a text: the task's title only if the patient chose to see
-    titles (a text lands on the lock screen, an e-mail in a shared inbox), never a diagnosis."""
-    generic = GENERIC_APPOINTMENT_TEXT if kind == "appointment" else GENERIC_TASK_TEXT
-    body = (title if show_title and title else generic).rstrip(".")
+    """A reminder as an e-mail or a text, in the patient's language: the task's title only if
+    the patient chose to see titles (a text lands on the lock screen, an e-mail in a shared
+    inbox), never a diagnosis."""
+    generic = generic_text(kind, language)
+    body = (translate(language, title) if show_title and title else generic).rstrip(".")
     link = f"{public_url}/?task={occurrence_id}"
     settings = f"{public_url}{SETTINGS_PATH}"
     if channel == Channel.SMS:
-        return Letter(to=to, subject="", text=SMS_TEXT.format(clinic=clinic, body=body, link=link))
-    text = EMAIL_TEXT.format(body=body, link=link, clinic=clinic, settings=settings)
+        sms = catalogue.text(language, SMS_TEXT, clinic=clinic, body=body, link=link)
+        return Letter(to=to, subject="", text=sms)
+    text = catalogue.text(
+        language, EMAIL_TEXT, body=body, link=link, clinic=clinic, settings=settings
+    )
+    opening = catalogue.text(language, OPEN_IN_APP)
     markup = (
         f'<p style="font-size:20px">{html.escape(body)}.</p>'
-        f'<p style="font-size:20px"><a href="{html.escape(link)}">Open it in the app</a></p>'
+        f'<p style="font-size:20px"><a href="{html.escape(link)}">{html.escape(opening)}</a></p>'
         f"<p>{html.escape(text.split(chr(10) * 2)[2])}</p>"
     )
     return Letter(
         to=to,
-        subject=EMAIL_SUBJECT.format(clinic=clinic),
+        subject=catalogue.text(language, EMAIL_SUBJECT, clinic=clinic),
         text=text,
         html=markup,
         unsubscribe=settings,

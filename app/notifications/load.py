@@ -88,6 +88,8 @@ class Claim:
     report_id: uuid.UUID | None = None
     report_notice: str = ""
     report_text: str = ""
+    # The patient's language: the words are built in it at send time.
+    language: str = "en"
 
 
 @dataclass
@@ -187,6 +189,7 @@ class Loader:
                 col(Clinic.emails_per_day),
                 col(OutboxMessage.report_id),
                 col(OutboxMessage.text),
+                col(Patient.language),
             )
             .join(Occurrence, col(Occurrence.id) == OutboxMessage.occurrence_id, isouter=True)
             .join(Patient, col(Patient.id) == OutboxMessage.patient_id, isouter=True)
@@ -200,7 +203,7 @@ class Loader:
             row_id, due_at, expires_at, attempts, outbox_kind, occurrence_id, visit_at, task,
             kind, title, status, patient_id, zone, wake, bed, show_title,
             channel, chosen, email, phone, clinic_name, fallback_tasks, fallback_after,
-            sms_per_day, emails_per_day, report_id, text,
+            sms_per_day, emails_per_day, report_id, text, language,
         ) in rows:  # fmt: skip
             rhythm = None
             if patient_id is not None:
@@ -229,6 +232,7 @@ class Loader:
                     report_id=report_id,
                     report_notice=outbox_kind if outbox_kind in REPORT_NOTICES else "",
                     report_text=text or "",
+                    language=language or "en",
                 )
             )
             claim = claims[-1]

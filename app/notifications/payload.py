@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 import uuid
 
+from app.i18n import catalogue
+from app.i18n.languages import DEFAULT_LANGUAGE
+from app.protocols.translations import translate
+
 # RFC 8291 with one record: 4096 bytes minus header, padding delimiter and tag.
 MAX_PLAINTEXT_BYTES = 3993
 APP_NAME = "Aftercare"
@@ -43,6 +47,13 @@ GENERIC_REPORT_SEEN_TEXT = "The clinic has seen your report. Open Aftercare to r
 REPORTS_PATH = "/?reports=1"
 
 
+def generic_text(kind: str, language: str) -> str:
+    """The lock-screen words of a reminder whose title the patient keeps private."""
+    if kind == "appointment":
+        return catalogue.text(language, GENERIC_APPOINTMENT_TEXT)
+    return catalogue.text(language, GENERIC_TASK_TEXT)
+
+
 def reminder_payload(
     *,
     occurrence_id: uuid.UUID,
@@ -54,8 +65,9 @@ def reminder_payload(
     action_token: str | None = None,
     receipt_token: str | None = None,
     patient_id: uuid.UUID | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> bytes:
-    """The JSON a device receives for one reminder.
+    """The JSON a device receives for one reminder, in the patient's `language`.
 
     The lock screen shows only generic text (no task, no diagnosis) unless the patient chose
     to see task titles. `notification` follows Safari's declarative format (`web_push: 8030`);
@@ -63,8 +75,8 @@ def reminder_payload(
     to tick it from the notification's "Done" button. `patient_id` (also `for` in the URL)
     lets a carer's phone, which may show another person they help, switch to this one.
     """
-    generic = GENERIC_APPOINTMENT_TEXT if kind == "appointment" else GENERIC_TASK_TEXT
-    body = title if show_title else generic
+    generic = generic_text(kind, language)
+    body = translate(language, title) if show_title else generic
     path = f"/?task={occurrence_id}"
     if task in OPENS_REPORT_FORM:
         path += "&report=1"  # the daily check-in reminder opens "Report a problem" directly
@@ -117,6 +129,7 @@ def visit_notice_payload(
     show_title: bool,
     public_url: str,
     receipt_token: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """The JSON a device receives when the clinic books, moves or unbooks a visit.
 
@@ -124,10 +137,11 @@ def visit_notice_payload(
     reminder) replaces it on the device. The lock screen names the visit only if the patient
     chose to see titles; the time is always there (it is what the message is for).
     """
-    template = VISIT_NOTICE_TEXT[notice]
-    body = template.format(visit=title if show_title and title else GENERIC_VISIT, when=when)
+    generic = catalogue.text(language, GENERIC_VISIT)
+    shown = translate(language, title) if show_title and title else generic
+    body = catalogue.text(language, VISIT_NOTICE_TEXT[notice], visit=shown, when=when)
     if len(body.encode()) > MAX_PLAINTEXT_BYTES // 2:  # only a pathological title gets here
-        body = template.format(visit=GENERIC_VISIT, when=when)
+        body = catalogue.text(language, VISIT_NOTICE_TEXT[notice], visit=generic, when=when)
     path = f"/?task={occurrence_id}"
     document = _task_document(body, occurrence_id, notice, path, public_url, receipt_token)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
@@ -168,6 +182,7 @@ def report_seen_payload(
     show_text: bool,
     public_url: str,
     patient_id: uuid.UUID | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """The JSON a patient's (or carer's) device receives when the clinic has seen a report.
 
@@ -175,13 +190,13 @@ def report_seen_payload(
     something about the patient's health, so the lock screen has it only if they chose to see
     task titles there (the same choice); the app shows it in full either way.
     """
-    body = text if show_text and text else GENERIC_REPORT_SEEN_TEXT
+    body = text if show_text and text else catalogue.text(language, GENERIC_REPORT_SEEN_TEXT)
     # `for`: a carer's phone, which may show another person they help, switches to this one.
     path = REPORTS_PATH if patient_id is None else f"{REPORTS_PATH}&for={patient_id}"
     document: dict[str, object] = {
         "web_push": 8030,
         "notification": {
-            "title": REPORT_SEEN_TITLE,
+            "title": catalogue.text(language, REPORT_SEEN_TITLE),
             "body": body,
             "navigate": f"{public_url}{path}",
             "tag": f"report-{report_id}",

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from app.dbtypes import UTCDateTime, foreign_key
 from app.patients.carers import CarerOfDevice
+from app.patients.language import LanguageCode
 from app.shared.phone import PhoneNumber
 from app.shared.text import LINE, TEXT
 from app.timezones import LocalDateTime, TimeZoneName, WallTime
@@ -39,6 +40,9 @@ class Patient(SQLModel, table=True):
     # For reminders by e-mail (issue "reach"); optional.
     email: str | None = Field(default=None, max_length=254)
     time_zone: str = Field(max_length=64)
+    # The language of everything the patient reads (app/i18n/languages.py): set by staff at
+    # enrolment, changeable by the patient in Settings.
+    language: str = Field(default="en", max_length=16, sa_column_kwargs={"server_default": "en"})
     wake_time: time = time(7, 30)
     bed_time: time = time(22, 0)
     stockings_advised: bool = False
@@ -137,6 +141,8 @@ class PatientCreate(SQLModel):
     wake_time: WallTime = time(7, 30)
     bed_time: WallTime = time(22, 0)
     stockings_advised: bool = False
+    # What the patient reads everything in (app/i18n/languages.py offers the codes).
+    language: LanguageCode = "en"
     phone: PhoneNumber | None = None
     # For reminders by e-mail, should a push not reach the patient's phone.
     email: EmailStr | None = Field(default=None, max_length=254)
@@ -164,6 +170,7 @@ class PatientUpdate(SQLModel):
     bed_time: WallTime | None = None
     stockings_advised: bool | None = None
     notes: PatientNotes | None = None
+    language: LanguageCode | None = None
 
 
 class PreferencesUpdate(SQLModel):
@@ -175,6 +182,7 @@ class PreferencesUpdate(SQLModel):
     wake_time: WallTime | None = None
     bed_time: WallTime | None = None
     show_task_titles: bool | None = None
+    language: LanguageCode | None = None
 
 
 class TreatmentPublic(SQLModel):
@@ -259,6 +267,8 @@ class PatientDetail(SQLModel):
     bed_time: WallTime
     stockings_advised: bool
     show_task_titles: bool
+    language: str  # the code ("pl")
+    language_name: str  # in its own language ("Polski"), as the console shows it
     protocol: str
     protocol_version: int  # the version the patient's plan follows (pinned at enrolment)
     protocol_versions: list[int]  # the versions of the protocol available, oldest first
@@ -318,6 +328,13 @@ class BookedTreatmentPublic(SQLModel):
     preparation: list[str]
 
 
+class LanguagePublic(SQLModel):
+    """A language this server offers, named in its own language."""
+
+    code: str
+    name: str
+
+
 class MeProfile(SQLModel):
     id: uuid.UUID
     name: str
@@ -332,6 +349,8 @@ class MeProfile(SQLModel):
     booked_treatment: BookedTreatmentPublic | None = None  # the plan starts once it is done
     reminders_by: ReminderChannelPublic | None = None  # e-mail or SMS should push not reach
     carer: CarerOfDevice | None = None  # on a carer's phone: whom it helps, whom it shows
+    language: str = "en"  # what the server's texts here are in, and the PWA's catalogue
+    languages: list[LanguagePublic] = []  # the ones the patient may choose in Settings
 
 
 # --- staff views of a patient's record ------------------------------------------------------

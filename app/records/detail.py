@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.enrolment.service import active_device_count, link_state, newest_link
+from app.i18n.languages import name_of
 from app.notifications.models import Channel, OutboxKind, OutboxMessage, OutboxStatus
 from app.notifications.receipts import reach
 from app.patients.models import (
@@ -45,6 +46,8 @@ def detail_of(
         bed_time=patient.bed_time,
         stockings_advised=patient.stockings_advised,
         show_task_titles=patient.show_task_titles,
+        language=patient.language,
+        language_name=name_of(patient.language),
         protocol=patient.protocol,
         protocol_version=patient.protocol_version,
         protocol_versions=versions,

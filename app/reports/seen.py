@@ -18,6 +18,9 @@ from sqlmodel import Session, col, select
 from app.careplan.daytime import zone_for
 from app.error_codes import ErrorCode
 from app.errors import InvalidInput, NotFound
+from app.i18n import catalogue
+from app.i18n.formats import clock_time
+from app.i18n.languages import DEFAULT_LANGUAGE
 from app.notifications.models import OutboxKind
 from app.notifications.outbox import queue_report_seen_push
 from app.patients.models import Patient
@@ -75,7 +78,11 @@ def mark_seen(
             patient_id=patient.id,
             kind=OutboxKind.REPORT_SEEN_URGENT if urgent else OutboxKind.REPORT_SEEN,
             text=seen_text(
-                name=seen_by_name(staff), at=now, zone_name=patient.time_zone, reply=reply
+                name=seen_by_name(staff, patient.language),
+                at=now,
+                zone_name=patient.time_zone,
+                reply=reply,
+                language=patient.language,
             ),
             now=now,
             expires_at=now + SEEN_PUSH_LIFETIME,
@@ -83,28 +90,36 @@ def mark_seen(
     return first
 
 
-def seen_text(*, name: str, at: datetime, zone_name: str, reply: str) -> str:
-    """The push's words: who saw the report and when (the patient's clock), and the reply."""
-    local = at.astimezone(zone_for(zone_name))
-    time = f"{local.hour}:{local.minute:02d}"
+def seen_text(
+    *, name: str, at: datetime, zone_name: str, reply: str, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """The push's words in the patient's language: who saw the report and when (the patient's
+    clock), and the reply."""
+    time = clock_time(at.astimezone(zone_for(zone_name)), language)
     if reply:
         # DRAFT for clinical review
-        return f"Seen by {name} at {time}: {reply}"
+        return catalogue.text(
+            language, "Seen by {name} at {time}: {reply}", name=name, time=time, reply=reply
+        )
     # DRAFT for clinical review
-    return f"Your report was seen by {name} at {time}."
+    return catalogue.text(
+        language, "Your report was seen by {name} at {time}.", name=name, time=time
+    )
 
 
-def seen_by_name(staff: StaffUser | None) -> str:
+def seen_by_name(staff: StaffUser | None, language: str = DEFAULT_LANGUAGE) -> str:
     """How a patient reads who saw their report: the staff member's name, else "the clinic"
     (never their sign-in e-mail address)."""
     # DRAFT for clinical review
-    return (staff.name if staff is not None else "") or "the clinic"
+    return (staff.name if staff is not None else "") or catalogue.text(language, "the clinic")
 
 
-def seen_by_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+def seen_by_names(
+    session: Session, ids: Iterable[uuid.UUID | None], language: str = DEFAULT_LANGUAGE
+) -> dict[uuid.UUID, str]:
     """The names of the staff who saw reports, by id, as the patient reads them."""
     wanted = {staff_id for staff_id in ids if staff_id is not None}
     if not wanted:
         return {}
     staff = session.exec(select(StaffUser).where(col(StaffUser.id).in_(wanted))).all()
-    return {member.id: seen_by_name(member) for member in staff}
+    return {member.id: seen_by_name(member, language) for member in staff}

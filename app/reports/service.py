@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from app.clinics.models import Clinic
 from app.clinics.opening_hours import reopens_text
 from app.clinics.service import closed_periods_of, escalation_time, is_open
 from app.errors import InvalidInput
+from app.i18n.languages import DEFAULT_LANGUAGE
 from app.notifications.models import OutboxKind
 from app.notifications.outbox import queue_alert_push
 from app.patients.models import Patient
@@ -24,6 +26,7 @@ from app.reports.models import (
     SignPublic,
     SymptomReport,
 )
+from app.reports.translated_rules import rules_in
 from app.reports.triage import (
     Level,
     Numbers,
@@ -43,11 +46,14 @@ def rules_for(clinic: Clinic) -> TriageRules:
     return rules_from(clinic.triage_rules)
 
 
-def sign_labels_for(session: Session, clinic_id: uuid.UUID) -> dict[str, str]:
-    """The clinic's sign labels by code, to show a report as the patient saw it."""
+def sign_labels_for(
+    session: Session, clinic_id: uuid.UUID, language: str = DEFAULT_LANGUAGE
+) -> dict[str, str]:
+    """The clinic's sign labels by code, to show a report as the patient saw it (in the
+    patient's language on their phone; staff read the clinic's own)."""
     clinic = session.get(Clinic, clinic_id)
     assert clinic is not None  # foreign key
-    return sign_labels(rules_for(clinic))
+    return sign_labels(rules_in(rules_for(clinic), language))
 
 
 def _zone(*names: str) -> ZoneInfo:
@@ -63,7 +69,7 @@ def _zone(*names: str) -> ZoneInfo:
 def report_form(clinic: Clinic, *, patient: Patient, now: datetime) -> ReportForm:
     """What the app needs to draw the form and to triage offline as the server does: the
     clinic's signs in their groups, the numbers, the rules, and when the clinic is closed."""
-    rules = rules_for(clinic)
+    rules = rules_in(rules_for(clinic), patient.language)
     patient_zone = _zone(patient.time_zone, clinic.time_zone)
     periods = closed_periods_of(clinic, now, CLOSED_PERIODS_DAYS)
     return ReportForm(
@@ -80,7 +86,11 @@ def report_form(clinic: Clinic, *, patient: Patient, now: datetime) -> ReportFor
         out_of_hours_name=clinic.out_of_hours_name,
         out_of_hours_phone=clinic.out_of_hours_phone,
         closed_periods=[
-            ClosedPeriod(starts_at=start, ends_at=end, reopens=reopens_text(end, patient_zone))
+            ClosedPeriod(
+                starts_at=start,
+                ends_at=end,
+                reopens=reopens_text(end, patient_zone, patient.language),
+            )
             for start, end in periods
         ],
     )
@@ -131,23 +141,31 @@ def submit(
     open_now, changes_at = is_open(clinic, now)
     reopens = ""
     if not open_now and changes_at is not None:
-        reopens = reopens_text(changes_at, _zone(patient.time_zone, clinic.time_zone))
+        zone = _zone(patient.time_zone, clinic.time_zone)
+        reopens = reopens_text(changes_at, zone, patient.language)
+    history = pain_history(session, patient=patient, rules=rules, now=now)
+    numbers = Numbers(
+        emergency=clinic.emergency_number,
+        clinic=clinic.phone,
+        out_of_hours_phone=clinic.out_of_hours_phone,
+        out_of_hours_name=clinic.out_of_hours_name,
+        reopens=reopens,
+    )
     try:
         result = triage(
-            rules,
-            pain=data.pain,
-            signs=data.signs,
-            note=data.note,
-            history=pain_history(session, patient=patient, rules=rules, now=now),
-            clinic_open=open_now,
-            numbers=Numbers(
-                emergency=clinic.emergency_number,
-                clinic=clinic.phone,
-                out_of_hours_phone=clinic.out_of_hours_phone,
-                out_of_hours_name=clinic.out_of_hours_name,
-                reopens=reopens,
-            ),
-        )
+            rules, pain=data.pain, signs=data.signs, note=data.note, history=history,
+            clinic_open=open_now, numbers=numbers,
+        )  # fmt: skip
+        if patient.language != DEFAULT_LANGUAGE:
+            # The same rules in the patient's words: the level and reasons (for the clinic)
+            # come from the clinic's rules, what to do now in the patient's language.
+            shown = triage(
+                rules_in(rules, patient.language), pain=data.pain, signs=data.signs,
+                note=data.note, history=history, clinic_open=open_now, numbers=numbers,
+            )  # fmt: skip
+            result = replace(
+                result, title=shown.title, advice=shown.advice, call_label=shown.call_label
+            )
     except TriageError as exc:
         raise InvalidInput(str(exc), code=exc.code) from exc
     report = SymptomReport(

@@ -47,6 +47,7 @@ STRING_KEYS: dict[str, re.Pattern[str]] = {
     "booked_at": _INSTANT,
     "performed_at": _INSTANT,  # a treatment's time, before and after a correction
     "method": _CODE,
+    "language": _CODE,  # a patient's language code: en, pl
     "channel": _CODE,  # a reminder channel chosen: email, sms or none
     "alert_channel": _CODE,  # how a staff member is alerted when on call: push, email or sms
     "due_at": _INSTANT,  # a visit's time, before or after a booking changed it

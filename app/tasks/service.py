@@ -25,10 +25,12 @@ from app.careplan.progress import Span, active
 from app.clinics.models import Clinic
 from app.error_codes import ErrorCode
 from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n.languages import DEFAULT_LANGUAGE
 from app.patients.carers import carer_names
 from app.patients.models import AppointmentBooking, Patient, Treatment
 from app.patients.service import planned, sessions_of, treatments_of
 from app.protocols.loader import Protocol
+from app.protocols.translations import translate
 from app.tasks.models import Occurrence, OccurrencePublic, OccurrenceStatus
 from app.tasks.treatment_day import TreatmentDays
 from app.timezones import local_day_bounds
@@ -253,16 +255,21 @@ def span_last_day(row: Occurrence, zone: ZoneInfo) -> date | None:
 
 
 def to_public(
-    row: Occurrence, zone: ZoneInfo, now: datetime, done_by: Mapping[uuid.UUID, str] | None = None
+    row: Occurrence,
+    zone: ZoneInfo,
+    now: datetime,
+    done_by: Mapping[uuid.UUID, str] | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> OccurrencePublic:
-    """`done_by`: carers' names by link id (carer_names), for tasks a carer ticked."""
+    """`done_by`: carers' names by link id (carer_names), for tasks a carer ticked; the title
+    and instructions in `language` (rows keep the protocol's English)."""
     return OccurrencePublic(
         id=row.id,
         key=row.key,
         task=row.task,
         kind=row.kind,
-        title=row.title,
-        instructions=row.instructions,
+        title=translate(language, row.title),
+        instructions=translate(language, row.instructions),
         due_at=row.due_at,
         local_due=row.due_at.astimezone(zone),
         window_end=row.window_end,
@@ -279,11 +286,15 @@ def to_public(
 
 
 def public_rows(
-    session: Session, rows: Sequence[Occurrence], zone: ZoneInfo, now: datetime
+    session: Session,
+    rows: Sequence[Occurrence],
+    zone: ZoneInfo,
+    now: datetime,
+    language: str = DEFAULT_LANGUAGE,
 ) -> list[OccurrencePublic]:
-    """Rows as clients see them, done-by-carer names included."""
+    """Rows as clients see them, done-by-carer names included, texts in `language`."""
     names = carer_names(session, (row.completed_by_carer for row in rows))
-    return [to_public(row, zone, now, names) for row in rows]
+    return [to_public(row, zone, now, names, language) for row in rows]
 
 
 # The statements a phone runs on every visit are built once, with bound parameters: composing

@@ -123,3 +123,21 @@ def test_a_record_without_a_textable_number_is_refused(staff: TestClient) -> Non
     answer = _send(staff, patient["id"], "sms")
     assert answer.status_code == 422
     assert answer.json()["code"] == "channel_needs_address"
+
+
+def test_a_polish_patient_gets_the_link_in_polish_with_a_polish_date(
+    staff: TestClient, sms: LoopbackSmsGateway, smtp: LoopbackSmtp
+) -> None:
+    zofia = enrol(
+        staff, email="zofia@example.org", phone="+44 7700 900124", language="pl",
+        time_zone="Europe/Warsaw",
+    )  # fmt: skip
+    assert _send(staff, zofia["id"], "sms").status_code == 200
+    [text] = sms.received()
+    assert text.body.startswith("Riverside Vein Clinic: oto Twój link do Aftercare")
+    # The link lasts 14 days from the pinned Friday 27 March 2026: Friday 10 April, in Polish.
+    assert re.search(r"Działa jeden raz, do pt\., 10 kwi o \d\d:\d\d\.", text.body), text.body
+    assert _send(staff, zofia["id"], "email").status_code == 200
+    [mail] = smtp.received()
+    assert mail.message["Subject"] == "Twój link do Aftercare od: Riverside Vein Clinic"
+    assert mail.text.startswith("Dzień dobry, ")

@@ -264,7 +264,7 @@ class TestConsultationCheck:
             event = session.exec(
                 select(AuditEvent).where(AuditEvent.action == "patient.create")
             ).one()
-        assert event.detail == {"doppler_checked": True}
+        assert event.detail == {"doppler_checked": True, "language": "en"}
 
     def test_a_knowing_skip_enrols_without_a_check(
         self, staff: TestClient, factory: sessionmaker[Session]

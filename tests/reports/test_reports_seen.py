@@ -140,3 +140,13 @@ def test_the_time_is_on_the_patients_clock() -> None:
     assert seen_text(name="N", at=winter, zone_name="America/New_York", reply="Fine") == (
         "Seen by N at 16:07: Fine"
     )
+
+
+def test_the_push_is_in_the_patients_language_with_their_clock() -> None:
+    winter = datetime(2026, 1, 5, 8, 7, tzinfo=UTC)
+    assert seen_text(name="N", at=winter, zone_name="Europe/Warsaw", reply="", language="pl") == (
+        "Twoje zgłoszenie zostało odczytane o 9:07 przez: N."
+    )
+    assert seen_text(
+        name="N", at=winter, zone_name="Europe/Warsaw", reply="Dobrze", language="qps-ploc"
+    ).startswith("⟦Šééñ ƀý N àţ 9:07: Dobrze")

@@ -58,6 +58,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/metrics"): Rule("public", 200),  # aggregate counters only, for the scraper
     ("GET", "/docs"): Rule("public", 200),  # Swagger UI, development only (production has none)
     ("GET", "/enrol"): Rule("public", 200),
+    # The PWA's pseudo-locale catalogues (the test settings turn them on): no patient data.
+    ("GET", "/locales/qps-ploc.json"): Rule("public", 200),
+    ("GET", "/locales/qps-plocm.json"): Rule("public", 200),
     ("POST", "/api/enrol"): Rule("public", 404, {"code": "an-unknown-enrolment-code"}),
     ("POST", "/api/auth/login"): Rule(
         "public", 401, lambda who: {"email": f"{who.name}@x.example", "password": "not it at all"}

@@ -143,3 +143,27 @@ class TestComplete:
 
     def test_needs_a_device_session(self, phone: TestClient) -> None:
         assert phone.post(f"/api/me/tasks/{uuid.uuid4()}/complete").status_code == 401
+
+
+class TestLanguage:
+    def test_titles_and_instructions_come_in_the_patients_language(self, me: TestClient) -> None:
+        english = first(day(me), "elevate_legs")
+        assert me.patch("/api/me/preferences", json={"language": "pl"}).status_code == 200
+        polish = first(day(me), "elevate_legs")
+        assert (polish["title"], polish["id"]) == ("Unieś nogi", english["id"])
+        assert polish["instructions"].startswith("Odpocznij przez 15 minut")
+        assert first(day(me), "avoid_aspirin")["title"] == "Bez aspiryny przez sześć tygodni"
+        profile = me.get("/api/me").json()
+        assert "Bez aspiryny przez sześć tygodni" in [r["title"] for r in profile["restrictions"]]
+        assert profile["appointments"][0]["title"] == "Kontrola i ewentualny zabieg uzupełniający"
+        assert me.patch("/api/me/preferences", json={"language": "qps-ploc"}).status_code == 200
+        assert first(day(me), "elevate_legs")["title"].startswith("⟦Ŕàîšé ýöüŕ ĺéĝš")
+
+    def test_ticking_off_answers_in_the_patients_language(self, me: TestClient) -> None:
+        me.patch("/api/me/preferences", json={"language": "pl"})
+        task = first(day(me), "elevate_legs")
+        done = me.post(f"/api/me/tasks/{task['id']}/complete")
+        assert done.status_code == 200, done.text
+        assert done.json()["title"] == "Unieś nogi"
+        undone = me.delete(f"/api/me/tasks/{task['id']}/complete")
+        assert undone.json()["title"] == "Unieś nogi"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from app.api.deps import ClockDep, ProtocolsDep, SessionDep
+from app.api.deps import ClockDep, ProtocolsDep, SessionDep, SettingsDep
 from app.api.staff_auth import AdminStaff, CurrentStaff
 from app.clinics import service
 from app.clinics.models import ClinicSettings, ClinicSettingsUpdate
@@ -18,9 +18,12 @@ router = APIRouter(prefix="/api/clinic", tags=["clinic (staff)"])
 
 
 @router.get("", responses=errors(ErrorCode.NOT_AUTHENTICATED))
-def read_settings(staff: CurrentStaff, session: SessionDep) -> ClinicSettings:
-    """The signed-in user's clinic: numbers, time zone, opening hours, escalation minutes."""
-    return service.to_settings(clinic_of(session, staff))
+def read_settings(
+    staff: CurrentStaff, session: SessionDep, settings: SettingsDep
+) -> ClinicSettings:
+    """The signed-in user's clinic: numbers, time zone, opening hours, escalation minutes,
+    and the languages patients may be enrolled in."""
+    return service.to_settings(clinic_of(session, staff), pseudo_locales=settings.pseudo_locales)
 
 
 @router.patch(
@@ -39,6 +42,7 @@ def change_settings(
     session: SessionDep,
     clock: ClockDep,
     protocols: ProtocolsDep,
+    settings: SettingsDep,
 ) -> ClinicSettings:
     """Change some settings (admins). Alerts already open keep their escalation time.
 
@@ -52,4 +56,4 @@ def change_settings(
             session, staff=staff, action="clinic.update", now=clock.now(),
             ip=client_ip(request), detail={"changed": audit.without_text(changes)},
         )  # fmt: skip
-    return service.to_settings(clinic)
+    return service.to_settings(clinic, pseudo_locales=settings.pseudo_locales)

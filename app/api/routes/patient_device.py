@@ -40,12 +40,15 @@ from app.enrolment import service as enrolment
 from app.enrolment.models import DeviceSession, EnrolRequest
 from app.error_codes import ErrorCode
 from app.errors import Gone, NotFound, errors
+from app.i18n.languages import offered as offered_languages
 from app.patients import service
 from app.patients.carers import SwitchRequest
+from app.patients.language import check_language
 from app.patients.models import (
     AppointmentPublic,
     BookedTreatmentPublic,
     ClinicContact,
+    LanguagePublic,
     MeProfile,
     Patient,
     PreferencesUpdate,
@@ -53,6 +56,7 @@ from app.patients.models import (
 )
 from app.patients.protocols import ProtocolSource
 from app.patients.reminder_channel import ReminderChannelChoice, channel_of, choose_channel
+from app.protocols.translations import translate
 from app.ratelimit import service as ratelimit
 from app.ratelimit.guard import failures_counted
 from app.shared.client_address import client_ip
@@ -72,6 +76,7 @@ def build_profile(
     now: datetime,
     offered: frozenset[str] = frozenset(),
     device: DeviceSession | None = None,
+    pseudo_locales: bool = False,
 ) -> MeProfile:
     """Profile, clinic contact, active restrictions with their last day, coming appointments,
     a treatment booked ahead with what to prepare, and on a carer's phone whom it helps."""
@@ -81,8 +86,8 @@ def build_profile(
     restrictions = [
         RestrictionPublic(
             task=span.task,
-            title=span.title,
-            instructions=span.instructions,
+            title=translate(patient.language, span.title),
+            instructions=translate(patient.language, span.instructions),
             until=last_day(span.end, zone),
             until_at=span.end,
         )
@@ -92,7 +97,7 @@ def build_profile(
         AppointmentPublic(
             id=row.id,
             key=row.key,
-            title=row.title,
+            title=translate(patient.language, row.title),
             due_at=row.due_at,
             local_due=row.due_at.astimezone(zone),
             tentative=row.tentative,
@@ -117,10 +122,17 @@ def build_profile(
         else BookedTreatmentPublic(
             performed_at=booked.performed_at,
             local_at=booked.performed_at.astimezone(zone),
-            preparation=list(protocols.pinned(patient).preparation),
+            preparation=[
+                translate(patient.language, line) for line in protocols.pinned(patient).preparation
+            ],
         ),
         reminders_by=channel_of(patient, offered),
         carer=carer_devices.carer_of_device(session, device) if device is not None else None,
+        language=patient.language,
+        languages=[
+            LanguagePublic(code=lang.code, name=lang.name)
+            for lang in offered_languages(pseudo_locales=pseudo_locales)
+        ],
     )
 
 
@@ -137,6 +149,7 @@ class Profiles:
         return build_profile(
             self.session, patient=patient, protocols=self.protocols, now=self.now,
             offered=self.settings.letter_channels, device=device,
+            pseudo_locales=self.settings.pseudo_locales,
         )  # fmt: skip
 
 
@@ -238,7 +251,10 @@ def change_preferences(
     session: SessionDep,
     profile: ProfilesDep,
 ) -> MeProfile:
-    """Change time zone, wake or bed time, or lock-screen titles; the plan ahead is recomputed."""
+    """Change time zone, wake or bed time, lock-screen titles or language; the plan ahead is
+    recomputed. An unknown language is 422 in plain words, and nothing changes."""
+    if body.language is not None:
+        check_language(body.language, pseudo_locales=profile.settings.pseudo_locales)
     care.update_preferences(
         session, patient=patient, data=body, protocols=profile.protocols, now=profile.now
     )

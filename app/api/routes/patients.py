@@ -19,6 +19,7 @@ from app.enrolment.send_link import LinkSent, SendLink, send_link
 from app.error_codes import ErrorCode
 from app.errors import errors
 from app.patients import service
+from app.patients.language import check_language
 from app.patients.models import (
     Patient,
     PatientCreate,
@@ -82,7 +83,11 @@ def enrol_patient(
         now=access.now,
         settings=settings,
     )
-    access.audit("patient.create", patient.id, detail={"doppler_checked": body.doppler_checked})
+    access.audit(
+        "patient.create",
+        patient.id,
+        detail={"doppler_checked": body.doppler_checked, "language": patient.language},
+    )
     return PatientCreated(id=patient.id, enrolment=link.public())
 
 
@@ -105,11 +110,13 @@ def update_patient(
     body: PatientUpdate,
     access: StaffAccess,
     protocols: ProtocolsDep,
+    settings: SettingsDep,
     preview: Annotated[
         bool, Query(description="say what the change would do, and save nothing")
     ] = False,
 ) -> PatientEditResult:
-    """Correct the record: name, phone, e-mail, time zone, wake and bed time, stockings, notes.
+    """Correct the record: name, phone, e-mail, time zone, wake and bed time, stockings, notes,
+    language (one this server offers; another is 422 in plain words).
 
     Omitted fields stay; `phone` and `email` may be null (removed). A new zone, day or
     stockings advice re-plans at once by the rules of the patient's own preferences: done
@@ -118,6 +125,8 @@ def update_patient(
     `patient.update` with the fields changed (names only: the values may be free text).
     """
     patient = access.patient(patient_id)
+    if body.language is not None:
+        check_language(body.language, pseudo_locales=settings.pseudo_locales)
     with undone_if(access.session, preview):
         edit = care.update_patient(
             access.session, patient=patient, data=body, protocols=protocols, now=access.now

@@ -207,7 +207,7 @@ def complete_from_notification(
     row = tasks.complete(
         session, patient=patient, occurrence_id=occurrence.id, now=now, by_carer=by_carer
     )
-    return tasks.public_rows(session, [row], ZoneInfo(patient.time_zone), now)[0]
+    return tasks.public_rows(session, [row], ZoneInfo(patient.time_zone), now, patient.language)[0]
 
 
 @router.post(

@@ -68,8 +68,9 @@ def submit_report(
     if not created:
         response.status_code = status.HTTP_200_OK
     by = carer_names(session, [report.reported_by_carer])
-    names = seen.seen_by_names(session, [report.seen_by])
-    return public_report(report, service.sign_labels_for(session, patient.clinic_id), by, names)
+    names = seen.seen_by_names(session, [report.seen_by], patient.language)
+    labels = service.sign_labels_for(session, patient.clinic_id, patient.language)
+    return public_report(report, labels, by, names)
 
 
 @router.get("/reports", responses=errors(ErrorCode.NOT_AUTHENTICATED))
@@ -77,8 +78,8 @@ def list_reports(patient: CurrentPatient, session: SessionDep) -> list[ReportPub
     """The patient's own reports, newest first, each with the advice given and whether the
     clinic has seen it: when, who (`seen_by_name`: their name, or "the clinic"), and the
     clinic's `reply` ("" if none). The staff's internal acknowledgement notes are never here."""
-    labels = service.sign_labels_for(session, patient.clinic_id)
+    labels = service.sign_labels_for(session, patient.clinic_id, patient.language)
     reports = service.reports_of(session, patient=patient)
     by = carer_names(session, (report.reported_by_carer for report in reports))
-    names = seen.seen_by_names(session, (report.seen_by for report in reports))
+    names = seen.seen_by_names(session, (report.seen_by for report in reports), patient.language)
     return [public_report(report, labels, by, names) for report in reports]

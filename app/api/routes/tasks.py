@@ -42,7 +42,7 @@ def list_days(
         first = last = day or local_date(now, zone)
     first, last = service.check_range(first, last)
     rows = service.list_local_days(session, patient=patient, first=first, last=last)
-    return service.public_rows(session, rows, zone, now)
+    return service.public_rows(session, rows, zone, now, patient.language)
 
 
 @router.post(
@@ -68,7 +68,9 @@ def complete_task(
         session, patient=patient, occurrence_id=occurrence_id, now=now,
         by_carer=carer_devices.acting_link(session, device),
     )  # fmt: skip
-    return service.public_rows(session, [row], ZoneInfo(patient.time_zone), now)[0]
+    return service.public_rows(session, [row], ZoneInfo(patient.time_zone), now, patient.language)[
+        0
+    ]
 
 
 @router.delete(
@@ -81,7 +83,7 @@ def undo_task(
     """Undo a tick. Idempotent: undoing a task that is not done returns it unchanged."""
     now = clock.now()
     row = service.undo(session, patient=patient, occurrence_id=occurrence_id, now=now)
-    return service.to_public(row, ZoneInfo(patient.time_zone), now)
+    return service.to_public(row, ZoneInfo(patient.time_zone), now, language=patient.language)
 
 
 @router.post(

@@ -6,6 +6,7 @@ import { linkPanel } from "./linkcard.js";
 import { h, replace, field, checkbox, messageLine, busy, pageHeading, confirmDialog, zoneSelect, announce } from "./ui.js";
 import { localInputValue, instantOf, nowRounded } from "./format.js";
 import { keepDraft } from "./drafts.js";
+import { languageSelect } from "./languages.js";
 
 export function render(view) {
   const zone = clinicZone();
@@ -15,6 +16,7 @@ export function render(view) {
   const wake = h("input", { type: "time", name: "wake_time", value: "07:30", required: true });
   const bed = h("input", { type: "time", name: "bed_time", value: "22:00", required: true });
   const stockings = checkbox("Compression stockings advised", { name: "stockings_advised", checked: true });
+  const language = languageSelect("en", { name: "language" });
   const performed = h("input", { type: "datetime-local", name: "performed_at", required: true, value: localInputValue(nowRounded(), zone) });
   const method = h("select", { name: "method" },
     h("option", { value: "sclerotherapy" }, "Sclerotherapy"),
@@ -31,7 +33,8 @@ export function render(view) {
       field("Time zone", timeZone, { hint: "Where the patient lives; reminders follow it." }),
       field("Mobile phone (optional)", phone),
       field("Usually gets up at", wake),
-      field("Usually goes to bed at", bed)),
+      field("Usually goes to bed at", bed),
+      field("Language", language, { hint: "Everything the patient reads comes in it; they can change it in the app." })),
     stockings.el,
     h("fieldset", {},
       h("legend", {}, "Treatment"),
@@ -88,6 +91,7 @@ export function render(view) {
       wake_time: wake.value,
       bed_time: bed.value,
       stockings_advised: stockings.input.checked,
+      language: language.value,
       phone: phone.value.trim() || null,
       treatment: { performed_at: at.toISOString(), method: method.value, booked: booked.input.checked },
       doppler_checked: doppler.input.checked,

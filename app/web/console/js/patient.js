@@ -150,6 +150,7 @@ export function render(view, { params, setTitle, query }) {
         h("dt", {}, "Time zone"), h("dd", {}, patient.time_zone),
         h("dt", {}, "Day"), h("dd", {}, `up ${String(patient.wake_time).slice(0, 5)}, bed ${String(patient.bed_time).slice(0, 5)}`),
         h("dt", {}, "Stockings"), h("dd", {}, patient.stockings_advised ? "advised" : "not advised"),
+        h("dt", {}, "Language"), h("dd", { lang: patient.language }, patient.language_name),
         h("dt", {}, "Phone"), h("dd", {}, patient.phone || "—"),
         h("dt", {}, "E-mail"), h("dd", {}, patient.email || "—"),
         h("dt", {}, "Reminded by"), h("dd", {}, channelLine(patient, base, zone, async () => {

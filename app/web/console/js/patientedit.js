@@ -4,6 +4,7 @@
 import { call } from "./http.js";
 import { h, replace, field, checkbox, messageLine, busy, confirmDialog, zoneSelect, announce } from "./ui.js";
 import { keepDraft } from "./drafts.js";
+import { languageSelect } from "./languages.js";
 
 const PLAN_FIELDS = ["time_zone", "wake_time", "bed_time", "stockings_advised"];
 
@@ -37,6 +38,7 @@ export function editDetails(card, patient, base, done) {
   const wake = h("input", { type: "time", name: "wake_time", value: String(patient.wake_time).slice(0, 5), required: true });
   const bed = h("input", { type: "time", name: "bed_time", value: String(patient.bed_time).slice(0, 5), required: true });
   const stockings = checkbox("Compression stockings advised", { checked: patient.stockings_advised });
+  const language = languageSelect(patient.language, { name: "language" });
   const notes = h("textarea", { name: "notes", rows: "3", maxlength: "2000" }, patient.notes || "");
   const message = messageLine();
   const save = h("button", { type: "submit", class: "button button-primary" }, "Save changes");
@@ -48,7 +50,8 @@ export function editDetails(card, patient, base, done) {
       field("E-mail (optional)", email),
       field("Time zone", timeZone, { hint: "Where the patient is now; reminders follow it.", className: "wide" }),
       field("Usually gets up at", wake),
-      field("Usually goes to bed at", bed)),
+      field("Usually goes to bed at", bed),
+      field("Language", language, { hint: "Everything the patient reads comes in it." })),
     stockings.el,
     field("Notes for the clinic (the patient never sees them)", notes),
     message.el,
@@ -64,6 +67,7 @@ export function editDetails(card, patient, base, done) {
       wake_time: wake.value,
       bed_time: bed.value,
       stockings_advised: stockings.input.checked,
+      language: language.value,
       notes: notes.value,
     };
     const was = { ...patient, wake_time: String(patient.wake_time).slice(0, 5), bed_time: String(patient.bed_time).slice(0, 5), notes: patient.notes || "" };

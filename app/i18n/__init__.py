@@ -1,0 +1,1 @@
+"""Patient languages: the offered ones, gettext catalogues, pseudo-locales and Babel formats."""
