@@ -698,7 +698,9 @@ function updateChrome() {
   call.hidden = !(inApp && clinic && clinic.phone);
   if (!call.hidden) {
     call.href = telHref(clinic.phone);
-    call.setAttribute("aria-label", t("app.callClinicLabel", { name: clinic.name, phone: clinic.phone }));
+    // The visible words first (as the button shows them), then whom and which number.
+    const words = `${t("header.call")}${t("header.callWord")}`;
+    call.setAttribute("aria-label", t("app.callClinicLabel", { call: words, name: clinic.name, phone: clinic.phone }));
   }
 
   drawCarerBar(inApp ? state.profile : null);

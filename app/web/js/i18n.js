@@ -2,6 +2,9 @@
 // texts already in the patient's language; they never pass through here).
 
 const RTL = new Set(["qps-plocm"]);
+// The page's lang for the pseudo-locales: a valid tag (checkers and screen readers know "en";
+// "qps" they do not), as Android names its own pseudo-locales. The code itself is on data-language.
+const PAGE_LANG = { "qps-ploc": "en-XA", "qps-plocm": "ar-XB" };
 // Intl locales: the pseudo-locales are English underneath (their dates stay readable).
 const INTL = { en: "en-GB", pl: "pl-PL" };
 
@@ -38,7 +41,8 @@ export async function setLanguage(lang) {
     if (!Object.keys(words).length) words = english;
   }
   rules = new Intl.PluralRules(locale());
-  document.documentElement.lang = code;
+  document.documentElement.lang = PAGE_LANG[code] || code;
+  document.documentElement.dataset.language = code;
   document.documentElement.dir = RTL.has(code) ? "rtl" : "ltr";
   translateStatic();
 }

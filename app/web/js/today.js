@@ -96,7 +96,7 @@ function taskItem(o, ctx) {
         id: `tick-${o.id}`,
         class: ["tick", done ? "tick-undo" : "tick-do"],
         // The visible words first, then which task: "Mark as done: Raise your legs".
-        "aria-label": t(done ? "today.undoLabel" : "today.markDoneLabel", { title: o.title }),
+        "aria-label": t("today.actionLabel", { action: done ? t("today.undo") : t("today.markDone"), title: o.title }),
         onclick: () => ctx.onToggle(o, !done),
       },
       h("span", { class: "tick-icon", "aria-hidden": "true" }),
@@ -108,7 +108,7 @@ function taskItem(o, ctx) {
         type: "button",
         id: `snooze-${o.id}`,
         class: "button button-secondary snooze",
-        "aria-label": t("today.snoozeLabel", { title: o.title }),
+        "aria-label": t("today.actionLabel", { action: t("today.snooze"), title: o.title }),
         onclick: () => ctx.onSnooze(o),
       }, t("today.snooze"))
     : null;
