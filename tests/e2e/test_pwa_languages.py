@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from app.patients.models import Patient
 from tests.e2e.layout_support import LARGE_TEXT, SIZES, check_screen
 from tests.e2e.pwa_support import Enrolled, Live, open_page, unexpected
 
@@ -323,3 +324,55 @@ def test_the_language_card_is_left_out_while_the_server_offers_no_choice(
         assert unexpected(problems) == []
     finally:
         context.close()
+
+
+def test_settings_changes_the_language_and_says_a_refusal_by_the_field(
+    browser: Any, live: Live, enrolled: Enrolled, signed_in: list[dict[str, Any]]
+) -> None:
+    context = _context(browser, live, "phone")
+    try:
+        context.add_cookies(signed_in)
+        me = context.request.get(f"{live.base_url}/api/me").json()
+        supported = any(item.get("code") == "pl" for item in me.get("languages", []))
+        if not supported:
+            # An older server: the list only by a route; its PATCH refuses the field.
+            def offered(route: Any) -> None:
+                response = route.fetch()
+                body = response.json()
+                if route.request.method == "GET":
+                    body |= {"language": "en", "languages": LANGUAGES}
+                route.fulfill(response=response, json=body)
+
+            context.route("**/api/me", offered)
+        page, problems = _open(context, live, "phone")
+        page.goto("/#settings")
+        choice = page.get_by_label("Show Aftercare in")
+        expect(choice).to_have_value("en")
+        if supported:
+            choice.select_option("pl")
+            page.get_by_role("button", name="Change language").click()
+            expect(page.locator("html")).to_have_attribute("lang", "pl")
+            expect(page.locator("#view-heading")).to_have_text("Ustawienia")
+            expect(page.get_by_label("Pokazuj Aftercare w języku")).to_be_focused()
+            with live.factory() as session:
+                patient = session.get(Patient, enrolled.patient.id)
+                assert patient is not None and patient.language == "pl"
+            # A code the server does not offer: its sentence by the field, nothing changed.
+            page.evaluate(
+                "document.getElementById('language').append(new Option('Xx', 'xx', true, true))"
+            )
+            page.get_by_role("button", name="Zmień język").click()
+        else:
+            choice.select_option("pl")
+            page.get_by_role("button", name="Change language").click()
+        error = page.locator("#language-error")
+        expect(error).to_be_visible()
+        expect(page.locator("#language")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#language")).to_be_focused()
+        check_screen(page, "lang-settings-refused")
+        assert unexpected(problems, 422) == []
+    finally:
+        context.close()
+
+
+LANGUAGES = [{"code": "en", "name": "English"}, {"code": "pl", "name": "Polski"}]
