@@ -792,8 +792,6 @@ async function start(link = {}) {
 }
 
 async function boot() {
-  // The words first: every screen, even "offline", is drawn in them.
-  await setLanguage(localStorage.getItem(LANGUAGE) || "en").catch(() => undefined);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => undefined);
     navigator.serviceWorker.addEventListener("message", onWorkerMessage);
@@ -821,6 +819,9 @@ async function boot() {
     else if (state.route === "today") render();
   }, 60000);
 
+  // The words before any screen (even "offline") is drawn; the worker is registered first so
+  // that it starts as early as it always did.
+  await setLanguage(localStorage.getItem(LANGUAGE) || "en");
   const link = takeDeepLink();
   if (location.pathname === "/enrol") {
     showPage(pages.enrolling());
