@@ -4,6 +4,7 @@ import { api, ApiError, NetworkError } from "./js/api.js";
 import { carerBanner, currentPatient, switchWaitingText } from "./js/carers.js";
 import { alertNow, announce, h, replace, telHref, uuid } from "./js/dom.js";
 import { redeemLink } from "./js/enrol.js";
+import { language, plural, setLanguage, t } from "./js/i18n.js";
 import * as pages from "./js/pages.js";
 import { byDay, planBounds, standing } from "./js/plan.js";
 import { renderMyReports, updateMyReports } from "./js/myreports.js";
@@ -21,7 +22,8 @@ const DAYS_AHEAD = 60;
 const SLOW_REPORT_MS = 6000; // after this, answer from the phone while the report keeps trying
 const FRESH_AT = "aftercare.fresh-at"; // when this phone last had the plan from the server
 const CARER_PHONE = "aftercare.carer"; // "1": this phone was last a carer's (for the signed-out page)
-const OFFLINE_SENTENCE = "You seem to be offline. Please try again when you are connected.";
+const LANGUAGE = "aftercare.language"; // the language last shown: the first words before the profile comes
+const offlineSentence = () => t("app.offline");
 
 const state = {
   screen: "loading", // "app" once the plan is shown; "page" for whole-screen messages
@@ -55,6 +57,14 @@ const zone = () => state.profile.time_zone;
 
 // ---------------------------------------------------------------- loading
 
+/** The profile's language, loaded before anything is drawn in it (the server's texts come in
+ *  it too). A catalogue that cannot be fetched leaves the words as they were. */
+async function useLanguage() {
+  const wanted = (state.profile && state.profile.language) || "en";
+  if (wanted !== language()) await setLanguage(wanted);
+  localStorage.setItem(LANGUAGE, language());
+}
+
 async function loadProfile() {
   try {
     const { data, savedAt } = await api("GET", "/api/me");
@@ -83,7 +93,7 @@ async function loadPlan() {
       return false;
     }
     state.notice = error instanceof NetworkError
-      ? "You are offline and your plan is not saved on this phone yet."
+      ? t("app.planNotSaved")
       : error.detail;
   }
   await progressing;
@@ -154,11 +164,11 @@ function cannotTriage() {
   return {
     level: "unknown",
     // DRAFT for clinical review
-    title: "Your report is saved",
+    title: t("app.cannotTriageTitle"),
     // DRAFT for clinical review
-    advice: `This phone cannot judge your report until it is back online. If you are worried, phone the clinic. If you are very unwell, call ${numbers.emergency_number}.`,
+    advice: t("app.cannotTriageAdvice", { emergency_number: numbers.emergency_number }),
     call_number: numbers.clinic_phone || null,
-    call_label: numbers.clinic_phone ? "Call the clinic" : null,
+    call_label: numbers.clinic_phone ? t("app.callClinic") : null,
     reasons: [],
     note_signs: [],
   };
@@ -194,6 +204,7 @@ async function refresh() {
   const before = state.today;
   const helping = state.profile && state.profile.carer ? state.profile.carer.current : null;
   if (!(await loadProfileQuietly())) return;
+  await useLanguage();
   // A carer's phone whose person changed meanwhile (they removed this carer): start afresh.
   const helpingNow = state.profile.carer ? state.profile.carer.current : null;
   if (helping && helpingNow !== helping) forgetPatient();
@@ -266,15 +277,16 @@ async function switchTo(patient) {
   try {
     const { data } = await api("POST", "/api/me/switch", { patient_id: patient.id });
     state.profile = data;
+    await useLanguage();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       showPage(signedOutPage());
       return null;
     }
-    if (error instanceof NetworkError) return OFFLINE_SENTENCE;
+    if (error instanceof NetworkError) return offlineSentence();
     // No longer helping them: the banner learns who is left.
     if (error instanceof ApiError && error.status === 404) await loadProfileQuietly();
-    return error.detail || "This did not work. Please try again.";
+    return error.detail || t("app.failed");
   }
   forgetPatient();
   if (!(await loadPlan())) return null;
@@ -282,7 +294,7 @@ async function switchTo(patient) {
   if (state.route === "report") state.checkTaskId = null;
   render({ moveFocus: true });
   const shown = currentPatient(state.profile.carer);
-  if (shown) announce(`You are helping ${shown.name}.`);
+  if (shown) announce(t("app.helping", { name: shown.name }));
   return null;
 }
 
@@ -379,7 +391,7 @@ function takeDeepLink() {
 
 async function toggle(o, done) {
   state.focusAfter = `tick-${o.id}`;
-  announce(done ? `Done: ${o.title}.` : `Not done: ${o.title}.`);
+  announce(t(done ? "app.doneTask" : "app.notDoneTask", { title: o.title }));
   await sync.setDone(o.id, done);
 }
 
@@ -397,7 +409,7 @@ async function snooze(o) {
   } catch (error) {
     if (error instanceof NetworkError) {
       // DRAFT for clinical review
-      setNotice("Reminding you later needs an internet connection. Please try again when you are online.");
+      setNotice(t("app.snoozeOffline"));
     } else if (error instanceof ApiError) {
       setNotice(error.detail);
     } else {
@@ -438,7 +450,7 @@ function checkReady(task) {
 
 async function allWell(task) {
   state.checkTaskId = null;
-  announce("Thank you. Your daily check is done.");
+  announce(t("app.checkDone"));
   go("#today");
   await sync.setDone(task.id, true);
 }
@@ -447,11 +459,20 @@ async function savePreferences(changes) {
   try {
     const { data } = await api("PATCH", "/api/me/preferences", changes);
     state.profile = data;
+    await useLanguage();
     await loadPlan();
+    // A new language: the server's texts (the form's signs and advice, the reports) come in it.
+    if ("language" in changes) {
+      await Promise.all([fetchForm(), loadReports()]);
+      // The whole screen again, in the new words; the choice keeps the focus.
+      state.focusAfter = "language";
+      render();
+      announce(t("settings.languageSaved"));
+    }
     updateChrome();
     return null;
   } catch (error) {
-    if (error instanceof NetworkError) return { detail: OFFLINE_SENTENCE, fields: [] };
+    if (error instanceof NetworkError) return { detail: offlineSentence(), fields: [] };
     return { detail: error.detail, fields: error.fields || [] };
   }
 }
@@ -462,22 +483,21 @@ async function chooseChannel(choice) {
     state.profile = data;
     return null;
   } catch (error) {
-    if (error instanceof NetworkError) return "You seem to be offline. Please try again when you are connected.";
+    if (error instanceof NetworkError) return offlineSentence();
     return error.detail;
   }
 }
 
 async function signOut() {
   const waiting = sync.waiting().length;
-  const question = "Sign out of Aftercare on this phone? You will need a new link from your clinic to use it again."
-    + (waiting ? " Changes not yet sent will be lost." : "");
+  const question = t(waiting ? "app.signOutQuestionWaiting" : "app.signOutQuestion");
   if (!confirm(question)) return;
   await reminders.forget();
   try {
     await api("POST", "/api/me/logout");
   } catch (error) {
     if (error instanceof NetworkError) {
-      setNotice("You seem to be offline. Please try again when you are connected.");
+      setNotice(offlineSentence());
       return;
     }
   }
@@ -620,7 +640,7 @@ function content() {
       state.focusAfter = `day-${ymd}`;
       render();
       const rel = relativeDay(ymd, state.today);
-      announce(`${rel ? rel + ", " : ""}${dayLong(ymd)}`);
+      announce(rel ? t("time.relDay", { rel, day: dayLong(ymd) }) : dayLong(ymd));
     },
     onToggle: toggle,
     onSnooze: snooze,
@@ -678,7 +698,9 @@ function updateChrome() {
   call.hidden = !(inApp && clinic && clinic.phone);
   if (!call.hidden) {
     call.href = telHref(clinic.phone);
-    call.setAttribute("aria-label", `Call clinic: ${clinic.name}, ${clinic.phone}`);
+    // The visible words first (as the button shows them), then whom and which number.
+    const words = `${t("header.call")}${t("header.callWord")}`;
+    call.setAttribute("aria-label", t("app.callClinicLabel", { call: words, name: clinic.name, phone: clinic.phone }));
   }
 
   drawCarerBar(inApp ? state.profile : null);
@@ -688,21 +710,21 @@ function updateChrome() {
   connection.hidden = !offline;
   if (offline) {
     connection.textContent = state.savedAt
-      ? `You are offline. This is your plan as saved ${savedWhen(state.savedAt)}.`
-      : "You are offline. What you tick is saved on this phone.";
+      ? t("app.offlineSaved", { when: savedWhen(state.savedAt) })
+      : t("app.offlineTicks");
   }
 
   const waiting = sync.waiting();
   const ticks = waiting.filter((i) => i.type !== "report").length;
   const reports = waiting.length - ticks;
-  const parts = [];
-  if (ticks) parts.push(ticks === 1 ? "1 tick" : `${ticks} ticks`);
-  if (reports) parts.push(reports === 1 ? "1 report" : `${reports} reports`);
   const banner = $("sync");
-  banner.hidden = !(inApp && parts.length);
-  banner.textContent = parts.length
-    ? `Waiting to send: ${parts.join(" and ")}. ${parts.length > 1 || ticks + reports > 1 ? "They" : "It"} will be sent when your phone is back online.`
-    : "";
+  banner.hidden = !(inApp && ticks + reports);
+  const tickWords = plural("app.ticks", ticks);
+  const reportWords = plural("app.reports", reports);
+  let text = "";
+  if (ticks && reports) text = t("app.waitingBoth", { ticks: tickWords, reports: reportWords });
+  else if (ticks + reports) text = t(ticks + reports > 1 ? "app.waitingMany" : "app.waitingOne", { what: ticks ? tickWords : reportWords });
+  banner.textContent = text;
 }
 
 let carerBarKey = "";
@@ -725,16 +747,17 @@ function drawCarerBar(profile) {
 
 function savedWhen(iso) {
   const at = Number(localStorage.getItem(FRESH_AT)) || Date.parse(iso);
-  if (Number.isNaN(at) || !state.profile) return "earlier";
+  if (Number.isNaN(at) || !state.profile) return t("app.savedEarlier");
   const day = ymdIn(at, zone());
   const rel = relativeDay(day, ymdIn(now(), zone()));
-  return `${rel ? rel.toLowerCase() : "on " + dayLong(day)} at ${timeOf(at, zone())}`;
+  return t("app.savedAt", { day: rel ? rel.toLowerCase() : t("time.onDay", { day: dayLong(day) }), time: timeOf(at, zone()) });
 }
 
 // ---------------------------------------------------------------- start
 
 async function start(link = {}) {
   if (!state.profile && !(await loadProfile())) return;
+  await useLanguage();
   // Opened from a reminder for another person this carer helps: that person first, once
   // the ticks still waiting for the person shown are sent (they are that person's).
   const carer = state.profile.carer;
@@ -796,6 +819,9 @@ async function boot() {
     else if (state.route === "today") render();
   }, 60000);
 
+  // The words before any screen (even "offline") is drawn; the worker is registered first so
+  // that it starts as early as it always did.
+  await setLanguage(localStorage.getItem(LANGUAGE) || "en");
   const link = takeDeepLink();
   if (location.pathname === "/enrol") {
     showPage(pages.enrolling());
@@ -806,19 +832,17 @@ async function boot() {
       return;
     }
     if (outcome.kind === "offline") {
-      showPage(pages.messagePage("You are offline", [
-        "Your phone needs the internet to be set up.",
-        "Please connect to Wi-Fi or mobile data, then open the link from your clinic again.",
-      ]));
+      showPage(pages.messagePage(t("app.enrolOfflineTitle"), [t("app.enrolOffline1"), t("app.enrolOffline2")]));
       return;
     }
     if (outcome.kind === "ok") {
       state.profile = outcome.profile;
+      await useLanguage();
       const helped = currentPatient(outcome.profile.carer);
       // DRAFT for clinical review: the carer's sentence.
       state.notice = helped
-        ? `This phone is set up. You are helping ${helped.name}.`
-        : "Your phone is set up. Welcome to Aftercare.";
+        ? t("app.setUpCarer", { name: helped.name })
+        : t("app.setUp");
     }
   }
   await start(link);

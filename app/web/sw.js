@@ -3,7 +3,7 @@
 
 importScripts("/js/base64url.js"); // self.base64url, shared with the pages
 
-const VERSION = "8"; // a new shell list or changed shell files start a fresh shell cache
+const VERSION = "9"; // a new shell list or changed shell files start a fresh shell cache
 const SHELL_CACHE = `aftercare-shell-${VERSION}`;
 const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan, report form (with the
 // clinic's triage rules) and previous reports: the phone triages offline from these
@@ -17,6 +17,7 @@ const SHELL = [
   "/js/channel.js",
   "/js/dom.js",
   "/js/enrol.js",
+  "/js/i18n.js",
   "/js/myreports.js",
   "/js/pages.js",
   "/js/plan.js",
@@ -29,6 +30,8 @@ const SHELL = [
   "/js/time.js",
   "/js/today.js",
   "/js/triage.js",
+  "/locales/en.json",
+  "/locales/pl.json",
   "/manifest.webmanifest",
   "/icons/icon-192.png",
 ];

@@ -1,5 +1,6 @@
 // Same-origin JSON calls. The session is an HttpOnly cookie: this code never sees a token.
 
+import { t } from "./i18n.js";
 import { learnServerTime } from "./time.js";
 
 const TIMEOUT_MS = 20000;
@@ -11,7 +12,7 @@ export class ApiError extends Error {
     super(detail || `Request failed (${status})`);
     this.status = status;
     this.code = code || "error";
-    this.detail = detail || "Something went wrong. Please try again.";
+    this.detail = detail || t("api.failed");
     this.fields = fields;
   }
   /** Worth sending again later (the server or the network had a problem, not the request). */

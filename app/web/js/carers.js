@@ -5,55 +5,56 @@
 
 import { api, ApiError, NetworkError } from "./api.js";
 import { announce, h, replace } from "./dom.js";
+import { t } from "./i18n.js";
 import { dayLong, timeOf, ymdIn } from "./time.js";
 
 // DRAFT for clinical review: every sentence below (patient-facing).
 const WORDS = {
-  heading: "People who help you",
-  intro: "Someone who helps you, such as a family member, can have Aftercare on their own phone. They see your plan, can tick tasks and report a problem for you. What they do is shown with their name.",
-  loading: "Loading…",
-  none: "No one has been invited yet.",
-  offline: "You seem to be offline. Please try again when you are connected.",
-  notLoaded: "The people who help you cannot be shown while you are offline.",
-  failed: "This did not work. Please try again.",
-  nameMissing: "Please write the name of the person who helps you.",
-  getsReminders: "Gets your reminders.",
-  noReminders: "Does not get your reminders.",
-  signedIn: "Their phone is signed in.",
-  notSignedIn: "Their phone is not signed in yet.",
-  expired: "Their link has expired. Make a new link for them.",
-  remindersSwitch: "Send them your reminders",
-  remindersOn: (name) => `${name} will now get your reminders.`,
-  remindersOff: (name) => `${name} will no longer get your reminders.`,
-  newLink: "New link",
-  remove: "Remove",
-  removeQuestion: (name) => `Remove ${name}? Their phone will stop showing your plan at once, and they will get no more reminders from you.`,
-  removeYes: (name) => `Yes, remove ${name}`,
-  removeNo: (name) => `Keep ${name}`,
-  removed: (name) => `${name} was removed. Their phone no longer shows your plan.`,
-  inviteHeading: "Invite someone who helps you",
-  nameLabel: "Their name",
-  sendReminders: "Send them reminders too",
-  sendRemindersHint: "Their phone will get the same reminders as yours.",
-  invite: "Invite",
-  inviting: "Just a moment…",
-  linkHeading: (name) => `${name}'s link`,
-  linkGive: (name, until) => `Give this link to ${name}. It works once, on their own phone, until ${until}.`,
-  linkHow: "They can scan the code with their phone's camera, or you can send them the link.",
-  qrAlt: (name) => `QR code of ${name}'s link`,
-  share: "Share the link",
-  shareText: (name) => `${name}, this link sets up Aftercare on your phone so you can help me with my aftercare.`,
-  copy: "Copy the link",
-  copied: "The link is copied. You can paste it into a message.",
-  copyFailed: "The link could not be copied. Press and hold the link above to copy it.",
-  linkDone: "Done",
+  get heading() { return t("carers.heading"); },
+  get intro() { return t("carers.intro"); },
+  get loading() { return t("carers.loading"); },
+  get none() { return t("carers.none"); },
+  get offline() { return t("carers.offline"); },
+  get notLoaded() { return t("carers.notLoaded"); },
+  get failed() { return t("carers.failed"); },
+  get nameMissing() { return t("carers.nameMissing"); },
+  get getsReminders() { return t("carers.getsReminders"); },
+  get noReminders() { return t("carers.noReminders"); },
+  get signedIn() { return t("carers.signedIn"); },
+  get notSignedIn() { return t("carers.notSignedIn"); },
+  get expired() { return t("carers.expired"); },
+  get remindersSwitch() { return t("carers.remindersSwitch"); },
+  remindersOn: (name) => t("carers.remindersOn", { name }),
+  remindersOff: (name) => t("carers.remindersOff", { name }),
+  get newLink() { return t("carers.newLink"); },
+  get remove() { return t("carers.remove"); },
+  removeQuestion: (name) => t("carers.removeQuestion", { name }),
+  removeYes: (name) => t("carers.removeYes", { name }),
+  removeNo: (name) => t("carers.removeNo", { name }),
+  removed: (name) => t("carers.removed", { name }),
+  get inviteHeading() { return t("carers.inviteHeading"); },
+  get nameLabel() { return t("carers.nameLabel"); },
+  get sendReminders() { return t("carers.sendReminders"); },
+  get sendRemindersHint() { return t("carers.sendRemindersHint"); },
+  get invite() { return t("carers.invite"); },
+  get inviting() { return t("carers.inviting"); },
+  linkHeading: (name) => t("carers.linkHeading", { name }),
+  linkGive: (name, until) => t("carers.linkGive", { name, until }),
+  get linkHow() { return t("carers.linkHow"); },
+  qrAlt: (name) => t("carers.qrAlt", { name }),
+  get share() { return t("carers.share"); },
+  shareText: (name) => t("carers.shareText", { name }),
+  get copy() { return t("carers.copy"); },
+  get copied() { return t("carers.copied"); },
+  get copyFailed() { return t("carers.copyFailed"); },
+  get linkDone() { return t("carers.linkDone"); },
   // On a carer's phone
-  helping: "You are helping",
-  switchTo: (name) => `Switch to ${name}`,
-  switching: "Just a moment…",
-  switchWaiting: (name) => `What you ticked for ${name} is still waiting to be sent. Please switch once your phone is back online.`,
-  carerHeading: (name) => `Settings for ${name}`,
-  carerNote: (name) => `Day times, other ways to be reminded and the people who help can only be changed on ${name}'s own phone, or by the clinic.`,
+  get helping() { return t("carers.helping"); },
+  switchTo: (name) => t("carers.switchTo", { name }),
+  get switching() { return t("carers.switching"); },
+  switchWaiting: (name) => t("carers.switchWaiting", { name }),
+  carerHeading: (name) => t("carers.carerHeading", { name }),
+  carerNote: (name) => t("carers.carerNote", { name }),
 };
 
 /** One plain sentence for a failed call. */
@@ -87,7 +88,7 @@ function noteLine(id) {
 
 /** "Friday 3 April at 12:00 pm", in the patient's time. */
 function untilWhen(instant, zone) {
-  return `${dayLong(ymdIn(instant, zone))} at ${timeOf(instant, zone)}`;
+  return t("time.dayAt", { day: dayLong(ymdIn(instant, zone)), time: timeOf(instant, zone) });
 }
 
 /** The QR code as an image (a data: URL: nothing in it can run, and the CSP allows it). */
@@ -116,7 +117,7 @@ function linkPanel(name, enrolment, zone, { id, onDone } = {}) {
         id: `${id}-share`,
         onclick: async () => {
           try {
-            await navigator.share({ title: "Aftercare", text: WORDS.shareText(name), url: enrolment.url });
+            await navigator.share({ title: t("app.name"), text: WORDS.shareText(name), url: enrolment.url });
           } catch {
             // closed without sharing: nothing to say
           }

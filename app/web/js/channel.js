@@ -3,17 +3,18 @@
 // shows its answer (GET /api/me reminders_by) and sends the patient's choice with consent.
 
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
-// DRAFT for clinical review: every sentence below.
+// DRAFT for clinical review: every sentence of the card (the channel.* words in the catalogues).
 const WORDS = {
-  heading: "If a reminder does not reach this phone",
-  intro: "We can also send the most important reminders another way if a reminder is not seen on this phone.",
-  none: "Do not send them another way",
-  email: (address) => `By e-mail to ${address}`,
-  sms: (number) => `By text message to ${number}`,
-  consent: "I agree to get these reminders by e-mail or text. They say only that a task is due, not what it is.",
-  missing: "To use e-mail or text, ask your clinic to add your e-mail address or mobile number.",
-  saved: "Saved.",
+  get heading() { return t("channel.heading"); },
+  get intro() { return t("channel.intro"); },
+  get none() { return t("channel.none"); },
+  email: (address) => t("channel.email", { address }),
+  sms: (number) => t("channel.sms", { number }),
+  get consent() { return t("channel.consent"); },
+  get missing() { return t("channel.missing"); },
+  get saved() { return t("channel.saved"); },
 };
 
 /** ctx: {reach (profile.reminders_by), onChoose({channel, consent}) → Promise<error text|null>} */
@@ -31,15 +32,15 @@ export function renderChannelCard(ctx) {
   const consent = h("input", { type: "checkbox", id: "channel-consent", name: "consent", checked: Boolean(reach.consent_at) });
   const form = h("form", { class: "channel-form", novalidate: true },
     h("p", {}, WORDS.intro),
-    h("fieldset", { class: "field" }, h("legend", { class: "label" }, "Send them"), ...radios),
+    h("fieldset", { class: "field" }, h("legend", { class: "label" }, t("channel.sendThem")), ...radios),
     options.length === 1 ? h("p", { class: "hint" }, WORDS.missing) : null,
     h("div", { class: "field" }, h("label", { class: "check" }, consent, h("span", {}, WORDS.consent))),
     status,
-    h("button", { type: "submit", class: "button button-primary", id: "save-channel" }, "Save"));
+    h("button", { type: "submit", class: "button button-primary", id: "save-channel" }, t("channel.save")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const chosen = form.querySelector("input[name=channel]:checked");
-    status.textContent = "Saving…";
+    status.textContent = t("channel.saving");
     const error = await ctx.onChoose({ channel: chosen ? chosen.value : "", consent: consent.checked });
     status.textContent = error || WORDS.saved;
   });

@@ -2,6 +2,7 @@
 // log. Redeem it by POST, then take it out of the address bar and the history at once.
 
 import { api, ApiError } from "./api.js";
+import { t } from "./i18n.js";
 
 /** → {kind: "ok", profile} | {kind: "refused", detail} | {kind: "offline"} | {kind: "no-code"} */
 export async function redeemLink() {
@@ -20,7 +21,7 @@ export async function redeemLink() {
   } catch (error) {
     if (error instanceof ApiError) {
       const detail = error.status === 422
-        ? "This link is not complete. Please open it again from your clinic's message, or ask your clinic for a new one."
+        ? t("enrol.incomplete")
         : error.detail;
       return { kind: "refused", detail };
     }

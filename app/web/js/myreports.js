@@ -3,6 +3,7 @@
 // comes from the server's list (GET /api/me/reports); nothing is judged here.
 
 import { h, replace } from "./dom.js";
+import { t } from "./i18n.js";
 import { dayLong, relativeDay, timeOf, whenText, ymdIn } from "./time.js";
 
 export const SLOT_ID = "my-reports";
@@ -10,32 +11,32 @@ export const SLOT_ID = "my-reports";
 /** "Pain 3 out of 10", or that none was given. */
 function painText(pain) {
   // DRAFT for clinical review
-  return pain === null || pain === undefined ? "No pain score given" : `Pain ${pain} out of 10`;
+  return pain === null || pain === undefined ? t("myreports.noPain") : t("myreports.pain", { pain });
 }
 
 /** "Seen by Nurse Patel at 9:12 am: we will call you" (the day too, when not the report's). */
 export function seenText(report, zone, today) {
   if (!report.seen_at) {
     // DRAFT for clinical review
-    return "Not seen by the clinic yet";
+    return t("myreports.notSeen");
   }
   const day = ymdIn(report.seen_at, zone);
-  const at = `at ${timeOf(report.seen_at, zone)}`;
+  const time = timeOf(report.seen_at, zone);
   const rel = relativeDay(day, today);
-  const when = day === ymdIn(report.created_at, zone) ? at
-    : rel ? `${rel.toLowerCase()} ${at}` : `on ${dayLong(day)} ${at}`;
+  const when = day === ymdIn(report.created_at, zone) ? t("myreports.atTime", { time })
+    : rel ? t("myreports.relAt", { rel: rel.toLowerCase(), time }) : t("myreports.onDayAt", { day: dayLong(day), time });
   // DRAFT for clinical review
-  const seen = `Seen by ${report.seen_by_name || "the clinic"} ${when}`;
-  return report.reply ? `${seen}: ${report.reply}` : seen;
+  const seen = t("myreports.seenBy", { name: report.seen_by_name || t("myreports.theClinic"), when });
+  return report.reply ? t("myreports.seenReply", { seen, reply: report.reply }) : seen;
 }
 
 function reportCard(report, zone, today) {
   const signs = report.sign_labels || [];
   return h("li", { class: ["card", "my-report", `my-report-${report.level}`] },
     h("h3", { class: "my-report-when" }, whenText(report.created_at, zone, today)),
-    report.reported_by ? h("p", { class: "my-report-by" }, `Sent by ${report.reported_by}`) : null,
+    report.reported_by ? h("p", { class: "my-report-by" }, t("myreports.sentBy", { name: report.reported_by })) : null,
     h("p", { class: "my-report-pain" }, painText(report.pain)),
-    signs.length ? h("p", { class: "my-report-signs" }, `Signs: ${signs.join(", ")}`) : null,
+    signs.length ? h("p", { class: "my-report-signs" }, t("myreports.signs", { signs: signs.join(", ") })) : null,
     h("div", { class: "my-report-advice" },
       h("p", { class: "my-report-advice-title" }, h("strong", {}, report.title)),
       h("p", {}, report.advice)),
@@ -46,12 +47,12 @@ function reportCard(report, zone, today) {
 function contents(reports, zone, today) {
   const sent = (reports || []).filter((r) => r && r.id);
   return [
-    h("h2", { id: "my-reports-heading" }, "Your earlier reports"),
+    h("h2", { id: "my-reports-heading" }, t("myreports.heading")),
     // DRAFT for clinical review
-    h("p", { class: "my-reports-meaning" }, "“Seen” means someone at the clinic has read your report. It does not mean they will contact you. If you feel worse, follow the advice you were given, or report again."),
+    h("p", { class: "my-reports-meaning" }, t("myreports.meaning")),
     sent.length
       ? h("ol", { class: "my-reports-list" }, sent.map((r) => reportCard(r, zone, today)))
-      : h("p", {}, "You have not sent a report yet."),
+      : h("p", {}, t("myreports.none")),
   ];
 }
 

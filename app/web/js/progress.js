@@ -3,6 +3,7 @@
 // (app/careplan/progress.py); nothing here works out a day, an end or a count.
 
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 // With more days than this, the row's days are drawn thinner so that it fits a small phone.
 const DENSE_AFTER = 31;
@@ -19,7 +20,7 @@ function visual(line) {
   return h("div", {
     class: ["plan-progress-visual", line.total > DENSE_AFTER && "is-dense"],
     role: "img",
-    "aria-label": `${line.title}: ${line.text}`,
+    "aria-label": t("progress.label", { title: line.title, text: line.text }),
   }, days);
 }
 
@@ -37,6 +38,6 @@ export function renderProgress(progress) {
   if (!lines.length) return null;
   return h("section", { class: "card plan-progress", id: "progress", "aria-labelledby": "progress-heading" },
     // DRAFT for clinical review
-    h("h2", { id: "progress-heading" }, "Your progress"),
+    h("h2", { id: "progress-heading" }, t("progress.heading")),
     h("ul", { class: "plan-progress-list" }, lines.map(lineItem)));
 }

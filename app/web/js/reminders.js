@@ -3,6 +3,7 @@
 import { api, NetworkError } from "./api.js";
 import "./base64url.js"; // self.base64url (a classic script, so the service worker shares it)
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 const WANTED = "aftercare.reminders"; // "on" | "off": what the patient last chose on this phone
 const PROMPT = "aftercare.reminders-prompt"; // "later": hide the prompt on the day view
@@ -91,7 +92,7 @@ export async function check() {
     set("on");
   } catch (error) {
     if (error instanceof NetworkError) return set(localStorage.getItem(WANTED) === "on" ? "on" : "off");
-    set("error", "Reminders could not be checked. We will try again next time you open the app.");
+    set("error", t("reminders.checkFailed"));
   }
 }
 
@@ -101,18 +102,16 @@ export async function turnOn() {
   // Ask first, straight from the tap: browsers only show the question after a user action.
   const permission = await Notification.requestPermission();
   if (permission === "denied") return set("denied");
-  if (permission !== "granted") return set("off", "Reminders are still off. You can turn them on at any time.");
+  if (permission !== "granted") return set("off", t("reminders.stillOff"));
   set("working");
   try {
     const reg = await registration();
     const { data: key } = await api("GET", "/api/push/public-key");
     await subscribeWith(reg, key);
     localStorage.removeItem(PROMPT);
-    set("on", "Reminders are on. We will remind you when it is time for each task.");
+    set("on", t("reminders.turnedOn"));
   } catch (error) {
-    set("error", error instanceof NetworkError
-      ? "You seem to be offline. Please try again when you are connected."
-      : "Reminders could not be turned on. Please try again.");
+    set("error", error instanceof NetworkError ? t("reminders.offline") : t("reminders.onFailed"));
   }
 }
 
@@ -126,11 +125,9 @@ export async function turnOff() {
       await subscription.unsubscribe().catch(() => undefined);
     }
     localStorage.setItem(WANTED, "off");
-    set("off", "Reminders are off on this phone.");
+    set("off", t("reminders.turnedOff"));
   } catch (error) {
-    set("on", error instanceof NetworkError
-      ? "You seem to be offline. Please try again when you are connected."
-      : "Reminders could not be turned off. Please try again.");
+    set("on", error instanceof NetworkError ? t("reminders.offline") : t("reminders.offFailed"));
   }
 }
 
@@ -152,11 +149,11 @@ export async function forget() {
 
 function installGuide() {
   return [
-    h("p", {}, "On iPhone, reminders work once Aftercare is on your Home Screen:"),
+    h("p", {}, t("reminders.iphone")),
     h("ol", { class: "steps" },
-      h("li", {}, "Tap the Share button ", h("span", { class: "share-icon", "aria-hidden": "true" }), " at the bottom of the screen."),
-      h("li", {}, "Scroll down and tap ", h("strong", {}, "Add to Home Screen"), ", then ", h("strong", {}, "Add"), "."),
-      h("li", {}, "Open Aftercare from your Home Screen and turn on reminders there.")),
+      h("li", {}, t("reminders.step1"), " ", h("span", { class: "share-icon", "aria-hidden": "true" }), " ", t("reminders.step1End")),
+      h("li", {}, t("reminders.step2"), " ", h("strong", {}, t("reminders.step2Add")), t("reminders.step2Then"), " ", h("strong", {}, t("reminders.step2Last")), "."),
+      h("li", {}, t("reminders.step3"))),
   ];
 }
 
@@ -165,45 +162,45 @@ function later() {
     type: "button",
     class: "button button-link",
     onclick: () => { localStorage.setItem(PROMPT, "later"); set(state); },
-  }, "Not now");
+  }, t("reminders.notNow"));
 }
 
 /** The reminders card; `prompt` is the smaller version on the day view (with "Not now"). */
 export function remindersCard({ prompt = false } = {}) {
   // On the day view: only while reminders are off, and once more to confirm they went on.
+  const turnedOn = message === t("reminders.turnedOn"); // the sentence said once, just after the tap
   const confirming = state === "on" && message;
   if (prompt && ((!["off", "install", "working", "error"].includes(state) && !confirming) || localStorage.getItem(PROMPT) === "later")) return null;
   const body = [];
   const status = (text) => h("p", { class: "reminder-status" }, text);
   switch (state) {
     case "unsupported":
-      body.push(status("This phone's browser cannot show reminders. Please open Aftercare each day to see what to do."));
+      body.push(status(t("reminders.unsupported")));
       break;
     case "install":
       body.push(...installGuide());
       break;
     case "denied":
-      body.push(status("Reminders are blocked for Aftercare on this phone."),
-        h("p", {}, "To allow them, open your phone's Settings, find your web browser (or Aftercare), choose Notifications and allow them. Then come back here."));
+      body.push(status(t("reminders.blocked")), h("p", {}, t("reminders.blockedHow")));
       break;
     case "working":
-      body.push(status("Just a moment…"));
+      body.push(status(t("reminders.working")));
       break;
     case "on":
-      body.push(status(message.startsWith("Reminders are on") ? message : "Reminders are on for this phone."));
-      if (!prompt) body.push(h("button", { type: "button", class: "button button-secondary", id: "reminders-off", onclick: turnOff }, "Turn off reminders"));
+      body.push(status(turnedOn ? message : t("reminders.on")));
+      if (!prompt) body.push(h("button", { type: "button", class: "button button-secondary", id: "reminders-off", onclick: turnOff }, t("reminders.turnOff")));
       break;
     default:
       body.push(status(prompt
-        ? "Get a reminder on this phone when it is time for each task."
-        : "Reminders are off for this phone."),
+        ? t("reminders.prompt")
+        : t("reminders.off")),
       h("div", { class: "actions-row" },
-        h("button", { type: "button", class: "button button-primary", id: "reminders-on", onclick: turnOn }, "Turn on reminders"),
+        h("button", { type: "button", class: "button button-primary", id: "reminders-on", onclick: turnOn }, t("reminders.turnOn")),
         prompt ? later() : null));
   }
-  if (message && !message.startsWith("Reminders are on")) body.push(h("p", { class: "reminder-message" }, message));
+  if (message && !turnedOn) body.push(h("p", { class: "reminder-message" }, message));
   if (prompt && state === "install") body.push(later());
   return h("section", { class: ["card", "reminders", `reminders-${state}`, prompt && "reminders-prompt"], "aria-labelledby": prompt ? "reminders-prompt-heading" : "reminders-heading" },
-    h("h2", { id: prompt ? "reminders-prompt-heading" : "reminders-heading" }, "Reminders"),
+    h("h2", { id: prompt ? "reminders-prompt-heading" : "reminders-heading" }, t("reminders.heading")),
     body);
 }

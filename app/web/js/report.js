@@ -4,13 +4,14 @@
 // written here.
 
 import { h, telHref } from "./dom.js";
+import { locale, t } from "./i18n.js";
 import { checkReport, noteSigns } from "./triage.js";
 
 // How each sign level is introduced on the form (the levels themselves come from the rules).
-const GROUPS = [
-  ["emergency", "Serious warning signs", "Tick any you have now."],
-  ["urgent", "Signs the clinic needs to know about", "Tick any you have."],
-  ["expected", "Common after treatment", "These are usually normal. Tick any you have."],
+const GROUPS = () => [
+  ["emergency", t("report.group.emergency"), t("report.group.emergencyHint")],
+  ["urgent", t("report.group.urgent"), t("report.group.urgentHint")],
+  ["expected", t("report.group.expected"), t("report.group.expectedHint")],
 ];
 
 /** The form's signs as the rules list them: [{code, level, label, description}]. */
@@ -34,18 +35,18 @@ function painScale(error) {
   const options = [];
   for (let n = 0; n <= 10; n += 1) {
     // The ends' words, shown under the scale for the eye, are in the ends' names for the ear.
-    const end = n === 0 ? "no pain" : n === 10 ? "worst pain" : "";
+    const end = n === 0 ? t("report.noPain") : n === 10 ? t("report.worstPain") : "";
     options.push(h("label", { class: "pain-option" },
       h("input", { type: "radio", name: "pain", value: String(n), class: "pain-input" }),
-      h("span", { class: `pain-face pain-${n}` }, String(n)),
+      h("span", { class: `pain-face pain-${n}` }, n.toLocaleString(locale())),
       end ? h("span", { class: "visually-hidden" }, end) : null));
   }
   return h("fieldset", { class: "field pain", id: "pain-field", "aria-describedby": "pain-hint pain-error" },
-    h("legend", {}, "How bad is your pain right now?"),
-    h("p", { class: "hint", id: "pain-hint" }, "0 means no pain. 10 means the worst pain you can imagine."),
+    h("legend", {}, t("report.painQuestion")),
+    h("p", { class: "hint", id: "pain-hint" }, t("report.painHint")),
     error,
     h("div", { class: "pain-scale" }, options),
-    h("p", { class: "pain-ends", "aria-hidden": "true" }, h("span", {}, "No pain"), h("span", {}, "Worst pain")));
+    h("p", { class: "pain-ends", "aria-hidden": "true" }, h("span", {}, t("report.noPainEnd")), h("span", {}, t("report.worstPainEnd"))));
 }
 
 function signGroup(signs, [level, title, hint]) {
@@ -73,7 +74,7 @@ function callButton(number, label, extra = "") {
 function emergencyLabel(form, numbers) {
   const label = form && form.rules && form.rules.advice && form.rules.advice.emergency
     && form.rules.advice.emergency.call_label;
-  return label ? label.replace(/\{emergency_number\}/g, numbers.emergency_number) : `Call ${numbers.emergency_number}`;
+  return label ? label.replace(/\{emergency_number\}/g, numbers.emergency_number) : t("report.call", { number: numbers.emergency_number });
 }
 
 /**
@@ -86,9 +87,9 @@ export function renderReportForm(ctx) {
   const numbers = formNumbers(form, profile);
   const emergency = numbers.emergency_number;
   const banner = emergency
-    ? h("aside", { class: "card emergency-note", "aria-label": "Emergency" },
+    ? h("aside", { class: "card emergency-note", "aria-label": t("report.emergency") },
         // DRAFT for clinical review
-        h("p", {}, h("strong", {}, "Very unwell? "), `If you have any of the serious warning signs below, call ${emergency} now.`),
+        h("p", {}, h("strong", {}, t("report.veryUnwell")), " ", t("report.veryUnwellText", { number: emergency })),
         callButton(emergency, emergencyLabel(form, numbers), "button-danger"))
     : null;
 
@@ -98,34 +99,34 @@ export function renderReportForm(ctx) {
         h("p", {}, checkTask.instructions),
         ctx.checkReady
           ? [
-              h("p", {}, "If everything looks as expected, tap the button. If something worries you, fill in the form below."),
-              h("button", { type: "button", class: "button button-primary", id: "all-well", onclick: () => ctx.onAllWell(checkTask) }, "All is well"),
+              h("p", {}, t("report.checkReady")),
+              h("button", { type: "button", class: "button button-primary", id: "all-well", onclick: () => ctx.onAllWell(checkTask) }, t("report.allWell")),
             ]
-          : h("p", {}, "If something worries you, fill in the form below."))
+          : h("p", {}, t("report.checkNotReady")))
     : null;
 
   if (!form) {
     const phone = profile.clinic.phone;
     return [
-      h("h1", { id: "view-heading", tabindex: "-1" }, "Report a problem"),
+      h("h1", { id: "view-heading", tabindex: "-1" }, t("report.heading")),
       banner,
       h("section", { class: "card" },
-        h("p", {}, "The form cannot be shown while your phone is offline. If something worries you, please phone the clinic."),
-        phone ? callButton(phone, "Call the clinic") : null),
+        h("p", {}, t("report.offline")),
+        phone ? callButton(phone, t("report.callClinic")) : null),
     ];
   }
 
   const rules = form.rules || { signs: formSigns(form) };
   const painError = h("p", { class: "form-error", id: "pain-error", tabindex: "-1", hidden: true });
   const error = h("p", { class: "form-error", id: "report-error", tabindex: "-1", hidden: true });
-  const submit = h("button", { type: "submit", class: "button button-primary", id: "report-submit" }, "Send to my clinic");
+  const submit = h("button", { type: "submit", class: "button button-primary", id: "report-submit" }, t("report.send"));
   const confirmSlot = h("div", { id: "note-confirm-slot" });
   const declined = new Set(); // signs the patient said they do not have now
   const formEl = h("form", { class: "report-form", novalidate: true, "aria-labelledby": "view-heading" },
     painScale(painError),
-    GROUPS.map((g) => signGroup(formSigns(form), g)),
+    GROUPS().map((g) => signGroup(formSigns(form), g)),
     h("div", { class: "field" },
-      h("label", { for: "note", class: "label" }, "Anything else you want to tell the clinic? (optional)"),
+      h("label", { for: "note", class: "label" }, t("report.note")),
       h("textarea", { id: "note", name: "note", rows: "4", maxlength: "2000" })),
     error,
     confirmSlot,
@@ -151,7 +152,7 @@ export function renderReportForm(ctx) {
     const id = `note-confirm-${sign.code}`;
     const question = h("p", { class: "confirm-question", id: `${id}-q`, tabindex: "-1" },
       // DRAFT for clinical review
-      `You wrote about: ${sign.label}. Do you have this now?`);
+      t("report.wroteAbout", { sign: sign.label }));
     const answer = (yes) => {
       if (yes) tick(sign.code);
       else declined.add(sign.code);
@@ -162,8 +163,8 @@ export function renderReportForm(ctx) {
     confirmSlot.replaceChildren(h("section", { class: "card note-confirm", id, role: "group", "aria-labelledby": `${id}-q` },
       question,
       h("div", { class: "confirm-actions" },
-        h("button", { type: "button", class: "button button-primary", onclick: () => answer(true) }, "Yes, add it"),
-        h("button", { type: "button", class: "button button-secondary", onclick: () => answer(false) }, "No, send as it is"))));
+        h("button", { type: "button", class: "button button-primary", onclick: () => answer(true) }, t("report.yesAdd")),
+        h("button", { type: "button", class: "button button-secondary", onclick: () => answer(false) }, t("report.noSend")))));
     submit.hidden = true;
     question.scrollIntoView({ block: "center" });
     question.focus({ preventScroll: true });
@@ -172,7 +173,7 @@ export function renderReportForm(ctx) {
   const proceed = async () => {
     const report = fields();
     if (checkReport(rules, report) === "pain_required") {
-      painError.textContent = "Please choose a number for your pain (0 if you have none).";
+      painError.textContent = t("report.painMissing");
       painError.hidden = false;
       formEl.querySelector("#pain-field").classList.add("pain-missing");
       formEl.querySelector("#pain-field").scrollIntoView({ block: "start" });
@@ -188,13 +189,13 @@ export function renderReportForm(ctx) {
     }
     error.hidden = true;
     submit.disabled = true;
-    submit.textContent = "Sending…";
+    submit.textContent = t("report.sending");
     const outcome = await ctx.onSubmit(report);
     if (outcome && outcome.error) {
       error.textContent = outcome.error.detail;
       error.hidden = false;
       submit.disabled = false;
-      submit.textContent = "Send to my clinic";
+      submit.textContent = t("report.send");
       error.focus();
     }
   };
@@ -213,10 +214,10 @@ export function renderReportForm(ctx) {
   });
 
   return [
-    h("h1", { id: "view-heading", tabindex: "-1" }, checkTask ? "Your daily check" : "Report a problem"),
+    h("h1", { id: "view-heading", tabindex: "-1" }, checkTask ? t("report.dailyCheck") : t("report.heading")),
     daily,
     banner,
-    checkTask ? h("h2", {}, "Report a problem") : null,
+    checkTask ? h("h2", {}, t("report.heading")) : null,
     formEl,
   ];
 }
@@ -227,10 +228,10 @@ export function renderReportForm(ctx) {
 export function renderReportResult(result, ctx) {
   const level = result.level;
   const sentence = result.queued
-    ? "Your report is saved on this phone. It will be sent to the clinic as soon as your phone is online."
+    ? t("report.queued")
     : level === "routine"
-      ? "Your report has been sent to the clinic."
-      : "Your report has been sent to the clinic, and they have been alerted.";
+      ? t("report.sent")
+      : t("report.sentAlerted");
   const call = result.call_number ? callButton(result.call_number, result.call_label, "button-call-big") : null;
   return [
     h("section", { class: ["result", `result-${level}`], "aria-labelledby": "view-heading" },
@@ -238,6 +239,6 @@ export function renderReportResult(result, ctx) {
       call,
       h("p", { class: "result-advice" }, result.advice),
       h("p", { class: "result-sent" }, sentence),
-      h("p", {}, h("button", { type: "button", class: "button button-secondary", onclick: ctx.onDone }, "Back to my plan"))),
+      h("p", {}, h("button", { type: "button", class: "button button-secondary", onclick: ctx.onDone }, t("report.backToPlan")))),
   ];
 }

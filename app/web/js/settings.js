@@ -5,6 +5,7 @@
 import { carersCard, carerSettingsNote } from "./carers.js";
 import { renderChannelCard } from "./channel.js";
 import { h, telHref } from "./dom.js";
+import { locale, t } from "./i18n.js";
 import { hhmm } from "./time.js";
 import { api } from "./api.js";
 
@@ -49,22 +50,22 @@ export function renderSettings(ctx) {
   const zoneChoice = zone && zone !== profile.time_zone
     ? h("div", { class: "field" },
         h("label", { class: "check" }, useZone,
-          h("span", {}, `Use this phone's time zone (${zone}) instead of ${profile.time_zone}`)))
-    : h("p", { class: "hint" }, `Times are shown for ${profile.time_zone}.`);
+          h("span", {}, t("settings.useZone", { zone, current: profile.time_zone }))))
+    : h("p", { class: "hint" }, t("settings.zoneShown", { zone: profile.time_zone }));
 
   const form = h("form", { class: "day-form", novalidate: true },
-    h("p", {}, "Reminders follow your own day: nothing is planned while you sleep."),
+    h("p", {}, t("settings.dayIntro")),
     h("div", { class: "field field-row" },
-      h("div", {}, h("label", { for: "wake", class: "label" }, "I usually get up at"), wake),
-      h("div", {}, h("label", { for: "bed", class: "label" }, "I usually go to bed at"), bed)),
+      h("div", {}, h("label", { for: "wake", class: "label" }, t("settings.wake")), wake),
+      h("div", {}, h("label", { for: "bed", class: "label" }, t("settings.bed")), bed)),
     zoneChoice,
     h("div", { class: "field" },
       h("label", { class: "check" }, titles,
-        h("span", {}, "Show what the task is on the lock screen"),
+        h("span", {}, t("settings.titles")),
       ),
-      h("p", { class: "hint" }, "If this is off, reminders only say \u201cTime for your aftercare task\u201d, so others cannot read them.")),
+      h("p", { class: "hint" }, t("settings.titlesHint"))),
     status,
-    h("button", { type: "submit", class: "button button-primary", id: "save-day" }, "Save"));
+    h("button", { type: "submit", class: "button button-primary", id: "save-day" }, t("settings.save")));
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -74,11 +75,11 @@ export function renderSettings(ctx) {
       show_task_titles: titles.checked,
     };
     if (useZone.checked && zone) changes.time_zone = zone;
-    status.textContent = "Saving…";
+    status.textContent = t("settings.saving");
     for (const input of [wake, bed]) fieldError(input, "");
     const error = await ctx.onSave(changes);
     if (!error) {
-      status.textContent = "Saved. Your plan has been updated.";
+      status.textContent = t("settings.saved");
       return;
     }
     // Each sentence by the field it is about, the first field focused; the rest in the status.
@@ -86,58 +87,91 @@ export function renderSettings(ctx) {
     const placed = error.fields.filter((f) => byField[f.field]);
     for (const f of placed) fieldError(byField[f.field], f.message);
     if (placed.length) byField[placed[0].field].focus();
-    status.textContent = placed.length ? "Nothing was saved. Please check the time above." : error.detail;
+    status.textContent = placed.length ? t("settings.checkTime") : error.detail;
   });
 
   const clinic = profile.clinic;
   const carer = profile.carer || null;
   return [
-    h("h1", { id: "view-heading", tabindex: "-1" }, "Settings"),
+    h("h1", { id: "view-heading", tabindex: "-1" }, t("settings.heading")),
     carer ? carerSettingsNote(carer) : null,
     ctx.reminders,
     reachCard(),
     carer ? null : renderChannelCard({ reach: profile.reminders_by, onChoose: ctx.onChooseChannel }),
-    carer ? null : h("section", { class: "card", "aria-labelledby": "day-heading" }, h("h2", { id: "day-heading" }, "Your day"), form),
+    carer ? null : h("section", { class: "card", "aria-labelledby": "day-heading" }, h("h2", { id: "day-heading" }, t("settings.yourDay")), form),
+    carer ? null : languageCard(profile, ctx.onSave),
     carer ? null : carersCard({ profile }),
     h("section", { class: "card", "aria-labelledby": "clinic-heading" },
-      h("h2", { id: "clinic-heading" }, "Your clinic"),
+      h("h2", { id: "clinic-heading" }, t("settings.clinic")),
       h("p", { class: "clinic-line" }, clinic.name),
       clinic.phone ? h("p", {}, h("a", { class: "button button-call", href: telHref(clinic.phone) },
-        h("span", { class: "call-icon", "aria-hidden": "true" }), `Call ${clinic.phone}`)) : null,
-      h("p", {}, h("a", { class: "button button-secondary", href: "/api/me/calendar.ics" }, "Add visits to my calendar"))),
+        h("span", { class: "call-icon", "aria-hidden": "true" }), t("settings.call", { phone: clinic.phone }))) : null,
+      h("p", {}, h("a", { class: "button button-secondary", href: "/api/me/calendar.ics" }, t("settings.addToCalendar")))),
     h("section", { class: "card", "aria-labelledby": "phone-heading" },
-      h("h2", { id: "phone-heading" }, "This phone"),
+      h("h2", { id: "phone-heading" }, t("settings.thisPhone")),
       // DRAFT for clinical review: the carer's sentence.
       h("p", {}, carer
-        ? "Sign out if this phone is not yours. To help again you will need a new link."
-        : "Sign out if this phone is not yours. To use Aftercare again you will need a new link from your clinic."),
-      h("button", { type: "button", class: "button button-secondary", id: "sign-out", onclick: ctx.onSignOut }, "Sign out of this phone")),
+        ? t("settings.signOutCarer")
+        : t("settings.signOutPatient")),
+      h("button", { type: "button", class: "button button-secondary", id: "sign-out", onclick: ctx.onSignOut }, t("settings.signOut"))),
   ];
+}
+
+/** The language card: the server's languages, each named in its own words. Left out while the
+ *  server offers no choice (an older server sends no list: nothing is made up here). */
+function languageCard(profile, onSave) {
+  const offered = Array.isArray(profile.languages) ? profile.languages : [];
+  if (offered.length < 2) return null;
+  const select = h("select", { id: "language", name: "language", "aria-describedby": "language-hint" },
+    offered.map((l) => h("option", { value: l.code, lang: l.code, selected: l.code === profile.language }, l.name)));
+  const status = h("p", { class: "form-status", id: "language-status", role: "status" });
+  const form = h("form", { class: "language-form", novalidate: true },
+    h("div", { class: "field" },
+      h("label", { for: "language", class: "label" }, t("settings.languageLabel")),
+      select,
+      h("p", { class: "hint", id: "language-hint" }, t("settings.languageHint"))),
+    status,
+    h("button", { type: "submit", class: "button button-primary", id: "save-language" }, t("settings.languageSave")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.textContent = t("settings.saving");
+    fieldError(select, "");
+    // Saved: the app draws the whole screen again in the new language.
+    const error = await onSave({ language: select.value });
+    if (!error) return;
+    status.textContent = "";
+    const byField = error.fields.find((f) => f.field === "language");
+    fieldError(select, byField ? byField.message : error.detail);
+    select.setAttribute("aria-describedby", `language-error language-hint`);
+    select.focus();
+  });
+  return h("section", { class: "card", id: "language-card", "aria-labelledby": "language-heading" },
+    h("h2", { id: "language-heading" }, t("settings.language")), form);
 }
 
 const QUIET_MS = 48 * 3600 * 1000; // as the console's "not getting through" (receipts.py)
 
 function shortWhen(instant) {
   const at = new Date(instant);
-  const time = at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const time = at.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   const today = new Date();
-  if (at.toDateString() === today.toDateString()) return `today ${time}`;
-  return `${at.toLocaleDateString("en-GB", { day: "numeric", month: "short" })} ${time}`;
+  if (at.toDateString() === today.toDateString()) return t("settings.reachToday", { time });
+  return t("settings.reachDay", { day: at.toLocaleDateString(locale(), { day: "numeric", month: "short" }), time });
 }
 
 /** Whether reminders reach this phone, from the receipts it sent (filled in when known). */
 function reachCard() {
   const line = h("p", { id: "reach-line" });
   const card = h("section", { class: "card", "aria-labelledby": "reach-heading", hidden: true },
-    h("h2", { id: "reach-heading" }, "Reminders on this phone"), line);
+    h("h2", { id: "reach-heading" }, t("settings.reachHeading")), line);
   api("GET", "/api/me/reach").then(({ data }) => {
     // Not subscribed: the Reminders card above already says so, with its button.
     if (!data.subscribed) return;
     // DRAFT for clinical review: the three sentences below.
     if (data.last_shown_at && Date.now() - Date.parse(data.last_shown_at) > QUIET_MS) {
-      line.textContent = `We have not seen a reminder on this phone since ${shortWhen(data.last_shown_at)}.`;
-    } else if (data.last_shown_at) line.textContent = `Reminders reach this phone: last shown ${shortWhen(data.last_shown_at)}.`;
-    else line.textContent = "We have not seen a reminder on this phone yet.";
+      line.textContent = t("settings.reachQuiet", { when: shortWhen(data.last_shown_at) });
+    } else if (data.last_shown_at) line.textContent = t("settings.reachShown", { when: shortWhen(data.last_shown_at) });
+    else line.textContent = t("settings.reachNever");
     card.hidden = false;
   }).catch(() => undefined); // offline: the card stays hidden rather than guess
   return card;

@@ -1,11 +1,13 @@
-// Dates and times in the patient's own time zone (from their profile), in plain English.
+// Dates and times in the patient's own time zone (from their profile), in their language.
+
+import { locale, t } from "./i18n.js";
 
 const cache = new Map();
-function format(zone, options) {
-  const key = zone + JSON.stringify(options);
+function format(zone, options, lang = locale()) {
+  const key = lang + zone + JSON.stringify(options);
   let f = cache.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-GB", { timeZone: zone, ...options });
+    f = new Intl.DateTimeFormat(lang, { timeZone: zone, ...options });
     cache.set(key, f);
   }
   return f;
@@ -42,7 +44,8 @@ const noonUtc = (ymd) => new Date(`${ymd}T12:00:00Z`);
 
 /** The local calendar date ("2026-03-27") of an instant in `zone`. */
 export function ymdIn(instant, zone) {
-  const parts = format(zone, { year: "numeric", month: "2-digit", day: "2-digit" })
+  // Always the same digits and order, whatever the language.
+  const parts = format(zone, { year: "numeric", month: "2-digit", day: "2-digit" }, "en-GB")
     .formatToParts(new Date(instant));
   const get = (type) => parts.find((p) => p.type === type).value;
   return `${get("year")}-${get("month")}-${get("day")}`;
@@ -80,11 +83,14 @@ export function dayOfMonth(ymd) {
   return String(Number(ymd.slice(8, 10)));
 }
 
-/** "7:30 am"; "midnight" rather than "12:00 am", which people read as midday or the wrong night. */
+/** "7:30 am"; "midnight" rather than "12:00 am", which people read as midday or the wrong night.
+ *  English (and the pseudo-locales) in the 12-hour clock the app has always used; other
+ *  languages in their own clock ("7:30" in Polish). */
 export function timeOf(instant, zone) {
   const at = new Date(instant);
-  if (format(zone, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at) === "00:00") return "midnight";
-  return format(zone, { hour: "numeric", minute: "2-digit", hour12: true }).format(at);
+  if (format(zone, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at) === "00:00") return t("time.midnight");
+  const twelve = locale() === "en-GB";
+  return format(zone, twelve ? { hour: "numeric", minute: "2-digit", hour12: true } : { hour: "numeric", minute: "2-digit" }).format(at);
 }
 
 /** "Today", "Yesterday", "Tomorrow" or null; always null without `today` (a page for another
@@ -92,13 +98,13 @@ export function timeOf(instant, zone) {
 export function relativeDay(ymd, today) {
   if (!today) return null;
   const n = daysBetween(today, ymd);
-  return n === 0 ? "Today" : n === -1 ? "Yesterday" : n === 1 ? "Tomorrow" : null;
+  return n === 0 ? t("time.today") : n === -1 ? t("time.yesterday") : n === 1 ? t("time.tomorrow") : null;
 }
 
 /** "today", "tomorrow" or "on Friday 27 March". */
 function onDay(ymd, today) {
   const rel = relativeDay(ymd, today);
-  return rel ? rel.toLowerCase() : `on ${dayLong(ymd)}`;
+  return rel ? rel.toLowerCase() : t("time.onDay", { day: dayLong(ymd) });
 }
 
 /** When a span (advice, restriction) ends: "until and including Friday 8 May" (it ends at the
@@ -107,16 +113,16 @@ export function untilText(windowEnd, zone, today, lastDay = null) {
   const end = Date.parse(windowEnd);
   if (lastDay) {
     // DRAFT for clinical review
-    return lastDay === today ? "until the end of today" : `until and including ${dayLong(lastDay)}`;
+    return lastDay === today ? t("time.untilEndOfToday") : t("time.untilIncluding", { day: dayLong(lastDay) });
   }
-  return `until ${timeOf(end, zone)} ${onDay(ymdIn(end, zone), today)}`;
+  return t("time.untilTime", { time: timeOf(end, zone), day: onDay(ymdIn(end, zone), today) });
 }
 
 /** "Friday 10 April at 12:00 pm" */
 export function whenText(instant, zone, today) {
   const ymd = ymdIn(instant, zone);
   const rel = relativeDay(ymd, today);
-  return `${rel || dayLong(ymd)} at ${timeOf(instant, zone)}`;
+  return t("time.dayAt", { day: rel || dayLong(ymd), time: timeOf(instant, zone) });
 }
 
 /** When a clinic visit is, for the patient: the day and time once the clinic has booked it,
@@ -125,7 +131,7 @@ export function whenText(instant, zone, today) {
 export function visitWhen(visit, zone, today) {
   if (!visit.tentative) return whenText(visit.due_at, zone, today);
   // DRAFT for clinical review
-  return `Around ${dayLong(ymdIn(visit.due_at, zone))} — the clinic will confirm the time`;
+  return t("time.visitAround", { day: dayLong(ymdIn(visit.due_at, zone)) });
 }
 
 /** "07:30:00" → "07:30" for <input type=time>. */

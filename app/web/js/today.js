@@ -2,14 +2,16 @@
 
 import { currentPatient, firstName } from "./carers.js";
 import { h } from "./dom.js";
+import { plural, t } from "./i18n.js";
 import { standing, tally } from "./plan.js";
 import { addDays, dayLong, dayOfMonth, monthShort, relativeDay, timeOf, untilText, visitWhen, weekdayShort, ymdIn } from "./time.js";
 
 function greeting(now, zone, name) {
   const hour = Number(new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "numeric", hourCycle: "h23" }).format(now));
-  const part = hour < 12 ? "Good morning" : hour < 18 ? "Good afternoon" : "Good evening";
   const first = String(name || "").trim().split(/\s+/)[0];
-  return first ? `${part}, ${first}.` : `${part}.`;
+  const [withName, plain] = hour < 12 ? ["today.morningName", "today.morning"]
+    : hour < 18 ? ["today.afternoonName", "today.afternoon"] : ["today.eveningName", "today.evening"];
+  return first ? t(withName, { name: first }) : t(plain);
 }
 
 function dayStrip(ctx) {
@@ -18,16 +20,17 @@ function dayStrip(ctx) {
   for (let ymd = first; ymd <= last; ymd = addDays(ymd, 1)) {
     const counts = tally(days.get(ymd), waiting, now);
     let mark = "none";
-    let said = "nothing to do";
+    let said = t("today.strip.nothing");
+    const n = { done: counts.done, total: counts.total, missed: counts.missed };
     if (counts.total) {
-      if (ymd > today) { mark = "open"; said = `${counts.total} to do`; }
-      else if (counts.missed) { mark = "missed"; said = `${counts.done} of ${counts.total} done, ${counts.missed} missed`; }
-      else if (counts.done === counts.total) { mark = "done"; said = "all done"; }
-      else { mark = "open"; said = `${counts.done} of ${counts.total} done`; }
+      if (ymd > today) { mark = "open"; said = plural("today.strip.toDo", counts.total); }
+      else if (counts.missed) { mark = "missed"; said = t("today.strip.doneMissed", n); }
+      else if (counts.done === counts.total) { mark = "done"; said = t("today.strip.allDone"); }
+      else { mark = "open"; said = t("today.strip.done", n); }
     }
-    if (counts.visit) { said += ", clinic visit"; if (mark === "none" || ymd > today) mark = "visit"; }
+    if (counts.visit) { said = t("today.strip.withVisit", { said }); if (mark === "none" || ymd > today) mark = "visit"; }
     const rel = relativeDay(ymd, today);
-    const label = `${rel ? rel + ", " : ""}${dayLong(ymd)}: ${said}`;
+    const label = rel ? t("today.strip.labelRel", { rel, day: dayLong(ymd), said }) : t("today.strip.label", { day: dayLong(ymd), said });
     buttons.push(h("li", {},
       h("button", {
         type: "button",
@@ -38,44 +41,45 @@ function dayStrip(ctx) {
         onclick: () => ctx.onSelectDay(ymd),
       },
       // Short on screen, in full for screen readers.
-      h("span", { class: "day-wd", "aria-hidden": "true" }, ymd === today ? "Today" : weekdayShort(ymd)),
+      h("span", { class: "day-wd", "aria-hidden": "true" }, ymd === today ? t("time.today") : weekdayShort(ymd)),
       h("span", { class: "day-num", "aria-hidden": "true" }, dayOfMonth(ymd)),
       h("span", { class: "day-month", "aria-hidden": "true" }, monthShort(ymd)),
       h("span", { class: "day-mark", "aria-hidden": "true" }),
       h("span", { class: "visually-hidden" }, label))));
   }
-  return h("nav", { class: "strip", "aria-label": "Days of your plan" }, h("ol", { class: "strip-days" }, buttons));
+  return h("nav", { class: "strip", "aria-label": t("today.strip.name") }, h("ol", { class: "strip-days" }, buttons));
 }
 
 /** Who ticked a done task, when it is worth saying: a carer ("Anna"); on a carer's phone also
  * "you" (ticked here) or the patient's first name. null: the patient, on their own phone. */
 function doneBy(o, st, carer) {
-  if (st.queued) return carer ? "you" : null; // waiting to send: ticked on this phone
-  if (o.completed_by) return carer && o.completed_by === carer.name ? "you" : o.completed_by;
+  if (st.queued) return carer ? t("today.you") : null; // waiting to send: ticked on this phone
+  if (o.completed_by) return carer && o.completed_by === carer.name ? t("today.you") : o.completed_by;
   const patient = carer ? currentPatient(carer) : null;
   return patient ? firstName(patient.name) : null;
 }
 
 function statusLine(o, st, zone, today, carer) {
-  const waitingNote = st.queued ? " Waiting to send." : "";
-  if (o.kind === "appointment") return st.status === "ended" ? "This visit has passed." : "";
+  const waiting = (text) => (st.queued ? `${text} ${t("today.waitingToSend")}` : text);
+  if (o.kind === "appointment") return st.status === "ended" ? t("today.visitPassed") : "";
   if (st.status === "done") {
-    const at = o.completed_at && !st.queued ? ` at ${timeOf(o.completed_at, zone)}` : "";
+    const time = o.completed_at && !st.queued ? timeOf(o.completed_at, zone) : null;
     const who = doneBy(o, st, carer);
     // DRAFT for clinical review: "Done by Anna at 2:05 pm."
-    return `Done${who ? ` by ${who}` : ""}${at}.${waitingNote}`;
+    const key = who ? (time ? "today.doneByAt" : "today.doneBy") : time ? "today.doneAt" : "today.done";
+    return waiting(t(key, { who, time }));
   }
-  if (st.status === "missed") return `Missed.${waitingNote}`;
-  if (st.timing === "now") return `Please do this now, by ${timeOf(o.window_end, zone)}.${waitingNote}`;
-  if (st.timing === "soon") return `Coming up soon.${waitingNote}`;
+  if (st.status === "missed") return waiting(t("today.missed"));
+  if (st.timing === "now") return waiting(t("today.doNow", { time: timeOf(o.window_end, zone) }));
+  if (st.timing === "soon") return waiting(t("today.soon"));
   if (o.local_due.slice(0, 10) > today) return "";
-  return `You can tick it off from ${timeOf(Date.parse(o.due_at) - 2 * 3600 * 1000, zone)}.`;
+  return t("today.tickFrom", { time: timeOf(Date.parse(o.due_at) - 2 * 3600 * 1000, zone) });
 }
 
 /** After "Remind me in 30 minutes": when the reminder comes again, in the patient's time. */
 export function snoozedText(remindAt, zone) {
   // DRAFT for clinical review
-  return `We will remind you again at ${timeOf(remindAt, zone)}.`;
+  return t("today.snoozed", { time: timeOf(remindAt, zone) });
 }
 
 function taskItem(o, ctx) {
@@ -92,11 +96,11 @@ function taskItem(o, ctx) {
         id: `tick-${o.id}`,
         class: ["tick", done ? "tick-undo" : "tick-do"],
         // The visible words first, then which task: "Mark as done: Raise your legs".
-        "aria-label": `${done ? "Undo" : "Mark as done"}: ${o.title}`,
+        "aria-label": t("today.actionLabel", { action: done ? t("today.undo") : t("today.markDone"), title: o.title }),
         onclick: () => ctx.onToggle(o, !done),
       },
       h("span", { class: "tick-icon", "aria-hidden": "true" }),
-      h("span", {}, done ? "Undo" : "Mark as done"))
+      h("span", {}, done ? t("today.undo") : t("today.markDone")))
     : null;
   // DRAFT for clinical review: "Remind me in 30 minutes" (the length: app/notifications/snooze.py).
   const snooze = o.kind === "task" && o.notifies && !done && st.timing === "now" && !st.queued
@@ -104,12 +108,12 @@ function taskItem(o, ctx) {
         type: "button",
         id: `snooze-${o.id}`,
         class: "button button-secondary snooze",
-        "aria-label": `Remind me in 30 minutes: ${o.title}`,
+        "aria-label": t("today.actionLabel", { action: t("today.snooze"), title: o.title }),
         onclick: () => ctx.onSnooze(o),
-      }, "Remind me in 30 minutes")
+      }, t("today.snooze"))
     : null;
   const check = o.task === "symptom_check" && !done
-    ? h("a", { class: "button button-secondary", href: `#report?task=${encodeURIComponent(o.id)}` }, "Something wrong? Report it")
+    ? h("a", { class: "button button-secondary", href: `#report?task=${encodeURIComponent(o.id)}` }, t("today.reportIt"))
     : null;
   return h("li", {
       class: ["task", `kind-${o.kind}`, `state-${st.status}`, st.timing && `timing-${st.timing}`, st.queued && "is-queued", ctx.highlight === o.id && "highlight"],
@@ -124,7 +128,7 @@ function taskItem(o, ctx) {
         h("h3", { class: "task-title", id: titleId }, o.title),
         status ? h("p", { class: "task-status" }, status) : null,
         snoozedAt ? h("p", { class: "task-status task-snoozed" }, snoozedText(snoozedAt, zone)) : null)),
-    o.instructions ? h("details", { class: "task-how", id: `how-${o.id}` }, h("summary", {}, "How to do it"), h("p", {}, o.instructions)) : null,
+    o.instructions ? h("details", { class: "task-how", id: `how-${o.id}` }, h("summary", {}, t("today.howTo")), h("p", {}, o.instructions)) : null,
     tick || snooze || check ? h("div", { class: "task-actions" }, tick, snooze, check) : null);
 }
 
@@ -137,7 +141,7 @@ function pageToday(ctx) {
 /** The line above a task's title: its time; a visit's time once booked, its day while not. */
 function whenLine(o, zone, today) {
   if (o.kind !== "appointment") return timeOf(o.due_at, zone);
-  return o.tentative ? visitWhen(o, zone, today) : `Clinic visit at ${timeOf(o.due_at, zone)}`;
+  return o.tentative ? visitWhen(o, zone, today) : t("today.visitAt", { time: timeOf(o.due_at, zone) });
 }
 
 function adviceItem(o, ctx) {
@@ -153,10 +157,10 @@ function capitalise(text) {
 
 function nextVisit(ctx) {
   const visit = (ctx.profile.appointments || []).find((a) => Date.parse(a.due_at) > ctx.now - 3600 * 1000);
-  const link = h("a", { class: "button button-secondary", href: "/api/me/calendar.ics" }, "Add visits to my calendar");
+  const link = h("a", { class: "button button-secondary", href: "/api/me/calendar.ics" }, t("today.addToCalendar"));
   if (!visit) return null;
   return h("section", { class: "card visit", "aria-labelledby": "visit-heading" },
-    h("h2", { id: "visit-heading" }, "Your next visit"),
+    h("h2", { id: "visit-heading" }, t("today.nextVisit")),
     h("p", { class: "visit-when" }, visitWhen(visit, ctx.zone, ctx.today)),
     h("p", {}, visit.title),
     h("p", {}, link));
@@ -169,12 +173,12 @@ function bookedTreatment(ctx) {
   if (!booked) return null;
   // DRAFT for clinical review: the sentences below; the list comes from the protocol.
   return h("section", { class: "card booked", "aria-labelledby": "booked-heading" },
-    h("h2", { id: "booked-heading" }, "Your treatment"),
-    h("p", { class: "visit-when" }, `Your treatment is on ${dayLong(ymdIn(booked.performed_at, ctx.zone))} at ${timeOf(booked.performed_at, ctx.zone)}.`),
+    h("h2", { id: "booked-heading" }, t("today.treatment")),
+    h("p", { class: "visit-when" }, t("today.treatmentOn", { day: dayLong(ymdIn(booked.performed_at, ctx.zone)), time: timeOf(booked.performed_at, ctx.zone) })),
     booked.preparation.length
-      ? [h("h3", {}, "To prepare"), h("ul", { class: "prepare-list" }, booked.preparation.map((line) => h("li", {}, line)))]
+      ? [h("h3", {}, t("today.prepare")), h("ul", { class: "prepare-list" }, booked.preparation.map((line) => h("li", {}, line)))]
       : null,
-    h("p", {}, "Your aftercare plan starts on the day, once the clinic has recorded your treatment."));
+    h("p", {}, t("today.planStarts")));
 }
 
 /** Everything inside <main> for the day view. */
@@ -194,8 +198,8 @@ export function renderToday(ctx) {
   let progress = null;
   if (counts.total) {
     const text = selected > today
-      ? `${counts.total} ${counts.total === 1 ? "task" : "tasks"} planned.`
-      : `${counts.done} of ${counts.total} done${counts.missed ? `, ${counts.missed} missed` : ""}.`;
+      ? plural("today.planned", counts.total)
+      : t(counts.missed ? "today.countDoneMissed" : "today.countDone", { done: counts.done, total: counts.total, missed: counts.missed });
     progress = h("p", { class: "progress" }, text);
   }
 
@@ -204,18 +208,18 @@ export function renderToday(ctx) {
     isToday ? h("p", { class: "greeting" }, greeting(now, ctx.zone, ctx.profile.carer ? ctx.profile.carer.name : ctx.profile.name)) : null,
     heading,
     ctx.first ? dayStrip(ctx) : null,
-    !isToday ? h("p", {}, h("button", { type: "button", class: "button button-secondary", onclick: () => ctx.onSelectDay(today) }, "Back to today")) : null,
+    !isToday ? h("p", {}, h("button", { type: "button", class: "button button-secondary", onclick: () => ctx.onSelectDay(today) }, t("today.backToToday"))) : null,
     isToday ? bookedTreatment(ctx) : null,
     isToday ? ctx.remindersPrompt : null,
     h("section", { class: "tasks-section", "aria-labelledby": "tasks-heading" },
-      h("h2", { id: "tasks-heading" }, isToday ? "To do today" : "To do"),
+      h("h2", { id: "tasks-heading" }, isToday ? t("today.toDoToday") : t("today.toDo")),
       progress,
       items.length
         ? h("ul", { class: "tasks" }, items.map((o) => taskItem(o, ctx)))
-        : h("p", { class: "empty" }, "Nothing to tick off on this day.")),
+        : h("p", { class: "empty" }, t("today.nothing"))),
     advice.length
       ? h("section", { class: "advice-section", "aria-labelledby": "advice-heading" },
-          h("h2", { id: "advice-heading" }, "Keep in mind"),
+          h("h2", { id: "advice-heading" }, t("today.keepInMind")),
           h("ul", { class: "advice-list" }, advice.map((o) => adviceItem(o, ctx))))
       : null,
     isToday ? nextVisit(ctx) : null,
