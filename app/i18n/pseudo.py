@@ -16,12 +16,26 @@ _RLE = "\u202b"
 _PDF = "\u202c"
 
 
+def _padding(length: int) -> str:
+    """At least `length` more characters as short words (" ~~~~ ~~~~ ~"): longer text, as a
+    real translation is, that still wraps between words as a real one does; a single long run
+    would be an unbreakable word no language has."""
+    if length <= 0:
+        return ""
+    words: list[str] = []
+    remaining = length
+    while remaining > 0:
+        word = "~" * min(4, max(1, remaining - 1))
+        words.append(word)
+        remaining -= len(word) + 1
+    return " " + " ".join(words)
+
+
 def pseudo(text: str, *, rtl: bool = False) -> str:
     """`text` accented, padded to ≥ 40 % longer and wrapped in ⟦ ⟧; placeholders untouched."""
     parts = _PLACEHOLDER.split(text)
     accented = "".join(p if _PLACEHOLDER.fullmatch(p) else p.translate(_ACCENTED) for p in parts)
-    padding = "~" * max(1, math.ceil(len(text) * 0.4))
-    out = f"⟦{accented}{padding}⟧"
+    out = f"⟦{accented}{_padding(math.ceil(len(text) * 0.4))}⟧"
     return f"{_RLE}{out}{_PDF}" if rtl else out
 
 

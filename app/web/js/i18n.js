@@ -20,6 +20,12 @@ async function catalogue(lang) {
 }
 
 /** The locale for Intl: "en" → "en-GB", "pl" → "pl-PL", a pseudo-locale → "en-GB". */
+/** The `lang` attribute for a language code: a pseudo-locale's own code is no valid BCP 47 tag
+ *  to a browser or a screen reader, so it is named by the tag Android uses for it. */
+export function pageLang(of) {
+  return PAGE_LANG[of] || of;
+}
+
 export function locale() {
   return INTL[code] || "en-GB";
 }
@@ -41,7 +47,7 @@ export async function setLanguage(lang) {
     if (!Object.keys(words).length) words = english;
   }
   rules = new Intl.PluralRules(locale());
-  document.documentElement.lang = PAGE_LANG[code] || code;
+  document.documentElement.lang = pageLang(code);
   document.documentElement.dataset.language = code;
   document.documentElement.dir = RTL.has(code) ? "rtl" : "ltr";
   translateStatic();

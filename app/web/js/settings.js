@@ -5,7 +5,7 @@
 import { carersCard, carerSettingsNote } from "./carers.js";
 import { renderChannelCard } from "./channel.js";
 import { h, telHref } from "./dom.js";
-import { locale, t } from "./i18n.js";
+import { locale, pageLang, t } from "./i18n.js";
 import { hhmm } from "./time.js";
 import { api } from "./api.js";
 
@@ -123,7 +123,7 @@ function languageCard(profile, onSave) {
   const offered = Array.isArray(profile.languages) ? profile.languages : [];
   if (offered.length < 2) return null;
   const select = h("select", { id: "language", name: "language", "aria-describedby": "language-hint" },
-    offered.map((l) => h("option", { value: l.code, lang: l.code, selected: l.code === profile.language }, l.name)));
+    offered.map((l) => h("option", { value: l.code, lang: pageLang(l.code), selected: l.code === profile.language }, l.name)));
   const status = h("p", { class: "form-status", id: "language-status", role: "status" });
   const form = h("form", { class: "language-form", novalidate: true },
     h("div", { class: "field" },
