@@ -111,7 +111,7 @@ def test_pseudo_keeps_placeholders_and_is_longer() -> None:
 
 
 def test_pseudo_accents_outside_placeholders() -> None:
-    assert pseudo("Take a walk at {time}") == "⟦Ţàķé à wàĺķ àţ {time}~~~~~~~~~⟧"
+    assert pseudo("Take a walk at {time}") == "⟦Ţàķé à wàĺķ àţ {time} ~~~~ ~~~⟧"
 
 
 def test_text_fills_in_params_in_each_language() -> None:

@@ -53,4 +53,4 @@ def test_pseudo_catalogues_are_404_with_the_setting_off(
 def test_made_from_any_english_file(tmp_path: Path) -> None:
     english = tmp_path / "en.json"
     english.write_text(json.dumps({"a": "Hello {name}"}), encoding="utf-8")
-    assert json.loads(pseudo_catalogue("qps-ploc", english)) == {"a": "⟦Ĥéĺĺö {name}~~~~~⟧"}
+    assert json.loads(pseudo_catalogue("qps-ploc", english)) == {"a": "⟦Ĥéĺĺö {name} ~~~~⟧"}
