@@ -178,25 +178,30 @@ def screenshot_part(part: Any, name: str) -> None:
     assert_accessible(part.page, name)
 
 
+# What the app fetches with every plan, and the service worker keeps for offline use.
+KEPT_WITH_THE_PLAN = ("/api/me", "/api/me/tasks", "/api/me/progress")
+
+
 def wait_for_offline_copy(
     page: Any, timeout: float = 10.0, *, including: tuple[str, ...] = ()
 ) -> None:
-    """Until the service worker controls the page and keeps the profile and the plan, and
-    every API path in `including` (e.g. the report form and previous reports, which the
-    report page fetches after it shows): going offline before they are kept makes the
-    worker answer them 503, as it must for what it never saw."""
+    """Until the service worker controls the page and keeps the profile, the plan and the
+    progress fetched with it, and every API path in `including` (e.g. the report form and
+    previous reports, which the report page fetches after it shows): going offline before
+    they are kept makes the worker answer them 503, as it must for what it never saw (the
+    worker stores an answer just after handing it to the page, so the page may be drawn
+    before its copy is kept)."""
     deadline = time.monotonic() + timeout
-    script = """async (including) => {
+    wanted = [*KEPT_WITH_THE_PLAN, *including]
+    script = """async (wanted) => {
         if (!navigator.serviceWorker.controller) return false;
         const cache = await caches.open("aftercare-data");
         const kept = (await cache.keys()).map((request) => new URL(request.url).pathname);
-        return kept.length >= 2 && including.every((path) => kept.includes(path));
+        return wanted.every((path) => kept.includes(path));
     }"""
-    while not page.evaluate(script, list(including)):
+    while not page.evaluate(script, wanted):
         if time.monotonic() > deadline:
-            raise AssertionError(
-                f"the service worker did not keep an offline copy of the plan and {including}"
-            )
+            raise AssertionError(f"the service worker did not keep an offline copy of {wanted}")
         page.wait_for_timeout(100)
 
 
