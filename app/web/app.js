@@ -463,7 +463,7 @@ async function savePreferences(changes) {
     await loadPlan();
     // A new language: the server's texts (the form's signs and advice, the reports) come in it.
     if ("language" in changes) {
-      await Promise.all([fetchForm(), loadReports()]);
+      await Promise.all([loadForm(), loadReports()]);
       // The whole screen again, in the new words; the choice keeps the focus.
       state.focusAfter = "language";
       render();

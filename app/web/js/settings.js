@@ -17,14 +17,17 @@ function phoneZone() {
   }
 }
 
-/** The server's sentence under `input` (none: `text` empty), tied to it for screen readers. */
+/** The server's sentence under `input` (none: `text` empty), tied to it for screen readers
+ *  before whatever else describes the field (its hint stays). */
 function fieldError(input, text) {
   const id = `${input.id}-error`;
+  const others = (input.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id);
   let line = document.getElementById(id);
   if (!text) {
     if (line) line.remove();
     input.removeAttribute("aria-invalid");
-    input.removeAttribute("aria-describedby");
+    if (others.length) input.setAttribute("aria-describedby", others.join(" "));
+    else input.removeAttribute("aria-describedby");
     return;
   }
   if (!line) {
@@ -33,7 +36,7 @@ function fieldError(input, text) {
   }
   line.textContent = text;
   input.setAttribute("aria-invalid", "true");
-  input.setAttribute("aria-describedby", id);
+  input.setAttribute("aria-describedby", [id, ...others].join(" "));
 }
 
 /** ctx: {profile, reminders (the reminders card), onSave(changes) → Promise<null | {detail,
@@ -142,7 +145,6 @@ function languageCard(profile, onSave) {
     status.textContent = "";
     const byField = error.fields.find((f) => f.field === "language");
     fieldError(select, byField ? byField.message : error.detail);
-    select.setAttribute("aria-describedby", `language-error language-hint`);
     select.focus();
   });
   return h("section", { class: "card", id: "language-card", "aria-labelledby": "language-heading" },
