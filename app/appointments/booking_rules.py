@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from app.careplan.daytime import Rhythm
 from app.clinics.opening_hours import WEEKDAY_NAMES, Hours, day_hours_text, next_change
 from app.error_codes import ErrorCode
-from app.shared.when import short_when
+from app.i18n.formats import short_when
 
 
 @dataclass(frozen=True)

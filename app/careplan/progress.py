@@ -14,6 +14,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from app.careplan.daytime import last_day
+from app.i18n import catalogue, formats
+from app.i18n.languages import DEFAULT_LANGUAGE, PSEUDO_CODES
+from app.protocols.translations import translate
 
 # Tasks counted: the local days from 6 days before the asked day through that day.
 WEEK_DAYS = 7
@@ -107,69 +110,103 @@ def active(spans: Iterable[Span], now: datetime) -> list[Span]:
     return sorted(going, key=lambda s: (s.end, s.task))
 
 
-def day_named(day: date, today: date) -> str:
-    """ "Tuesday 12 January", with the year when it is not this one."""
-    words = f"{day:%A} {day.day} {day:%B}"
-    return words if day.year == today.year else f"{words} {day.year}"
+def day_named(day: date, today: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """ "Tuesday 12 January", with the year when it is not this one; in the patient's language."""
+    return formats.day(day, language, with_year=day.year != today.year)
 
 
-def _time_named(at: datetime) -> str:
-    """ "10:00 am", as the phone writes a time."""
+def _time_named(at: datetime, language: str) -> str:
+    """ "10:00 am" in English, as the phone writes a time; the locale's own clock otherwise."""
+    if language != DEFAULT_LANGUAGE and language not in PSEUDO_CODES:
+        return formats.clock_time(at, language)
     hour = at.hour % 12 or 12
     return f"{hour}:{at.minute:02d} {'am' if at.hour < 12 else 'pm'}"
 
 
-def _days(n: int) -> str:
-    return f"{n} more day" if n == 1 else f"{n} more days"
+# The words of the lines (English msgids; app/locales/<language>/LC_MESSAGES/messages.po).
+# DRAFT for clinical review: every text below.
+STARTS_ON = "Starts on {day}."
+LENGTH = ("{n} day, until and including {day}.", "{n} days, until and including {day}.")
+DAY_OF = "Day {day} of {total}."
+DAY_OF_TREATMENT = "Day {day} of {total}: the day of your treatment."
+LAST_DAY = "Today, {day}, is the last day."
+DAYS_LEFT = (
+    "{n} more day after today: until and including {day}.",
+    "{n} more days after today: until and including {day}.",
+)
+VISIT_TODAY = "Your next visit is today, {day}."
+VISIT_TOMORROW = "Your next visit is tomorrow, {day}."
+VISIT_LATER = (
+    "Your next visit is in {n} day, on {day}.",
+    "Your next visit is in {n} days, on {day}.",
+)
+VISIT_TO_CONFIRM = "The clinic will confirm the time."
+VISIT_AT = "It is at {time}."
+TASKS_TITLE = "Your tasks in the last 7 days"
+TICKED = (
+    "You ticked off {done} of {n} task in the last 7 days.",
+    "You ticked off {done} of {n} tasks in the last 7 days.",
+)
+NONE_TICKED = "Tasks you tick off are counted here."
+STILL_TO_COME = ("{n} task still to come.", "{n} tasks still to come.")
 
 
 def _period_line(
-    key: str, kind: LineKind, title: str, first: date, last: date, today: date
+    key: str,
+    kind: LineKind,
+    title: str,
+    period: tuple[date, date],
+    today: date,
+    language: str,
 ) -> ProgressLine | None:
-    """Day N of M of a period of local days `first`..`last`; None once it is over.
+    """Day N of M of a period of local days (first, last); None once it is over.
 
     A span counts as the protocol does, from its treatment's day 0 ("through day 42": the
     last day is day 42 of 42); a course counts its own days from 1 (day 1 is the first
     morning of stockings)."""
+    first, last = period
     if today > last:
         return None
     base = 0 if kind is LineKind.SPAN else 1
     total = (last - first).days + base
+    title = translate(language, title)
+    last_named = day_named(last, today, language)
     if today < first:
-        # DRAFT for clinical review
-        text = f"Starts on {day_named(first, today)}."
-        # DRAFT for clinical review
-        more = f"{total} days, until and including {day_named(last, today)}."
+        text = catalogue.text(language, STARTS_ON, day=day_named(first, today, language))
+        more = catalogue.plural(language, LENGTH, total, day=last_named)
         return ProgressLine(key, kind, title, text, more, day=0, total=total)
     day = (today - first).days + base
     left = (last - today).days
-    # DRAFT for clinical review
-    text = f"Day {day} of {total}" + (": the day of your treatment." if day == 0 else ".")
-    if left == 0:
-        # DRAFT for clinical review
-        more = f"Today, {day_named(today, today)}, is the last day."
+    if day == 0:
+        text = catalogue.text(language, DAY_OF_TREATMENT, day=day, total=total)
     else:
-        # DRAFT for clinical review
-        more = f"{_days(left)} after today: until and including {day_named(last, today)}."
+        text = catalogue.text(language, DAY_OF, day=day, total=total)
+    if left == 0:
+        more = catalogue.text(language, LAST_DAY, day=day_named(today, today, language))
+    else:
+        more = catalogue.plural(language, DAYS_LEFT, left, day=last_named)
     return ProgressLine(key, kind, title, text, more, day=day, total=total)
 
 
-def span_lines(spans: Iterable[Span], *, today: date, zone: ZoneInfo) -> list[ProgressLine]:
+def span_lines(
+    spans: Iterable[Span], *, today: date, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE
+) -> list[ProgressLine]:
     """A line for each joined span that covers `today` (restrictions, advice)."""
     lines = []
     for span in joined(spans):
         first = span.start.astimezone(zone).date()
         if first > today:
             continue  # not begun: a span always begins with its treatment
-        line = _period_line(
-            span.task, LineKind.SPAN, span.title, first, last_day(span.end, zone), today
-        )
+        period = (first, last_day(span.end, zone))
+        line = _period_line(span.task, LineKind.SPAN, span.title, period, today, language)
         if line is not None:
             lines.append(line)
     return lines
 
 
-def course_lines(days: Iterable[CourseDay], *, today: date) -> list[ProgressLine]:
+def course_lines(
+    days: Iterable[CourseDay], *, today: date, language: str = DEFAULT_LANGUAGE
+) -> list[ProgressLine]:
     """A line for the period of each course task going on (or coming next) on `today`: its
     days joined while at most COURSE_GAP_DAYS apart."""
     by_task: dict[str, list[CourseDay]] = {}
@@ -184,15 +221,18 @@ def course_lines(days: Iterable[CourseDay], *, today: date) -> list[ProgressLine
             else:
                 periods.append([item])
         for period in periods:
-            first, last = period[0].day, period[-1].day
-            line = _period_line(task, LineKind.COURSE, period[-1].title, first, last, today)
+            days_of = (period[0].day, period[-1].day)
+            title = period[-1].title
+            line = _period_line(task, LineKind.COURSE, title, days_of, today, language)
             if line is not None:
                 lines.append(line)
                 break  # the period now or the next one, never two
     return lines
 
 
-def visit_line(visits: Sequence[Visit], *, today: date, zone: ZoneInfo) -> ProgressLine | None:
+def visit_line(
+    visits: Sequence[Visit], *, today: date, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE
+) -> ProgressLine | None:
     """The first visit on or after `today`, its title from the plan, its day by name."""
     coming = sorted(
         (v for v in visits if v.due_at.astimezone(zone).date() >= today), key=lambda v: v.due_at
@@ -202,30 +242,28 @@ def visit_line(visits: Sequence[Visit], *, today: date, zone: ZoneInfo) -> Progr
     visit = coming[0]
     local = visit.due_at.astimezone(zone)
     away = (local.date() - today).days
-    when = day_named(local.date(), today)
+    named = day_named(local.date(), today, language)
     if away == 0:
-        when = f"today, {when}"
+        text = catalogue.text(language, VISIT_TODAY, day=named)
     elif away == 1:
-        when = f"tomorrow, {when}"
+        text = catalogue.text(language, VISIT_TOMORROW, day=named)
     else:
-        when = f"in {away} days, on {when}"
-    # DRAFT for clinical review
-    text = f"Your next visit is {when}."
+        text = catalogue.plural(language, VISIT_LATER, away, day=named)
     if visit.tentative:
-        # DRAFT for clinical review
-        more = "The clinic will confirm the time."
+        more = catalogue.text(language, VISIT_TO_CONFIRM)
     else:
-        # DRAFT for clinical review
-        more = f"It is at {_time_named(local)}."
-    return ProgressLine("visit", LineKind.VISIT, visit.title, text, more)
-
-
-def _tasks(n: int) -> str:
-    return "1 task" if n == 1 else f"{n} tasks"
+        more = catalogue.text(language, VISIT_AT, time=_time_named(local, language))
+    title = translate(language, visit.title)
+    return ProgressLine("visit", LineKind.VISIT, title, text, more)
 
 
 def tasks_line(
-    ticks: Iterable[TaskTick], *, today: date, zone: ZoneInfo, now: datetime
+    ticks: Iterable[TaskTick],
+    *,
+    today: date,
+    zone: ZoneInfo,
+    now: datetime,
+    language: str = DEFAULT_LANGUAGE,
 ) -> ProgressLine | None:
     """Tasks of the last WEEK_DAYS local days through `today`: how many were ticked off of
     those whose time has come, and how many are still to come. Counts only: no percentage,
@@ -238,16 +276,12 @@ def tasks_line(
     done = sum(t.done for t in week)
     counted = sum(t.done or t.due_at <= now for t in week)
     later = len(week) - counted
-    # DRAFT for clinical review
-    title = "Your tasks in the last 7 days"
+    title = catalogue.text(language, TASKS_TITLE)
     if done:  # none yet: no "0 of 9", which reads as a mark against the patient
-        # DRAFT for clinical review
-        text = f"You ticked off {done} of {_tasks(counted)} in the last 7 days."
+        text = catalogue.plural(language, TICKED, counted, done=done)
     else:
-        # DRAFT for clinical review
-        text = "Tasks you tick off are counted here."
-    # DRAFT for clinical review
-    more = f"{_tasks(later)} still to come." if later else ""
+        text = catalogue.text(language, NONE_TICKED)
+    more = catalogue.plural(language, STILL_TO_COME, later) if later else ""
     return ProgressLine("tasks", LineKind.TASKS, title, text, more)
 
 
@@ -260,11 +294,13 @@ def progress_lines(
     today: date,
     zone: ZoneInfo,
     now: datetime,
+    language: str = DEFAULT_LANGUAGE,
 ) -> list[ProgressLine]:
-    """Everything the patient is told about where they are in the plan on `today`: the
-    course (stockings) and spans going on, the next visit, then the last 7 days' tasks."""
-    lines = course_lines(course, today=today)
-    lines += span_lines(spans, today=today, zone=zone)
-    visit = visit_line(visits, today=today, zone=zone)
-    week = tasks_line(ticks, today=today, zone=zone, now=now)
+    """Everything the patient is told about where they are in the plan on `today`, in their
+    `language`: the course (stockings) and spans going on, the next visit, then the last 7
+    days' tasks."""
+    lines = course_lines(course, today=today, language=language)
+    lines += span_lines(spans, today=today, zone=zone, language=language)
+    visit = visit_line(visits, today=today, zone=zone, language=language)
+    week = tasks_line(ticks, today=today, zone=zone, now=now, language=language)
     return lines + [line for line in (visit, week) if line is not None]

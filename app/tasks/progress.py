@@ -39,7 +39,7 @@ def course_tasks(protocol: Protocol) -> frozenset[str]:
 def progress_of(
     session: Session, *, patient: Patient, protocol: Protocol, day: date, now: datetime
 ) -> list[ProgressLine]:
-    """Where the patient is in their plan on their local `day`, as of `now`.
+    """Where the patient is in their plan on their local `day`, as of `now`, in their language.
 
     InvalidInput for a day so near the calendar's ends that its week cannot be computed."""
     if not EARLIEST_DAY + timedelta(days=WEEK_DAYS - 1) <= day <= LATEST_DAY:
@@ -76,4 +76,5 @@ def progress_of(
         today=day,
         zone=zone,
         now=now,
+        language=patient.language,
     )

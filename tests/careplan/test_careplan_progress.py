@@ -49,6 +49,7 @@ def lines_on(
     *,
     now: datetime | None = None,
     done: frozenset[str] = frozenset(),
+    language: str = "en",
 ) -> dict[str, ProgressLine]:
     """The plan's lines on `today` (as of noon there unless `now`), keyed by line key."""
     at = now or datetime(today.year, today.month, today.day, 12, tzinfo=LONDON)
@@ -74,6 +75,7 @@ def lines_on(
         today=today,
         zone=LONDON,
         now=at,
+        language=language,
     )
     return {line.key: line for line in found}
 
@@ -258,3 +260,52 @@ class TestClockChange:
         assert span.end == datetime(2026, 5, 8, 23, 0, tzinfo=UTC)  # midnight in London
         assert last_day(span.end, LONDON) == date(2026, 5, 8)
         assert last_day(span.end, ZoneInfo("UTC")) == date(2026, 5, 8)
+
+
+class TestInThePatientsLanguage:
+    """The same lines in Polish: the catalogue's words, the plan's translated titles, Babel's
+    day names and the three Polish plural forms (1 / 2 to 4 / 5 and more)."""
+
+    def test_a_span_mid_way(self) -> None:
+        line = lines_on(plan(TREATED), date(2026, 4, 5), language="pl")["avoid_aspirin"]
+        assert line.title != "No aspirin for six weeks"  # the protocol's Polish title
+        assert line.text == "Dzień 9 z 42."
+        assert line.more == "Jeszcze 33 dni po dzisiejszym. Ostatni dzień: piątek 8 maja."
+        assert (line.day, line.total) == (9, 42)
+
+    def test_one_day_left_is_the_singular(self) -> None:
+        line = lines_on(plan(TREATED), date(2026, 5, 7), language="pl")["avoid_aspirin"]
+        assert line.more == "Jeszcze 1 dzień po dzisiejszym. Ostatni dzień: piątek 8 maja."
+
+    def test_the_treatment_day_and_the_last_day(self) -> None:
+        lines = lines_on(plan(TREATED), date(2026, 3, 27), language="pl")
+        assert lines["avoid_aspirin"].text == "Dzień 0 z 42: dzień Twojego zabiegu."
+        assert lines["stockings_on"].text == "Początek: niedziela 29 marca."
+        assert lines["stockings_on"].more == "Łącznie 20 dni. Ostatni dzień: piątek 17 kwietnia."
+        last = lines_on(plan(TREATED), date(2026, 5, 8), language="pl")["avoid_aspirin"]
+        assert last.more == "Dzisiaj (piątek 8 maja) jest ostatni dzień."
+
+    def test_the_visit_and_the_week(self) -> None:
+        occurrences = plan(TREATED)
+        done = frozenset(o.key for o in occurrences if o.kind is OccurrenceKind.TASK)
+        lines = lines_on(occurrences, date(2026, 4, 5), done=done, language="pl")
+        assert lines["visit"].text == "Następna wizyta: za 5 dni, piątek 10 kwietnia."
+        assert lines["visit"].more == "Klinika potwierdzi godzinę."
+        assert lines["tasks"].title == "Twoje zadania w ostatnich 7 dniach"
+        assert lines["tasks"].text.startswith("Zaznaczone w ostatnich 7 dniach: ")
+        assert lines["tasks"].text.endswith(" zadań.") or lines["tasks"].text.endswith(" zadania.")
+
+    def test_a_day_in_another_year_says_the_year(self) -> None:
+        december = datetime(2026, 12, 18, 10, 0, tzinfo=LONDON)
+        line = lines_on(plan(december), date(2026, 12, 20), language="pl")["avoid_aspirin"]
+        assert line.more.endswith("Ostatni dzień: piątek 29 stycznia 2027.")
+        english = lines_on(plan(december), date(2026, 12, 20))["avoid_aspirin"]
+        assert english.more.endswith("until and including Friday 29 January 2027.")
+
+    def test_the_pseudo_locale_changes_every_line(self) -> None:
+        english = lines_on(plan(TREATED), date(2026, 4, 5))
+        pseudo = lines_on(plan(TREATED), date(2026, 4, 5), language="qps-ploc")
+        assert english.keys() == pseudo.keys()
+        for key, line in pseudo.items():
+            assert line.text != english[key].text, key
+            assert line.title != english[key].title, key

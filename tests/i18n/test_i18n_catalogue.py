@@ -14,15 +14,17 @@ from app.i18n.pseudo import placeholders, pseudo
 APP = Path(catalogue.__file__).resolve().parent.parent
 
 
-def _is_text_call(node: ast.Call) -> bool:
+def _catalogue_call(node: ast.Call) -> str | None:
+    """ "text" or "plural" for a catalogue.text(…) or catalogue.plural(…) call, else None."""
     func = node.func
-    if isinstance(func, ast.Attribute):
-        return (
-            func.attr == "text"
-            and isinstance(func.value, ast.Name)
-            and (func.value.id == "catalogue")
-        )
-    return False
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("text", "plural")
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "catalogue"
+    ):
+        return func.attr
+    return None
 
 
 def _constants(tree: ast.Module, imported: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -35,6 +37,9 @@ def _constants(tree: ast.Module, imported: dict[str, list[str]]) -> dict[str, li
                 continue
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 found[target.id] = [value.value]
+            elif isinstance(value, ast.Tuple):  # a plural text: (singular, plural)
+                texts = [v.value for v in value.elts if isinstance(v, ast.Constant)]
+                found[target.id] = [t for t in texts if isinstance(t, str)]
             elif isinstance(value, ast.Dict):
                 texts = [v.value for v in value.values if isinstance(v, ast.Constant)]
                 found[target.id] = [t for t in texts if isinstance(t, str)]
@@ -57,8 +62,9 @@ def _msgids(node: ast.expr, constants: dict[str, list[str]], where: str) -> list
     raise AssertionError(f"{where}: the msgid must be a literal or a module constant")
 
 
-def used_msgids() -> dict[str, str]:
-    """msgid → where it is used, for every catalogue.text(language, msgid, …) in app/."""
+def used_msgids(kind: str = "text") -> dict[str, str]:
+    """msgid → where it is used, for every catalogue.text(language, msgid, …) in app/ (or,
+    with kind "plural", the singular and plural of every catalogue.plural(language, pair, …))."""
     trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in APP.rglob("*.py")}
     # Constants by module name, so an imported one (from app.x import NAME) resolves too.
     by_module = {
@@ -76,7 +82,7 @@ def used_msgids() -> dict[str, str]:
                         imported[alias.asname or alias.name] = texts
         constants = _constants(tree, imported)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _is_text_call(node):
+            if isinstance(node, ast.Call) and _catalogue_call(node) == kind:
                 where = f"{path.relative_to(APP)}:{node.lineno}"
                 assert len(node.args) >= 2, where
                 for msgid in _msgids(node.args[1], constants, where):
@@ -86,6 +92,37 @@ def used_msgids() -> dict[str, str]:
 
 def test_the_scan_finds_the_texts() -> None:
     assert len(used_msgids()) >= 1
+    assert len(used_msgids("plural")) >= 2
+
+
+def _plural_pairs() -> list[tuple[str, str]]:
+    """Each (singular, plural) English pair of the plural texts used."""
+    texts = list(used_msgids("plural"))
+    assert len(texts) % 2 == 0, texts
+    return list(zip(texts[::2], texts[1::2], strict=True))
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_plural_used_has_every_form(language: str) -> None:
+    forms = catalogue.plurals(language).forms
+    missing = [singular for singular, _ in _plural_pairs() if singular not in forms]
+    assert missing == []
+    for singular, many in _plural_pairs():
+        wanted = placeholders(singular) | placeholders(many)
+        assert all(placeholders(form) == wanted for form in forms[singular]), singular
+
+
+def test_polish_plurals_follow_the_three_forms() -> None:
+    pair = ("{n} task still to come.", "{n} tasks still to come.")
+    assert catalogue.plural("en", pair, 1) == "1 task still to come."
+    assert catalogue.plural("en", pair, 2) == "2 tasks still to come."
+    assert catalogue.plural("pl", pair, 1) == "Jeszcze 1 zadanie przed Tobą."
+    assert catalogue.plural("pl", pair, 3) == "Jeszcze 3 zadania przed Tobą."
+    assert catalogue.plural("pl", pair, 5) == "Jeszcze 5 zadań przed Tobą."
+    assert catalogue.plural("pl", pair, 22) == "Jeszcze 22 zadania przed Tobą."
+    assert catalogue.plural("pl", pair, 12) == "Jeszcze 12 zadań przed Tobą."
+    pseudo_text = catalogue.plural(PSEUDO, pair, 2)
+    assert "2" in pseudo_text and pseudo_text != "2 tasks still to come."
 
 
 @pytest.mark.parametrize("language", TRANSLATED)

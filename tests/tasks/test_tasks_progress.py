@@ -138,3 +138,13 @@ class TestReTreatment:
         [restriction] = me.get("/api/me").json()["restrictions"]
         assert restriction["until"] == "2026-05-22"  # the same last day, from the same rule
         assert "avoid_aspirin" not in progress(me, "2026-05-23")
+
+
+def test_a_polish_patient_reads_it_in_polish(me: TestClient) -> None:
+    assert me.patch("/api/me/preferences", json={"language": "pl"}).status_code == 200
+    lines = progress(me, "2026-04-05")
+    assert lines["avoid_aspirin"]["text"] == "Dzień 9 z 42."
+    assert lines["avoid_aspirin"]["more"].endswith("Ostatni dzień: piątek 8 maja.")
+    assert lines["visit"]["text"] == "Następna wizyta: za 5 dni, piątek 10 kwietnia."
+    assert lines["tasks"]["title"] == "Twoje zadania w ostatnich 7 dniach"
+    assert all("day" not in line["text"] for line in lines.values())
