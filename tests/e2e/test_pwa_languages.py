@@ -246,14 +246,22 @@ def test_pseudo_locale_every_word_from_the_catalogue_and_nothing_overflows(
         context.close()
 
 
+def _starts_on_the_right(icon: dict[str, float], words: dict[str, float]) -> bool:
+    """The icon is where a right-to-left line starts: its right edge at (or right of) the
+    words' right edge, and it sits in their right half (beside them or floated in them)."""
+    right = words["x"] + words["width"]
+    return icon["x"] + icon["width"] >= right - 1 and icon["x"] > words["x"] + words["width"] / 2
+
+
+@pytest.mark.parametrize("size", ["phone", "narrow", "text200"])
 def test_right_to_left_pseudo_locale_mirrors_the_layout(
-    browser: Any, live: Live, signed_in: list[dict[str, Any]]
+    browser: Any, live: Live, signed_in: list[dict[str, Any]], size: str
 ) -> None:
-    context = _context(browser, live, "phone")
+    context = _context(browser, live, size)
     try:
         context.add_cookies(signed_in)
         _routes(context, live, "qps-plocm")
-        page, problems = _open(context, live, "phone")
+        page, problems = _open(context, live, size)
         page.goto("/")
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
         expect(page.locator(".task").first).to_be_visible()
@@ -261,22 +269,34 @@ def test_right_to_left_pseudo_locale_mirrors_the_layout(
         today = page.locator('a[data-route="today"]').bounding_box()
         settings = page.locator('a[data-route="settings"]').bounding_box()
         assert today["x"] > settings["x"]
-        # A task's icon on the right of its words; its tick's icon on the right of the tick's.
+        # A task's icon on the right of its words (beside them, or at narrow widths and large
+        # text floated at their start with the words around it); so its tick's icon.
         icon = page.locator(".task .task-icon").first.bounding_box()
         words = page.locator(".task .task-text").first.bounding_box()
-        assert icon["x"] >= words["x"] + words["width"] - 1
+        assert _starts_on_the_right(icon, words)
         tick = page.locator(".tick").first
         tick_icon = tick.locator(".tick-icon").bounding_box()
         tick_words = tick.locator("span").nth(1).bounding_box()
-        assert tick_icon["x"] >= tick_words["x"] + tick_words["width"] - 1
+        assert _starts_on_the_right(tick_icon, tick_words)
         # The greeting and headings start at the right edge.
         heading = page.locator("#view-heading").bounding_box()
         view = page.locator("#view").bounding_box()
         assert abs((heading["x"] + heading["width"]) - (view["x"] + view["width"])) <= 2
-        _screens(page, "lang-rtl-phone", pseudo_words=True)
+        _screens(page, f"lang-rtl-{size}", pseudo_words=True)
         assert unexpected(problems) == []
     finally:
         context.close()
+
+
+def test_every_polish_time_follows_a_preposition() -> None:
+    """Polish midnight in a sentence is "północy", the form after "o", "do" and "od" (js/time.js
+    timeOf): a {time} without one before it would read "wtorek północy"."""
+    loose = {
+        key: words
+        for key, words in _catalogue("pl").items()
+        if "{time}" in words and not re.search(r"\b(o|do|od) \{time\}", words)
+    }
+    assert loose == {}
 
 
 POLISH_DAY = "piątek, 27 marca"  # the pinned now: Friday 27 March 2026, London
@@ -301,6 +321,14 @@ def test_polish_today_and_settings_in_polish_words_and_dates(
         # Polish times in the 24-hour clock ("14:00"), no "pm".
         expect(page.locator(".task-when").first).to_have_text(re.compile(r"^\d{1,2}:\d\d$"))
         check_screen(page, f"lang-pl-{size}-today")
+        # Midnight after a preposition is "północy" ("do północy"), alone "północ".
+        time_of = (
+            "([at, alone]) => import('/js/time.js').then((m) => m.timeOf(at, 'UTC', { alone }))"
+        )
+        assert page.evaluate(time_of, ["2026-03-28T00:00:00Z", False]) == "północy"
+        assert page.evaluate(time_of, ["2026-03-28T00:00:00Z", True]) == "północ"
+        until = "(end) => import('/js/time.js').then((m) => m.untilText(end, 'UTC', '2026-03-27'))"
+        assert page.evaluate(until, "2026-03-28T00:00:00Z").startswith("do północy")
         page.locator('a[data-route="settings"]').click()
         expect(page.locator("#view-heading")).to_have_text("Ustawienia")
         expect(page.get_by_label("Zwykle wstaję o")).to_be_visible()

@@ -85,10 +85,14 @@ export function dayOfMonth(ymd) {
 
 /** "7:30 am"; "midnight" rather than "12:00 am", which people read as midday or the wrong night.
  *  English (and the pseudo-locales) in the 12-hour clock the app has always used; other
- *  languages in their own clock ("7:30" in Polish). */
-export function timeOf(instant, zone) {
+ *  languages in their own clock ("7:30" in Polish). Midnight is a word that some languages
+ *  change after a preposition (Polish "do północy", but "północ" alone): `alone` for a time
+ *  shown by itself, as a task's time line; otherwise it goes in a sentence after "by", "at". */
+export function timeOf(instant, zone, { alone = false } = {}) {
   const at = new Date(instant);
-  if (format(zone, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at) === "00:00") return t("time.midnight");
+  if (format(zone, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at) === "00:00") {
+    return t(alone ? "time.midnightAlone" : "time.midnight");
+  }
   const twelve = locale() === "en-GB";
   return format(zone, twelve ? { hour: "numeric", minute: "2-digit", hour12: true } : { hour: "numeric", minute: "2-digit" }).format(at);
 }

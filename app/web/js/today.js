@@ -140,7 +140,7 @@ function pageToday(ctx) {
 
 /** The line above a task's title: its time; a visit's time once booked, its day while not. */
 function whenLine(o, zone, today) {
-  if (o.kind !== "appointment") return timeOf(o.due_at, zone);
+  if (o.kind !== "appointment") return timeOf(o.due_at, zone, { alone: true });
   return o.tentative ? visitWhen(o, zone, today) : t("today.visitAt", { time: timeOf(o.due_at, zone) });
 }
 
