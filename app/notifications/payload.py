@@ -7,7 +7,9 @@ import json
 import uuid
 
 from app.i18n import catalogue
+from app.i18n.formats import locale_of
 from app.i18n.languages import DEFAULT_LANGUAGE
+from app.notifications.snooze import SNOOZE
 from app.protocols.translations import translate
 
 # RFC 8291 with one record: 4096 bytes minus header, padding delimiter and tag.
@@ -46,6 +48,13 @@ REPORT_SEEN_TITLE = "Message from your clinic"
 GENERIC_REPORT_SEEN_TEXT = "The clinic has seen your report. Open Aftercare to read it."
 REPORTS_PATH = "/?reports=1"
 
+# A task reminder's buttons, worded here so the phone shows them in the patient's language
+# (the service worker keeps English ones only for a payload without them).
+# DRAFT for clinical review
+DONE_ACTION = "Done"
+# DRAFT for clinical review
+SNOOZE_ACTION = ("Remind me in {n} minute", "Remind me in {n} minutes")
+
 
 def generic_text(kind: str, language: str) -> str:
     """The lock-screen words of a reminder whose title the patient keeps private."""
@@ -82,11 +91,14 @@ def reminder_payload(
         path += "&report=1"  # the daily check-in reminder opens "Report a problem" directly
     if patient_id is not None:
         path += f"&for={patient_id}"
-    document = _task_document(body, occurrence_id, kind, path, public_url, receipt_token)
+    document = _task_document(
+        body, occurrence_id, kind, path, public_url, receipt_token, language
+    )
     if patient_id is not None:
         document["patient_id"] = str(patient_id)
     if action_token is not None:
         document["action_token"] = action_token
+        document["actions"] = task_actions(language)
     encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     while len(encoded) > MAX_PLAINTEXT_BYTES:  # only a pathological title can get here
         document["notification"]["body"] = generic  # type: ignore[index]
@@ -94,6 +106,21 @@ def reminder_payload(
         if len(encoded) > MAX_PLAINTEXT_BYTES:
             raise ValueError("notification payload cannot fit in a push message")
     return encoded
+
+
+def task_actions(language: str) -> list[dict[str, str]]:
+    """The reminder's "Done" and "Remind me in 30 minutes" buttons in `language`."""
+    minutes = int(SNOOZE.total_seconds() // 60)
+    return [
+        {"action": "done", "title": catalogue.text(language, DONE_ACTION)},
+        {"action": "snooze", "title": catalogue.plural(language, SNOOZE_ACTION, minutes)},
+    ]
+
+
+def notification_lang(language: str) -> str:
+    """The notification's `lang` (a BCP 47 tag, "en-GB", "pl-PL"), so the phone's screen
+    reader reads it in the right language; pseudo-locales read as English."""
+    return locale_of(language).replace("_", "-")
 
 
 def alert_payload(*, alert_id: uuid.UUID, level: str, escalation: bool, public_url: str) -> bytes:
@@ -143,7 +170,9 @@ def visit_notice_payload(
     if len(body.encode()) > MAX_PLAINTEXT_BYTES // 2:  # only a pathological title gets here
         body = catalogue.text(language, VISIT_NOTICE_TEXT[notice], visit=generic, when=when)
     path = f"/?task={occurrence_id}"
-    document = _task_document(body, occurrence_id, notice, path, public_url, receipt_token)
+    document = _task_document(
+        body, occurrence_id, notice, path, public_url, receipt_token, language
+    )
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -154,6 +183,7 @@ def _task_document(
     path: str,
     public_url: str,
     receipt_token: str | None,
+    language: str,
 ) -> dict[str, object]:
     """A push about one of the patient's occurrences: Safari's declarative format
     (`web_push: 8030`) and the fields the service worker reads (`task_id` opens it,
@@ -163,6 +193,7 @@ def _task_document(
         "notification": {
             "title": APP_NAME,
             "body": body,
+            "lang": notification_lang(language),
             "navigate": f"{public_url}{path}",
             "tag": str(occurrence_id),
         },
@@ -198,6 +229,7 @@ def report_seen_payload(
         "notification": {
             "title": catalogue.text(language, REPORT_SEEN_TITLE),
             "body": body,
+            "lang": notification_lang(language),
             "navigate": f"{public_url}{path}",
             "tag": f"report-{report_id}",
         },

@@ -151,15 +151,30 @@ function withPatient(path, patientId) {
   return url.pathname + url.search + url.hash;
 }
 
+// A task reminder's buttons: the server sends their words in the patient's language
+// (app/notifications/payload.py task_actions); these English ones stand in only for a payload
+// without them. DRAFT for clinical review: "Remind me in 30 minutes" (snooze.py SNOOZE).
+const FALLBACK_ACTIONS = [{ action: "done", title: "Done" }, { action: "snooze", title: "Remind me in 30 minutes" }];
+
+/** The buttons to show: the server's titles for our two actions, in their order. */
+function reminderActions(sent) {
+  if (!Array.isArray(sent)) return FALLBACK_ACTIONS;
+  return FALLBACK_ACTIONS.map((fallback) => {
+    const found = sent.find((a) => a && a.action === fallback.action && typeof a.title === "string" && a.title);
+    return found ? { action: fallback.action, title: found.title } : fallback;
+  });
+}
+
 /** Show the reminder a push brought. Always shows one: browsers require it for every push. */
 async function showReminder(message) {
   const note = (message && message.notification) || {};
   const taskId = message && typeof message.task_id === "string" ? message.task_id : null;
   const options = {
+    // The server words the reminder in the patient's language; these are for a message without.
     body: note.body || "Time for your aftercare task",
     tag: note.tag || taskId || "aftercare",
     icon: "/icons/icon-192.png",
-    lang: "en",
+    lang: typeof note.lang === "string" ? note.lang : "en-GB",
     data: {
       task_id: taskId,
       kind: message && message.kind,
@@ -169,8 +184,7 @@ async function showReminder(message) {
     },
   };
   if (message && message.kind === "task" && message.action_token && "actions" in Notification.prototype) {
-    // DRAFT for clinical review: "Remind me in 30 minutes" (app/notifications/snooze.py SNOOZE)
-    options.actions = [{ action: "done", title: "Done" }, { action: "snooze", title: "Remind me in 30 minutes" }];
+    options.actions = reminderActions(message.actions);
   }
   await self.registration.showNotification(note.title || "Aftercare", options);
   await sendReceipt(options.data, "shown");

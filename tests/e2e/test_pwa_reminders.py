@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.notifications.models import DeliveryReceipt, PushSubscription
+from app.patients.models import Patient
 from tests.e2e.pwa_support import (
     Enrolled,
     Live,
@@ -64,7 +65,7 @@ def _notifications(page: Any) -> list[dict[str, Any]]:
         """async () => {
             const registration = await navigator.serviceWorker.ready;
             return (await registration.getNotifications()).map((n) => ({
-                title: n.title, body: n.body, tag: n.tag, data: n.data,
+                title: n.title, body: n.body, tag: n.tag, data: n.data, lang: n.lang,
                 actions: (n.actions || []).map((a) => ({ action: a.action, title: a.title })),
             }));
         }"""
@@ -197,6 +198,39 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
         ("DELETE", "/api/me/push-subscriptions", 204)
     ]
     assert _devices(live) == []
+    assert problems == []
+
+
+def test_a_polish_patients_reminder_and_its_buttons_are_in_polish(
+    live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
+) -> None:
+    page, problems, device, _ = _enrolled_phone_that_can_push(
+        live, enrolled, handset, push_receiver
+    )
+    page.get_by_role("button", name="Turn on reminders").click()
+    expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
+    task = live.occurrence("elevate_legs/t1/1")
+    with live.factory() as session:
+        patient = session.get(Patient, task.patient_id)
+        assert patient is not None
+        patient.language = "pl"
+        session.add(patient)
+        session.commit()
+    live.clock.set(task.due_at)
+    page.clock.set_fixed_time(task.due_at)
+    dispatch_once(live)
+    [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
+    [notification] = push_until_shown(
+        handset, page, scope=f"{live.base_url}/", payload=delivery.payload,
+        shown=lambda: _notifications(page),
+    )  # fmt: skip
+    # The worker shows the server's words: the generic text, the buttons and their language.
+    assert notification["body"] == "Czas na zadanie z planu opieki po zabiegu"
+    assert notification["lang"] == "pl-PL"
+    assert notification["actions"] == [
+        {"action": "done", "title": "Zrobione"},
+        {"action": "snooze", "title": "Przypomnij mi za 30 minut"},
+    ]
     assert problems == []
 
 

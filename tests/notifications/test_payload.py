@@ -34,6 +34,7 @@ def test_lock_screen_text_is_generic_by_default() -> None:
     assert document["notification"] == {
         "title": "Aftercare",
         "body": GENERIC_TASK_TEXT,
+        "lang": "en-GB",
         "navigate": f"https://care.example.org/?task={TASK_ID}",
         "tag": str(TASK_ID),
     }
@@ -66,3 +67,18 @@ def test_the_daily_check_in_opens_the_report_form() -> None:
     assert document["url"] == f"/?task={TASK_ID}&report=1"
     assert document["notification"]["navigate"].endswith("&report=1")  # type: ignore[index]
     assert payload(task="stockings_on")["url"] == f"/?task={TASK_ID}"
+
+
+def test_the_buttons_come_with_the_done_token_in_the_patients_language() -> None:
+    assert "actions" not in payload()  # no token: nothing the buttons could do
+    assert payload(action_token="t")["actions"] == [
+        {"action": "done", "title": "Done"},
+        {"action": "snooze", "title": "Remind me in 30 minutes"},  # SNOOZE, worded once
+    ]
+    polish = payload(action_token="t", language="pl")
+    assert polish["actions"] == [
+        {"action": "done", "title": "Zrobione"},
+        {"action": "snooze", "title": "Przypomnij mi za 30 minut"},
+    ]
+    assert polish["notification"]["lang"] == "pl-PL"  # type: ignore[index]
+    assert payload(language="qps-ploc")["notification"]["lang"] == "en-GB"  # type: ignore[index]
