@@ -20,9 +20,15 @@ from sqlmodel import Session
 from app.clock import FixedClock
 from app.config import Settings
 from app.main import create_app
+from tests.e2e.layout_support import MEASUREMENTS
 from tests.e2e.pwa_support import CHROMIUM, CHROMIUM_ARGS, PHONE, Enrolled, Live, listening
 from tests.support.factories import make_clinic_with_staff, make_patient
 from tests.support.push_service import FakePushService
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Each run's measurements start afresh (tests/e2e/measurements.py reads them)."""
+    MEASUREMENTS.unlink(missing_ok=True)
 
 
 # Per module, not per session: while Playwright's sync API is started it keeps an event loop

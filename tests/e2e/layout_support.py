@@ -7,9 +7,10 @@ pixels, a default font twice as large). Each check measures; screenshots are onl
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from tests.e2e.pwa_support import Live, open_page, screenshot
+from tests.e2e.pwa_support import SCREENS, Live, open_page, screenshot
 
 SIZES: dict[str, dict[str, Any]] = {
     "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1},
@@ -98,6 +99,39 @@ CLS = """() => new Promise((resolve) => {
 })"""
 
 
+# The figures a closing note quotes, per screen: the tallest fixed bar's share of the screen,
+# the smallest tap target and the layout shift so far; one JSON line per screen checked.
+MEASURES = """() => {
+    let bar = 0;
+    for (const e of document.querySelectorAll("nav, header, footer, .tabs")) {
+        const position = getComputedStyle(e).position;
+        if (position === "fixed" || position === "sticky") {
+            bar = Math.max(bar, e.getBoundingClientRect().height / innerHeight);
+        }
+    }
+    let smallest = null;
+    const targets = "a[href], button, .pain-option, label.sign, select";
+    for (const e of document.querySelectorAll(targets)) {
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || (e.matches("a") && e.closest("p"))) continue;
+        const side = Math.min(r.width, r.height);
+        if (smallest === null || side < smallest) smallest = side;
+    }
+    const target = smallest === null ? null : Math.round(smallest);
+    return { bar_share: Number(bar.toFixed(3)), smallest_target: target };
+}"""
+MEASUREMENTS = SCREENS.parent / "measurements.jsonl"
+
+
+def record_measures(page: Any, name: str) -> None:
+    """Append the screen's figures to MEASUREMENTS (read by `python -m tests.e2e.measurements`)."""
+    figures: dict[str, Any] = page.evaluate(MEASURES)
+    figures["cls"] = round(layout_shift(page), 4)
+    MEASUREMENTS.parent.mkdir(parents=True, exist_ok=True)
+    with MEASUREMENTS.open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"screen": name, **figures}) + "\n")
+
+
 def sized_context(browser: Any, live: Live, size: str) -> Any:
     """A London phone context held as `size` says."""
     return browser.new_context(
@@ -132,6 +166,7 @@ def check_screen(page: Any, name: str) -> None:
     """
     page.wait_for_timeout(100)  # fonts and layout settle
     found = layout_problems(page)
+    record_measures(page, name)
     large = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") > 16
     screenshot(page, f"{name}.png", full_page=not large)
     assert found == [], f"{name}: {found}"
