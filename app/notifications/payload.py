@@ -91,9 +91,7 @@ def reminder_payload(
         path += "&report=1"  # the daily check-in reminder opens "Report a problem" directly
     if patient_id is not None:
         path += f"&for={patient_id}"
-    document = _task_document(
-        body, occurrence_id, kind, path, public_url, receipt_token, language
-    )
+    document = _task_document(body, occurrence_id, kind, path, public_url, receipt_token, language)
     if patient_id is not None:
         document["patient_id"] = str(patient_id)
     if action_token is not None:
