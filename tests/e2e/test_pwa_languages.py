@@ -21,7 +21,14 @@ from playwright.sync_api import expect
 
 from app.patients.models import Patient
 from tests.e2e.layout_support import LARGE_TEXT, SIZES, check_screen
-from tests.e2e.pwa_support import Enrolled, Live, open_page, unexpected
+from tests.e2e.pwa_support import (
+    Enrolled,
+    Live,
+    open_page,
+    screenshot,
+    screenshot_part,
+    unexpected,
+)
 
 WEB = Path(__file__).resolve().parents[2] / "app" / "web"
 LOCALES = WEB / "locales"
@@ -321,6 +328,15 @@ def test_polish_today_and_settings_in_polish_words_and_dates(
         # Polish times in the 24-hour clock ("14:00"), no "pm".
         expect(page.locator(".task-when").first).to_have_text(re.compile(r"^\d{1,2}:\d\d$"))
         check_screen(page, f"lang-pl-{size}-today")
+        # The progress lines are the server's, in Polish: Day 0 of 42 on the treatment day.
+        progress = page.locator("#progress")
+        expect(progress).to_contain_text("Dzień 0 z 42: dzień Twojego zabiegu.")
+        expect(progress).to_contain_text("Twoje zadania w ostatnich 7 dniach")
+        progress.scroll_into_view_if_needed()
+        if size == "text200":  # capturing past the screen resets the text size: the screen only
+            screenshot(page, f"lang-pl-{size}-progress.png")
+        else:
+            screenshot_part(progress, f"lang-pl-{size}-progress.png")
         # Midnight after a preposition is "północy" ("do północy"), alone "północ".
         time_of = (
             "([at, alone]) => import('/js/time.js').then((m) => m.timeOf(at, 'UTC', { alone }))"
