@@ -87,6 +87,29 @@ def _enrolled_phone_that_can_push(
     return page, problems, device, key
 
 
+def _phone_with_reminders_on(
+    live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
+) -> tuple[Any, list[str], FakeSubscription, dict[str, str]]:
+    """As _enrolled_phone_that_can_push, with the patient's tap on "Turn on reminders" done."""
+    page, problems, device, key = _enrolled_phone_that_can_push(
+        live, enrolled, handset, push_receiver
+    )
+    page.get_by_role("button", name="Turn on reminders").click()
+    expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
+    return page, problems, device, key
+
+
+def _sent_when_due(
+    live: Live, page: Any, task: Any, push_receiver: FakePushService, device: FakeSubscription
+) -> Any:
+    """The clocks at the task's time, one dispatch: the one delivery the device received."""
+    live.clock.set(task.due_at)
+    page.clock.set_fixed_time(task.due_at)
+    dispatch_once(live)
+    [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
+    return delivery
+
+
 def _devices(live: Live) -> list[PushSubscription]:
     with live.factory() as session:
         return list(session.exec(select(PushSubscription)).all())
@@ -113,10 +136,7 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
 
     # 2 pm: "Raise your legs" is due; the dispatcher sends it through the loopback push service.
     task = live.occurrence("elevate_legs/t1/1")
-    live.clock.set(task.due_at)
-    page.clock.set_fixed_time(task.due_at)
-    dispatch_once(live)
-    [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
+    delivery = _sent_when_due(live, page, task, push_receiver, device)
     assert delivery.json()["task_id"] == str(task.id)
 
     # The worker's PushManager is Chromium's own (the stub is the page's): it answers with
@@ -204,11 +224,7 @@ def test_a_due_reminder_is_shown_and_done_ticks_the_task(
 def test_a_polish_patients_reminder_and_its_buttons_are_in_polish(
     live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
 ) -> None:
-    page, problems, device, _ = _enrolled_phone_that_can_push(
-        live, enrolled, handset, push_receiver
-    )
-    page.get_by_role("button", name="Turn on reminders").click()
-    expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
+    page, problems, device, _ = _phone_with_reminders_on(live, enrolled, handset, push_receiver)
     task = live.occurrence("elevate_legs/t1/1")
     with live.factory() as session:
         patient = session.get(Patient, task.patient_id)
@@ -216,10 +232,7 @@ def test_a_polish_patients_reminder_and_its_buttons_are_in_polish(
         patient.language = "pl"
         session.add(patient)
         session.commit()
-    live.clock.set(task.due_at)
-    page.clock.set_fixed_time(task.due_at)
-    dispatch_once(live)
-    [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
+    delivery = _sent_when_due(live, page, task, push_receiver, device)
     [notification] = push_until_shown(
         handset, page, scope=f"{live.base_url}/", payload=delivery.payload,
         shown=lambda: _notifications(page),
@@ -237,11 +250,7 @@ def test_a_polish_patients_reminder_and_its_buttons_are_in_polish(
 def test_reminders_subscribe_again_when_the_server_key_changed_or_it_forgot_the_phone(
     live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
 ) -> None:
-    page, problems, device, key = _enrolled_phone_that_can_push(
-        live, enrolled, handset, push_receiver
-    )
-    page.get_by_role("button", name="Turn on reminders").click()
-    expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
+    page, problems, device, key = _phone_with_reminders_on(live, enrolled, handset, push_receiver)
 
     page.reload()  # all is well: nothing is sent again
     expect(page.get_by_role("heading", level=1)).to_contain_text("Today")

@@ -20,7 +20,7 @@ from tests.e2e.pwa_support import (
     screenshot,
     unexpected,
 )
-from tests.e2e.test_pwa_reminders import _enrolled_phone_that_can_push, _notifications
+from tests.e2e.test_pwa_reminders import _notifications, _phone_with_reminders_on, _sent_when_due
 from tests.e2e.test_pwa_today import STICKING_OUT
 from tests.support.push_service import FakePushService
 
@@ -82,16 +82,9 @@ def test_snooze_from_the_app(live: Live, enrolled: Enrolled, handset: Any, brows
 def test_snooze_from_the_notification(
     live: Live, enrolled: Enrolled, handset: Any, push_receiver: FakePushService
 ) -> None:
-    page, problems, device, _ = _enrolled_phone_that_can_push(
-        live, enrolled, handset, push_receiver
-    )
-    page.get_by_role("button", name="Turn on reminders").click()
-    expect(page.locator(".reminders")).to_contain_text("Reminders are on.")
+    page, problems, device, _ = _phone_with_reminders_on(live, enrolled, handset, push_receiver)
     task = live.occurrence("elevate_legs/t1/1")
-    live.clock.set(task.due_at)
-    page.clock.set_fixed_time(task.due_at)
-    dispatch_once(live)
-    [delivery] = push_receiver.wait_for(1, subscription_id=device.id)
+    delivery = _sent_when_due(live, page, task, push_receiver, device)
     push_until_shown(
         handset, page, scope=f"{live.base_url}/", payload=delivery.payload,
         shown=lambda: _notifications(page),
