@@ -1,18 +1,31 @@
 """Offline, the report form still shows and the phone triages from the clinic's saved rules
-and the reports it holds (those already sent and those waiting to be sent)."""
+and the reports it holds (those already sent and those waiting to be sent); "Your earlier
+reports" lists a waiting report as not sent until the server's report (with its advice)
+replaces it. Screenshots in test-artifacts/screens/ to be looked at."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.reports.models import SymptomReport
 from app.reports.triage import AdviceKey, default_rules
-from tests.e2e.pwa_support import Enrolled, Live, open_page, unexpected, wait_for_offline_copy
+from tests.e2e.layout_support import check_screen, open_sized
+from tests.e2e.pwa_support import (
+    Enrolled,
+    Live,
+    open_page,
+    screenshot,
+    screenshot_part,
+    unexpected,
+    wait_for_offline_copy,
+)
 
 SAVED_REPORTS = """async () => {
     const cache = await caches.open("aftercare-data");
@@ -191,3 +204,66 @@ def test_offline_out_of_hours_the_phone_gives_the_out_of_hours_route(
     expect(call).to_have_attribute("href", f"tel:{digits}")
     expect(page.get_by_text("Your report is saved on this phone.")).to_be_visible()
     assert unexpected(problems, offline=True) == []
+
+
+WAITING_WORDS = (
+    "Not sent yet: it will be sent when your phone is online. "
+    "If you feel worse, call the clinic now."
+)
+
+
+@pytest.mark.parametrize("size", ["phone", "narrow", "text200"])
+def test_a_report_waiting_to_be_sent_is_listed_until_the_server_has_it(
+    live: Live, enrolled: Enrolled, browser: Any, size: str
+) -> None:
+    context, page, problems = open_sized(browser, live, size)
+    try:
+        page.goto(enrolled.link.url)
+        _open_form(page)
+        wait_for_saved_reports(page, 0)
+        wait_for_offline_copy(page)
+
+        context.set_offline(True)
+        live.unplug()
+        _send(page, pain=4, signs=("Fever or chills",))
+        expect(page.get_by_text("Your report is saved on this phone.")).to_be_visible()
+        page.get_by_role("button", name="Back to my plan").click()
+        _open_form(page)
+        section = page.get_by_role("region", name="Your earlier reports")
+        cards = section.get_by_role("listitem")
+        expect(cards).to_have_count(1)
+        waiting = cards.nth(0)
+        expect(waiting).to_have_class(re.compile(r"\bmy-report-waiting\b"))
+        expect(waiting).to_contain_text("Today at 12:00 pm")  # when the phone made it
+        expect(waiting).to_contain_text("Waiting to send")
+        expect(waiting).to_contain_text("Pain 4 out of 10")
+        expect(waiting).to_contain_text("Signs: Fever or chills")
+        expect(waiting).to_contain_text(WAITING_WORDS)
+        # Nothing judged on the phone: no advice, and neither seen nor not seen.
+        expect(waiting.locator(".my-report-advice, .my-report-seen")).to_have_count(0)
+        assert URGENT_TITLE not in waiting.inner_text()
+        check_screen(page, f"{size}-my-reports-waiting")
+        # As the phone shows it (the card clear of the bottom bar), and the list on its own.
+        waiting.evaluate("(card) => card.scrollIntoView({ block: 'center' })")
+        screenshot(page, f"{size}-my-reports-waiting-view.png")
+        screenshot_part(section, f"{size}-my-reports-waiting-list.png")
+
+        # Online again: the outbox sends it and the card becomes the server's, with its advice.
+        live.plug_in()
+        context.set_offline(False)
+        expect(section.locator(".my-report-waiting")).to_have_count(0, timeout=15000)
+        expect(cards).to_have_count(1)
+        [stored] = _reports(live)
+        assert (stored.pain, stored.signs, stored.level) == (4, ["fever"], "urgent")
+        expect(cards.nth(0)).to_have_class(re.compile(r"\bmy-report-urgent\b"))
+        expect(cards.nth(0)).to_contain_text("Pain 4 out of 10")
+        expect(cards.nth(0)).to_contain_text(stored.advice_title)
+        expect(cards.nth(0)).to_contain_text(stored.advice)
+        expect(cards.nth(0)).to_contain_text("Not seen by the clinic yet")
+        expect(section).not_to_contain_text("Waiting to send")
+        check_screen(page, f"{size}-my-reports-sent")
+        cards.nth(0).evaluate("(card) => card.scrollIntoView({ block: 'center' })")
+        screenshot(page, f"{size}-my-reports-sent-view.png")
+        assert unexpected(problems, offline=True) == []
+    finally:
+        context.close()
