@@ -14,6 +14,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from app.db import transaction
+from app.patients.models import Patient
 from app.reports.models import SymptomReport
 from app.reports.triage import AdviceKey, default_rules
 from tests.e2e.layout_support import check_screen, open_sized
@@ -26,6 +28,7 @@ from tests.e2e.pwa_support import (
     unexpected,
     wait_for_offline_copy,
 )
+from tests.e2e.test_pwa_carers import OwnPhone, new_phone, second_patient
 
 SAVED_REPORTS = """async () => {
     const cache = await caches.open("aftercare-data");
@@ -267,3 +270,96 @@ def test_a_report_waiting_to_be_sent_is_listed_until_the_server_has_it(
         assert unexpected(problems, offline=True) == []
     finally:
         context.close()
+
+
+OUTBOX = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open("aftercare", 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+        const all = open.result.transaction("outbox").objectStore("outbox").getAll();
+        all.onsuccess = () => resolve(all.result);
+    };
+})"""
+
+# The list's choice, given the phone's outbox and an item kept while someone else was shown.
+WAITING_FOR = """async ([others]) => {
+    const { waitingReports } = await import("/js/myreports.js");
+    const items = await (OUTBOX_FN)();
+    const body = { ...items[0].body, client_id: "y" };
+    const other = { ...items[0], id: "x", patient: others, body };
+    const me = await (await fetch("/api/me")).json();
+    return waitingReports([...items, other], { reports: [], signs: [], patientId: me.id })
+        .map((r) => r.client_id);
+}""".replace("OUTBOX_FN", OUTBOX)
+
+
+def test_a_carers_phone_lists_the_waiting_report_for_the_person_shown(
+    live: Live, enrolled: Enrolled, browser: Any
+) -> None:
+    ada_phone = OwnPhone(live, enrolled.link.code)
+    john, _ = second_patient(live, enrolled)
+    invited = ada_phone.invite("Anna")
+    helper = new_phone(browser, live)
+    page, problems = open_page(helper, live.clock.now())
+    page.goto(invited["enrolment"]["url"])
+    expect(page.locator("#carer-helping")).to_have_text("You are helping Ada Lovelace")
+    page.reload()  # the plan through the service worker, which keeps it
+    _open_form(page)
+    wait_for_saved_reports(page, 0)
+    wait_for_offline_copy(page, timeout=20.0)
+
+    helper.set_offline(True)
+    live.unplug()
+    _send(page, pain=2, signs=("Bruising",))
+    page.get_by_role("button", name="Back to my plan").click()
+    _open_form(page)
+    section = page.get_by_role("region", name="Your earlier reports")
+    waiting = section.locator(".my-report-waiting")
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("Signs: Bruising")
+    # The outbox keeps whom it is for; one kept for someone else is not this person's list.
+    [item] = page.evaluate(OUTBOX)
+    assert item["patient"] == str(enrolled.patient.id)
+    assert page.evaluate(WAITING_FOR, [str(john.id)]) == [item["body"]["client_id"]]
+
+    live.plug_in()
+    helper.set_offline(False)
+    expect(waiting).to_have_count(0, timeout=15000)
+    cards = section.get_by_role("listitem")
+    expect(cards).to_have_count(1)
+    expect(cards.nth(0)).to_contain_text("Sent by Anna")
+    expect(cards.nth(0)).to_contain_text("Signs: Bruising")
+    [stored] = _reports(live)
+    assert stored.patient_id == enrolled.patient.id
+    assert unexpected(problems, 503, offline=True) == []
+
+
+def test_in_polish_the_waiting_report_says_so_in_polish(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    with transaction(live.factory) as session:
+        patient = session.get(Patient, enrolled.patient.id)
+        assert patient is not None
+        patient.language = "pl"
+        session.add(patient)
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    page.get_by_role("link", name="Zgłoś problem").click()
+    wait_for_saved_reports(page, 0)
+    wait_for_offline_copy(page)
+    form = page.evaluate("async () => (await fetch('/api/me/report-form')).json()")
+    fever = next(s["label"] for s in form["rules"]["signs"] if s["code"] == "fever")
+
+    _go_offline(live, handset)
+    page.get_by_role("radio", name="4", exact=True).check()
+    page.get_by_role("checkbox", name=fever).check()
+    page.get_by_role("button", name="Wyślij do mojej kliniki").click()
+    page.get_by_role("button", name="Wróć do mojego planu").click()
+    page.get_by_role("link", name="Zgłoś problem").click()
+    waiting = page.locator(".my-report-waiting")
+    expect(waiting).to_contain_text("Czeka na wysłanie")
+    expect(waiting).to_contain_text("Ból 4 na 10")
+    expect(waiting).to_contain_text(f"Objawy: {fever}")
+    expect(waiting).to_contain_text("Jeszcze niewysłane: zostanie wysłane, gdy telefon")
+    screenshot_part(page.locator("#my-reports"), "pl-my-reports-waiting.png")
+    assert unexpected(problems, offline=True) == []

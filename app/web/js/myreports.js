@@ -71,7 +71,7 @@ export function waitingReports(items, { reports, signs, patientId }) {
 /** A report still on the phone: when it was made and what was given; not seen, not judged. */
 function waitingCard(report, zone, today) {
   const signs = report.sign_labels;
-  return h("li", { class: ["card", "my-report", "my-report-waiting"], "data-client-id": report.client_id },
+  return h("li", { class: ["card", "my-report", "my-report-waiting"] },
     h("h3", { class: "my-report-when" }, whenText(report.created_at, zone, today)),
     h("p", { class: "my-report-status" }, h("strong", {}, t("myreports.waiting"))),
     h("p", { class: "my-report-pain" }, painText(report.pain)),
