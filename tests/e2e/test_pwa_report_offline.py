@@ -363,3 +363,38 @@ def test_in_polish_the_waiting_report_says_so_in_polish(
     expect(waiting).to_contain_text("Jeszcze niewysłane: zostanie wysłane, gdy telefon")
     screenshot_part(page.locator("#my-reports"), "pl-my-reports-waiting.png")
     assert unexpected(problems, offline=True) == []
+
+
+def test_a_report_the_server_has_but_whose_answer_was_lost_is_listed_once(
+    live: Live, enrolled: Enrolled, handset: Any
+) -> None:
+    page, problems = open_page(handset, live.clock.now())
+    page.goto(enrolled.link.url)
+    _open_form(page)
+    wait_for_saved_reports(page, 0)
+
+    def answer_lost(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fetch()  # the server stores it; the phone never hears back
+        route.abort("connectionreset")
+
+    handset.route("**/api/me/reports", answer_lost)
+    _send(page, pain=3)
+    expect(page.get_by_text("Your report is saved on this phone.")).to_be_visible()
+    assert len(_reports(live)) == 1
+    page.get_by_role("button", name="Back to my plan").click()
+    _open_form(page)  # the list asked afresh: the server's report, not a waiting card as well
+    section = page.get_by_role("region", name="Your earlier reports")
+    expect(section.get_by_role("listitem")).to_have_count(1)
+    expect(section.locator(".my-report-waiting")).to_have_count(0)
+    expect(section).to_contain_text("Not seen by the clinic yet")
+    assert len(page.evaluate(OUTBOX)) == 1  # still waiting to be sent, all the same
+
+    handset.unroute("**/api/me/reports")
+    page.evaluate("dispatchEvent(new Event('online'))")  # sent again: stored once
+    page.wait_for_function(f"({OUTBOX})().then((items) => items.length === 0)")
+    expect(section.get_by_role("listitem")).to_have_count(1)
+    assert len(_reports(live)) == 1
+    assert [p for p in problems if "ERR_CONNECTION_RESET" not in p] == []
