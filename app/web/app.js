@@ -7,9 +7,9 @@ import { redeemLink } from "./js/enrol.js";
 import { language, plural, setLanguage, t } from "./js/i18n.js";
 import * as pages from "./js/pages.js";
 import { byDay, planBounds, standing } from "./js/plan.js";
-import { renderMyReports, updateMyReports } from "./js/myreports.js";
+import { renderMyReports, updateMyReports, waitingReports } from "./js/myreports.js";
 import * as reminders from "./js/reminders.js";
-import { formNumbers, renderReportForm, renderReportResult } from "./js/report.js";
+import { formNumbers, formSigns, renderReportForm, renderReportResult } from "./js/report.js";
 import { renderProgress } from "./js/progress.js";
 import { renderSettings } from "./js/settings.js";
 import * as sync from "./js/sync.js";
@@ -142,9 +142,20 @@ async function loadReports() {
   } catch {
     // keep what we have
   }
-  // The earlier reports below the form, drawn again in place (never the form itself).
+  redrawMyReports();
+}
+
+/** The reports in the outbox for the person shown, as "Your earlier reports" lists them. */
+function myWaitingReports() {
+  return waitingReports(sync.waiting(), {
+    reports: state.reports, signs: formSigns(state.form), patientId: state.profile && state.profile.id,
+  });
+}
+
+/** The earlier reports below the form, drawn again in place (never the form itself). */
+function redrawMyReports() {
   if (state.screen === "app" && state.route === "report" && !state.result) {
-    updateMyReports(state.reports, zone(), state.today);
+    updateMyReports(state.reports, myWaitingReports(), zone(), state.today);
   }
 }
 
@@ -421,7 +432,11 @@ async function snooze(o) {
 async function submitReport(fields) {
   const body = { client_id: uuid(), ...fields };
   const slow = new Promise((resolve) => setTimeout(() => resolve({ queued: true }), SLOW_REPORT_MS));
-  const outcome = await Promise.race([sync.sendReport(body, { at: now() }), slow]);
+  // Kept with it on the phone: whom it is for (a carer's phone lists it for that person only)
+  // and the signs as the form named them (the list shows them while it waits).
+  const labels = new Map(formSigns(state.form).map((s) => [s.code, s.label]));
+  const extra = { at: now(), patient: state.profile.id, signLabels: fields.signs.map((code) => labels.get(code) || code) };
+  const outcome = await Promise.race([sync.sendReport(body, extra), slow]);
   if (outcome.error) return outcome;
   const result = outcome.sent
     ? outcome.sent
@@ -537,6 +552,9 @@ function onSync(event) {
     state.reports = [event.data, ...state.reports.filter((r) => r.client_id !== event.data.client_id)];
     loadReports(); // and the saved copy learns it too
   }
+  // The outbox changed (a report queued, sent or refused): its waiting cards drawn again, the
+  // sent one now the server's card, with the advice the server gave.
+  if (event.type === "changed" || (event.type === "sent" && event.item.type === "report")) redrawMyReports();
   if (event.type === "sent" && event.item.type === "report" && state.result && state.result.queued
       && state.result.client_id === event.data.client_id && state.route === "report") {
     state.result = event.data; // the clinic's own answer replaces the phone's
@@ -609,7 +627,7 @@ function content() {
         onSubmit: submitReport,
         onAllWell: allWell,
       }),
-      renderMyReports(state.reports, zone(), state.today),
+      renderMyReports(state.reports, myWaitingReports(), zone(), state.today),
     ];
   }
   if (state.route === "settings") {
