@@ -385,6 +385,13 @@ class ErrorCode(StrEnum):
         403,
     )
     CARER_ONLY = ("carer_only", "Only a carer's phone switches between the people it helps.", 403)
+    REPORT_FOR_ANOTHER_PERSON = (
+        "report_for_another_person",
+        "The report was written about another person than the one the phone now shows (a "
+        "carer's phone that switched, or was switched by a removal, while it waited); it was "
+        "not stored.",
+        409,
+    )
     CARER_LINK_ON_PATIENT_PHONE = (
         "carer_link_on_patient_phone",
         "A carer's link was opened on a phone signed in as a patient; nothing was changed.",

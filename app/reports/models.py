@@ -90,6 +90,9 @@ class ReportCreate(SQLModel):
     pain: StrictInt | None = Field(default=None, ge=0, le=10)
     signs: list[str] = Field(default_factory=list, max_length=30)
     note: Annotated[str, StringConstraints(max_length=2000), TEXT] = ""
+    # Whom the phone showed when the report was written: a report that waited offline on a
+    # carer's phone is refused (409) if the phone now shows someone else, never filed on them.
+    for_patient: uuid.UUID | None = None
 
 
 class ReportPublic(SQLModel):

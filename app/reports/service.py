@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from app.clinics.models import Clinic
 from app.clinics.opening_hours import reopens_text
 from app.clinics.service import closed_periods_of, escalation_time, is_open
-from app.errors import InvalidInput
+from app.error_codes import ErrorCode
+from app.errors import Conflict, InvalidInput
 from app.i18n.languages import DEFAULT_LANGUAGE
 from app.notifications.models import OutboxKind
 from app.notifications.outbox import queue_alert_push
@@ -129,7 +130,18 @@ def submit(
 ) -> tuple[SymptomReport, bool]:
     """Store and triage a report: (report, created); `by_carer`: the carer link it was sent
     through (None: the patient). Idempotent on `client_id`: a report the app sends again (it
-    was offline, or the answer was lost) returns the stored one."""
+    was offline, or the answer was lost) returns the stored one.
+
+    Conflict `report_for_another_person` when `data.for_patient` names someone else: what was
+    said about one person must never be filed, triaged or alerted on as another's."""
+    if data.for_patient is not None and data.for_patient != patient.id:
+        raise Conflict(
+            # DRAFT for clinical review
+            f"This report was written about someone other than {patient.name}, who this phone "
+            "shows now, so it was not sent. If the person it was about is unwell, call their "
+            "clinic now.",
+            code=ErrorCode.REPORT_FOR_ANOTHER_PERSON,
+        )
     existing = session.exec(
         select(SymptomReport).where(
             SymptomReport.patient_id == patient.id, SymptomReport.client_id == data.client_id

@@ -430,7 +430,9 @@ async function snooze(o) {
 }
 
 async function submitReport(fields) {
-  const body = { client_id: uuid(), ...fields };
+  // for_patient: a report that waits offline on a carer's phone is refused, not filed on the
+  // wrong person, if the phone shows someone else by the time it is sent (hazard H34).
+  const body = { client_id: uuid(), for_patient: state.profile.id, ...fields };
   const slow = new Promise((resolve) => setTimeout(() => resolve({ queued: true }), SLOW_REPORT_MS));
   // Kept with it on the phone: whom it is for (a carer's phone lists it for that person only)
   // and the signs as the form named them (the list shows them while it waits).

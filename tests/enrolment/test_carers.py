@@ -276,6 +276,35 @@ class TestTwoPeople:
         assert shown["id"] == bob["id"]
         assert [p["name"] for p in shown["carer"]["patients"]] == ["Bob Lovelace"]
 
+    def test_a_report_written_for_one_person_is_never_filed_on_the_other(
+        self,
+        staff: TestClient,
+        me: TestClient,
+        carer_phone: TestClient,
+        app: FastAPI,
+    ) -> None:
+        """Written for Ada while offline; Ada removed the carer meanwhile, so the phone now
+        shows Bob: the report is refused in plain words and nothing is stored for either."""
+        first = invite(me, "Anna")
+        pair_phone(carer_phone, first["enrolment"]["code"])
+        with TestClient(app) as bob_phone:
+            bob = pair_phone(bob_phone, enrol(staff, name="Bob Lovelace")["enrolment"]["code"])
+            pair_phone(carer_phone, invite(bob_phone)["enrolment"]["code"])
+        ada = me.get("/api/me").json()["id"]
+        carer_phone.post("/api/me/switch", json={"patient_id": ada})
+        assert me.delete(f"/api/me/carers/{first['carer']['id']}").status_code == 204
+        body = {"client_id": str(uuid.uuid4()), "pain": None, "signs": ["chest_pain_breathless"]}
+        refused = carer_phone.post("/api/me/reports", json={**body, "for_patient": ada})
+        assert error(refused) == (409, "report_for_another_person")
+        assert "someone other than Bob Lovelace" in refused.json()["detail"]
+        assert "call their clinic now" in refused.json()["detail"]
+        assert staff.get(f"/api/patients/{bob['id']}/reports").json() == []
+        assert staff.get(f"/api/patients/{ada}/reports").json() == []
+        assert staff.get("/api/alerts").json() == []
+        # Written for Bob, it is Bob's.
+        sent = carer_phone.post("/api/me/reports", json={**body, "for_patient": bob["id"]})
+        assert sent.status_code == 201, sent.text
+
 
 class TestRemoval:
     def test_the_patient_removes_the_carer_and_their_phone_is_signed_out_at_once(

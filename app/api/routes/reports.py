@@ -36,6 +36,7 @@ def read_report_form(patient: CurrentPatient, session: SessionDep, clock: ClockD
             ErrorCode.UNKNOWN_SIGN,
             ErrorCode.PAIN_OUT_OF_RANGE,
             ErrorCode.PAIN_REQUIRED,
+            ErrorCode.REPORT_FOR_ANOTHER_PERSON,
         ),
         200: {"model": ReportPublic},
     },
