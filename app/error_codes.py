@@ -385,6 +385,11 @@ class ErrorCode(StrEnum):
         403,
     )
     CARER_ONLY = ("carer_only", "Only a carer's phone switches between the people it helps.", 403)
+    LANGUAGE_NOT_OFFERED = (
+        "language_not_offered",
+        "The language code is not one this server offers patients: nothing was changed.",
+        422,
+    )
     REPORT_FOR_ANOTHER_PERSON = (
         "report_for_another_person",
         "The report was written about another person than the one the phone now shows (a "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -158,10 +159,19 @@ FRAMEWORK_CODES = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Render AppError and request validation errors in the one ErrorBody shape."""
+# Rewords an error body for the person asking (a patient's language); set by app.main.
+Localise = Callable[[Request, dict[str, Any]], dict[str, Any]]
 
-    async def handle_app_error(_: Request, exc: Exception) -> JSONResponse:
+
+def _unchanged(_: Request, content: dict[str, Any]) -> dict[str, Any]:
+    return content
+
+
+def install_error_handlers(app: FastAPI, localise: Localise = _unchanged) -> None:
+    """Render AppError and request validation errors in the one ErrorBody shape, worded by
+    `localise` for the person asking."""
+
+    async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
         body = ErrorBody(code=exc.code, detail=exc.detail)
         headers = (
@@ -170,10 +180,12 @@ def install_error_handlers(app: FastAPI) -> None:
             else None
         )
         return JSONResponse(
-            body.model_dump(mode="json"), status_code=exc.status_code, headers=headers
+            localise(request, body.model_dump(mode="json")),
+            status_code=exc.status_code,
+            headers=headers,
         )
 
-    async def handle_validation(_: Request, exc: Exception) -> JSONResponse:
+    async def handle_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = exc.errors()
         body = ErrorBody(code=ErrorCode.INVALID_INPUT, detail=detail_of(errors))
@@ -190,7 +202,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in errors[:20]
         ]
         content = body.model_dump(mode="json") | {"errors": jsonable_encoder(where_and_what)}
-        return JSONResponse(content, status_code=422)
+        return JSONResponse(localise(request, content), status_code=422)
 
     async def handle_http(_: Request, exc: Exception) -> JSONResponse:
         # The framework's own refusals (unparsable body, unknown route, wrong method) in the

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from app.allowed_methods import AllowedMethods
 from app.api import staff_auth
+from app.api.error_words import in_patients_language
 from app.api.routes.adherence import router as adherence_router
 from app.api.routes.alerts import router as alerts_router
 from app.api.routes.audit import router as audit_router
@@ -129,7 +130,7 @@ def create_app(
     )
     app.state.protocols.enrolling()  # a missing or invalid protocol stops the start, not a request
     _load_translations()  # so does a broken translation file
-    install_error_handlers(app)
+    install_error_handlers(app, localise=in_patients_language)
     app.state.database_health = DatabaseHealth(clock)
     install_database_unavailable(app, app.state.database_health)
     # Innermost: a queued request holds no worker thread and no database connection.

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.api.cookies import PATIENT_COOKIE, session_token
 from app.api.deps import ClockDep, SessionDep, SettingsDep
+from app.api.error_words import LANGUAGE_STATE
 from app.config import Settings
 from app.enrolment.models import DeviceSession
 from app.enrolment.service import ENROL_AGAIN, device_for_token
@@ -29,6 +30,8 @@ def signed_in_device(
     )
     if found is None:
         raise NotAuthenticated(f"This phone is not signed in. {ENROL_AGAIN}")
+    # Refusals from here on are worded in the patient's language (app/api/error_words.py).
+    setattr(request.state, LANGUAGE_STATE, found[1].language)
     return found
 
 

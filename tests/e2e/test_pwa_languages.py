@@ -411,6 +411,8 @@ def test_settings_changes_the_language_and_says_a_refusal_by_the_field(
             page.get_by_role("button", name="Change language").click()
         error = page.locator("#language-error")
         expect(error).to_be_visible()
+        if supported:  # the server's refusal in the patient's language (app/api/error_words.py)
+            expect(error).to_have_text("Wybierz język z listy.")
         expect(page.locator("#language")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#language")).to_be_focused()
         check_screen(page, "lang-settings-refused")

@@ -242,7 +242,10 @@ def switch_patient(
 @router.patch(
     "/me/preferences",
     responses=errors(
-        ErrorCode.NOT_AUTHENTICATED, ErrorCode.INVALID_INPUT, ErrorCode.CARER_NOT_ALLOWED
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.INVALID_INPUT,
+        ErrorCode.CARER_NOT_ALLOWED,
+        ErrorCode.LANGUAGE_NOT_OFFERED,
     ),
 )
 def change_preferences(

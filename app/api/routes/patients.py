@@ -55,6 +55,7 @@ router = APIRouter(prefix="/api/patients", tags=["patients (staff)"])
         ErrorCode.TREATMENT_BOOKED_IN_PAST,
         ErrorCode.TREATMENT_BOOKED_TOO_FAR,
         ErrorCode.INVALID_INPUT,
+        ErrorCode.LANGUAGE_NOT_OFFERED,
     ),
 )
 def enrol_patient(
@@ -103,7 +104,12 @@ def get_patient(
 
 @router.patch(
     "/{patient_id}",
-    responses=errors(ErrorCode.NOT_AUTHENTICATED, ErrorCode.NOT_FOUND, ErrorCode.INVALID_INPUT),
+    responses=errors(
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.INVALID_INPUT,
+        ErrorCode.LANGUAGE_NOT_OFFERED,
+    ),
 )
 def update_patient(
     patient_id: uuid.UUID,
