@@ -4,7 +4,7 @@ import { api, ApiError, NetworkError } from "./js/api.js";
 import { carerBanner, currentPatient, switchWaitingText } from "./js/carers.js";
 import { alertNow, announce, h, replace, telHref, uuid } from "./js/dom.js";
 import { redeemLink } from "./js/enrol.js";
-import { language, plural, setLanguage, t } from "./js/i18n.js";
+import { browserLanguage, language, plural, setLanguage, t } from "./js/i18n.js";
 import * as pages from "./js/pages.js";
 import { byDay, planBounds, standing } from "./js/plan.js";
 import { renderMyReports, updateMyReports, waitingReports } from "./js/myreports.js";
@@ -841,7 +841,7 @@ async function boot() {
 
   // The words before any screen (even "offline") is drawn; the worker is registered first so
   // that it starts as early as it always did.
-  await setLanguage(localStorage.getItem(LANGUAGE) || "en");
+  await setLanguage(localStorage.getItem(LANGUAGE) || browserLanguage());
   const link = takeDeepLink();
   if (location.pathname === "/enrol") {
     showPage(pages.enrolling());

@@ -132,17 +132,19 @@ def record_measures(page: Any, name: str) -> None:
         out.write(json.dumps({"screen": name, **figures}) + "\n")
 
 
-def sized_context(browser: Any, live: Live, size: str) -> Any:
-    """A London phone context held as `size` says."""
+def sized_context(browser: Any, live: Live, size: str, locale: str = "en-GB") -> Any:
+    """A London phone context held as `size` says, its browser in `locale`."""
     return browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
+        **SIZES[size], base_url=live.base_url, locale=locale, timezone_id="Europe/London",
         has_touch=True,
     )  # fmt: skip
 
 
-def open_sized(browser: Any, live: Live, size: str) -> tuple[Any, Any, list[str]]:
+def open_sized(
+    browser: Any, live: Live, size: str, locale: str = "en-GB"
+) -> tuple[Any, Any, list[str]]:
     """(context, page, problems) for `size`, the page's clock pinned to the live clock's now."""
-    context = sized_context(browser, live, size)
+    context = sized_context(browser, live, size, locale)
     page, problems = open_page(context, live.clock.now())
     if size == "text200":
         cdp = context.new_cdp_session(page)

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.patients.models import Patient
-from tests.e2e.layout_support import LARGE_TEXT, SIZES, check_screen
+from tests.e2e.layout_support import LARGE_TEXT, SIZES, check_screen, open_sized
 from tests.e2e.pwa_support import (
     Enrolled,
     Live,
@@ -422,3 +422,22 @@ def test_settings_changes_the_language_and_says_a_refusal_by_the_field(
 
 
 LANGUAGES = [{"code": "en", "name": "English"}, {"code": "pl", "name": "Polski"}]
+
+
+@pytest.mark.parametrize("size", ["phone", "narrow", "text200"])
+def test_the_enrolment_pages_in_the_browsers_language(browser: Any, live: Live, size: str) -> None:
+    """Before the phone knows its patient, a Polish phone shows the pages and the server's
+    refusal of a link in Polish."""
+    context, page, problems = open_sized(browser, live, size, locale="pl-PL")
+    try:
+        page.goto("/")
+        expect(page.locator("html")).to_have_attribute("lang", "pl")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Otwórz link z kliniki")
+        check_screen(page, f"lang-pl-{size}-not-set-up")
+        page.goto("/enrol#ABCD-EFGH-JKLM-NPQR")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Tego linku nie można użyć")
+        expect(page.locator("main")).to_contain_text("Ten link jest nieprawidłowy.")
+        check_screen(page, f"lang-pl-{size}-link-refused")
+        assert unexpected(problems, 401, 404) == []
+    finally:
+        context.close()

@@ -30,6 +30,16 @@ export function locale() {
   return INTL[code] || "en-GB";
 }
 
+/** Before the phone knows its patient (an enrolment link, a phone not set up): the first of
+ *  the browser's languages that has a catalogue here, else English. */
+export function browserLanguage() {
+  for (const tag of navigator.languages || []) {
+    const primary = String(tag).split("-")[0].toLowerCase();
+    if (primary in INTL) return primary;
+  }
+  return "en";
+}
+
 /** The language shown now ("en", "pl", ...). */
 export function language() {
   return code;
