@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -107,6 +108,43 @@ def migrate() -> None:
     click.echo("database is up to date")
 
 
+# What each `serve --workers N` process runs: the app built from the environment, in the worker.
+WORKER_APP = "app.main:app_from_environment"
+MAX_WORKERS = 64
+# How long uvicorn waits for a worker to answer its liveness ping before it kills and replaces
+# it. Its default of 5 s is shorter than a worker's start on a busy host: the ping thread
+# starts only once the spawned interpreter has imported the app, and a worker killed for
+# being slow to start is replaced by one just as slow (seen on the 2-core bench machine).
+WORKER_HEALTHCHECK_SECONDS = 60
+# SQLite takes one write transaction at a time, and the bound that keeps its lock waiters
+# within the busy timeout (app.inflight) is per process: more processes add waiters, not writes.
+
+
+class ProcessCount(click.IntRange):
+    """A number of processes; a wrong one is one line naming the range, not click's usage."""
+
+    name = "processes"
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(1, maximum)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            option = param.opts[0] if param is not None else "the count"
+            raise click.ClickException(
+                f"{option} takes a whole number of processes from {self.min} to {self.max}, "
+                f"not {value!r}"
+            ) from None
+
+
+SQLITE_ONE_WORKER = (
+    "--workers {workers} needs PostgreSQL: on SQLite one process serves (one writer at a "
+    "time); set AFTERCARE_DATABASE_URL to a PostgreSQL database or leave --workers at 1"
+)
+
+
 @main.command()
 @click.option(
     "--host",
@@ -127,8 +165,16 @@ def migrate() -> None:
     show_default=True,
     help="apply migrations before serving (turn off when a release step runs them once)",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=ProcessCount(MAX_WORKERS),
+    help="web processes sharing the port, each with its own dispatcher unless "
+    "AFTERCARE_DISPATCHER_ENABLED=false (more than 1 needs PostgreSQL)",
+)
 @one_line_errors
-def serve(host: str, port: int, migrate: bool) -> None:
+def serve(host: str, port: int, migrate: bool, workers: int) -> None:
     """Apply migrations, then run the web service (and, unless turned off, the dispatcher)."""
     import uvicorn
 
@@ -137,13 +183,34 @@ def serve(host: str, port: int, migrate: bool) -> None:
     check_can_listen(host, port)  # before anything starts: else it starts, then stops
     settings = Settings().on_port(port)
     engine = make_engine(settings.database_url)
+    if workers > 1 and engine.dialect.name != "postgresql":
+        engine.dispose()
+        raise click.ClickException(SQLITE_ONE_WORKER.format(workers=workers))
     if migrate:
-        upgrade_to_head(engine)
+        upgrade_to_head(engine)  # once, here: workers starting together must not race on it
+    # With workers this process serves nothing, but building the app here checks the settings,
+    # the protocol and the translations once, before any worker starts, and makes the
+    # development VAPID and TOTP keys once, before any worker reads them.
     app = create_app(settings, engine=engine)
     keep_query_strings_out_of_access_logs()
     # Uvicorn names the address it listens on (0.0.0.0, say); people need the one to open.
     click.echo(f"Aftercare: open {settings.public_url}/console/ (staff) or an enrolment link")
-    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
+        return
+    engine.dispose()
+    # Each worker is a fresh interpreter (spawned) that builds its own app and engine from
+    # the environment: pass on what `serve` decided beyond it, the links' port.
+    os.environ["AFTERCARE_PUBLIC_URL"] = settings.public_url
+    uvicorn.run(
+        WORKER_APP,
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        host=host,
+        port=port,
+        **UVICORN_OPTIONS,
+    )
 
 
 @main.command()

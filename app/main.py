@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
+from app.access_log import keep_query_strings_out_of_access_logs
 from app.allowed_methods import AllowedMethods
 from app.api import staff_auth
 from app.api.error_words import in_patients_language
@@ -176,6 +177,17 @@ def create_app(
     _mount_web(app)
     document_refusals(app, staff_auth.route_refusals)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one `aftercare serve --workers N` process, with its own engine and dispatcher.
+
+    Uvicorn calls it in each worker (a spawned interpreter): settings come from the
+    environment, as `serve` left it. The worker configured its logging afresh, so the
+    access-log filter goes on here, before the first request is logged.
+    """
+    keep_query_strings_out_of_access_logs()
+    return create_app(Settings())
 
 
 def _load_translations() -> None:

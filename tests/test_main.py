@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
+
+from app.access_log import ACCESS_LOGGER, WithoutQueryStrings
+from app.main import app_from_environment
+from app.staff import totp_secrets
 
 PUBLIC_OPERATIONS = {
     ("post", "/api/auth/login"),
@@ -49,3 +57,28 @@ def test_every_operation_documents_its_errors(client: TestClient) -> None:
         for status in documented - {"200", "201", "204"}:
             content = spec["responses"][status].get("content", {})
             assert content, f"{where} {status} has no body schema"
+
+
+def test_a_worker_builds_its_app_from_the_environment_and_cuts_query_strings(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What each `serve --workers N` process runs, its logging freshly configured by uvicorn.
+    access_log = logging.getLogger(ACCESS_LOGGER)
+    monkeypatch.setattr(access_log, "filters", [])
+    monkeypatch.setattr(totp_secrets, "_box", totp_secrets._box)  # the suite's key, after
+    for name, value in {
+        "DATABASE_URL": database_url,
+        "PUBLIC_URL": "http://127.0.0.1:8123",
+        "VAPID_PRIVATE_KEY_FILE": str(tmp_path / "vapid.pem"),
+        "TOTP_KEY_FILE": str(tmp_path / "totp-key"),
+        "DISPATCHER_ENABLED": "false",
+    }.items():
+        monkeypatch.setenv(f"AFTERCARE_{name}", value)
+    app = app_from_environment()
+    try:
+        assert app.state.settings.public_url == "http://127.0.0.1:8123"
+        assert [type(f) for f in access_log.filters] == [WithoutQueryStrings]
+        with TestClient(app) as client:
+            assert client.get("/api/health").json() == {"status": "ok"}
+    finally:
+        app.state.engine.dispose()
