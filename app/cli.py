@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +32,7 @@ from app.errors import AppError
 from app.invocation import pasteable_command, shown_path
 from app.listen import CannotListen, check_can_listen
 from app.migrate import upgrade_to_head
+from app.notifications import metrics
 from app.notifications.vapid import (
     VapidKeyMissing,
     VapidKeys,
@@ -202,15 +205,22 @@ def serve(host: str, port: int, migrate: bool, workers: int) -> None:
     # Each worker is a fresh interpreter (spawned) that builds its own app and engine from
     # the environment: pass on what `serve` decided beyond it, the links' port.
     os.environ["AFTERCARE_PUBLIC_URL"] = settings.public_url
-    uvicorn.run(
-        WORKER_APP,
-        factory=True,
-        workers=workers,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-        host=host,
-        port=port,
-        **UVICORN_OPTIONS,
-    )
+    # A scrape reaches one worker: each keeps its metrics in files here, and the answer adds
+    # them all up. A fresh directory per start, as prometheus_client requires.
+    metrics_dir = tempfile.mkdtemp(prefix="aftercare-metrics-")
+    os.environ[metrics.MULTIPROCESS_DIR] = metrics_dir
+    try:
+        uvicorn.run(
+            WORKER_APP,
+            factory=True,
+            workers=workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            host=host,
+            port=port,
+            **UVICORN_OPTIONS,
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @main.command()

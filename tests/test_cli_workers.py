@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from app.cli import UVICORN_OPTIONS, WORKER_APP, main
 from app.db import make_engine
+from app.notifications import metrics
 from app.notifications.vapid import read_keys
 from tests.support.database import postgres_server_url, throwaway_database
 from tests.support.processes import alive, children, connection_owners
@@ -77,7 +78,9 @@ def test_workers_get_the_app_factory_after_one_migration(
 
     served: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
-    monkeypatch.delenv("AFTERCARE_PUBLIC_URL", raising=False)
+    for name in ("AFTERCARE_PUBLIC_URL", metrics.MULTIPROCESS_DIR):
+        monkeypatch.setenv(name, "")  # so that what `serve` sets is undone after the test
+        monkeypatch.delenv(name)
     port = free_port()
     with throwaway_database(tmp_path) as url:
         result = CliRunner().invoke(
@@ -98,6 +101,8 @@ def test_workers_get_the_app_factory_after_one_migration(
             engine.dispose()
         # The workers learn the port-derived links from the environment the parent left.
         assert os.environ["AFTERCARE_PUBLIC_URL"] == f"http://127.0.0.1:{port}"
+        # A fresh directory for the workers' metrics, removed once uvicorn.run returned.
+        assert not Path(os.environ[metrics.MULTIPROCESS_DIR]).exists()
     assert result.exit_code == 0, result.output
     assert served["app"] == WORKER_APP
     assert (served["factory"], served["workers"], served["port"]) == (True, 3, port)
@@ -123,6 +128,7 @@ def test_two_workers_serve_with_one_key_and_stop_cleanly(tmp_path: Path) -> None
             "AFTERCARE_DATABASE_URL": url,
             "AFTERCARE_VAPID_PRIVATE_KEY_FILE": str(key_file),
             "AFTERCARE_TOTP_KEY_FILE": str(tmp_path / "totp-key"),
+            "TMPDIR": str(tmp_path),  # where the workers' metrics files go
             "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
         }
         command = [sys.executable, "-m", "app.cli", "serve", "--workers", str(WORKERS)]
@@ -146,6 +152,7 @@ def test_two_workers_serve_with_one_key_and_stop_cleanly(tmp_path: Path) -> None
     assert set(owners) == workers, f"answered by {owners}, workers {workers}"
     assert key_ids == {read_keys(key_file).key_id}  # one key, the file's, in every worker
     assert not [pid for pid in workers if alive(pid)], "a worker outlived `serve`"
+    assert not list(tmp_path.glob("aftercare-metrics-*"))  # removed at the stop
     for problem in ("Traceback", "ERROR", "died", PRIVATE):
         assert problem not in output
     assert output.count("GET /api/health HTTP/1.1") >= CONNECTIONS  # logged, query cut off
@@ -185,6 +192,9 @@ def _answers(port: int, workers: set[int]) -> tuple[dict[int, int], set[str]]:
                 status, body = _get(connection, "/api/push/public-key")
                 assert status == 200
                 key_ids.add(json.loads(body)["key_id"])
+                status, body = _get(connection, "/metrics")  # every worker's, added up
+                assert status == 200
+                assert b"\naftercare_push_queue_due 0.0\n" in body
             ports = [c.sock.getsockname()[1] for c in connections if c.sock is not None]
             held = connection_owners(port, ports, workers)
             assert len(held) == len(ports)  # every connection found in one worker

@@ -1,8 +1,16 @@
-"""Prometheus metrics of the notification engine (per process; scrape every instance)."""
+"""Prometheus metrics of the notification engine (per instance; scrape every instance)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+# Set by `aftercare serve --workers N` for its workers (before they import prometheus_client):
+# each keeps its values in files there, and a scrape, answered by whichever worker took the
+# connection, adds up every worker's. Without it, values live in this process's memory.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 registry = CollectorRegistry()
 
@@ -28,6 +36,7 @@ queue_depth = Gauge(
     "aftercare_push_queue_due",
     "Outbox messages due now and not yet sent (set at each scrape).",
     registry=registry,
+    multiprocess_mode="mostrecent",  # read from the database: the latest scrape's count
 )
 lateness = Histogram(
     "aftercare_push_lateness_seconds",
@@ -35,3 +44,12 @@ lateness = Histogram(
     buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
     registry=registry,
 )
+
+
+def exposition() -> bytes:
+    """The Prometheus text of this instance: this process's values, or all its workers'."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return generate_latest(registry)
+    workers = CollectorRegistry()
+    MultiProcessCollector(workers)  # type: ignore[no-untyped-call]
+    return generate_latest(workers)
