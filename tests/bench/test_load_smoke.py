@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bench.load import (
     ENDPOINTS,
@@ -19,6 +20,7 @@ from bench.load import (
     run,
     server_problems,
 )
+from tests.support.database import postgres_server_url
 
 
 class TestSmallRun:
@@ -43,6 +45,19 @@ class TestSmallRun:
         assert report.endpoints[TICK]["count"] == report.endpoints[UNDO]["count"]
         assert report.requests == sum(row["count"] for row in report.endpoints.values())
         assert report.as_json()["passed"] is True
+
+    @pytest.mark.skipif(postgres_server_url() is None, reason="needs AFTERCARE_TEST_DATABASE_URL")
+    def test_two_server_processes_on_postgresql(self) -> None:
+        report = run(
+            Options(
+                patients=10, staff=1, seconds=3, think=0.1, database_url=postgres_server_url(),
+                results=None, idle_probes=20, workers=2,
+            )
+        )  # fmt: skip
+
+        assert report.failures == [], report.error_samples
+        assert report.as_json()["workers"] == 2
+        assert report.server_cpu > 0  # the workers' CPU, not only the idle parent's
 
 
 def _answer(status: int, body: object) -> httpx.AsyncClient:
