@@ -203,8 +203,14 @@ def serve(host: str, port: int, migrate: bool, workers: int) -> None:
         return
     engine.dispose()
     # Each worker is a fresh interpreter (spawned) that builds its own app and engine from
-    # the environment: pass on what `serve` decided beyond it, the links' port.
+    # the environment: pass on what `serve` decided beyond it, the links' port and the
+    # workers' share of the password checks.
     os.environ["AFTERCARE_PUBLIC_URL"] = settings.public_url
+    # The cap on argon2 checks at once is there for the host's CPUs and memory, and each
+    # process keeps its own: split it, or N workers would check N times as many at once.
+    if settings.password_checks_in_flight is None:
+        share = max(1, settings.password_check_slots // workers)
+        os.environ["AFTERCARE_PASSWORD_CHECKS_IN_FLIGHT"] = str(share)
     # A scrape reaches one worker: each keeps its metrics in files here, and the answer adds
     # them all up. A fresh directory per start, as prometheus_client requires.
     metrics_dir = tempfile.mkdtemp(prefix="aftercare-metrics-")

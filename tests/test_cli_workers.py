@@ -19,10 +19,10 @@ from sqlalchemy import text
 
 from app.cli import UVICORN_OPTIONS, WORKER_APP, main
 from app.db import make_engine
-from app.notifications import metrics
+from app.notifications.metrics import MULTIPROCESS_DIR as MULTIPROCESS
 from app.notifications.vapid import read_keys
 from tests.support.database import postgres_server_url, throwaway_database
-from tests.support.processes import alive, children, connection_owners
+from tests.support.processes import children, connection_owners, running
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_postgres = pytest.mark.skipif(
@@ -78,9 +78,10 @@ def test_workers_get_the_app_factory_after_one_migration(
 
     served: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
-    for name in ("AFTERCARE_PUBLIC_URL", metrics.MULTIPROCESS_DIR):
+    for name in ("AFTERCARE_PUBLIC_URL", "AFTERCARE_PASSWORD_CHECKS_IN_FLIGHT", MULTIPROCESS):
         monkeypatch.setenv(name, "")  # so that what `serve` sets is undone after the test
         monkeypatch.delenv(name)
+    monkeypatch.setattr("app.config.os.cpu_count", lambda: 6)  # 12 password checks at once
     port = free_port()
     with throwaway_database(tmp_path) as url:
         result = CliRunner().invoke(
@@ -90,6 +91,7 @@ def test_workers_get_the_app_factory_after_one_migration(
                 "AFTERCARE_DATABASE_URL": url,
                 "AFTERCARE_VAPID_PRIVATE_KEY_FILE": str(tmp_path / "vapid.pem"),
                 "AFTERCARE_DISPATCHER_ENABLED": "false",
+                "AFTERCARE_PASSWORD_HASH_PARALLELISM": "1",
             },
         )
         engine = make_engine(url)
@@ -102,7 +104,9 @@ def test_workers_get_the_app_factory_after_one_migration(
         # The workers learn the port-derived links from the environment the parent left.
         assert os.environ["AFTERCARE_PUBLIC_URL"] == f"http://127.0.0.1:{port}"
         # A fresh directory for the workers' metrics, removed once uvicorn.run returned.
-        assert not Path(os.environ[metrics.MULTIPROCESS_DIR]).exists()
+        assert not Path(os.environ[MULTIPROCESS]).exists()
+        # 12 argon2 checks at once for the host, as for one process: 4 per worker.
+        assert os.environ["AFTERCARE_PASSWORD_CHECKS_IN_FLIGHT"] == "4"
     assert result.exit_code == 0, result.output
     assert served["app"] == WORKER_APP
     assert (served["factory"], served["workers"], served["port"]) == (True, 3, port)
@@ -141,6 +145,7 @@ def test_two_workers_serve_with_one_key_and_stop_cleanly(tmp_path: Path) -> None
             workers = _wait_for_workers(server, log)
             owners, key_ids = _answers(port, workers)
         finally:
+            started = children(server.pid)  # the workers and multiprocessing's helper
             server.send_signal(signal.SIGTERM)
             try:
                 exit_code = server.wait(timeout=20)
@@ -151,7 +156,12 @@ def test_two_workers_serve_with_one_key_and_stop_cleanly(tmp_path: Path) -> None
     assert exit_code == 0, output
     assert set(owners) == workers, f"answered by {owners}, workers {workers}"
     assert key_ids == {read_keys(key_file).key_id}  # one key, the file's, in every worker
-    assert not [pid for pid in workers if alive(pid)], "a worker outlived `serve`"
+    assert workers <= started
+    # multiprocessing's helper ends once the parent has gone, so give it a moment.
+    give_up = time.monotonic() + 5
+    while (left := [p for p in started if running(p)]) and time.monotonic() < give_up:
+        time.sleep(0.1)
+    assert not left, "a process outlived `serve`"
     assert not list(tmp_path.glob("aftercare-metrics-*"))  # removed at the stop
     for problem in ("Traceback", "ERROR", "died", PRIVATE):
         assert problem not in output

@@ -17,9 +17,13 @@ def children(pid: int) -> set[int]:
     return found
 
 
-def alive(pid: int) -> bool:
-    """Running, or at least not yet reaped (a zombie counts: its parent has not waited)."""
-    return Path(f"/proc/{pid}").exists()
+def running(pid: int) -> bool:
+    """Not ended: a zombie has ended, and only waits for its parent (or init) to collect it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _socket_inodes(pid: int) -> set[int]:
