@@ -1,7 +1,7 @@
-"""Server CPU per request, in process, for what a phone asks most: timed and profiled.
+"""Server CPU per request for what a phone asks most, in process or over HTTP: timed, profiled.
 
 Run: .venv/bin/python -m bench.request_cost [--database-url URL] [--requests 200]
-     [--rounds 5] [--patients 20] [--profile] [--top 40]
+     [--rounds 5] [--patients 20] [--profile] [--top 40] [--http]
 The app is built as `aftercare serve` builds it (create_app, every middleware, dispatcher off)
 on a fresh migrated database (a temporary SQLite file by default; a PostgreSQL URL names a
 server, on which a throwaway database is made and dropped), seeded as bench/load.py seeds it,
@@ -14,6 +14,14 @@ are the app's own cost: CPU seconds of the whole process (all threads) per reque
 cheapest of several interleaved rounds, and the ratio against GET /api/health in the same
 run. `--profile` then profiles every thread with cProfile while repeating each request and
 prints the top functions by own (CPU) time.
+`--http` instead serves the same app and database from real uvicorn servers, one subprocess
+per configuration in CONFIGS (each on a free loopback port, built as `aftercare serve` builds
+it with UVICORN_OPTIONS, dispatcher off), all running at once, and sends the same requests
+over one keep-alive HTTP/1.1 connection per server. The figure is the server process's CPU
+per request (all its threads, from its own clock: /proc/<pid>/stat counts 10 ms ticks), the
+cheapest of rounds that interleave every configuration and request, and its ratio against
+the baseline and against the configuration before it in the same run: what the HTTP parser,
+the event loop and the access log add to the app's own cost.
 """
 
 from __future__ import annotations
@@ -21,9 +29,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import http.client
 import io
 import json
+import os
 import pstats
+import select
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -45,7 +58,7 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.tasks.service import EARLY_COMPLETION
-from bench.load import TICK_MARGIN, backend_of, fresh_database
+from bench.load import TICK_MARGIN, backend_of, free_port, fresh_database
 from bench.load_seed import seed
 
 WARM_UP = 30
@@ -260,6 +273,185 @@ def profile(app: ASGIApp, cookie: str, probes: list[Probe], count: int, top: int
         print(profiler.table(top))
 
 
+@dataclass(frozen=True)
+class Config:
+    """One server configuration: uvicorn options over app.cli.UVICORN_OPTIONS."""
+
+    label: str
+    options: dict[str, Any]
+
+
+# Each adds one step to the one before, so each ratio to the previous is that step's worth.
+CONFIGS = (
+    Config("asyncio + h11 (baseline)", {"loop": "asyncio", "http": "h11"}),
+    Config("asyncio + httptools", {"loop": "asyncio", "http": "httptools"}),
+    Config("uvloop + httptools", {"loop": "uvloop", "http": "httptools"}),
+    Config("uvloop + httptools, no access log", {"loop": "uvloop", "http": "httptools",
+                                                 "access_log": False}),
+    Config("as `aftercare serve` (UVICORN_OPTIONS)", {}),
+)  # fmt: skip
+
+
+def serve_child(url: str, port: int, tmp: Path, options: dict[str, Any], tell: int) -> None:
+    """The child process: the app as `aftercare serve` builds and runs it (dispatcher off,
+    migrations already applied), on loopback, with `options` over UVICORN_OPTIONS. On SIGUSR1
+    it writes its CPU time so far to the file descriptor `tell`: /proc/<pid>/stat counts in
+    clock ticks (10 ms), the process's own clock in nanoseconds (all threads, ended ones too)."""
+    import uvicorn
+
+    from app.access_log import keep_query_strings_out_of_access_logs
+    from app.cli import UVICORN_OPTIONS
+
+    settings = Settings(
+        database_url=url,
+        public_url=f"http://127.0.0.1:{port}",
+        vapid_private_key_file=tmp / "vapid-private.pem",
+        dispatcher_enabled=False,
+        _env_file=None,
+    )
+    app = create_app(settings, engine=make_engine(url))
+    keep_query_strings_out_of_access_logs()
+    signal.signal(
+        signal.SIGUSR1, lambda _signal, _frame: os.write(tell, b"%d\n" % time.process_time_ns())
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, **(UVICORN_OPTIONS | options))
+
+
+@dataclass
+class Served:
+    config: Config
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    told: io.BufferedReader  # where the server writes its CPU time when asked
+    connection: http.client.HTTPConnection | None = None
+
+    def cpu_seconds(self) -> float:
+        """The server process's CPU seconds so far, all threads, from its own clock."""
+        self.process.send_signal(signal.SIGUSR1)
+        ready, _, _ = select.select([self.told], [], [], 30)
+        if not ready:
+            raise SystemExit(f"{self.config.label}: no CPU time within 30 s")
+        return int(self.told.readline()) / 1e9
+
+    def ask(self, method: str, path: str, query: str, cookie: str) -> int:
+        """One request on this server's keep-alive connection: its status (body read)."""
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"User-Agent": "request-cost"}
+        if cookie:
+            headers["Cookie"] = cookie
+        self.connection.request(method, f"{path}?{query}" if query else path, headers=headers)
+        answer = self.connection.getresponse()
+        answer.read()
+        if answer.will_close:
+            raise SystemExit(f"{self.config.label}: the server closed the connection")
+        return answer.status
+
+    def wait_until_up(self) -> None:
+        give_up = time.monotonic() + 120
+        while time.monotonic() < give_up:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.config.label} exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if self.ask("GET", "/api/health", "", "") == 200:
+                    return
+            except OSError:
+                self.connection = None
+            time.sleep(0.2)
+        raise SystemExit(f"{self.config.label} did not answer within 120 s")
+
+
+@contextmanager
+def servers(url: str, tmp: Path, configs: tuple[Config, ...]) -> Iterator[list[Served]]:
+    """Every configuration's server at once (idle ones cost nothing), stopped at the end."""
+    started: list[Served] = []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERCARE_")}
+    try:
+        for n, config in enumerate(configs):
+            port, log = free_port(), tmp / f"server-{n}.log"
+            read, write = os.pipe()
+            command = [sys.executable, "-m", "bench.request_cost", "--database-url", url]
+            command += ["--serve", json.dumps([port, str(tmp), config.options, write])]
+            with log.open("wb") as out:
+                process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                    command, cwd=Path(__file__).resolve().parent.parent, env=env,
+                    stdout=out, stderr=subprocess.STDOUT, pass_fds=(write,),
+                )  # fmt: skip
+            os.close(write)
+            started.append(Served(config, process, port, log, os.fdopen(read, "rb")))
+        for served in started:
+            served.wait_until_up()
+        yield started
+    finally:
+        for served in started:
+            if served.connection is not None:
+                served.connection.close()
+            served.told.close()
+            served.process.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
+        for served in started:
+            try:
+                served.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                served.process.kill()
+                served.process.wait()
+
+
+def measure_http(served: Served, probe: Probe, cookie: str, count: int, warm_up: int) -> Cost:
+    """The server's CPU and this side's wall time per request over `count` requests."""
+
+    def once() -> None:
+        for call in probe.calls:
+            status = served.ask(
+                call.method, call.path, call.query, cookie if probe.authenticated else ""
+            )
+            if status != 200:
+                raise SystemExit(f"{served.config.label}, {probe.label}: {status}")
+
+    for _ in range(warm_up):
+        once()
+    cpu, wall = served.cpu_seconds(), time.perf_counter()
+    for _ in range(count):
+        once()
+    cpu, wall = served.cpu_seconds() - cpu, time.perf_counter() - wall
+    requests = count * len(probe.calls)
+    return Cost(probe.label, cpu / requests * 1000, wall / requests * 1000)
+
+
+def time_http(
+    running: list[Served], cookie: str, probes: list[Probe], count: int, rounds: int
+) -> dict[str, list[Cost]]:
+    """Each configuration's cheapest round per probe; a round runs every probe on every
+    server in turn, so a busy spell on the machine falls on all configurations alike."""
+    best: dict[tuple[str, str], Cost] = {}
+    for n in range(rounds):
+        for probe in probes:
+            for served in running:
+                cost = measure_http(served, probe, cookie, count, WARM_UP if n == 0 else 3)
+                key = (served.config.label, probe.label)
+                if key not in best or cost.cpu_ms < best[key].cpu_ms:
+                    best[key] = cost
+    return {s.config.label: [best[s.config.label, p.label] for p in probes] for s in running}
+
+
+def report_http(costs: dict[str, list[Cost]], backend: str, count: int, rounds: int) -> None:
+    labels = list(costs)
+    print(
+        f"\nServer CPU per request over HTTP on {backend} (server process, all threads; "
+        f"cheapest of {rounds} rounds of {count}):"
+    )
+    print(f"  {'configuration':<40} {'request':<32} {'CPU ms':>7} {'wall ms':>8} "
+          f"{'x previous':>10} {'x baseline':>10}")  # fmt: skip
+    for n, label in enumerate(labels):
+        for i, cost in enumerate(costs[label]):
+            base = costs[labels[0]][i].cpu_ms
+            previous = costs[labels[max(n - 1, 0)]][i].cpu_ms
+            print(
+                f"  {label:<40} {cost.label:<32} {cost.cpu_ms:>7.3f} {cost.wall_ms:>8.3f} "
+                f"{cost.cpu_ms / previous:>10.2f} {cost.cpu_ms / base:>10.2f}"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=(__doc__ or "").splitlines()[0],
@@ -271,7 +463,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patients", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="also print cProfile tables")
     parser.add_argument("--top", type=int, default=40, help="rows per profile table")
+    parser.add_argument(
+        "--http", action="store_true", help="over HTTP, one uvicorn server per configuration"
+    )
+    parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)  # --http's children
     options = parser.parse_args(argv)
+    if options.serve:
+        port, tmp, uvicorn_options, tell = json.loads(options.serve)
+        serve_child(options.database_url, port, Path(tmp), uvicorn_options, tell)
+        return 0
     with (
         tempfile.TemporaryDirectory(prefix="aftercare-cost-") as name,
         fresh_database(options.database_url, Path(name)) as url,
@@ -290,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
             seeded = seed(url, settings, patients=options.patients, staff=1)
             app = create_app(settings, engine=engine)
             cookie, probes = asyncio.run(probes_for(app, seeded.codes[0]))
+            if options.http:
+                with servers(url, tmp, CONFIGS) as running:
+                    by_config = time_http(running, cookie, probes, options.requests, options.rounds)
+                report_http(by_config, backend_of(url), options.requests, options.rounds)
+                return 0
             costs = asyncio.run(time_all(app, cookie, probes, options.requests, options.rounds))
             if options.profile:
                 profile(app, cookie, probes, options.requests, options.top)
