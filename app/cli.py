@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -52,7 +53,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 # How `serve` runs uvicorn. Its proxy handling is off: it would trust 127.0.0.1 by default and
 # believe X-Forwarded-For as sent; app.proxy_headers reads it for AFTERCARE_TRUSTED_PROXIES
 # only. No `server: uvicorn` header: it tells a scanner which exploits to try first.
-UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
+# httptools (C HTTP parser) and uvloop (libuv event loop), named, not "auto": a missing one
+# fails at start instead of quietly costing more CPU per request. Server CPU per request over
+# HTTP (bench/request_cost.py --http, one run, SQLite): FIGURES. uvloop does not exist on
+# Windows (pyproject.toml installs it elsewhere only): there the asyncio loop.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "proxy_headers": False,
+    "server_header": False,
+    "http": "httptools",
+    "loop": "uvloop" if find_spec("uvloop") else "asyncio",
+}
 
 
 def one_line_errors(command: F) -> F:

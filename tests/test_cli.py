@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app import demo as demo_module
-from app.cli import main
+from app.cli import UVICORN_OPTIONS, main
 from app.clock import FixedClock
 from app.protocols.loader import available_versions
 from app.shared.secret_box import KEY_BYTES, SecretKeyMissing, read_key
@@ -545,6 +545,23 @@ def test_serve_leaves_forwarded_headers_to_the_app_and_names_no_server(
     assert served["server_header"] is False
     assert [str(n) for n in served["app"].state.settings.trusted_proxies] == ["10.0.0.5/32"]
 
+
+
+def test_serve_names_an_http_parser_and_event_loop_that_load_here() -> None:
+    # By name, not "auto": uvicorn imports them at start, so a missing one fails there rather
+    # than quietly costing CPU on every request (bench/request_cost.py --http).
+    from uvicorn.config import HTTP_PROTOCOLS, LOOP_FACTORIES
+    from uvicorn.importer import import_from_string
+
+    protocol = import_from_string(HTTP_PROTOCOLS[UVICORN_OPTIONS["http"]])
+    assert protocol.__name__ == "HttpToolsProtocol"
+    loop = import_from_string(LOOP_FACTORIES[UVICORN_OPTIONS["loop"]])()()
+    try:
+        if sys.platform != "win32":  # pyproject.toml installs uvloop everywhere else
+            assert UVICORN_OPTIONS["loop"] == "uvloop"
+            assert type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()
 
 def test_totp_key_generate_writes_once_and_prints_the_setting(tmp_path: Path) -> None:
     out = tmp_path / "keys" / "totp-key"
