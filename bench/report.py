@@ -784,6 +784,29 @@ def section_load(run: dict[str, Any], out: Path) -> list[str]:
     ]
 
 
+def section_request_cost(run: dict[str, Any], _out: Path) -> list[str]:
+    configs = run["configs"]
+    requests = [c["request"] for c in configs[0]["costs"]]
+    rows = []
+    for config in configs:
+        cells = [
+            f"{cost['cpu_ms']:.2f} ({cost['cpu_ms'] / base['cpu_ms']:.2f} x)"
+            for cost, base in zip(config["costs"], configs[0]["costs"], strict=True)
+        ]
+        rows.append([config["label"], *cells])
+    return [
+        "## Server CPU per request over HTTP (bench/request_cost.py --http)",
+        "",
+        f"One uvicorn server per configuration on {run['backend']}, driven over one keep-alive "
+        f"connection each; the server process's CPU ms per request, cheapest of "
+        f"{run['rounds']} interleaved rounds of {run['requests']}, and its ratio to the "
+        "baseline in the same run.",
+        "",
+        *table(["configuration", *requests], rows),
+        "",
+    ]
+
+
 def section_pwa(pwa: dict[str, Any]) -> list[str]:
     rows = [[f"`{name}`", fmt(size)] for name, size in pwa["files"].items()]
     rows.append(["**total**", f"**{pwa['total']:,}** of {pwa['budget']:,}"])
@@ -826,7 +849,14 @@ def machine_lines(run: dict[str, Any] | None, data: dict[str, Any]) -> list[str]
 def build(results: Path = RESULTS_DIR) -> Path:
     """REPORT.md and the plots in `results`, from the JSON files found there."""
     results.mkdir(parents=True, exist_ok=True)
-    names = ("push_throughput", "patient_list", "scaling", "scheduler_peer", LOAD_RESULTS)
+    names = (
+        "push_throughput",
+        "patient_list",
+        "scaling",
+        "scheduler_peer",
+        LOAD_RESULTS,
+        "request_cost",
+    )
     data: dict[str, Any] = {name: load(name, results) for name in names}
     data["pwa"] = pwa_weight()
     run = load("run", results)
@@ -857,6 +887,7 @@ def build(results: Path = RESULTS_DIR) -> Path:
         ("patient_list", section_patient_list),
         ("scheduler_peer", section_peer),
         (LOAD_RESULTS, section_load),
+        ("request_cost", section_request_cost),
     ]
     for name, section in sections:
         found = data.get(name)

@@ -1,7 +1,7 @@
 """Server CPU per request for what a phone asks most, in process or over HTTP: timed, profiled.
 
 Run: .venv/bin/python -m bench.request_cost [--database-url URL] [--requests 200]
-     [--rounds 5] [--patients 20] [--profile] [--top 40] [--http]
+     [--rounds 5] [--patients 20] [--profile] [--top 40] [--http [--results NAME]]
 The app is built as `aftercare serve` builds it (create_app, every middleware, dispatcher off)
 on a fresh migrated database (a temporary SQLite file by default; a PostgreSQL URL names a
 server, on which a throwaway database is made and dropped), seeded as bench/load.py seeds it,
@@ -21,7 +21,8 @@ over one keep-alive HTTP/1.1 connection per server. The figure is the server pro
 per request (all its threads, from its own clock: /proc/<pid>/stat counts 10 ms ticks), the
 cheapest of rounds that interleave every configuration and request, and its ratio against
 the baseline and against the configuration before it in the same run: what the HTTP parser,
-the event loop and the access log add to the app's own cost.
+the event loop and the access log add to the app's own cost. `--results` writes them to
+bench/results/NAME.json for bench/report.py (`make bench` runs `--http` at a small size).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import cProfile
 import http.client
 import io
 import json
+import math
 import os
 import pstats
 import select
@@ -58,6 +60,7 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.tasks.service import EARLY_COMPLETION
+from bench.common import describe, machine, write_results
 from bench.load import TICK_MARGIN, backend_of, free_port, fresh_database
 from bench.load_seed import seed
 
@@ -439,6 +442,30 @@ def time_http(
     return {s.config.label: [best[s.config.label, p.label] for p in probes] for s in running}
 
 
+def results_http(
+    costs: dict[str, list[Cost]], backend: str, count: int, rounds: int
+) -> dict[str, Any]:
+    info = machine()
+    print(f"machine: {describe(info)}")
+    return {
+        "benchmark": "request_cost",
+        "machine": info,
+        "backend": backend,
+        "requests": count,
+        "rounds": rounds,
+        "configs": [
+            {
+                "label": label,
+                "options": next(c.options for c in CONFIGS if c.label == label),
+                "costs": [
+                    {"request": c.label, "cpu_ms": c.cpu_ms, "wall_ms": c.wall_ms} for c in found
+                ],
+            }
+            for label, found in costs.items()
+        ],
+    }
+
+
 def report_http(costs: dict[str, list[Cost]], backend: str, count: int, rounds: int) -> None:
     labels = list(costs)
     print(
@@ -455,6 +482,22 @@ def report_http(costs: dict[str, list[Cost]], backend: str, count: int, rounds: 
                 f"  {label:<40} {cost.label:<32} {cost.cpu_ms:>7.3f} {cost.wall_ms:>8.3f} "
                 f"{cost.cpu_ms / previous:>10.2f} {cost.cpu_ms / base:>10.2f}"
             )
+    # One cell moves by 10-20 % on a shared machine; the mean over every request moves less.
+    print(f"\n  {'configuration':<40} {'geometric mean of the ratios':<32} {'':>16} "
+          f"{'x previous':>10} {'x baseline':>10}")  # fmt: skip
+    for n, label in enumerate(labels):
+        before = labels[max(n - 1, 0)]
+        print(
+            f"  {label:<40} {'(every request)':<32} {'':>16} "
+            f"{mean_ratio(costs[label], costs[before]):>10.2f} "
+            f"{mean_ratio(costs[label], costs[labels[0]]):>10.2f}"
+        )
+
+
+def mean_ratio(costs: list[Cost], against: list[Cost]) -> float:
+    return math.prod(c.cpu_ms / a.cpu_ms for c, a in zip(costs, against, strict=True)) ** (
+        1 / len(costs)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -471,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--http", action="store_true", help="over HTTP, one uvicorn server per configuration"
     )
+    parser.add_argument("--results", default=None, help="with --http: bench/results/NAME.json")
     parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)  # --http's children
     options = parser.parse_args(argv)
     if options.serve:
@@ -499,6 +543,11 @@ def main(argv: list[str] | None = None) -> int:
                 with servers(url, tmp, CONFIGS) as running:
                     by_config = time_http(running, cookie, probes, options.requests, options.rounds)
                 report_http(by_config, backend_of(url), options.requests, options.rounds)
+                if options.results:
+                    write_results(
+                        options.results,
+                        results_http(by_config, backend_of(url), options.requests, options.rounds),
+                    )
                 return 0
             costs = asyncio.run(time_all(app, cookie, probes, options.requests, options.rounds))
             if options.profile:

@@ -11,7 +11,9 @@ side would measure each other). Sizes for the default run, about 12 minutes on 2
   PostgreSQL; it runs bench.patient_list's whole query set on its 10,000-patient databases;
 - scheduler_peer: 10,000 reminders for 200 patients on SQLite (--full: the issue's 100,000
   for 2,000, on PostgreSQL too);
-- load: 200 patients and 5 staff for 30 s on PostgreSQL.
+- load: 200 patients and 5 staff for 30 s on PostgreSQL;
+- request_cost: a phone's requests over HTTP, 100 per configuration and round, 3 rounds, on
+  SQLite (about a minute).
 Then bench.report writes bench/results/REPORT.md and its plots. Results of the steps run are
 deleted first, so the report never shows an older run's numbers as this one's. The exit
 status is 1 when any step failed (the report is built all the same).
@@ -35,7 +37,7 @@ from app.db import make_engine, normalise_url
 from bench import report
 from bench.common import RESULTS_DIR, describe, machine, write_results
 
-STEPS = ("push_throughput", "scaling", "scheduler_peer", "load")
+STEPS = ("push_throughput", "scaling", "scheduler_peer", "load", "request_cost")
 
 
 @dataclass
@@ -68,6 +70,8 @@ def plan(postgres: str | None, *, full: bool) -> list[Step]:
         load = shlex.split("--patients 200 --staff 5 --seconds 30")
         load += ["--database-url", postgres, "--results", report.LOAD_RESULTS]
         steps.append(Step("load", "bench.load", load, [report.LOAD_RESULTS]))
+    cost = shlex.split("--http --requests 100 --rounds 3 --results request_cost")
+    steps.append(Step("request_cost", "bench.request_cost", cost, ["request_cost"]))
     return steps
 
 
