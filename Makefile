@@ -94,7 +94,7 @@ load: install ## 500 patients + 10 staff for 60 s (bench/load.py) on SQLite, the
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.load --database-url '$(LOAD_POSTGRES_URL)' $(if $(AFTERCARE_LOAD_POSTGRES_URL),,--skip-if-unreachable)
 
-bench: install ## every benchmark in bench/ (~12 min on 2 cores), then bench/results/REPORT.md + plots
+bench: install ## every benchmark in bench/ (~13 min on 2 cores), then bench/results/REPORT.md + plots
 	$(BIN)/python -m bench.run_all --postgres '$(LOAD_POSTGRES_URL)' $(if $(AFTERCARE_LOAD_POSTGRES_URL),,--skip-if-unreachable)
 
 clean:

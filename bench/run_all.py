@@ -3,7 +3,7 @@
 Run: .venv/bin/python -m bench.run_all [--postgres URL [--skip-if-unreachable]] [--full]
      [--only push_throughput scaling scheduler_peer load]      (`make bench` runs it)
 Each benchmark runs in its own process, one after another (two cores: running them side by
-side would measure each other). Sizes for the default run, about 12 minutes on 2 cores:
+side would measure each other). Sizes for the default run, about 13 minutes on 2 cores:
 - push_throughput: 10,000 notifications due at once, push service answering at once and
   after 30 ms (SQLite);
 - scaling: clinics of 1,000 and 10,000 patients on SQLite and PostgreSQL (100,000 with

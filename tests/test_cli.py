@@ -546,7 +546,6 @@ def test_serve_leaves_forwarded_headers_to_the_app_and_names_no_server(
     assert [str(n) for n in served["app"].state.settings.trusted_proxies] == ["10.0.0.5/32"]
 
 
-
 def test_serve_names_an_http_parser_and_event_loop_that_load_here() -> None:
     # By name, not "auto": uvicorn imports them at start, so a missing one fails there rather
     # than quietly costing CPU on every request (bench/request_cost.py --http).
@@ -562,6 +561,7 @@ def test_serve_names_an_http_parser_and_event_loop_that_load_here() -> None:
             assert type(loop).__module__.startswith("uvloop")
     finally:
         loop.close()
+
 
 def test_totp_key_generate_writes_once_and_prints_the_setting(tmp_path: Path) -> None:
     out = tmp_path / "keys" / "totp-key"
