@@ -56,8 +56,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # httptools (C HTTP parser) and uvloop (libuv event loop), named, not "auto": a missing one
 # fails at start instead of quietly costing more CPU per request. Server CPU per request
 # against h11 and asyncio (bench/request_cost.py --http, one run, SQLite, a shared 2-core
-# machine): GET /api/health 0.40 -> 0.28 ms, a phone's requests 0.89x on geometric mean
-# (GET /api/me 2.58 -> 2.25 ms). uvloop does not exist on Windows: the asyncio loop there.
+# machine): GET /api/health 0.38 -> 0.28 ms, a phone's requests 0.83x on geometric mean
+# (GET /api/me 2.64 -> 2.30 ms). uvloop does not exist on Windows: the asyncio loop there.
 UVICORN_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,
     "server_header": False,

@@ -14,15 +14,16 @@ are the app's own cost: CPU seconds of the whole process (all threads) per reque
 cheapest of several interleaved rounds, and the ratio against GET /api/health in the same
 run. `--profile` then profiles every thread with cProfile while repeating each request and
 prints the top functions by own (CPU) time.
-`--http` instead serves the same app and database from real uvicorn servers, one subprocess
-per configuration in CONFIGS (each on a free loopback port, built as `aftercare serve` builds
-it with UVICORN_OPTIONS, dispatcher off), all running at once, and sends the same requests
-over one keep-alive HTTP/1.1 connection per server. The figure is the server process's CPU
-per request (all its threads, from its own clock: /proc/<pid>/stat counts 10 ms ticks), the
-cheapest of rounds that interleave every configuration and request, and its ratio against
-the baseline and against the configuration before it in the same run: what the HTTP parser,
-the event loop and the access log add to the app's own cost. `--results` writes them to
-bench/results/NAME.json for bench/report.py (`make bench` runs `--http` at a small size).
+`--http` instead serves the same app and database from real uvicorn servers, one subprocess per
+configuration in CONFIGS (each on a free loopback port, built as `aftercare serve` builds it
+with UVICORN_OPTIONS, dispatcher off), all running at once, and sends the same requests over
+one keep-alive HTTP/1.1 connection per server, accepting gzip as a browser does. The figure is
+the server process's CPU per request (all its threads, from its own clock: /proc/<pid>/stat
+counts 10 ms ticks), the cheapest of rounds that interleave every configuration and request,
+and its ratio against the baseline and against the configuration before it in the same run:
+what the HTTP parser, the event loop and the access log add to the app's own cost.
+`--results` writes them to bench/results/NAME.json for bench/report.py (`make bench` runs
+`--http` at a small size).
 """
 
 from __future__ import annotations
@@ -341,7 +342,8 @@ class Served:
         """One request on this server's keep-alive connection: its status (body read)."""
         if self.connection is None:
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"User-Agent": "request-cost"}
+        # As a phone's browser asks: answers over GZipMiddleware's 1 KB come compressed.
+        headers = {"User-Agent": "request-cost", "Accept-Encoding": "gzip, deflate, br"}
         if cookie:
             headers["Cookie"] = cookie
         self.connection.request(method, f"{path}?{query}" if query else path, headers=headers)
