@@ -3,7 +3,7 @@
 
 importScripts("/js/base64url.js"); // self.base64url, shared with the pages
 
-const VERSION = "13"; // a new shell list or changed shell files start a fresh shell cache
+const VERSION = "14"; // a new shell list or changed shell files start a fresh shell cache
 const SHELL_CACHE = `aftercare-shell-${VERSION}`;
 const DATA_CACHE = "aftercare-data"; // the patient's last profile, plan, report form (with the
 // clinic's triage rules) and previous reports: the phone triages offline from these

@@ -227,6 +227,7 @@ def _screens(page: Any, name: str, *, pseudo_words: bool) -> None:
     expect(page.locator(".my-report")).to_have_count(1)
     if pseudo_words:
         assert_all_pseudo(page, f"{name} my reports")
+    check_screen(page, f"{name}-my-reports")
     page.locator('a[data-route="settings"]').click()
     expect(page.locator("#day-heading")).to_be_visible()
     expect(page.locator("#carers-none")).to_be_visible()
@@ -439,5 +440,41 @@ def test_the_enrolment_pages_in_the_browsers_language(browser: Any, live: Live, 
         expect(page.locator("main")).to_contain_text("Ten link jest nieprawidłowy.")
         check_screen(page, f"lang-pl-{size}-link-refused")
         assert unexpected(problems, 401, 404) == []
+    finally:
+        context.close()
+
+
+# Each level of answer, reached by what is ticked (never by words, which are the language's).
+ANSWERS = (
+    ("routine", 3, None, ".result-routine"),
+    ("urgent", 3, "fever", ".result-urgent"),
+    ("emergency", 3, "chest_pain_breathless", ".result-emergency"),
+)
+
+
+@pytest.mark.parametrize("code", ["pl", "qps-ploc"])
+@pytest.mark.parametrize("size", ["phone", "narrow", "text200"])
+def test_every_answer_in_the_language_fits(
+    browser: Any, live: Live, signed_in: list[dict[str, Any]], code: str, size: str
+) -> None:
+    context = _context(browser, live, size)
+    try:
+        context.add_cookies(signed_in)
+        _routes(context, live, code)
+        page, problems = _open(context, live, size)
+        for name, pain, sign, result in ANSWERS:
+            page.goto("/")
+            expect(page.locator(".task").first).to_be_visible()
+            page.locator('a[data-route="report"]').click()
+            expect(page.locator(".report-form")).to_be_visible()
+            page.locator(".pain-option").nth(pain).click()
+            if sign is not None:
+                page.locator(f'label.sign:has(input[value="{sign}"])').click()
+            page.locator("#report-submit").click()
+            expect(page.locator(result)).to_be_visible()
+            if code.startswith("qps"):
+                assert_all_pseudo(page, f"{code} {size} {name}")
+            check_screen(page, f"lang-{code}-{size}-answer-{name}")
+        assert unexpected(problems) == []
     finally:
         context.close()
