@@ -444,6 +444,26 @@ def test_the_enrolment_pages_in_the_browsers_language(browser: Any, live: Live, 
         context.close()
 
 
+@pytest.mark.parametrize("size", ["phone", "narrow", "text200"])
+def test_the_enrolment_pages_in_the_pseudo_locale(browser: Any, live: Live, size: str) -> None:
+    """The same pages in the language the phone last showed (kept on the phone), pseudo."""
+    context, page, problems = open_sized(browser, live, size)
+    try:
+        context.add_init_script("localStorage.setItem('aftercare.language', 'qps-ploc')")
+        page.goto("/")
+        expect(page.locator("html")).to_have_attribute("data-language", "qps-ploc")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("⟦")
+        assert_all_pseudo(page, f"{size} not set up")
+        check_screen(page, f"lang-pseudo-{size}-not-set-up")
+        page.goto("/enrol#ABCD-EFGH-JKLM-NPQR")
+        expect(page.locator("main")).to_contain_text("This link is not valid.")  # the server's
+        assert_all_pseudo(page, f"{size} link refused")
+        check_screen(page, f"lang-pseudo-{size}-link-refused")
+        assert unexpected(problems, 401, 404) == []
+    finally:
+        context.close()
+
+
 # Each level of answer, reached by what is ticked (never by words, which are the language's).
 ANSWERS = (
     ("routine", 3, None, ".result-routine"),
