@@ -31,6 +31,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     MEASUREMENTS.unlink(missing_ok=True)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On a failed browser test, what every open page showed: a CI log has no screenshots, and
+    a timeout's call log says what was awaited, not what was on the screen instead."""
+    outcome = yield
+    report = outcome.get_result()
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.when != "call" or not report.failed or browser is None:
+        return
+    report.sections.append(("open pages", "\n\n".join(_what_pages_show(browser))))
+
+
+def _what_pages_show(browser: Any) -> list[str]:
+    shown = []
+    for context in browser.contexts:
+        for page in context.pages:
+            try:
+                text = page.evaluate("document.body ? document.body.innerText : ''")
+            except Exception as error:  # a closed or crashed page: say so, never hide the failure
+                text = f"(could not read the page: {error})"
+            shown.append(f"{page.url}\n{text[:1500]}")
+    return shown
+
+
 # Per module, not per session: while Playwright's sync API is started it keeps an event loop
 # running in this thread, and the rest of the suite runs event loops of its own.
 @pytest.fixture(scope="module")

@@ -24,7 +24,13 @@ from tests.e2e.console_support import (
     sign_in,
     staff_by_email,
 )
-from tests.e2e.pwa_support import Live, dispatch_once, push_until_shown, screenshot
+from tests.e2e.pwa_support import (
+    Live,
+    dispatch_once,
+    push_until_shown,
+    screenshot,
+    unexpected,
+)
 from tests.support.push_service import FakePushService
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -227,3 +233,24 @@ def test_a_new_alert_shows_in_the_tab_title_and_plays_the_chosen_sound(
     expect(page).to_have_title("(2) Settings · Aftercare console", timeout=10_000)
     assert page.evaluate("window.tones") == 4  # turned off: silent
     no_problems(problems)
+
+
+def test_a_page_whose_script_does_not_arrive_says_so_and_reloads(
+    live: Live, desk: Any, push_receiver: FakePushService
+) -> None:
+    clinic = riverside(live, push_receiver)
+    clinic.phones["Mary Seacole"].report(pain=7, signs=["fever"])
+    page, problems = open_console(desk, live)
+    sign_in(page, NURSE_EMAIL)
+    page.route("**/console/js/alerts.js", lambda route: route.abort("internetdisconnected"))
+    page.goto("/console/#/alerts")
+    expect(page.get_by_role("heading", name="Alerts", level=1)).to_be_focused()
+    expect(page.locator("#view").get_by_role("alert")).to_have_text(
+        "This page could not be loaded. Check the connection, then reload."
+    )
+    screenshot(page, "console-page-not-loaded.png")
+    page.unroute("**/console/js/alerts.js")
+    page.get_by_role("button", name="Reload").click()
+    inbox = page.get_by_role("list", name="Open alerts")
+    expect(inbox.get_by_role("listitem", name="Mary Seacole")).to_be_visible()
+    assert unexpected(problems, 401, offline=True) == []  # the refused script, nothing uncaught

@@ -194,7 +194,19 @@ async function route() {
     focusHeading(target);
     return;
   }
-  const page = await import(`./${name}.js`);
+  let page;
+  try {
+    page = await import(`./${name}.js`);
+  } catch {
+    // The page's script did not arrive (the network dropped). The browser keeps that failure
+    // for this page's lifetime, so only a reload can try again: say so, never a blank view.
+    if (mine !== renders) return;
+    replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title)),
+      h("p", { class: "message message-error", role: "alert" }, "This page could not be loaded. Check the connection, then reload."),
+      h("p", {}, h("button", { type: "button", class: "button", onclick: () => location.reload() }, "Reload")));
+    focusHeading(target);
+    return;
+  }
   if (mine !== renders) return; // the address changed again while the page loaded
   target.replaceChildren();
   const before = document.activeElement;
