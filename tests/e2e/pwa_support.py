@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
@@ -161,6 +162,21 @@ def unexpected(problems: list[str], *expected_statuses: int, offline: bool = Fal
         for p in problems
         if not (p.startswith("Failed to load resource") and any(n in p for n in notes))
     ]
+
+
+def scroll_into_view(locator: Any, tries: int = 3) -> None:
+    """Scroll `locator` into view, finding it again if the page drew it anew meanwhile.
+
+    The PWA draws Today again once its service worker takes control on a first visit (it
+    fetches the plan once more, so that it opens offline later), and Playwright's scroll gives
+    up on an element replaced while it waits for it to be still."""
+    for attempt in range(tries):
+        try:
+            locator.scroll_into_view_if_needed()
+            return
+        except PlaywrightError as error:
+            if "not attached" not in str(error) or attempt == tries - 1:
+                raise
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:

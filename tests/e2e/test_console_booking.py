@@ -22,7 +22,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import Live, screenshot, screenshot_part
+from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -108,7 +108,7 @@ def test_the_warning_fits_small_screens_and_large_text(live: Live, browser: Any,
         visits.get_by_label(f"Book {CHECK_UP} at").fill("2026-04-12T10:00")
         visits.get_by_role("button", name="Book").first.click()
         expect(visits.get_by_role("alert")).to_have_text(CLOSED)
-        visits.scroll_into_view_if_needed()
+        scroll_into_view(visits)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(visits, f"{size}-console-booking-warned.png")
         # On a phone each visit is a block: nothing is cut off, the warning and its button fit.

@@ -26,7 +26,14 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import PHONE, Live, open_page, screenshot_part, unexpected
+from tests.e2e.pwa_support import (
+    PHONE,
+    Live,
+    open_page,
+    screenshot_part,
+    scroll_into_view,
+    unexpected,
+)
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -183,7 +190,7 @@ def test_the_card_fits_small_screens_and_large_text(live: Live, browser: Any, si
         page.goto(f"/console/#/patients/{patient.id}")
         invite(page, "Bartholomew Featherstonehaugh")
         card = page.get_by_role("region", name="Carers")
-        card.scroll_into_view_if_needed()
+        scroll_into_view(card)
         page.wait_for_timeout(100)
         screenshot_part(card, f"{size}-console-carers.png")
         assert card.evaluate(LAYOUT) == [], size

@@ -21,7 +21,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import Live, screenshot, screenshot_part
+from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -93,7 +93,7 @@ def test_the_language_fits_small_screens_and_large_text(
         page.goto("/console/#/enrol")
         form = page.locator("form.enrol-form")
         expect(form.get_by_label("Language")).to_be_visible()
-        form.get_by_label("Language").scroll_into_view_if_needed()
+        scroll_into_view(form.get_by_label("Language"))
         screenshot_part(form, f"{size}-console-enrol-language.png")
         assert form.evaluate(LAYOUT) == [], size
         no_problems(problems)

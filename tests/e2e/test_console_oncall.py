@@ -25,7 +25,7 @@ from tests.e2e.console_support import (
     sign_in,
     staff_by_email,
 )
-from tests.e2e.pwa_support import Live, screenshot_part
+from tests.e2e.pwa_support import Live, screenshot_part, scroll_into_view
 
 __all__ = ["desk"]  # the fixture, used by name
 
@@ -125,7 +125,7 @@ def test_the_card_fits_a_phone_and_320_px(live: Live, browser: Any, size: str) -
         form.get_by_label("When on call, also alert me by").select_option("sms")
         form.get_by_role("button", name="Save").click()
         expect(form.get_by_role("status")).to_contain_text("Text message")
-        form.scroll_into_view_if_needed()
+        scroll_into_view(form)
         page.wait_for_timeout(100)
         screenshot_part(form, f"{size}-console-oncall.png")
         assert form.evaluate(LAYOUT) == [], size

@@ -27,7 +27,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import Live, screenshot, screenshot_part
+from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -137,7 +137,7 @@ def test_the_form_fits_small_screens_and_large_text(live: Live, browser: Any, si
         page.get_by_role("button", name="Edit details").click()
         form = page.get_by_role("form", name="Edit details")
         expect(form.get_by_label("Full name")).to_be_focused()
-        form.scroll_into_view_if_needed()
+        scroll_into_view(form)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(form, f"{size}-console-patient-edit.png")
         assert form.evaluate(LAYOUT) == [], size

@@ -22,7 +22,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import Live, screenshot_part
+from tests.e2e.pwa_support import Live, screenshot_part, scroll_into_view
 from tests.support.factories import make_patient
 from tests.support.sms_gateway import LoopbackSmsGateway
 from tests.support.smtp_server import LoopbackSmtp
@@ -108,7 +108,7 @@ def test_the_card_fits_small_screens_and_large_text(
         card = page.get_by_role("region", name="Enrolment link")
         card.get_by_role("button", name="Send by e-mail").click()
         expect(card).to_contain_text("A new link was sent")
-        card.scroll_into_view_if_needed()
+        scroll_into_view(card)
         page.wait_for_timeout(100)
         screenshot_part(card, f"{size}-console-send-link.png")
         assert card.evaluate(LAYOUT) == [], size

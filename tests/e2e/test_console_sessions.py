@@ -24,7 +24,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import Live, screenshot, screenshot_part
+from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
 from tests.support.factories import STAFF_PASSWORD
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -128,7 +128,7 @@ def test_the_sessions_card_fits_small_screens_and_large_text(
         page.goto("/console/#/settings")
         card = page.get_by_role("region", name="Your sessions")
         expect(card.get_by_role("listitem")).to_have_count(3)
-        card.scroll_into_view_if_needed()
+        scroll_into_view(card)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(card, f"{size}-console-sessions.png")
         assert card.evaluate(LAYOUT) == [], size

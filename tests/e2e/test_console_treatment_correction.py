@@ -26,7 +26,7 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import Live, screenshot, screenshot_part
+from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -140,7 +140,7 @@ def test_the_form_fits_small_screens_and_large_text(live: Live, browser: Any, si
         page.get_by_role("button", name=re.compile("^Correct the treatment of")).click()
         form = page.get_by_role("form", name="Correct treatment 1")
         expect(form.get_by_label(re.compile("Date and time"))).to_be_focused()
-        form.scroll_into_view_if_needed()
+        scroll_into_view(form)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(form, f"{size}-console-treatment-correct.png")
         assert form.evaluate(LAYOUT) == [], size

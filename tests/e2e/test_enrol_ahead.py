@@ -26,7 +26,14 @@ from tests.e2e.console_support import (
     riverside,
     sign_in,
 )
-from tests.e2e.pwa_support import Live, open_page, screenshot, screenshot_part, unexpected
+from tests.e2e.pwa_support import (
+    Live,
+    open_page,
+    screenshot,
+    screenshot_part,
+    scroll_into_view,
+    unexpected,
+)
 from tests.support.factories import make_patient
 
 __all__ = ["desk"]  # the fixture, used by name
@@ -106,7 +113,7 @@ def test_the_booked_card_fits_small_screens_and_large_text(
         card = page.get_by_role("region", name="Your treatment")
         expect(card).to_contain_text("Thursday 2 April")
         page.wait_for_load_state("networkidle")  # the first sync re-renders the day
-        card.scroll_into_view_if_needed()
+        scroll_into_view(card)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(card, f"{size}-pwa-booked-treatment.png")
         assert card.evaluate(LAYOUT) == [], size

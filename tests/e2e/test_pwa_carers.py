@@ -26,6 +26,7 @@ from tests.e2e.pwa_support import (
     assert_requests,
     open_page,
     screenshot,
+    scroll_into_view,
     unexpected,
     wait_for_offline_copy,
 )
@@ -176,7 +177,7 @@ def test_a_carer_invited_in_settings_ticks_a_task_for_the_patient(
     page.reload()
     page.get_by_role("link", name="Today").click()
     expect(page.locator(f"#task-{first.id}")).to_contain_text("Done by Anna")
-    page.locator(f"#task-{first.id}").scroll_into_view_if_needed()
+    scroll_into_view(page.locator(f"#task-{first.id}"))
     screenshot(page, "carers-done-by-390.png")
     page.get_by_role("link", name="Settings").click()
     card = page.get_by_role("region", name="People who help you")
@@ -460,7 +461,7 @@ def test_the_card_and_the_banner_fit_small_screens_and_large_text(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Today")
     url = invite_in_settings(page, "Anna")
     card = page.get_by_role("region", name="People who help you")
-    card.scroll_into_view_if_needed()
+    scroll_into_view(card)
     assert page.evaluate(STICKING_OUT) == []
     assert card.evaluate(SMALL_TARGETS) == []
     screenshot(page, f"carers-settings-{name}.png", full_page=True)

@@ -27,6 +27,7 @@ from tests.e2e.pwa_support import (
     open_page,
     screenshot,
     screenshot_part,
+    scroll_into_view,
     unexpected,
 )
 
@@ -333,7 +334,7 @@ def test_polish_today_and_settings_in_polish_words_and_dates(
         progress = page.locator("#progress")
         expect(progress).to_contain_text("Dzień 0 z 42: dzień Twojego zabiegu.")
         expect(progress).to_contain_text("Twoje zadania w ostatnich 7 dniach")
-        progress.scroll_into_view_if_needed()
+        scroll_into_view(progress)
         if size == "text200":  # capturing past the screen resets the text size: the screen only
             screenshot(page, f"lang-pl-{size}-progress.png")
         else:

@@ -23,7 +23,14 @@ from app.reports.seen import mark_seen
 from app.reports.service import submit
 from app.staff.models import StaffUser
 from tests.e2e.layout_support import SIZES, check_screen, open_sized
-from tests.e2e.pwa_support import Enrolled, Live, open_page, push_until_shown, screenshot
+from tests.e2e.pwa_support import (
+    Enrolled,
+    Live,
+    open_page,
+    push_until_shown,
+    screenshot,
+    scroll_into_view,
+)
 
 REPLY = "We will call you this morning. Keep your stocking on until then."
 NOTE = "Internal: DVT query discussed with Dr Lee."
@@ -120,7 +127,7 @@ def test_earlier_reports_show_the_advice_and_what_the_clinic_wrote_back(
         expect(section).to_contain_text("“Seen” means someone at the clinic has read your report")
         assert "DVT" not in section.inner_text()
         check_screen(page, f"{size}-my-reports")
-        page.locator("#my-reports-heading").scroll_into_view_if_needed()
+        scroll_into_view(page.locator("#my-reports-heading"))
         screenshot(page, f"{size}-my-reports-view.png")  # as the phone shows it, to look at
 
         # A half-written report; then the clinic sees the waiting one and its push comes.

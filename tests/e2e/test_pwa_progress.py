@@ -16,6 +16,7 @@ from tests.e2e.pwa_support import (
     Live,
     open_page,
     screenshot,
+    scroll_into_view,
     unexpected,
     wait_for_offline_copy,
 )
@@ -140,7 +141,7 @@ def test_mid_plan_progress_fits_and_does_not_shift_today(
         assert shift == 0, f"{size}: the progress section moved by {shift:.3f}"
         today = layout_shift(page)
         assert today < CLS_LIMIT, f"{size}: Today shifted by {today:.3f}"
-        section.scroll_into_view_if_needed()
+        scroll_into_view(section)
         # Measured before any screenshot: a whole-page screenshot can lose the large text.
         assert page.evaluate(SECTION_PROBLEMS) == [], size
         section.screenshot(path=str(SCREENS / f"{size}-progress-section.png"))

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from app.config import Settings
 from app.patients.models import Patient
-from tests.e2e.pwa_support import Enrolled, Live, open_page, screenshot
+from tests.e2e.pwa_support import Enrolled, Live, open_page, screenshot, scroll_into_view
 from tests.e2e.test_pwa_zoom import STICKING_OUT
 from tests.support.factories import make_clinic_with_staff, make_patient
 
@@ -84,7 +84,7 @@ def test_choose_email_with_consent(live: Live, enrolled: Enrolled, handset: Any)
     assert patient.reminder_channel == "email"
     assert patient.reminder_consent_by == "patient"
     assert _small_targets(page) == []
-    card.scroll_into_view_if_needed()
+    scroll_into_view(card)
     screenshot(page, "settings-channel-390.png")
     assert problems == [] or all("422" in p for p in problems)
 
@@ -105,7 +105,7 @@ def test_the_card_fits_narrow_screens_and_large_text(
         page.get_by_role("link", name="Settings").click()
         card = page.get_by_role("region", name="If a reminder does not reach this phone")
         expect(card).to_be_visible()
-        card.scroll_into_view_if_needed()
+        scroll_into_view(card)
         assert page.evaluate(STICKING_OUT) == []
         screenshot(page, f"settings-channel-{name}.png")
         assert problems == []

@@ -18,6 +18,7 @@ from tests.e2e.pwa_support import (
     open_page,
     push_until_shown,
     screenshot,
+    scroll_into_view,
     unexpected,
 )
 from tests.e2e.test_pwa_reminders import _notifications, _phone_with_reminders_on, _sent_when_due
@@ -72,7 +73,7 @@ def test_snooze_from_the_app(live: Live, enrolled: Enrolled, handset: Any, brows
         button = small.locator(f"#snooze-{first.id}")
         expect(button).to_be_visible()
         assert small.evaluate(STICKING_OUT) == []
-        button.scroll_into_view_if_needed()
+        scroll_into_view(button)
         screenshot(small, "snooze-320-text200.png")
         assert unexpected(small_problems) == []
     finally:

@@ -20,6 +20,7 @@ from tests.e2e.pwa_support import (
     assert_status,
     open_page,
     screenshot,
+    scroll_into_view,
     unexpected,
 )
 
@@ -189,9 +190,7 @@ def test_a_visit_shows_its_day_until_booked_then_its_time(
         small.evaluate("document.documentElement.style.fontSize = '225%'")
         expect(small.locator(".visit")).to_contain_text(AROUND)
         assert small.evaluate(STICKING_OUT) == []
-        # In one step in the page: Today may draw itself again once its last answer is in, and
-        # Playwright's scroll refuses a card replaced while it waits for it to be still.
-        small.evaluate("document.querySelector('.visit').scrollIntoView({block: 'nearest'})")
+        scroll_into_view(small.locator(".visit"))
         screenshot(small, "visit-tentative-320-text200.png")
         assert unexpected(small_problems) == []
     finally:
