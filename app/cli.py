@@ -30,6 +30,7 @@ from app.config import DEFAULT_PORT, Settings
 from app.db import make_engine, session_factory, transaction
 from app.demo import DEMO_STAFF_EMAIL, set_up_demo
 from app.errors import AppError
+from app.gc_tuning import freeze_start_up_objects
 from app.invocation import pasteable_command, shown_path
 from app.listen import CannotListen, check_can_listen
 from app.migrate import upgrade_to_head
@@ -205,7 +206,7 @@ def serve(host: str, port: int, migrate: bool, workers: int) -> None:
     # With workers this process serves nothing, but building the app here checks the settings,
     # the protocol and the translations once, before any worker starts, and makes the
     # development VAPID and TOTP keys once, before any worker reads them.
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, engine=engine, freeze_start_up=workers == 1)
     keep_query_strings_out_of_access_logs()
     # Uvicorn names the address it listens on (0.0.0.0, say); people need the one to open.
     click.echo(f"Aftercare: open {settings.public_url}/console/ (staff) or an enrolment link")
@@ -265,6 +266,7 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo(f"dispatcher running every {settings.dispatch_interval_seconds:g} s; Ctrl+C stops")
+    freeze_start_up_objects()
     try:
         scheduler.start()
     finally:

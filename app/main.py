@@ -45,6 +45,7 @@ from app.csrf import CrossSiteGuard
 from app.db import make_engine, session_factory
 from app.db_unavailable import DatabaseHealth, install_database_unavailable
 from app.errors import install_error_handlers
+from app.gc_tuning import freeze_start_up_objects
 from app.i18n import catalogue
 from app.i18n.languages import TRANSLATED
 from app.inflight import InFlightLimit, in_flight_limit
@@ -81,9 +82,14 @@ async def health(request: Request) -> dict[str, str]:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    freeze_start_up: bool = False,
 ) -> FastAPI:
-    """The Aftercare application; tests pass their own clock and engine."""
+    """The Aftercare application; tests pass their own clock and engine. A serving process
+    passes `freeze_start_up` (app/gc_tuning.py), which a test process must not do."""
     settings = settings or Settings()
     passwords.configure(settings)
     totp_secrets.configure(settings)  # TOTP seeds at rest; production needs the key file
@@ -101,6 +107,8 @@ def create_app(
         if settings.dispatcher_enabled:
             dispatcher = build_dispatcher(settings, session_factory=factory, clock=clock, keys=keys)
             scheduler = start_in_background(dispatcher, settings)
+        if freeze_start_up:
+            freeze_start_up_objects()  # last: the dispatcher's objects live as long
         yield
         if scheduler is not None and dispatcher is not None:
             # In a thread: the dispatcher's own event loop cannot run inside the server's.
@@ -183,7 +191,7 @@ def create_app(
     return app
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment(*, freeze_start_up: bool = True) -> FastAPI:
     """The app of one `aftercare serve --workers N` process, with its own engine and dispatcher.
 
     Uvicorn calls it in each worker (a spawned interpreter): settings come from the
@@ -191,7 +199,7 @@ def app_from_environment() -> FastAPI:
     access-log filter goes on here, before the first request is logged.
     """
     keep_query_strings_out_of_access_logs()
-    return create_app(Settings())
+    return create_app(Settings(), freeze_start_up=freeze_start_up)
 
 
 def _load_translations() -> None:

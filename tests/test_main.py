@@ -74,7 +74,8 @@ def test_a_worker_builds_its_app_from_the_environment_and_cuts_query_strings(
         "DISPATCHER_ENABLED": "false",
     }.items():
         monkeypatch.setenv(f"AFTERCARE_{name}", value)
-    app = app_from_environment()
+    # Frozen start-up objects are a serving process's, not this test process's (test_gc_tuning).
+    app = app_from_environment(freeze_start_up=False)
     try:
         assert app.state.settings.public_url == "http://127.0.0.1:8123"
         assert [type(f) for f in access_log.filters] == [WithoutQueryStrings]
