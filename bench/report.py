@@ -187,6 +187,8 @@ def targets(data: dict[str, Any]) -> list[str]:
                 verdict(first["p50_ms"] < 150),
             ]
         )
+    rows += _tail_targets(load_run) + _cost_targets(data.get("request_cost"))
+    rows += _ceiling_targets(push)
     pwa = data["pwa"]
     rows.append(
         [
@@ -731,6 +733,67 @@ def section_peer(peer: dict[str, Any], out: Path) -> list[str]:
         "",
         image,
         "",
+    ]
+
+
+def _tail_targets(load_run: dict[str, Any] | None) -> list[list[str]]:
+    """Each endpoint's p99 against `GET /api/health`'s p99 in the same load run."""
+    if not load_run or "p99_targets" not in load_run:
+        return [["every endpoint's p99 within 3 x (patient) or 5 x (staff) of health's", "-",
+                 verdict(None)]]  # fmt: skip
+    health = load_run["endpoints"]["GET /api/health"]["p99_ms"]
+    rows = []
+    for label, aim in load_run["p99_targets"].items():
+        p99 = load_run["endpoints"][label]["p99_ms"]
+        rows.append(
+            [
+                f"`{label}` p99 ≤ {aim['target']:g} x `GET /api/health` p99 (load, same run)",
+                f"{fmt(aim['p99_ratio'], 1)} x ({fmt(p99, 1)} ms against {fmt(health, 1)} ms)",
+                verdict(aim["met"]),
+            ]
+        )
+    return rows
+
+
+def _cost_targets(costs: dict[str, Any] | None) -> list[list[str]]:
+    """A phone's GETs at most 2 ms of server CPU each, as `aftercare serve` runs."""
+    if not costs:
+        return [["a phone's GET ≤ 2 ms of server CPU (request_cost --http)", "-", verdict(None)]]
+    served = next((c for c in costs["configs"] if "serve" in c["label"]), costs["configs"][-1])
+    base = costs["configs"][0]
+    rows = []
+    for cost, baseline in zip(served["costs"], base["costs"], strict=True):
+        if not cost["request"].startswith("GET /api/me"):
+            continue
+        rows.append(
+            [
+                f"`{cost['request']}` ≤ 2 ms of server CPU ({served['label']})",
+                f"{fmt(cost['cpu_ms'], 2)} ms ({fmt(cost['cpu_ms'] / baseline['cpu_ms'], 2)} x "
+                f"{base['label']})",
+                verdict(cost["cpu_ms"] <= 2.0),
+            ]
+        )
+    return rows
+
+
+def _ceiling_targets(push: dict[str, Any] | None) -> list[list[str]]:
+    """The dispatcher at half the crypto-only ceiling, ~0.18 ms of CPU per message."""
+    first = min(push["results"], key=lambda r: r["latency_ms"]) if push else None
+    if first is None:
+        return [["dispatcher ≥ 0.5 x crypto-only ceiling", "-", verdict(None)]]
+    return [
+        [
+            "dispatcher ≥ 0.5 x the crypto-only ceiling (push service answering at once)",
+            f"{fmt(first['dispatcher_over_ceiling'], 2)} x ({fmt(first['dispatcher_per_s'])}/s "
+            f"against {fmt(first['crypto_ceiling_per_s'])}/s)",
+            verdict(first["dispatcher_over_ceiling"] >= 0.5),
+        ],
+        [
+            "dispatcher ≤ 0.18 ms of CPU per message (push service answering at once)",
+            f"{fmt(first['dispatcher_cpu_ms'], 3)} ms (naive loop {fmt(first['naive_cpu_ms'], 3)}"
+            " ms)",
+            verdict(first["dispatcher_cpu_ms"] <= 0.18),
+        ],
     ]
 
 

@@ -10,9 +10,13 @@ import pytest
 
 from bench.load import (
     ENDPOINTS,
+    HEALTH,
     ME,
+    P99_TARGET,
     TICK,
+    TODAY,
     UNDO,
+    WINDOW,
     Options,
     Recorder,
     _status_is,
@@ -20,6 +24,7 @@ from bench.load import (
     run,
     server_problems,
 )
+from bench.load_trace import BESIDE, PHASES, endpoint
 from tests.support.database import postgres_server_url
 
 
@@ -42,9 +47,51 @@ class TestSmallRun:
         assert list(report.endpoints) == list(ENDPOINTS)
         assert all(row["count"] > 0 for row in report.endpoints.values()), report.endpoints
         # Every tick is undone by the same phone, after it: nothing is left ticked or raced.
-        assert report.endpoints[TICK]["count"] == report.endpoints[UNDO]["count"]
+        # An undo sent once the time was up is checked but not timed.
+        late_undos = report.wind_down.get(UNDO, {}).get("count", 0)
+        assert report.endpoints[TICK]["count"] == report.endpoints[UNDO]["count"] + late_undos
+        # After the deadline only a visit already under way goes on (its day, without a pause)
+        # and the undo of its tick: no pause ends in a new step then.
+        assert set(report.wind_down) <= {WINDOW, TODAY, UNDO}
         assert report.requests == sum(row["count"] for row in report.endpoints.values())
         assert report.as_json()["passed"] is True
+
+    def test_a_traced_run_says_where_each_endpoints_time_went(self, tmp_path: Path) -> None:
+        report = run(
+            Options(
+                patients=5, staff=1, seconds=3, think=0.1, results=None, idle_probes=10,
+                database_url=f"sqlite:///{tmp_path / 'load.db'}", trace=True,
+            )
+        )  # fmt: skip
+
+        assert report.failures == [], report.error_samples + report.server_problems
+        assert report.trace is not None
+        traced = report.trace["endpoints"]
+        # The server saw what the driver sent, named as the driver names it.
+        assert traced["GET /api/health"]["count"] >= report.endpoints[HEALTH]["count"]
+        assert "DELETE /api/me/tasks/{id}/complete" in traced
+        for row in traced.values():
+            slow = row["slowest_1pc"]
+            assert set(slow) == {*PHASES, *BESIDE, "rest", "total"}
+            assert all(slow[phase] >= 0 for phase in PHASES)
+            assert sum(slow[p] for p in PHASES) <= slow["total"] + 0.01
+        assert traced["POST /api/me/tasks/{id}/complete"]["slowest_1pc"]["commit"] > 0
+        assert report.trace["loop_lag"]["max_ms"] >= report.trace["loop_lag"]["p50_ms"] >= 0
+        # Each target beside its measured ratio, in the printed table and the results.
+        targets = report.as_json()["p99_targets"]
+        assert set(targets) == set(P99_TARGET)
+        assert all(row["p99_ratio"] > 0 for row in targets.values())
+
+    def test_an_untraced_run_has_no_trace(self, tmp_path: Path) -> None:
+        report = run(
+            Options(
+                patients=3, staff=1, seconds=1, think=0.1, results=None, idle_probes=5,
+                database_url=f"sqlite:///{tmp_path / 'load.db'}",
+            )
+        )  # fmt: skip
+
+        assert report.trace is None
+        assert report.as_json()["trace"] is None
 
     @pytest.mark.skipif(postgres_server_url() is None, reason="needs AFTERCARE_TEST_DATABASE_URL")
     def test_two_server_processes_on_postgresql(self) -> None:
@@ -132,3 +179,10 @@ class TestWhatCountsAsAnError:
         )
 
         assert len(server_problems(log)) == 3
+
+
+def test_endpoints_are_named_without_their_ids() -> None:
+    path = "/api/me/tasks/3f2b8c1e-0d4a-4b7e-9c6f-1a2b3c4d5e6f/complete"
+
+    assert endpoint("DELETE", path) == "DELETE /api/me/tasks/{id}/complete"
+    assert endpoint("GET", "/api/patients") == "GET /api/patients"
