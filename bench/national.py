@@ -8,14 +8,14 @@ occurrences and ticks, devices, a few open alerts), and each occurrence that not
 outbox row (sent if its time has passed, pending if not). That is measured; then the clinic is
 copied --copies - 1 times in SQL (fresh ids, the same plans: a chain in its steady state, every
 clinic's patients spread over their 8 weeks), analysed, and measured again. The defaults make
-200,000 patients: 10 M occurrence rows and 2.6 M outbox rows. Each figure is the p50 of --runs
-runs, beside `SELECT 1` timed in the same phase; the growth between the sizes is what says
-whether a table needs partitioning.
+200,000 patients: 10 M occurrence rows and 9 M outbox rows (about 18 minutes here). Each
+figure is the p50 of --runs runs, beside `SELECT 1` timed in the same phase; the growth
+between the sizes is what says whether a table needs partitioning.
 
 Measured at each size:
-- the dispatcher's claim of 500 rows in the morning wave (claim_due at 07:30 London, with every
-  reminder of the next 12 hours due: the backlog of a wave), then marking them sent, rolled
-  back so every run finds the same backlog;
+- the dispatcher's claim of 500 rows in the morning wave (claim_due at 07:30 London the next
+  morning, with every reminder until then due: 19.5 hours' worth, the backlog of a wave), then
+  marking them sent, rolled back so every run finds the same backlog;
 - a patient's day (what GET /api/me/tasks?date runs: list_local_days and public_rows);
 - a clinic's list, first page by name and by worst adherence (which counts every patient's
   tasks), for one clinic of --template patients;
