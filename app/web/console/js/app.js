@@ -180,39 +180,37 @@ async function route() {
   const mine = ++renders;
   if (!found) {
     watch.setTitle("Not found · Aftercare console");
-    replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Page not found")),
-      h("p", {}, h("a", { href: "#/patients" }, "Go to the patient list")));
-    focusHeading(target);
+    showInstead(target, "Page not found", h("p", {}, h("a", { href: "#/patients" }, "Go to the patient list")));
     return;
   }
   const [match, name, title, adminOnly] = found;
   markNav(name);
   watch.setTitle(`${title} · Aftercare console`);
   if (adminOnly && !isAdmin()) {
-    replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title)),
-      h("p", { class: "message message-error" }, "Only a clinic admin can see this page."));
-    focusHeading(target);
+    showInstead(target, title, h("p", { class: "message message-error" }, "Only a clinic admin can see this page."));
     return;
   }
-  let page;
-  try {
-    page = await import(`./${name}.js`);
-  } catch {
+  const page = await import(`./${name}.js`).catch(() => null);
+  if (mine !== renders) return; // the address changed again while the page loaded
+  if (!page) {
     // The page's script did not arrive (the network dropped). The browser keeps that failure
     // for this page's lifetime, so only a reload can try again: say so, never a blank view.
-    if (mine !== renders) return;
-    replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title)),
+    showInstead(target, title,
       h("p", { class: "message message-error", role: "alert" }, "This page could not be loaded. Check the connection, then reload."),
       h("p", {}, h("button", { type: "button", class: "button", onclick: () => location.reload() }, "Reload")));
-    focusHeading(target);
     return;
   }
-  if (mine !== renders) return; // the address changed again while the page loaded
   target.replaceChildren();
   const before = document.activeElement;
   const done = page.render(target, { params: match.slice(1), query, path, setTitle: (t) => watch.setTitle(`${t} · Aftercare console`) });
   cleanup = typeof done === "function" ? done : null;
   if (document.activeElement === before || !target.contains(document.activeElement)) focusHeading(target);
+}
+
+/** A heading and a few lines in place of the page asked for (not found, not allowed, not loaded). */
+function showInstead(target, heading, ...lines) {
+  replace(target, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, heading)), ...lines);
+  focusHeading(target);
 }
 
 function focusHeading(target) {
