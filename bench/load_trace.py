@@ -47,19 +47,19 @@ def summarise(folder: Path) -> dict[str, Any]:
         by_endpoint.setdefault(endpoint(request["method"], request["path"]), []).append(request)
     endpoints = {}
     for name, rows in sorted(by_endpoint.items()):
-        rows.sort(key=lambda row: row["total"])
-        p99 = percentile([row["total"] for row in rows], 99)
-        slow = [row for row in rows if row["total"] >= p99] or rows[-1:]
-        mean = {p: 1000 * sum(row.get(p, 0.0) for row in slow) / len(slow) for p in PHASES}
-        beside = {p: 1000 * sum(row.get(p, 0.0) for row in slow) / len(slow) for p in BESIDE}
-        total = 1000 * sum(row["total"] for row in slow) / len(slow)
+        totals = sorted(row["total"] for row in rows)
+        p99 = percentile(totals, 99)
+        slow = [row for row in rows if row["total"] >= p99]  # p99 is one of them: never empty
+        mean = {
+            key: 1000 * sum(row.get(key, 0.0) for row in slow) / len(slow)
+            for key in (*PHASES, *BESIDE, "total")
+        }
+        mean["rest"] = mean["total"] - sum(mean[phase] for phase in PHASES)
         endpoints[name] = {
             "count": len(rows),
-            "p50_ms": _ms([row["total"] for row in rows], 50),
+            "p50_ms": round(percentile(totals, 50) * 1000, 2),
             "p99_ms": round(p99 * 1000, 2),
-            "slowest_1pc": {k: round(v, 2) for k, v in mean.items()}
-            | {"rest": round(total - sum(mean.values()), 2), "total": round(total, 2)}
-            | {k: round(v, 2) for k, v in beside.items()},
+            "slowest_1pc": {key: round(value, 2) for key, value in mean.items()},
         }
     return {
         "endpoints": endpoints,
@@ -85,12 +85,11 @@ def summarise(folder: Path) -> dict[str, Any]:
 def print_trace(trace: dict[str, Any]) -> None:
     print("  where the slowest 1 % of each endpoint's requests spent their time (server side, ms):")
     heads = ("p50", "p99", "total", *PHASES, "rest", *BESIDE)
-    print(f"    {'endpoint':<44}" + "".join(f"{h:>12}" for h in heads))
+    print(f"    {'endpoint':<44}" + "".join(f"{h:>14}" for h in heads))
     for name, row in trace["endpoints"].items():
         slow = row["slowest_1pc"]
-        cells = [row["p50_ms"], row["p99_ms"], slow["total"]] + [slow[p] for p in PHASES]
-        cells += [slow["rest"], *(slow[p] for p in BESIDE)]
-        print(f"    {name[:44]:<44}" + "".join(f"{c:>12.1f}" for c in cells))
+        cells = [row["p50_ms"], row["p99_ms"], *(slow[h] for h in heads[2:])]
+        print(f"    {name[:44]:<44}" + "".join(f"{c:>14.1f}" for c in cells))
     gc, lag = trace["gc"], trace["loop_lag"]
     print(
         f"  GC: {gc['pauses']} pauses, {gc['total_ms']:.0f} ms in all, p99 {gc['p99_ms']:.1f} ms,"
