@@ -2,12 +2,13 @@
 
 Python imports `sitecustomize` at start-up from the path; bench.load puts this directory first
 on the server's PYTHONPATH when asked to trace, so the app itself carries no tracing code. Per
-request (an ASGI wrapper put around the app uvicorn loads) it adds up: the wait for a worker
-thread (anyio's run_sync, which FastAPI uses for every sync route and dependency), the wait for
-a pooled connection, the SQL statements (the database's lock waits are inside these), the
-commits, and the GC pauses that happened while it ran. Beside that, once every 5 ms a thread
-asks the event loop to run a callback and records how late it ran (the loop's blocked time).
-At exit each process writes one JSON file into $AFTERCARE_TRACE_DIR.
+request (an ASGI wrapper put around the app uvicorn loads) it adds up: the wait for an in-flight
+slot (app/inflight.py), the wait for a worker thread and the CPU spent in it (anyio's run_sync,
+which FastAPI uses for every sync route and dependency), the wait for a pooled connection, the
+SQL statements (the database's lock waits are inside these), the commits, and the GC pauses
+that happened while it ran. Beside that, once every 5 ms a thread asks the event loop to run a
+callback and records how late it ran (the loop's blocked time). At exit each process writes
+one JSON file into $AFTERCARE_TRACE_DIR.
 """
 
 from __future__ import annotations
@@ -165,11 +166,12 @@ def _patch_app() -> None:
     def traced_load(self: Config) -> None:
         load(self)
         inner = self.loaded_app
-        watching: list[bool] = []
+        watching = False
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
-            if not watching:
-                watching.append(True)
+            nonlocal watching
+            if not watching:  # the first request: the server's loop is running now
+                watching = True
                 _watch_loop(asyncio.get_running_loop())
             if scope["type"] != "http" or not scope["path"].startswith("/api/"):
                 await inner(scope, receive, send)
@@ -182,7 +184,7 @@ def _patch_app() -> None:
             finally:
                 _request.reset(token)
                 spent["total"] = time.perf_counter() - at
-                spent.pop("asked", None)  # not an /api path the limit counts
+                spent.pop("asked", None)  # cancelled before the limit let it in
                 _requests.append({"method": scope["method"], "path": scope["path"], **spent})
 
         self.loaded_app = app
