@@ -26,6 +26,7 @@ Results: bench/results/national.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import tempfile
 import time
@@ -36,10 +37,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import Uuid
-from sqlmodel import SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.db import make_engine, session_factory
 from app.migrate import upgrade_to_head
@@ -47,12 +49,12 @@ from app.notifications.claim import claim_due
 from app.notifications.models import OutboxMessage, OutboxStatus
 from app.notifications.vapid import load_or_create
 from app.patient_list import listing
-from app.patient_list.listing import PatientFilter
+from app.patient_list.listing import PatientFilter, SortOrder
 from app.patients.models import Patient
 from app.tasks import service as tasks
 from bench import patient_list
 from bench.common import describe, machine, percentile, reachable, write_results
-from bench.patient_list import throwaway_postgres
+from bench.patient_list import PAGE, in_session, throwaway_postgres, timings
 
 NOW = patient_list.NOW  # Fri 27 March 2026 12:00 UTC: the seeded chain's "now"
 WAVE = NOW.replace(hour=7, minute=30) + timedelta(days=1)  # the next morning, 07:30 London
@@ -131,63 +133,53 @@ def copy_clinic(engine: Engine, clinic_id: uuid.UUID, copies: int) -> None:
                     {"clinic": clinic_id},
                 )
         print(f"  copy {number + 1} of {copies} made", flush=True)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE"))
+    _analyze(engine)
 
 
-def _p50_ms(work: Callable[[], object], runs: int) -> float:
-    spent = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        spent.append(time.perf_counter() - started)
-    return round(percentile(sorted(spent), 50) * 1000, 2)
+def _p50_ms(factory: sessionmaker[Session], work: Callable[[Session], object], runs: int) -> float:
+    """p50 of `work` in a fresh session each run, as bench.patient_list times its queries."""
+    return round(percentile(timings(in_session(factory, work), runs), 50), 2)
 
 
-def _claim_and_mark(engine: Engine, due: int) -> Callable[[], object]:
+def _claim_and_mark(due: int) -> Callable[[Session], object]:
     """One claim of the wave's first 500 rows and their marking as sent, then rolled back."""
-    factory = session_factory(engine)
 
-    def work() -> None:
-        with factory() as session:
-            claimed = claim_due(session, WAVE, batch=BATCH, lease=timedelta(minutes=5))
-            ids = [row_id for row_id, _ in claimed]
-            session.execute(
-                OutboxMessage.__table__.update()  # type: ignore[attr-defined]
-                .where(col(OutboxMessage.id).in_(ids))
-                .values(status=OutboxStatus.SENT, sent_at=WAVE)
-            )
-            assert len(ids) == min(BATCH, due), f"{len(ids)} claimed of {due} due"
-            session.rollback()
+    def work(session: Session) -> None:
+        claimed = claim_due(session, WAVE, batch=BATCH, lease=timedelta(minutes=5))
+        ids = [row_id for row_id, _ in claimed]
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .values(status=OutboxStatus.SENT, sent_at=WAVE)
+        )
+        assert len(ids) == min(BATCH, due), f"{len(ids)} claimed of {due} due"
+        session.rollback()
 
     return work
 
 
-def _days(engine: Engine, patients: list[Patient]) -> Callable[[], object]:
+def _days(patients: list[Patient]) -> Callable[[Session], object]:
     """A patient's day, as GET /api/me/tasks?date serves it, for each patient in turn."""
-    factory = session_factory(engine)
-    turn = iter(range(10**9))
+    turn = itertools.cycle(patients)
     today = date(2026, 3, 27)
 
-    def work() -> None:
-        patient = patients[next(turn) % len(patients)]
-        with factory() as session:
-            rows = tasks.list_local_days(session, patient=patient, first=today, last=today)
-            zone = ZoneInfo(patient.time_zone)
-            tasks.public_rows(session, rows, zone, NOW, patient.language)
+    def work(session: Session) -> None:
+        patient = next(turn)
+        rows = tasks.list_local_days(session, patient=patient, first=today, last=today)
+        tasks.public_rows(session, rows, ZoneInfo(patient.time_zone), NOW, patient.language)
 
     return work
 
 
-def _list(engine: Engine, clinic_id: uuid.UUID, key_id: str, sort: Any) -> Callable[[], object]:
-    factory = session_factory(engine)
+def _list(clinic_id: uuid.UUID, key_id: str, sort: SortOrder) -> Callable[[Session], object]:
     chosen = PatientFilter(clinic_id=clinic_id, key_id=key_id, sort=sort)
+    return lambda s: listing.list_page(s, filters=chosen, now=NOW, limit=PAGE, offset=0)
 
-    def work() -> None:
-        with factory() as session:
-            listing.list_page(session, filters=chosen, now=NOW, limit=patient_list.PAGE, offset=0)
 
-    return work
+def _analyze(engine: Engine) -> None:
+    """What autovacuum would have done by now, after a bulk insert."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
 
 
 def measure(engine: Engine, clinic_id: uuid.UUID, key_id: str, runs: int) -> dict[str, Any]:
@@ -212,19 +204,13 @@ def measure(engine: Engine, clinic_id: uuid.UUID, key_id: str, runs: int) -> dic
             )
             for name in SIZED
         }
-
-    def select_1() -> None:
-        with factory() as session:
-            session.execute(text("SELECT 1")).one()
-
-    baseline = _p50_ms(select_1, runs)
     figures = {
-        "SELECT 1 (baseline)": baseline,
-        f"claim {BATCH} of the wave + mark sent": _p50_ms(_claim_and_mark(engine, due), runs),
-        "a patient's day (GET /api/me/tasks?date)": _p50_ms(_days(engine, patients[:50]), runs),
-        "clinic list, first page by name": _p50_ms(_list(engine, clinic_id, key_id, "name"), runs),
+        "SELECT 1 (baseline)": _p50_ms(factory, lambda s: s.execute(text("SELECT 1")).one(), runs),
+        f"claim {BATCH} of the wave + mark sent": _p50_ms(factory, _claim_and_mark(due), runs),
+        "a patient's day (GET /api/me/tasks?date)": _p50_ms(factory, _days(patients[:50]), runs),
+        "clinic list, first page by name": _p50_ms(factory, _list(clinic_id, key_id, "name"), runs),
         "clinic list, first page by worst adherence": _p50_ms(
-            _list(engine, clinic_id, key_id, "adherence"), max(5, runs // 3)
+            factory, _list(clinic_id, key_id, "adherence"), max(5, runs // 3)
         ),
     }
     return {"rows": counts, "due_in_wave": due, "mb_with_indexes": sizes, "p50_ms": figures}
@@ -264,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         clinic_id = patient_list.seed(engine, patients=args.template, key_id=key_id)
         add_outbox(engine)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
+        _analyze(engine)  # again: the outbox rows came after the seed's
         seeded = time.perf_counter() - started
         small = measure(engine, clinic_id, key_id, args.runs)
         show("One clinic", small, None)
