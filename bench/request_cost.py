@@ -296,6 +296,17 @@ CONFIGS = (
 )  # fmt: skip
 
 
+def bench_settings(url: str, tmp: Path, *, public_url: str) -> Settings:
+    """The server's settings here: no .env, no dispatcher, the key in the run's folder."""
+    return Settings(
+        database_url=url,
+        public_url=public_url,
+        vapid_private_key_file=tmp / "vapid-private.pem",
+        dispatcher_enabled=False,
+        _env_file=None,
+    )
+
+
 def serve_child(url: str, port: int, tmp: Path, options: dict[str, Any], tell: int) -> None:
     """The child process: the app as `aftercare serve` builds and runs it (dispatcher off,
     migrations already applied), on loopback, with `options` over UVICORN_OPTIONS. On SIGUSR1
@@ -306,14 +317,8 @@ def serve_child(url: str, port: int, tmp: Path, options: dict[str, Any], tell: i
     from app.access_log import keep_query_strings_out_of_access_logs
     from app.cli import UVICORN_OPTIONS
 
-    settings = Settings(
-        database_url=url,
-        public_url=f"http://127.0.0.1:{port}",
-        vapid_private_key_file=tmp / "vapid-private.pem",
-        dispatcher_enabled=False,
-        _env_file=None,
-    )
-    app = create_app(settings, engine=make_engine(url))
+    settings = bench_settings(url, tmp, public_url=f"http://127.0.0.1:{port}")
+    app = create_app(settings, engine=make_engine(url), freeze_start_up=True)
     keep_query_strings_out_of_access_logs()
     signal.signal(
         signal.SIGUSR1, lambda _signal, _frame: os.write(tell, b"%d\n" % time.process_time_ns())
@@ -528,13 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         fresh_database(options.database_url, Path(name)) as url,
     ):
         tmp = Path(name)
-        settings = Settings(
-            database_url=url,
-            public_url=f"http://{HOST}",
-            vapid_private_key_file=tmp / "vapid-private.pem",
-            dispatcher_enabled=False,
-            _env_file=None,
-        )
+        settings = bench_settings(url, tmp, public_url=f"http://{HOST}")
         engine = make_engine(url)
         try:
             upgrade_to_head(engine)
