@@ -51,6 +51,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from typing import Any, get_args
@@ -313,6 +314,12 @@ def thinking(rng: random.Random, think: float) -> float:
     return think * rng.uniform(0.5, 1.5)
 
 
+async def pause_then_go_on(rng: random.Random, think: float, deadline: float) -> bool:
+    """Think, then True while the run's time is not up."""
+    await asyncio.sleep(thinking(rng, think))
+    return time.monotonic() < deadline
+
+
 async def patient(
     client: httpx.AsyncClient,
     recorder: Recorder,
@@ -324,9 +331,7 @@ async def patient(
 ) -> None:
     """One phone: open, today's tasks, tick one, undo it, sometimes report; again until done."""
 
-    async def pause() -> None:
-        await asyncio.sleep(thinking(rng, think))
-
+    pause = partial(pause_then_go_on, rng, think, deadline)
     await asyncio.sleep(rng.uniform(0, 2 * think))  # phones do not all open at the same instant
     while time.monotonic() < deadline:
         me = await call(client, recorder, ME, "GET", "/api/me", cookie=cookie)
@@ -347,17 +352,15 @@ async def patient(
             await pause()
             continue
         task = f"/api/me/tasks/{rng.choice(_tickable(rows))['id']}/complete"
-        await pause()
-        if time.monotonic() >= deadline:
+        if not await pause():
             break
         await call(client, recorder, TICK, "POST", task, cookie=cookie, check=_status_is("done"))
-        await pause()  # an undo always follows its tick, at once past the deadline
+        await pause()  # an undo always follows its tick, past the deadline too
         await call(client, recorder, UNDO, "DELETE", task, cookie=cookie, check=_not_done)
         if time.monotonic() >= deadline:
             break
         if rng.random() < REPORT_SHARE:
-            await pause()
-            if time.monotonic() >= deadline:
+            if not await pause():
                 break
             body = {"client_id": str(uuid.uuid4()), "pain": 2, "signs": [], "note": ""}
             await call(
@@ -379,9 +382,7 @@ async def staff_member(
 ) -> None:
     """One console: a first page in some order, a patient from it, open alerts, adherence."""
 
-    async def pause() -> None:
-        await asyncio.sleep(thinking(rng, think))
-
+    pause = partial(pause_then_go_on, rng, think, deadline)
     await asyncio.sleep(rng.uniform(0, 2 * think))
     while time.monotonic() < deadline:
         params = {"sort": rng.choice(SORTS), "limit": PAGE, "offset": PAGE * rng.randrange(pages)}
@@ -389,14 +390,12 @@ async def staff_member(
             client, recorder, LIST, "GET", "/api/patients", cookie=cookie, params=params,
             check=_non_empty,
         )  # fmt: skip
-        await pause()
-        if time.monotonic() >= deadline:
+        if not await pause():
             break
         if page is not None:
             chosen = rng.choice(page["items"])["id"]
             await call(client, recorder, PATIENT, "GET", f"/api/patients/{chosen}", cookie=cookie)
-            await pause()
-            if time.monotonic() >= deadline:
+            if not await pause():
                 break
         await call(
             client, recorder, ALERTS, "GET", "/api/alerts", cookie=cookie,
