@@ -1,7 +1,8 @@
 """Server CPU per request for what a phone asks most, in process or over HTTP: timed, profiled.
 
 Run: .venv/bin/python -m bench.request_cost [--database-url URL] [--requests 200]
-     [--rounds 5] [--patients 20] [--profile] [--top 40] [--http [--results NAME]]
+     [--rounds 5] [--patients 20] [--profile] [--top 40] [--sort cumulative]
+     [--http [--results NAME]]
 The app is built as `aftercare serve` builds it (create_app, every middleware, dispatcher off)
 on a fresh migrated database (a temporary SQLite file by default; a PostgreSQL URL names a
 server, on which a throwaway database is made and dropped), seeded as bench/load.py seeds it,
@@ -209,12 +210,12 @@ class AllThreads:
             main.disable()
             threading.setprofile(None)
 
-    def table(self, top: int) -> str:
+    def table(self, top: int, order: str) -> str:
         out = io.StringIO()
         stats = pstats.Stats(self.profiles[0], stream=out)
         for profile in self.profiles[1:]:
             stats.add(profile)
-        stats.sort_stats("tottime").print_stats(top)
+        stats.sort_stats(order).print_stats(top)
         return out.getvalue()
 
 
@@ -268,13 +269,19 @@ async def time_all(
     return [best[probe.label] for probe in probes]
 
 
-def profile(app: ASGIApp, cookie: str, probes: list[Probe], count: int, top: int) -> None:
+# How a profile table is sorted: own time finds hot functions, cumulative finds hot callers.
+ORDERS = {"tottime": "own time", "cumulative": "cumulative time"}
+
+
+def profile(
+    app: ASGIApp, cookie: str, probes: list[Probe], count: int, top: int, order: str
+) -> None:
     for probe in probes:
         profiler = AllThreads()
         with profiler.running():
             asyncio.run(measure(app, probe, cookie, count))  # a new loop: new, hooked workers
-        print(f"\n===== {probe.label}: {count} requests, top {top} by own time =====")
-        print(profiler.table(top))
+        print(f"\n===== {probe.label}: {count} requests, top {top} by {ORDERS[order]} =====")
+        print(profiler.table(top, order))
 
 
 @dataclass(frozen=True)
@@ -519,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also print cProfile tables")
     parser.add_argument("--top", type=int, default=40, help="rows per profile table")
     parser.add_argument(
+        "--sort", choices=sorted(ORDERS), default="tottime", help="how profile tables are sorted"
+    )
+    parser.add_argument(
         "--http", action="store_true", help="over HTTP, one uvicorn server per configuration"
     )
     parser.add_argument("--results", default=None, help="with --http: bench/results/NAME.json")
@@ -552,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             costs = asyncio.run(time_all(app, cookie, probes, options.requests, options.rounds))
             if options.profile:
-                profile(app, cookie, probes, options.requests, options.top)
+                profile(app, cookie, probes, options.requests, options.top, options.sort)
         finally:
             engine.dispose()
     report(costs, backend_of(url))

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import and_, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from app.careplan import TreatmentSession
@@ -150,9 +150,16 @@ def planned(treatment: Treatment) -> bool:
     return treatment.voided_at is None and not treatment.booked
 
 
+# Built once, with a bound parameter: a phone's profile asks on every visit, and composing a
+# statement and its cache key costs more CPU than running it (bench/request_cost.py).
+_BOOKED_OF_PATIENT = select(Treatment).where(
+    col(Treatment.patient_id) == bindparam("patient_id"), BOOKED
+)
+
+
 def booked_treatment(session: Session, patient: Patient) -> Treatment | None:
     """The patient's treatment booked ahead and not yet confirmed done (at most one)."""
-    return session.exec(select(Treatment).where(Treatment.patient_id == patient.id, BOOKED)).first()
+    return session.exec(_BOOKED_OF_PATIENT, params={"patient_id": patient.id}).first()
 
 
 def record_doppler_check(

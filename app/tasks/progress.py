@@ -21,7 +21,7 @@ from app.errors import InvalidInput
 from app.patients.models import Patient
 from app.protocols.loader import DailyCourseTask, Protocol
 from app.tasks.models import Occurrence, OccurrenceStatus
-from app.tasks.service import EARLIEST_DAY, LATEST_DAY, restriction_spans, upcoming_appointments
+from app.tasks.service import EARLIEST_DAY, LATEST_DAY, outlook
 from app.timezones import local_day_bounds
 
 
@@ -57,8 +57,9 @@ def progress_of(
     ).all()
     start, _ = local_day_bounds(day - timedelta(days=WEEK_DAYS - 1), zone)
     _, end = local_day_bounds(day, zone)
+    ahead = outlook(session, patient=patient, now=now)
     return progress_lines(
-        spans=restriction_spans(session, patient=patient),
+        spans=ahead.restrictions,
         course=[
             CourseDay(task=row.task, title=row.title, day=row.due_at.astimezone(zone).date())
             for row in tasks
@@ -66,7 +67,7 @@ def progress_of(
         ],
         visits=[
             Visit(title=row.title, due_at=row.due_at, tentative=row.tentative)
-            for row in upcoming_appointments(session, patient=patient, now=now)
+            for row in ahead.appointments
         ],
         ticks=[
             TaskTick(due_at=row.due_at, done=row.status == OccurrenceStatus.DONE)

@@ -473,51 +473,57 @@ def undo(
     )
 
 
-_RESTRICTIONS = (
+# A profile and a progress page both want the patient's restrictions and coming visits: one
+# statement reads both (a few rows each), one fewer per GET /api/me (bench/request_cost.py).
+_RESTRICTIONS_AND_VISITS = (
     select(Occurrence)
     .where(
         col(Occurrence.patient_id) == _PATIENT,
-        col(Occurrence.kind) == OccurrenceKind.RESTRICTION,
-        col(Occurrence.voided) == false(),
+        or_(
+            and_(
+                col(Occurrence.kind) == OccurrenceKind.RESTRICTION,
+                col(Occurrence.voided) == false(),
+            ),
+            and_(
+                col(Occurrence.kind) == OccurrenceKind.APPOINTMENT,
+                col(Occurrence.window_end) > _NOW,
+            ),
+        ),
     )
     .order_by(*TIME_ORDER)
 )
 
 
-def restriction_spans(session: Session, *, patient: Patient) -> list[Span]:
-    """Every restriction row of the patient as a span (a few: one per task and treatment)."""
-    rows = session.exec(_RESTRICTIONS, params={"patient_id": patient.id}).all()
-    return [
-        Span(
-            task=row.task,
-            title=row.title,
-            start=row.due_at,
-            end=row.window_end,
-            instructions=row.instructions,
-        )
-        for row in rows
-    ]
+@dataclass(frozen=True)
+class Outlook:
+    """What lies ahead of a patient at a moment: every restriction row as a span (a few: one
+    per task and treatment; voided ones left out) and the clinic visits not over yet, each in
+    time order."""
+
+    restrictions: list[Span]
+    appointments: list[Occurrence]
+
+    def active_restrictions(self, now: datetime) -> list[Span]:
+        """One span per restricted task going on at `now`: the union of its rows (a
+        re-treatment extends it), so its end is the end of the last row that joins it."""
+        return active(self.restrictions, now)
 
 
-def active_restrictions(session: Session, *, patient: Patient, now: datetime) -> list[Span]:
-    """One span per restricted task going on at `now`: the union of its rows (a re-treatment
-    extends it), so its end is the end of the last row that joins it."""
-    return active(restriction_spans(session, patient=patient), now)
-
-
-_UPCOMING_APPOINTMENTS = (
-    select(Occurrence)
-    .where(
-        col(Occurrence.patient_id) == _PATIENT,
-        col(Occurrence.kind) == OccurrenceKind.APPOINTMENT,
-        col(Occurrence.window_end) > _NOW,
+def outlook(session: Session, *, patient: Patient, now: datetime) -> Outlook:
+    rows = session.exec(
+        _RESTRICTIONS_AND_VISITS, params={"patient_id": patient.id, "now": now}
+    ).all()
+    return Outlook(
+        restrictions=[
+            Span(
+                task=row.task,
+                title=row.title,
+                start=row.due_at,
+                end=row.window_end,
+                instructions=row.instructions,
+            )
+            for row in rows
+            if row.kind == OccurrenceKind.RESTRICTION
+        ],
+        appointments=[row for row in rows if row.kind == OccurrenceKind.APPOINTMENT],
     )
-    .order_by(col(Occurrence.due_at))
-)
-
-
-def upcoming_appointments(
-    session: Session, *, patient: Patient, now: datetime
-) -> Sequence[Occurrence]:
-    params = {"patient_id": patient.id, "now": now}
-    return session.exec(_UPCOMING_APPOINTMENTS, params=params).all()

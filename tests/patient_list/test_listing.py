@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -19,24 +16,9 @@ from app.patient_list.listing import SORT_ORDERS, PatientFilter, SortOrder
 from app.staff.models import StaffUser
 from tests.adherence.world import NOW, Ward, at, build_ward, push_device, report, treated
 from tests.support.factories import make_clinic_with_staff
+from tests.support.sql_statements import statements
 
 KEY = "current-key"
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements sent to the database inside the block (not SQLite's BEGIN)."""
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

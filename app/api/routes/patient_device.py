@@ -83,6 +83,7 @@ def build_profile(
     zone = ZoneInfo(patient.time_zone)
     booked = service.booked_treatment(session, patient)
     clinic = service.clinic_of_patient(session, patient)
+    ahead = tasks.outlook(session, patient=patient, now=now)
     restrictions = [
         RestrictionPublic(
             task=span.task,
@@ -91,7 +92,7 @@ def build_profile(
             until=last_day(span.end, zone),
             until_at=span.end,
         )
-        for span in tasks.active_restrictions(session, patient=patient, now=now)
+        for span in ahead.active_restrictions(now)
     ]
     appointments = [
         AppointmentPublic(
@@ -102,7 +103,7 @@ def build_profile(
             local_due=row.due_at.astimezone(zone),
             tentative=row.tentative,
         )
-        for row in tasks.upcoming_appointments(session, patient=patient, now=now)
+        for row in ahead.appointments
     ]
     return MeProfile(
         id=patient.id,
@@ -348,7 +349,7 @@ def visits_calendar_file(
     clinic = service.clinic_of_patient(session, patient)
     booked = [
         row
-        for row in tasks.upcoming_appointments(session, patient=patient, now=now)
+        for row in tasks.outlook(session, patient=patient, now=now).appointments
         if not row.tentative
     ]
     body = visits_calendar(
