@@ -496,24 +496,28 @@ _RESTRICTIONS_AND_VISITS = (
 
 @dataclass(frozen=True)
 class Outlook:
-    """What lies ahead of a patient at a moment: every restriction row as a span (a few: one
+    """What lies ahead of a patient at a moment (`at`): every restriction row as a span (a few: one
     per task and treatment; voided ones left out) and the clinic visits not over yet, each in
     time order."""
 
+    at: datetime
     restrictions: list[Span]
     appointments: list[Occurrence]
 
-    def active_restrictions(self, now: datetime) -> list[Span]:
-        """One span per restricted task going on at `now`: the union of its rows (a
+    @property
+    def active_restrictions(self) -> list[Span]:
+        """One span per restricted task going on at `at`: the union of its rows (a
         re-treatment extends it), so its end is the end of the last row that joins it."""
-        return active(self.restrictions, now)
+        return active(self.restrictions, self.at)
 
 
 def outlook(session: Session, *, patient: Patient, now: datetime) -> Outlook:
+    """The patient's Outlook at `now`, in one statement."""
     rows = session.exec(
         _RESTRICTIONS_AND_VISITS, params={"patient_id": patient.id, "now": now}
     ).all()
     return Outlook(
+        at=now,
         restrictions=[
             Span(
                 task=row.task,

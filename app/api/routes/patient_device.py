@@ -92,7 +92,7 @@ def build_profile(
             until=last_day(span.end, zone),
             until_at=span.end,
         )
-        for span in ahead.active_restrictions(now)
+        for span in ahead.active_restrictions
     ]
     appointments = [
         AppointmentPublic(
