@@ -105,3 +105,29 @@ def test_a_lapsed_session_returns_to_the_page_after_signing_in(live: Live, desk:
         page.locator("#view").get_by_text("Your session has ended. Please sign in again.")
     ).to_be_visible()
     no_problems(problems)
+
+
+def test_going_elsewhere_while_a_page_loads_lands_there(live: Live, desk: Any) -> None:
+    """The Patients page's script is on its way when the staff member goes to Alerts (a click
+    in the navigation at once after signing in, as in the CI run that found this). The page
+    that was overtaken must neither show nor put its own address back."""
+    riverside(live)
+    page, problems = open_console(desk, live)
+    page.goto("/console/#/settings")  # signed in, the console opens here: no Patients yet
+    page.get_by_label("E-mail").fill(NURSE_EMAIL)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+
+    def arrives_as_the_address_changes(route: Any) -> None:
+        # The address changes while the script runs, so the router goes on with this page
+        # before it has seen the change: the moment a real click can fall into.
+        script = route.fetch().text() + '\nlocation.hash = "#/alerts";\n'
+        route.fulfill(body=script, content_type="text/javascript")
+
+    page.route("**/console/js/patients.js", arrives_as_the_address_changes)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Patients").click()
+    expect(page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/alerts$"))
+    expect(page.get_by_role("heading", name="Patients", level=1)).to_have_count(0)
+    no_problems(problems)

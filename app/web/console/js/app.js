@@ -57,6 +57,8 @@ export function navigate(hash) {
 
 /** Change the address without a new render (e.g. the list's search box). */
 export function setQuery(path, query) {
+  // Only the page being shown may: one that was overtaken must not take the address back.
+  if (parseHash().path !== path) return;
   const search = query.toString();
   history.replaceState(null, "", `#${path}${search ? `?${search}` : ""}`);
 }
@@ -152,6 +154,7 @@ export function takeNotice() {
 }
 
 async function route() {
+  const asked = location.hash;
   const { path, query } = parseHash();
   if (!session.me && !OPEN_PAGES.has(path)) {
     sessionStorage.setItem(NEXT_KEY, location.hash || "#/patients");
@@ -191,7 +194,10 @@ async function route() {
     return;
   }
   const page = await import(`./${name}.js`).catch(() => null);
-  if (mine !== renders) return; // the address changed again while the page loaded
+  // The address changed again while the page's script loaded: its own hashchange, still to
+  // come, routes there. Comparing the address too catches a change whose event has not yet
+  // been seen (the script arrived in between), which the render count alone misses.
+  if (mine !== renders || location.hash !== asked) return;
   if (!page) {
     // The page's script did not arrive (the network dropped). The browser keeps that failure
     // for this page's lifetime, so only a reload can try again: say so, never a blank view.
