@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, inspect, text
@@ -15,12 +14,11 @@ from sqlalchemy.schema import CreateIndex
 from sqlmodel import SQLModel, select
 
 import app.models  # noqa: F401  (every table on the metadata)
-from app.config import Settings
-from app.db import make_engine, session_factory
-from app.migrate import alembic_config, upgrade_to_head
+from app.db import session_factory
+from app.migrate import upgrade_to_head
 from app.tasks.models import Occurrence
-from tests.support.database import throwaway_database
 from tests.support.factories import make_clinic_with_staff, make_patient
+from tests.support.migrations import database_at_head
 
 
 # SQLite's reflection skips indexes on expressions: the next test compares those instead.
@@ -51,45 +49,33 @@ def test_expression_indexes_are_as_the_models_declare_them_on_sqlite(engine: Eng
 
 
 def test_upgrade_is_idempotent_and_downgrade_removes_everything(tmp_path: Path) -> None:
-    with throwaway_database(tmp_path) as url:
-        engine = make_engine(url)
-        try:
-            upgrade_to_head(engine)
-            upgrade_to_head(engine)  # a second run at head is a no-op
-            assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
-            command.downgrade(alembic_config(url), "base")
-            assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-            command.upgrade(alembic_config(url), "head")
-            assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
-        finally:
-            engine.dispose()
+    with database_at_head(tmp_path) as db:
+        upgrade_to_head(db.engine)  # a second run at head is a no-op
+        assert set(SQLModel.metadata.tables) <= set(inspect(db.engine).get_table_names())
+        db.down("base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.up()
+        assert set(SQLModel.metadata.tables) <= set(inspect(db.engine).get_table_names())
 
 
 def test_0005_fills_each_rows_day_after_treatment_as_the_app_does(tmp_path: Path) -> None:
     """Back to 0004 (the column goes), up again: the filled days equal what sync stored."""
     now = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
-    with throwaway_database(tmp_path) as url:
-        engine = make_engine(url)
-        try:
-            upgrade_to_head(engine)
-            factory = session_factory(engine)
-            clinic, nurse = make_clinic_with_staff(factory, now=now - timedelta(days=30))
-            settings = Settings(database_url=url)
-            for zone, treated in (
-                ("Europe/London", datetime(2026, 3, 28, 23, 30, tzinfo=UTC)),  # before BST
-                ("Pacific/Auckland", datetime(2026, 4, 1, 20, 0, tzinfo=UTC)),
-            ):
-                make_patient(
-                    factory, clinic=clinic, staff=nurse, now=treated, settings=settings,
-                    time_zone=zone, treatment={"performed_at": treated.isoformat()},
-                )  # fmt: skip
-            synced = _treatment_days(engine)
-            assert len(synced) > 100 and None not in synced.values()
-            command.downgrade(alembic_config(url), "0004")
-            command.upgrade(alembic_config(url), "0005")
-            assert _treatment_days(engine) == synced
-        finally:
-            engine.dispose()
+    with database_at_head(tmp_path) as db:
+        clinic, nurse = make_clinic_with_staff(db.factory, now=now - timedelta(days=30))
+        for zone, treated in (
+            ("Europe/London", datetime(2026, 3, 28, 23, 30, tzinfo=UTC)),  # before BST
+            ("Pacific/Auckland", datetime(2026, 4, 1, 20, 0, tzinfo=UTC)),
+        ):
+            make_patient(
+                db.factory, clinic=clinic, staff=nurse, now=treated, settings=db.settings,
+                time_zone=zone, treatment={"performed_at": treated.isoformat()},
+            )  # fmt: skip
+        synced = _treatment_days(db.engine)
+        assert len(synced) > 100 and None not in synced.values()
+        db.down("0004")
+        db.up("0005")
+        assert _treatment_days(db.engine) == synced
 
 
 def _treatment_days(engine: Engine) -> dict[object, int | None]:

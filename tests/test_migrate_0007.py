@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from app.clinics.models import Clinic
-from app.config import Settings
-from app.db import make_engine, session_factory, transaction
-from app.migrate import alembic_config, upgrade_to_head
+from app.db import transaction
+from app.migrate import alembic_config
 from app.patients.models import Patient
 from app.reports.models import ReportCreate
 from app.reports.service import submit
-from tests.support.database import throwaway_database
-from tests.support.factories import make_clinic_with_staff, make_patient
-
-NOW = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+from tests.support.migrations import NOW, database_at_head
 
 
 def _report(factory: object, patient_id: uuid.UUID, clinic_id: uuid.UUID, **fields: object) -> None:
@@ -32,60 +27,44 @@ def _report(factory: object, patient_id: uuid.UUID, clinic_id: uuid.UUID, **fiel
         submit(session, patient=patient, clinic=clinic, data=data, now=NOW)
 
 
-def test_0007_keeps_alert_links_and_patients_down_and_up(tmp_path: object) -> None:
-    with throwaway_database(tmp_path) as url:  # type: ignore[arg-type]
-        engine = make_engine(url)
-        try:
-            upgrade_to_head(engine)
-            factory = session_factory(engine)
-            clinic, nurse = make_clinic_with_staff(factory, now=NOW)
-            patient, _ = make_patient(
-                factory, clinic=clinic, staff=nurse, now=NOW, settings=Settings(database_url=url)
-            )
-            _report(factory, patient.id, clinic.id, pain=9)
-            _report(factory, patient.id, clinic.id, pain=1, signs=["fever"])
+def test_0007_keeps_alert_links_and_patients_down_and_up(tmp_path: Path) -> None:
+    with database_at_head(tmp_path) as db:
+        enrolled = db.enrol()
+        clinic, patient = enrolled.clinic, enrolled.patient
+        _report(db.factory, patient.id, clinic.id, pain=9)
+        _report(db.factory, patient.id, clinic.id, pain=1, signs=["fever"])
 
-            def state() -> tuple[object, ...]:
-                with engine.connect() as connection:
-                    links = connection.execute(
-                        text("SELECT count(*) FROM alert WHERE report_id IS NOT NULL")
-                    ).scalar_one()
-                    patients = connection.execute(text("SELECT count(*) FROM patient")).scalar_one()
-                    pushes = connection.execute(
-                        text("SELECT count(*) FROM outbox_message WHERE alert_id IS NOT NULL")
-                    ).scalar_one()
-                return links, patients, pushes
+        def state() -> tuple[object, ...]:
+            with db.engine.connect() as connection:
+                links = connection.execute(
+                    text("SELECT count(*) FROM alert WHERE report_id IS NOT NULL")
+                ).scalar_one()
+                patients = connection.execute(text("SELECT count(*) FROM patient")).scalar_one()
+                pushes = connection.execute(
+                    text("SELECT count(*) FROM outbox_message WHERE alert_id IS NOT NULL")
+                ).scalar_one()
+            return links, patients, pushes
 
-            before = state()
-            assert before == (2, 1, 2)
-            command.downgrade(alembic_config(url), "0006")
-            assert state() == before
-            command.upgrade(alembic_config(url), "head")
-            assert state() == before
-        finally:
-            engine.dispose()
+        before = state()
+        assert before == (2, 1, 2)
+        db.down("0006")
+        assert state() == before
+        db.up()
+        assert state() == before
 
 
-def test_0007_will_not_downgrade_over_a_report_without_a_pain(tmp_path: object) -> None:
-    with throwaway_database(tmp_path) as url:  # type: ignore[arg-type]
-        engine = make_engine(url)
-        try:
-            upgrade_to_head(engine)
-            factory = session_factory(engine)
-            clinic, nurse = make_clinic_with_staff(factory, now=NOW)
-            patient, _ = make_patient(
-                factory, clinic=clinic, staff=nurse, now=NOW, settings=Settings(database_url=url)
-            )
-            _report(factory, patient.id, clinic.id, signs=["bruising"])
-            with pytest.raises(RuntimeError, match="1 symptom reports have no pain"):
-                command.downgrade(alembic_config(url), "0006")
-            with engine.connect() as connection:
-                version = connection.execute(text("SELECT version_num FROM alembic_version"))
-                # Refused at 0007: PostgreSQL rolls the whole downgrade back (still at head),
-                # SQLite keeps the later steps it had already undone. Never below 0007.
-                head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-                assert version.scalar_one() in {"0007", head}
-                pains = connection.execute(text("SELECT pain FROM symptom_report"))
-                assert pains.scalars().all() == [None]
-        finally:
-            engine.dispose()
+def test_0007_will_not_downgrade_over_a_report_without_a_pain(tmp_path: Path) -> None:
+    with database_at_head(tmp_path) as db:
+        enrolled = db.enrol()
+        clinic, patient = enrolled.clinic, enrolled.patient
+        _report(db.factory, patient.id, clinic.id, signs=["bruising"])
+        with pytest.raises(RuntimeError, match="1 symptom reports have no pain"):
+            db.down("0006")
+        with db.engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version"))
+            # Refused at 0007: PostgreSQL rolls the whole downgrade back (still at head),
+            # SQLite keeps the later steps it had already undone. Never below 0007.
+            head = ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
+            assert version.scalar_one() in {"0007", head}
+            pains = connection.execute(text("SELECT pain FROM symptom_report"))
+            assert pains.scalars().all() == [None]

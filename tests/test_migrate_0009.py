@@ -19,7 +19,7 @@ from app.staff import totp, totp_secrets
 from app.staff.models import StaffUser
 from tests.support.database import throwaway_database
 from tests.support.factories import make_clinic_with_staff
-from tests.test_migrate_0007 import NOW
+from tests.support.migrations import NOW
 
 
 @pytest.fixture(autouse=True)
