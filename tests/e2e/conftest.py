@@ -1,4 +1,5 @@
-"""Browser tests of the patient PWA: a real server on loopback, Debian's Chromium via Playwright.
+"""Browser tests of the patient PWA and the console: a real server on loopback, Debian's
+Chromium via Playwright.
 
 Skipped only when /usr/bin/chromium is absent, and then only outside CI (.ci/run installs it
 and sets AFTERCARE_REQUIRE_BROWSER, which turns the skip into a failure). Each test gets its
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from app.clock import FixedClock
 from app.config import Settings
 from app.main import create_app
+from tests.e2e.console_support import DESK
 from tests.e2e.layout_support import MEASUREMENTS
 from tests.e2e.pwa_support import CHROMIUM, CHROMIUM_ARGS, PHONE, Enrolled, Live, listening
 from tests.support.factories import make_clinic_with_staff, make_patient
@@ -118,6 +120,16 @@ def handset(browser: Any, live: Live) -> Iterator[Any]:
         locale="en-GB",
         timezone_id="Europe/London",
         has_touch=True,
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def desk(browser: Any, live: Live) -> Iterator[Any]:
+    """A laptop-sized browser context (1366 x 768, London), as on a clinic desk."""
+    context = browser.new_context(
+        viewport=DESK, base_url=live.base_url, locale="en-GB", timezone_id="Europe/London"
     )
     yield context
     context.close()

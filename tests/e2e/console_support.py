@@ -1,20 +1,21 @@
-"""What the console browser tests share: a desktop context, signing in, a clinic with history."""
+"""What the console browser tests share: signing in, screen sizes, Ada, a clinic with history."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from app.clinics.models import Clinic
 from app.db import transaction
+from app.patients.models import Patient
 from app.staff.models import StaffRole, StaffUser
 from app.staff.service import create_staff
 from tests.e2e.pwa_support import Live, open_page, unexpected
@@ -54,16 +55,6 @@ LAYOUT = """(root) => {
 
 ADMIN_EMAIL = "admin@riverside.example"
 NURSE_EMAIL = "nurse@riverside.example"
-
-
-@pytest.fixture
-def desk(browser: Any, live: Live) -> Iterator[Any]:
-    """A laptop-sized browser context (1366 x 768, London), as on a clinic desk."""
-    context = browser.new_context(
-        viewport=DESK, base_url=live.base_url, locale="en-GB", timezone_id="Europe/London"
-    )
-    yield context
-    context.close()
 
 
 class Phone:
@@ -184,6 +175,33 @@ def sign_in(page: Any, email: str, password: str = STAFF_PASSWORD) -> None:
 def open_console(context: Any, live: Live) -> tuple[Any, list[str]]:
     """A page with its clock pinned to the server's; problems collects console errors."""
     return open_page(context, live.clock.now())
+
+
+def ada(live: Live, *, treated_hours_ago: float | None = None, **fields: object) -> Patient:
+    """Ada Lovelace, enrolled at Riverside now; treated that many hours ago, when given."""
+    clinic = riverside(live)
+    now = live.clock.now()
+    if treated_hours_ago is not None:
+        performed_at = now - timedelta(hours=treated_hours_ago)
+        fields["treatment"] = {"performed_at": performed_at.isoformat()}
+    patient, _ = make_patient(
+        live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
+        **fields,
+    )  # fmt: skip
+    return patient
+
+
+@contextmanager
+def at_size(browser: Any, live: Live, size: str) -> Iterator[tuple[Any, list[str]]]:
+    """A console page at one of SIZES (a phone, a 320 px one, 200 % text), closed afterwards."""
+    context = browser.new_context(
+        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
+        has_touch=True,
+    )  # fmt: skip
+    try:
+        yield open_console(context, live)
+    finally:
+        context.close()
 
 
 def no_problems(problems: list[str], *statuses: int) -> None:

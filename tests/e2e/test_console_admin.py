@@ -11,26 +11,15 @@ from sqlmodel import select
 from app.clinics.models import Clinic
 from app.patients.models import Patient
 from app.staff.models import AuditEvent, StaffRole
-from tests.e2e.console_support import (
-    ADMIN_EMAIL,
-    NURSE_EMAIL,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-    staff_by_email,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot
 from tests.support.push_service import FakePushService
 
-__all__ = ["desk"]  # the fixture, used by name
-
 
 def test_a_clinician_sees_no_admin_pages(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     nav = page.get_by_role("navigation", name="Console")
     expect(nav.get_by_role("link", name="Patients")).to_be_visible()
     expect(nav.get_by_role("link", name="Audit log")).to_have_count(0)  # hidden: not in the tree
@@ -53,16 +42,16 @@ def test_a_clinician_sees_no_admin_pages(live: Live, desk: Any) -> None:
     expect(clinic.get_by_text("Only a clinic admin can change these.")).to_be_visible()
     expect(clinic.get_by_role("button", name="Save clinic settings")).to_have_count(0)
     screenshot(page, "console-settings.png")
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_an_admin_pages_through_the_audit_log(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
+    clinic = console.riverside(live, push_receiver)
     mary = clinic.patients["Mary Seacole"]
-    page, problems = open_console(desk, live)
-    sign_in(page, ADMIN_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.ADMIN_EMAIL)
     nav = page.get_by_role("navigation", name="Console")
     for _ in range(30):  # 60 audited reads, more than one page of 50
         assert page.request.get(f"/api/patients/{mary.id}").ok
@@ -94,15 +83,15 @@ def test_an_admin_pages_through_the_audit_log(
     saved = download.value.path().read_text(encoding="utf-8-sig")
     assert saved.count("Viewed the record") == 30
     assert "Mary Seacole" in saved
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_an_admin_manages_staff_and_erases_a_patient(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
-    page, problems = open_console(desk, live)
-    sign_in(page, ADMIN_EMAIL)
+    clinic = console.riverside(live, push_receiver)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.ADMIN_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Staff").click()
 
     form = page.get_by_role("form", name="Add a staff member")
@@ -120,7 +109,7 @@ def test_an_admin_manages_staff_and_erases_a_patient(
     alan.get_by_role("button", name="Disable").click()
     page.get_by_role("dialog").get_by_role("button", name="Disable").click()
     expect(alan.get_by_text("disabled", exact=True)).to_be_visible()
-    stored = staff_by_email(live, "alan@riverside.example")
+    stored = console.staff_by_email(live, "alan@riverside.example")
     assert stored.role == StaffRole.ADMIN
     assert stored.disabled_at == live.clock.now()
     assert stored.on_call is False  # a disabled account is no longer the one alerts go to
@@ -130,7 +119,7 @@ def test_an_admin_manages_staff_and_erases_a_patient(
     me.get_by_label("Role of Dr Grace Hopper").select_option("clinician")
     expect(page.get_by_role("alert").filter(has_text="at least one enabled admin")).to_be_visible()
     expect(me.get_by_label("Role of Dr Grace Hopper")).to_have_value("admin")
-    assert staff_by_email(live, ADMIN_EMAIL).role == StaffRole.ADMIN
+    assert console.staff_by_email(live, console.ADMIN_EMAIL).role == StaffRole.ADMIN
 
     # Erasing a patient asks for the name, typed out.
     edith = clinic.patients["Edith Cavell"]
@@ -147,15 +136,15 @@ def test_an_admin_manages_staff_and_erases_a_patient(
     expect(page.get_by_role("table", name="Patients")).not_to_contain_text("Edith Cavell")
     with live.factory() as session:
         assert session.get(Patient, edith.id) is None
-    no_problems(problems, 409)  # the refused step-down
+    console.no_problems(problems, 409)  # the refused step-down
 
 
 def test_the_adherence_page_shows_charts_and_tables(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    riverside(live, push_receiver)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    console.riverside(live, push_receiver)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Adherence").click()
     expect(page.get_by_role("heading", name="Adherence", level=1)).to_be_visible()
     expect(page.locator("#view").get_by_text("3 patients")).to_be_visible()
@@ -169,13 +158,13 @@ def test_the_adherence_page_shows_charts_and_tables(
         "href", "/api/patients.csv"
     )
     screenshot(page, "console-adherence.png")
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_an_admin_sets_the_out_of_hours_route(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, ADMIN_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.ADMIN_EMAIL)
     page.goto("/console/#/settings")
     clinic = page.get_by_role("region", name="Clinic")
     expect(clinic.get_by_label("Out-of-hours name")).to_have_value("the on-call nurse")
@@ -186,13 +175,13 @@ def test_an_admin_sets_the_out_of_hours_route(live: Live, desk: Any) -> None:
     with live.factory() as session:
         stored = session.exec(select(Clinic)).one()
     assert (stored.out_of_hours_phone, stored.out_of_hours_name) == ("111", "NHS 111")
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_an_admin_sets_which_reminders_go_by_email_or_text(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, ADMIN_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.ADMIN_EMAIL)
     page.goto("/console/#/settings")
     clinic = page.get_by_role("region", name="Clinic")
     tasks = clinic.get_by_label("Tasks (their codes, with commas)")
@@ -210,4 +199,4 @@ def test_an_admin_sets_which_reminders_go_by_email_or_text(live: Live, desk: Any
         stored = session.exec(select(Clinic)).one()
     assert stored.fallback_tasks == ["remove_stocking", "stockings_on"]
     assert (stored.fallback_after_minutes, stored.sms_per_day) == (20, 2)
-    no_problems(problems, 422)
+    console.no_problems(problems, 422)

@@ -15,15 +15,7 @@ from sqlmodel import col, select
 from app.notifications.models import PushSubscription
 from app.patients.models import Patient
 from app.reports.models import Alert
-from tests.e2e.console_support import (
-    NURSE_EMAIL,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-    staff_by_email,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import (
     Live,
     dispatch_once,
@@ -32,8 +24,6 @@ from tests.e2e.pwa_support import (
     unexpected,
 )
 from tests.support.push_service import FakePushService
-
-__all__ = ["desk"]  # the fixture, used by name
 
 # Chromium cannot reach a real push service here: PushManager hands out the loopback push
 # service's subscription instead (as in the PWA's reminder tests).
@@ -69,14 +59,14 @@ def _alert(live: Live, patient_name: str) -> Alert:
 def test_a_report_appears_live_and_is_acknowledged_with_a_note(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
+    clinic = console.riverside(live, push_receiver)
     now = live.clock.now()
     # An emergency raised 20 minutes ago is already waiting when the nurse opens the inbox.
     live.clock.set(now - timedelta(minutes=20))
     clinic.phones["Florence Nightingale"].report(pain=4, signs=["chest_pain_breathless"])
     live.clock.set(now)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     nav_alerts = page.get_by_role("navigation", name="Console").get_by_role("link", name="Alerts")
     expect(nav_alerts).to_have_accessible_name("Alerts, 1 open")
     nav_alerts.click()
@@ -112,26 +102,26 @@ def test_a_report_appears_live_and_is_acknowledged_with_a_note(
     expect(nav_alerts).to_have_accessible_name("Alerts, 1 open")
 
     alert = _alert(live, "Mary Seacole")
-    nurse = staff_by_email(live, NURSE_EMAIL)
+    nurse = console.staff_by_email(live, console.NURSE_EMAIL)
     assert alert.status == "acknowledged"
     assert alert.acknowledged_by == nurse.id
     assert alert.acknowledgement_note == "Called Mary; GP visit today."
     assert alert.acknowledged_at == now
     assert _alert(live, "Florence Nightingale").status == "open"
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
+    clinic = console.riverside(live, push_receiver)
     key = httpx.get(f"{live.base_url}/api/push/public-key").json()
     device = push_receiver.subscribe(application_server_key=key["public_key"])
     made = {"endpoint": device.endpoint, "json": device.to_json()}
     desk.add_init_script(PUSH_STUB % json.dumps(made))
     desk.grant_permissions(["notifications"], origin=live.base_url)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto("/console/#/alerts")
 
     page.get_by_role("button", name="Enable alerts on this browser").click()
@@ -141,7 +131,7 @@ def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
     ]
     with live.factory() as session:
         [stored] = session.exec(select(PushSubscription)).all()[-1:]
-    assert stored.staff_id == staff_by_email(live, NURSE_EMAIL).id
+    assert stored.staff_id == console.staff_by_email(live, console.NURSE_EMAIL).id
     assert stored.endpoint == device.endpoint
 
     clinic.phones["Mary Seacole"].report(pain=8, signs=["spreading_redness"])
@@ -173,23 +163,23 @@ def test_alerts_on_this_browser_arrive_as_a_nameless_notification(
             select(PushSubscription).where(col(PushSubscription.staff_id).is_not(None))
         )
         assert left.all() == []
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_an_alert_without_a_pain_and_with_a_note_to_read_says_so(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
+    clinic = console.riverside(live, push_receiver)
     # No pain number, nothing ticked: the note alone makes it urgent, and someone must read it.
     clinic.phones["Mary Seacole"].report(pain=None, note="I can\u2019t breathe since lunch")
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Alerts").click()
     item = page.get_by_role("list", name="Open alerts").get_by_role("listitem", name="Mary Seacole")
     expect(item).to_contain_text("Pain not given")
     expect(item).to_contain_text("The note needs reading")
     expect(item).not_to_contain_text("Pain null")
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 # Counts the tones the page plays: Chromium here has no sound card to listen to.
@@ -210,10 +200,10 @@ TONE_COUNTER = """
 def test_a_new_alert_shows_in_the_tab_title_and_plays_the_chosen_sound(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
+    clinic = console.riverside(live, push_receiver)
     desk.add_init_script(TONE_COUNTER)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     expect(page).to_have_title("Patients · Aftercare console")
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()
     card = page.get_by_role("region", name="New alerts")
@@ -232,16 +222,16 @@ def test_a_new_alert_shows_in_the_tab_title_and_plays_the_chosen_sound(
     clinic.phones["Florence Nightingale"].report(pain=9)
     expect(page).to_have_title("(2) Settings · Aftercare console", timeout=10_000)
     assert page.evaluate("window.tones") == 4  # turned off: silent
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_a_page_whose_script_does_not_arrive_says_so_and_reloads(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
+    clinic = console.riverside(live, push_receiver)
     clinic.phones["Mary Seacole"].report(pain=7, signs=["fever"])
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.route("**/console/js/alerts.js", lambda route: route.abort("internetdisconnected"))
     page.goto("/console/#/alerts")
     expect(page.get_by_role("heading", name="Alerts", level=1)).to_be_focused()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,20 +11,8 @@ from sqlmodel import col, select
 
 from app.patients.models import AppointmentBooking, Patient
 from app.staff.models import AuditEvent
-from tests.e2e.console_support import (
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
-from tests.support.factories import make_patient
-
-__all__ = ["desk"]  # the fixture, used by name
 
 CHECK_UP = "Check-up and possible top-up treatment"
 CLOSED = "Riverside Vein Clinic is closed on Sundays."
@@ -33,13 +20,7 @@ CLOSED = "Riverside Vein Clinic is closed on Sundays."
 
 def ada(live: Live) -> Patient:
     """Treated two hours ago (Fri 27 Mar 2026): the check-up is on Fri 10 Apr."""
-    clinic = riverside(live)
-    now = live.clock.now()
-    patient, _ = make_patient(
-        live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
-        treatment={"performed_at": (now - timedelta(hours=2)).isoformat()},
-    )  # fmt: skip
-    return patient
+    return console.ada(live, treated_hours_ago=2)
 
 
 def bookings(live: Live) -> list[AppointmentBooking]:
@@ -49,8 +30,8 @@ def bookings(live: Live) -> list[AppointmentBooking]:
 
 def test_book_outside_hours_is_warned_and_booked_only_anyway(live: Live, desk: Any) -> None:
     patient = ada(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     visits = page.get_by_role("region", name="Visits")
     check_up = visits.get_by_label(f"Book {CHECK_UP} at")
@@ -90,19 +71,14 @@ def test_book_outside_hours_is_warned_and_booked_only_anyway(live: Live, desk: A
     review.fill("2026-05-22T11:00")
     expect(visits.get_by_role("alert")).to_have_count(0)
     assert [b.key for b in bookings(live)] == ["follow_up/1"]
-    no_problems(problems, 409)
+    console.no_problems(problems, 409)
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_warning_fits_small_screens_and_large_text(live: Live, browser: Any, size: str) -> None:
     patient = ada(live)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, NURSE_EMAIL)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.NURSE_EMAIL)
         page.goto(f"/console/#/patients/{patient.id}")
         visits = page.get_by_role("region", name="Visits")
         visits.get_by_label(f"Book {CHECK_UP} at").fill("2026-04-12T10:00")
@@ -112,8 +88,6 @@ def test_the_warning_fits_small_screens_and_large_text(live: Live, browser: Any,
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(visits, f"{size}-console-booking-warned.png")
         # On a phone each visit is a block: nothing is cut off, the warning and its button fit.
-        found = visits.evaluate(LAYOUT)
+        found = visits.evaluate(console.LAYOUT)
         assert found == [], (size, found)
-        no_problems(problems, 409)
-    finally:
-        context.close()
+        console.no_problems(problems, 409)

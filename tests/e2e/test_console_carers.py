@@ -16,16 +16,7 @@ from sqlmodel import select
 from app.patients.models import Patient
 from app.staff.models import AuditEvent
 from app.tasks.models import Occurrence
-from tests.e2e.console_support import (
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import (
     PHONE,
     Live,
@@ -34,18 +25,10 @@ from tests.e2e.pwa_support import (
     scroll_into_view,
     unexpected,
 )
-from tests.support.factories import make_patient
-
-__all__ = ["desk"]  # the fixture, used by name
 
 
 def ada(live: Live) -> Patient:
-    clinic = riverside(live)
-    patient, _ = make_patient(
-        live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=live.clock.now(),
-        settings=live.settings,
-    )  # fmt: skip
-    return patient
+    return console.ada(live)
 
 
 def actions(live: Live, patient_id: uuid.UUID) -> list[str]:
@@ -87,8 +70,8 @@ def test_staff_invite_a_carer_who_helps_then_remove_them(
     live: Live, desk: Any, browser: Any
 ) -> None:
     patient = ada(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     card = page.get_by_role("region", name="Carers")
     expect(card).to_contain_text("No carer yet.")
@@ -173,27 +156,20 @@ def test_staff_invite_a_carer_who_helps_then_remove_them(
     assert actions(live, patient.id)[:1] == ["carer.invited"]
     for action in ("carer.changed", "carer.link_issued", "carer.removed"):
         assert action in actions(live, patient.id)
-    no_problems(problems)
+    console.no_problems(problems)
     assert unexpected(carer_problems, 401) == []
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_card_fits_small_screens_and_large_text(live: Live, browser: Any, size: str) -> None:
     patient = ada(live)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, NURSE_EMAIL)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.NURSE_EMAIL)
         page.goto(f"/console/#/patients/{patient.id}")
         invite(page, "Bartholomew Featherstonehaugh")
         card = page.get_by_role("region", name="Carers")
         scroll_into_view(card)
         page.wait_for_timeout(100)
         screenshot_part(card, f"{size}-console-carers.png")
-        assert card.evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert card.evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)

@@ -10,33 +10,24 @@ from typing import Any
 from playwright.sync_api import expect
 
 from app.patients.models import Patient
-from tests.e2e.console_support import (
-    NURSE_EMAIL,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live
 from tests.support.factories import STAFF_PASSWORD, make_patient
-
-__all__ = ["desk"]  # the fixture, used by name
 
 
 def sign_in_again(page: Any) -> None:
     expect(
         page.locator("#view").get_by_text("Your session has ended. Please sign in again.")
     ).to_be_visible()
-    page.get_by_label("E-mail").fill(NURSE_EMAIL)
+    page.get_by_label("E-mail").fill(console.NURSE_EMAIL)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
 
 def test_the_enrolment_form_comes_back_after_signing_in_again(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Enrol").click()
     page.get_by_label("Full name").fill("Edith Cavell")
     page.get_by_label("Mobile phone (optional)").fill("+44 7700 900456")
@@ -52,18 +43,18 @@ def test_the_enrolment_form_comes_back_after_signing_in_again(live: Live, desk: 
     kept = page.evaluate("JSON.stringify(sessionStorage)")
     assert STAFF_PASSWORD not in kept
     assert page.evaluate("localStorage.getItem('console.drafts')") is None  # this tab only
-    no_problems(problems, 401)
+    console.no_problems(problems, 401)
 
 
 def test_the_patients_edit_form_opens_again_with_what_was_typed(live: Live, desk: Any) -> None:
-    clinic = riverside(live)
+    clinic = console.riverside(live)
     now = live.clock.now()
     patient, _ = make_patient(
         live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
         treatment={"performed_at": (now - timedelta(hours=2)).isoformat()},
     )  # fmt: skip
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     page.get_by_role("button", name="Edit details").click()
     form = page.get_by_role("form", name="Edit details")
@@ -78,18 +69,18 @@ def test_the_patients_edit_form_opens_again_with_what_was_typed(live: Live, desk
     with live.factory() as session:
         saved = session.get(Patient, patient.id)
         assert saved is not None and saved.name == "Ada King-Lovelace"
-    no_problems(problems, 401)
+    console.no_problems(problems, 401)
 
 
 def test_signing_out_on_purpose_keeps_nothing(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Enrol").click()
     page.get_by_label("Full name").fill("Edith Cavell")
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, NURSE_EMAIL)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Enrol").click()
     expect(page.get_by_label("Full name")).to_have_value("")
     assert page.evaluate("sessionStorage.getItem('console.drafts')") is None
-    no_problems(problems)
+    console.no_problems(problems)

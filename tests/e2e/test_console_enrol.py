@@ -10,36 +10,27 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.patients.models import Patient
-from tests.e2e.console_support import (
-    NURSE_EMAIL,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot
 from tests.support.push_service import FakePushService
-
-__all__ = ["desk"]  # the fixture, used by name
 
 
 def test_sign_in_enrol_show_the_qr_and_list_the_patient(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
-    page, problems = open_console(desk, live)
+    clinic = console.riverside(live, push_receiver)
+    page, problems = console.open_console(desk, live)
 
     page.goto("/console/")
     expect(page.get_by_role("heading", name="Sign in to the clinic console")).to_be_visible()
     expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
     screenshot(page, "console-sign-in.png")
     # A wrong password is said plainly, and nothing opens.
-    page.get_by_label("E-mail").fill(NURSE_EMAIL)
+    page.get_by_label("E-mail").fill(console.NURSE_EMAIL)
     page.get_by_label("Password").fill("not the password at all")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert").filter(has_text="do not match")).to_be_visible()
-    sign_in(page, NURSE_EMAIL)
+    console.sign_in(page, console.NURSE_EMAIL)
     expect(page.get_by_role("heading", name="Patients", level=1)).to_be_visible()
     expect(page.locator("#clinic-name")).to_have_text("Riverside Vein Clinic")
 
@@ -109,13 +100,13 @@ def test_sign_in_enrol_show_the_qr_and_list_the_patient(
     row.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace", level=1)).to_be_visible()
     expect(page.locator(".page-head").get_by_text("link not used yet")).to_be_visible()
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_the_patient_page_shows_plan_reports_visits_and_devices(
     live: Live, desk: Any, push_receiver: FakePushService
 ) -> None:
-    clinic = riverside(live, push_receiver)
+    clinic = console.riverside(live, push_receiver)
     mary = clinic.patients["Mary Seacole"]
     now = live.clock.now()
     phone = clinic.phones["Mary Seacole"]
@@ -123,8 +114,8 @@ def test_the_patient_page_shows_plan_reports_visits_and_devices(
         live.clock.set(now - timedelta(hours=hours_ago))
         phone.report(pain=pain, signs=["itching"], note=note)
     live.clock.set(now)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{mary.id}")
 
     expect(page.get_by_role("heading", name="Mary Seacole", level=1)).to_be_visible()
@@ -182,4 +173,4 @@ def test_the_patient_page_shows_plan_reports_visits_and_devices(
     expect(devices.get_by_text("revoked")).to_be_visible()
     gone = clinic.phones["Mary Seacole"].http.get("/api/me")
     assert gone.status_code == 401
-    no_problems(problems)
+    console.no_problems(problems)

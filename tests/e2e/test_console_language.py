@@ -11,20 +11,9 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.patients.models import Patient
-from tests.e2e.console_support import (
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
 from tests.support.factories import make_patient
-
-__all__ = ["desk"]  # the fixture, used by name
 
 
 def stored(live: Live, name: str) -> Patient:
@@ -33,9 +22,9 @@ def stored(live: Live, name: str) -> Patient:
 
 
 def test_enrol_in_polish_see_it_and_change_it_back(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Enrol").click()
     expect(page.get_by_label("Language")).to_have_value("en")  # English unless chosen
     page.get_by_label("Full name").fill("Zofia Nowak")
@@ -62,26 +51,21 @@ def test_enrol_in_polish_see_it_and_change_it_back(live: Live, desk: Any) -> Non
     expect(page.locator("#view .message-ok")).to_contain_text("Saved.")
     expect(language).to_have_text("English")
     assert stored(live, "Zofia Nowak").language == "en"
-    no_problems(problems)
+    console.no_problems(problems)
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_language_fits_small_screens_and_large_text(
     live: Live, browser: Any, size: str
 ) -> None:
-    clinic = riverside(live)
+    clinic = console.riverside(live)
     now = live.clock.now()
     patient, _ = make_patient(
         live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
         treatment={"performed_at": (now - timedelta(hours=2)).isoformat()}, language="pl",
     )  # fmt: skip
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, NURSE_EMAIL)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.NURSE_EMAIL)
         page.goto(f"/console/#/patients/{patient.id}")
         details = page.get_by_role("region", name="Details")
         expect(details.get_by_text("Polski")).to_be_visible()
@@ -89,13 +73,11 @@ def test_the_language_fits_small_screens_and_large_text(
         screenshot_part(details, f"{size}-console-patient-language.png")
         # The language's own line (the card's other facts are measured with their own pages).
         shown = details.locator("dt", has_text="Language").locator("xpath=following-sibling::dd[1]")
-        assert shown.evaluate(LAYOUT) == [], size
+        assert shown.evaluate(console.LAYOUT) == [], size
         page.goto("/console/#/enrol")
         form = page.locator("form.enrol-form")
         expect(form.get_by_label("Language")).to_be_visible()
         scroll_into_view(form.get_by_label("Language"))
         screenshot_part(form, f"{size}-console-enrol-language.png")
-        assert form.evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert form.evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)

@@ -13,21 +13,8 @@ from sqlmodel import select
 
 from app.config import Settings
 from app.staff.models import AuditEvent, StaffUser
-from tests.e2e.console_support import (
-    ADMIN_EMAIL,
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-    staff_by_email,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot_part, scroll_into_view
-
-__all__ = ["desk"]  # the fixture, used by name
 
 
 @pytest.fixture
@@ -52,9 +39,9 @@ def stored(live: Live, email: str) -> tuple[str, str]:
 
 
 def test_a_clinician_chooses_texts_when_on_call(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto("/console/#/settings")
     form = page.get_by_role("form", name="When on call")
     expect(form).to_contain_text("never who or why")
@@ -67,14 +54,14 @@ def test_a_clinician_chooses_texts_when_on_call(live: Live, desk: Any) -> None:
     form.get_by_label("Mobile number").fill("07700 900123")
     form.get_by_role("button", name="Save").click()
     expect(form.get_by_role("alert")).to_contain_text("must start with the country code")
-    assert stored(live, NURSE_EMAIL) == ("", "push")
+    assert stored(live, console.NURSE_EMAIL) == ("", "push")
     form.get_by_label("Mobile number").fill("+44 7700 900123")
     form.get_by_role("button", name="Save").click()
     expect(form.get_by_role("status")).to_contain_text(
         "When on call: Text message to +447700900123."
     )
     expect(form.get_by_label("Mobile number")).to_have_value("+447700900123")
-    assert stored(live, NURSE_EMAIL) == ("+447700900123", "sms")
+    assert stored(live, console.NURSE_EMAIL) == ("+447700900123", "sms")
     # Coming back, the page shows what was saved.
     page.reload()
     form = page.get_by_role("form", name="When on call")
@@ -82,15 +69,15 @@ def test_a_clinician_chooses_texts_when_on_call(live: Live, desk: Any) -> None:
     with live.factory() as session:
         actions = [e.action for e in session.exec(select(AuditEvent)).all()]
     assert actions.count("staff.alert_channel_change") == 1
-    no_problems(problems, 422)
+    console.no_problems(problems, 422)
 
 
 def test_an_admin_sets_a_colleague_to_email(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, ADMIN_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.ADMIN_EMAIL)
     page.goto("/console/#/staff")
-    nurse = staff_by_email(live, NURSE_EMAIL)
+    nurse = console.staff_by_email(live, console.NURSE_EMAIL)
     label = nurse.name or nurse.email
     page.get_by_role("button", name=f"Change how {label} is alerted on call").click()
     dialog = page.get_by_role("dialog")
@@ -100,25 +87,20 @@ def test_an_admin_sets_a_colleague_to_email(live: Live, desk: Any) -> None:
     expect(dialog.get_by_role("status")).to_contain_text("When on call: E-mail.")
     dialog.get_by_role("button", name="Close").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    row = page.get_by_role("row").filter(has_text=NURSE_EMAIL)
+    row = page.get_by_role("row").filter(has_text=console.NURSE_EMAIL)
     expect(row).to_contain_text("E-mail")
     expect(
         page.get_by_role("button", name=f"Change how {label} is alerted on call")
     ).to_be_focused()
-    assert stored(live, NURSE_EMAIL) == ("", "email")
-    no_problems(problems)
+    assert stored(live, console.NURSE_EMAIL) == ("", "email")
+    console.no_problems(problems)
 
 
 @pytest.mark.parametrize("size", ["phone", "narrow"])
 def test_the_card_fits_a_phone_and_320_px(live: Live, browser: Any, size: str) -> None:
-    riverside(live)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, NURSE_EMAIL)
+    console.riverside(live)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.NURSE_EMAIL)
         page.goto("/console/#/settings")
         form = page.get_by_role("form", name="When on call")
         form.get_by_label("Mobile number").fill("+44 7700 900123")
@@ -128,31 +110,22 @@ def test_the_card_fits_a_phone_and_320_px(live: Live, browser: Any, size: str) -
         scroll_into_view(form)
         page.wait_for_timeout(100)
         screenshot_part(form, f"{size}-console-oncall.png")
-        assert form.evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert form.evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)
 
 
 @pytest.mark.parametrize("size", ["phone", "narrow"])
 def test_the_admins_dialog_fits_a_phone_and_320_px(live: Live, browser: Any, size: str) -> None:
-    riverside(live)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, ADMIN_EMAIL)
+    console.riverside(live)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.ADMIN_EMAIL)
         page.goto("/console/#/staff")
-        nurse = staff_by_email(live, NURSE_EMAIL)
+        nurse = console.staff_by_email(live, console.NURSE_EMAIL)
         label = nurse.name or nurse.email
         page.get_by_role("button", name=f"Change how {label} is alerted on call").click()
         dialog = page.get_by_role("dialog")
         expect(dialog.get_by_label("Mobile number")).to_be_focused()
         page.wait_for_timeout(100)
         screenshot_part(dialog, f"{size}-console-oncall-dialog.png")
-        assert dialog.evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert dialog.evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)

@@ -11,22 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from app.staff.models import StaffUser
-from tests.e2e.console_support import (
-    ADMIN_EMAIL,
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-    staff_by_email,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot
 from tests.support.factories import STAFF_PASSWORD
-
-__all__ = ["desk"]  # the fixture, used by name
 
 NEW_PASSWORD = "marmalade on the windowsill"
 
@@ -47,16 +34,16 @@ def issue_link(page: Any, name: str, shot: str = "") -> str:
 
 
 def test_a_forgotten_password_set_again_with_a_link(live: Live, desk: Any, browser: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, ADMIN_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.ADMIN_EMAIL)
     url = issue_link(page, "nurse@riverside.example", shot="console-staff-reset-link.png")
     assert "/console/#/set-password?token=" in url
     screenshot(page, "console-staff-reset.png")
 
     nurses = browser.new_context(base_url=live.base_url, locale="en-GB")
     try:
-        nurse, nurse_problems = open_console(nurses, live)
+        nurse, nurse_problems = console.open_console(nurses, live)
         nurse.goto(url)
         expect(nurse.get_by_role("heading", name="For nurse@riverside.example")).to_be_visible()
         assert "token" not in nurse.url  # out of the address bar (and the history) at once
@@ -70,7 +57,7 @@ def test_a_forgotten_password_set_again_with_a_link(live: Live, desk: Any, brows
         nurse.get_by_role("button", name="Set password").click()
         expect(nurse.get_by_role("heading", name="Your password is set")).to_be_visible()
         nurse.get_by_role("link", name="Sign in").click()
-        sign_in(nurse, NURSE_EMAIL, NEW_PASSWORD)
+        console.sign_in(nurse, console.NURSE_EMAIL, NEW_PASSWORD)
         expect(nurse.get_by_role("heading", name="Patients", level=1)).to_be_visible()
 
         nurse.goto(url)  # the same link again
@@ -78,25 +65,25 @@ def test_a_forgotten_password_set_again_with_a_link(live: Live, desk: Any, brows
         expect(nurse.locator("#view").get_by_role("alert")).to_have_text(
             "This set-password link was already used: ask a clinic admin for a new one."
         )
-        no_problems(nurse_problems, 410)
+        console.no_problems(nurse_problems, 410)
     finally:
         nurses.close()
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_a_lost_phones_two_step_sign_in_is_reset(live: Live, desk: Any) -> None:
-    clinic = riverside(live)
+    clinic = console.riverside(live)
     with live.factory() as session:  # the nurse has a second factor on
         nurse = session.get(StaffUser, clinic.nurse.id)
         assert nurse is not None
         nurse.totp_enabled_at = live.clock.now()
         session.add(nurse)
         session.commit()
-    page, problems = open_console(desk, live)
-    sign_in(page, ADMIN_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.ADMIN_EMAIL)
     page.goto("/console/#/staff")
-    row = page.get_by_role("row").filter(has_text=NURSE_EMAIL)
-    row.get_by_role("button", name=f"Reset two-step sign-in of {NURSE_EMAIL}").click()
+    row = page.get_by_role("row").filter(has_text=console.NURSE_EMAIL)
+    row.get_by_role("button", name=f"Reset two-step sign-in of {console.NURSE_EMAIL}").click()
     dialog = page.get_by_role("dialog", name="Reset two-step sign-in for nurse@riverside.example?")
     expect(dialog).to_contain_text("lost the phone")
     dialog.get_by_role("button", name="Reset two-step sign-in").click()
@@ -104,40 +91,33 @@ def test_a_lost_phones_two_step_sign_in_is_reset(live: Live, desk: Any) -> None:
     view = page.locator("#view")
     expect(view.get_by_role("status").filter(has_text="two-step sign-in is reset")).to_have_count(1)
     expect(
-        row.get_by_role("button", name=f"Reset two-step sign-in of {NURSE_EMAIL}")
+        row.get_by_role("button", name=f"Reset two-step sign-in of {console.NURSE_EMAIL}")
     ).to_have_count(0)
-    assert staff_by_email(live, NURSE_EMAIL).totp_enabled_at is None
-    no_problems(problems)
+    assert console.staff_by_email(live, console.NURSE_EMAIL).totp_enabled_at is None
+    console.no_problems(problems)
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_link_page_fits_small_screens_and_large_text(
     live: Live, browser: Any, desk: Any, size: str
 ) -> None:
-    riverside(live)
-    admin, _ = open_console(desk, live)
-    sign_in(admin, ADMIN_EMAIL)
+    console.riverside(live)
+    admin, _ = console.open_console(desk, live)
+    console.sign_in(admin, console.ADMIN_EMAIL)
     url = issue_link(admin, "nurse@riverside.example")
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
+    with console.at_size(browser, live, size) as (page, problems):
         page.goto(url)
         expect(page.get_by_label("New password", exact=True)).to_be_visible()
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot(page, f"{size}-console-set-password.png", full_page=True)
-        assert page.locator("body").evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert page.locator("body").evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)
 
 
 def test_changing_ones_own_password_in_settings(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()
     card = page.get_by_role("form", name="Your password")
     card.get_by_label("Current password").fill(STAFF_PASSWORD)
@@ -151,5 +131,5 @@ def test_changing_ones_own_password_in_settings(live: Live, desk: Any) -> None:
         "Password changed. Your other sessions were signed out."
     )
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, NURSE_EMAIL, NEW_PASSWORD)
-    no_problems(problems)
+    console.sign_in(page, console.NURSE_EMAIL, NEW_PASSWORD)
+    console.no_problems(problems)

@@ -6,7 +6,7 @@ refused next to the form and nothing changes. The form fits a 390 x 844 phone, a
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,30 +17,12 @@ from sqlmodel import select
 from app.careplan.daytime import last_day
 from app.patients.models import Patient
 from app.tasks.models import Occurrence
-from tests.e2e.console_support import (
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
-from tests.support.factories import make_patient
-
-__all__ = ["desk"]  # the fixture, used by name
 
 
 def ada(live: Live) -> Patient:
-    clinic = riverside(live)
-    now = live.clock.now()
-    patient, _ = make_patient(
-        live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
-        treatment={"performed_at": (now - timedelta(hours=2)).isoformat()},
-    )  # fmt: skip
-    return patient
+    return console.ada(live, treated_hours_ago=2)
 
 
 def restriction_last_day(live: Live, patient: Patient, task: str) -> date:
@@ -60,8 +42,8 @@ def stored(live: Live, patient: Patient) -> Patient:
 
 def test_a_typo_then_a_move_to_new_york(live: Live, desk: Any) -> None:
     patient = ada(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     # The restriction's last day is the server's, the day the patient's app names too.
     # (Chromium's en-GB data may put a comma after the weekday.)
@@ -93,13 +75,13 @@ def test_a_typo_then_a_move_to_new_york(live: Live, desk: Any) -> None:
     expect(page.locator("#view .message-ok")).to_contain_text("move to New York time")
     expect(page.get_by_role("region", name="Details")).to_contain_text("America/New_York")
     assert stored(live, patient).time_zone == "America/New_York"
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_a_bad_day_is_refused_beside_the_form(live: Live, desk: Any) -> None:
     patient = ada(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     page.get_by_role("button", name="Edit details").click()
     form = page.get_by_role("form", name="Edit details")
@@ -120,19 +102,14 @@ def test_a_bad_day_is_refused_beside_the_form(live: Live, desk: Any) -> None:
     assert str(stored(live, patient).wake_time) == "07:30:00"
     form.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("region", name="Details")).to_contain_text("up 07:30")
-    no_problems(problems, 422)
+    console.no_problems(problems, 422)
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_form_fits_small_screens_and_large_text(live: Live, browser: Any, size: str) -> None:
     patient = ada(live)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, NURSE_EMAIL)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.NURSE_EMAIL)
         page.goto(f"/console/#/patients/{patient.id}")
         page.get_by_role("button", name="Edit details").click()
         form = page.get_by_role("form", name="Edit details")
@@ -140,7 +117,5 @@ def test_the_form_fits_small_screens_and_large_text(live: Live, browser: Any, si
         scroll_into_view(form)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(form, f"{size}-console-patient-edit.png")
-        assert form.evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert form.evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)

@@ -14,35 +14,25 @@ from app.db import transaction
 from app.notifications.models import REPORT_NOTICES, OutboxKind, OutboxMessage
 from app.reports.models import SymptomReport
 from app.staff.models import StaffUser
-from tests.e2e.console_support import (
-    NURSE_EMAIL,
-    Phone,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot
 from tests.support.factories import make_patient
-
-__all__ = ["desk"]  # the fixture, used by name
 
 REPLY = "We will call you this morning."
 
 
-def _mary(live: Live) -> tuple[Any, Phone]:
+def _mary(live: Live) -> tuple[Any, console.Phone]:
     """Mary Seacole of Riverside, her nurse named Nurse Patel, with a paired phone."""
-    clinic = riverside(live)
+    clinic = console.riverside(live)
     with transaction(live.factory) as session:
-        nurse = session.exec(select(StaffUser).where(StaffUser.email == NURSE_EMAIL)).one()
+        nurse = session.exec(select(StaffUser).where(StaffUser.email == console.NURSE_EMAIL)).one()
         nurse.name = "Nurse Patel"
         session.add(nurse)
     patient, link = make_patient(
         live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=live.clock.now(),
         settings=live.settings, name="Mary Seacole",
     )  # fmt: skip
-    phone = Phone(live)
+    phone = console.Phone(live)
     phone.pair(link.code)
     return patient, phone
 
@@ -50,8 +40,8 @@ def _mary(live: Live) -> tuple[Any, Phone]:
 def test_mark_a_report_seen_with_a_reply_from_the_patient_page(live: Live, desk: Any) -> None:
     patient, phone = _mary(live)
     phone.report(pain=3, signs=["fever"], note="Hot since lunch")
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     reports = page.get_by_role("region", name="Reports")
     [row] = [reports.get_by_role("listitem").first]
@@ -88,14 +78,14 @@ def test_mark_a_report_seen_with_a_reply_from_the_patient_page(live: Live, desk:
     page.reload()
     row = page.get_by_role("region", name="Reports").get_by_role("listitem").first
     expect(row).to_contain_text("Seen by Nurse Patel")
-    no_problems(problems, 422)  # the refused long reply
+    console.no_problems(problems, 422)  # the refused long reply
 
 
 def test_acknowledging_an_alert_can_reply_to_the_patient(live: Live, desk: Any) -> None:
     _, phone = _mary(live)
     phone.report(pain=3, signs=["fever"])
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto("/console/#/alerts")
     alert = page.get_by_role("list", name="Open alerts").get_by_role(
         "listitem", name="Mary Seacole"
@@ -112,4 +102,4 @@ def test_acknowledging_an_alert_can_reply_to_the_patient(live: Live, desk: Any) 
     [report] = mine.get("/api/me/reports").json()
     assert report["reply"] == REPLY
     assert "Dr Lee" not in mine.get("/api/me/reports").text
-    no_problems(problems)
+    console.no_problems(problems)

@@ -12,22 +12,10 @@ from pydantic import SecretStr
 
 from app.config import Settings
 from app.patients.models import Patient
-from tests.e2e.console_support import (
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot_part, scroll_into_view
-from tests.support.factories import make_patient
 from tests.support.sms_gateway import LoopbackSmsGateway
 from tests.support.smtp_server import LoopbackSmtp
-
-__all__ = ["desk"]  # the fixture, used by name
 
 
 @pytest.fixture
@@ -48,20 +36,15 @@ def settings(
 
 
 def ada(live: Live) -> Patient:
-    clinic = riverside(live)
-    patient, _ = make_patient(
-        live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=live.clock.now(),
-        settings=live.settings, email="ada@example.org", phone="+44 7700 900123",
-    )  # fmt: skip
-    return patient
+    return console.ada(live, email="ada@example.org", phone="+44 7700 900123")
 
 
 def test_send_the_link_by_email_then_by_text(
     live: Live, desk: Any, smtp: LoopbackSmtp, sms: LoopbackSmsGateway
 ) -> None:
     patient = ada(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     card = page.get_by_role("region", name="Enrolment link")
     card.get_by_role("button", name="Send by e-mail").click()
@@ -70,7 +53,7 @@ def test_send_the_link_by_email_then_by_text(
     card.get_by_role("button", name="Send by text").click()
     expect(card).to_contain_text("A new link was sent to +447700900123.")
     assert [t.to for t in sms.received()] == ["+447700900123"]
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_a_refused_address_is_said_next_to_the_buttons(
@@ -83,27 +66,22 @@ def test_a_refused_address_is_said_next_to_the_buttons(
         stored.email = "bounce@example.org"
         session.add(stored)
         session.commit()
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     card = page.get_by_role("region", name="Enrolment link")
     card.get_by_role("button", name="Send by e-mail").click()
     expect(card.get_by_role("alert")).to_contain_text("The previous link still works.")
-    no_problems(problems, 502)
+    console.no_problems(problems, 502)
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_card_fits_small_screens_and_large_text(
     live: Live, browser: Any, size: str, smtp: LoopbackSmtp
 ) -> None:
     patient = ada(live)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, NURSE_EMAIL)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.NURSE_EMAIL)
         page.goto(f"/console/#/patients/{patient.id}")
         card = page.get_by_role("region", name="Enrolment link")
         card.get_by_role("button", name="Send by e-mail").click()
@@ -111,16 +89,14 @@ def test_the_card_fits_small_screens_and_large_text(
         scroll_into_view(card)
         page.wait_for_timeout(100)
         screenshot_part(card, f"{size}-console-send-link.png")
-        assert card.evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert card.evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)
 
 
 def test_staff_record_that_the_patient_wants_texts(live: Live, desk: Any) -> None:
     patient = ada(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     details = page.get_by_role("region", name="Details")
     expect(details).to_contain_text("push only")
@@ -136,4 +112,4 @@ def test_staff_record_that_the_patient_wants_texts(live: Live, desk: Any) -> Non
         stored = session.get(Patient, patient.id)
         assert stored is not None
         assert (stored.reminder_channel, stored.reminder_consent_by) == ("sms", "staff")
-    no_problems(problems, 422)
+    console.no_problems(problems, 422)

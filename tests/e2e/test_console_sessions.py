@@ -14,20 +14,9 @@ from sqlmodel import select
 
 from app.staff.models import AuditEvent
 from app.staff.totp import code_at
-from tests.e2e.console_support import (
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
 from tests.support.factories import STAFF_PASSWORD
-
-__all__ = ["desk"]  # the fixture, used by name
 
 WARD_PC = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = (
@@ -40,7 +29,9 @@ def other_browser(live: Live, user_agent: str) -> httpx.Client:
     """The nurse signed in elsewhere: a real HTTP client with its own cookie."""
     http = httpx.Client(base_url=live.base_url, headers={"User-Agent": user_agent}, timeout=10)
     live.at_teardown(http.close)
-    login = http.post("/api/auth/login", json={"email": NURSE_EMAIL, "password": STAFF_PASSWORD})
+    login = http.post(
+        "/api/auth/login", json={"email": console.NURSE_EMAIL, "password": STAFF_PASSWORD}
+    )
     assert login.status_code == 200, login.text
     return http
 
@@ -48,11 +39,11 @@ def other_browser(live: Live, user_agent: str) -> httpx.Client:
 def test_signing_out_one_place_and_then_everywhere_else_after_turning_on_the_code(
     live: Live, desk: Any
 ) -> None:
-    riverside(live)
+    console.riverside(live)
     ward_pc = other_browser(live, WARD_PC)
     iphone = other_browser(live, IPHONE)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto("/console/#/settings")
     card = page.get_by_role("region", name="Your sessions")
     items = card.get_by_role("listitem")
@@ -87,14 +78,14 @@ def test_signing_out_one_place_and_then_everywhere_else_after_turning_on_the_cod
         actions = [e.action for e in session.exec(select(AuditEvent)).all()]
     assert actions.count("staff.session_end") == 1
     assert actions.count("staff.sessions_end_others") == 1
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_keeping_the_other_sessions_keeps_them(live: Live, desk: Any) -> None:
-    riverside(live)
+    console.riverside(live)
     iphone = other_browser(live, IPHONE)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto("/console/#/settings")
     totp = page.get_by_role("region", name="Two-step sign-in")
     totp.get_by_label("Your password").fill(STAFF_PASSWORD)
@@ -108,30 +99,25 @@ def test_keeping_the_other_sessions_keeps_them(live: Live, desk: Any) -> None:
     card.get_by_role("button", name="Sign out everywhere else").click()
     expect(card.get_by_role("listitem")).to_have_count(1)
     assert iphone.get("/api/auth/me").status_code == 401
-    no_problems(problems)
+    console.no_problems(problems)
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_sessions_card_fits_small_screens_and_large_text(
     live: Live, browser: Any, size: str
 ) -> None:
-    riverside(live)
+    console.riverside(live)
     other_browser(live, WARD_PC)
     other_browser(live, IPHONE)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, NURSE_EMAIL)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.NURSE_EMAIL)
         page.goto("/console/#/settings")
         card = page.get_by_role("region", name="Your sessions")
         expect(card.get_by_role("listitem")).to_have_count(3)
         scroll_into_view(card)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(card, f"{size}-console-sessions.png")
-        assert card.evaluate(LAYOUT) == [], size
+        assert card.evaluate(console.LAYOUT) == [], size
 
         totp = page.get_by_role("region", name="Two-step sign-in")
         totp.get_by_label("Your password").fill(STAFF_PASSWORD)
@@ -143,7 +129,5 @@ def test_the_sessions_card_fits_small_screens_and_large_text(
         expect(dialog).to_contain_text("in 2 other places")
         page.wait_for_timeout(100)
         screenshot(page, f"{size}-console-sessions-offer.png")
-        assert dialog.evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert dialog.evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)

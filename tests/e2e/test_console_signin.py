@@ -9,25 +9,15 @@ from typing import Any
 from playwright.sync_api import expect
 
 from app.staff.totp import code_at
-from tests.e2e.console_support import (
-    NURSE_EMAIL,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-    staff_by_email,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live
 from tests.support.factories import STAFF_PASSWORD
 
-__all__ = ["desk"]  # the fixture, used by name
-
 
 def test_two_step_sign_in_is_set_up_then_asked_for(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()
     totp = page.get_by_role("region", name="Two-step sign-in")
     expect(totp).to_contain_text("off")
@@ -41,7 +31,7 @@ def test_two_step_sign_in_is_set_up_then_asked_for(live: Live, desk: Any) -> Non
     totp.get_by_label("Code from the app").fill(code_at(secret, live.clock.now()))
     totp.get_by_role("button", name="Turn on").click()
     expect(totp.get_by_role("button", name="Turn off two-step sign-in")).to_be_visible()
-    assert staff_by_email(live, NURSE_EMAIL).totp_enabled_at == live.clock.now()
+    assert console.staff_by_email(live, console.NURSE_EMAIL).totp_enabled_at == live.clock.now()
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("#view").get_by_text("You have signed out.")).to_be_visible()
@@ -49,7 +39,7 @@ def test_two_step_sign_in_is_set_up_then_asked_for(live: Live, desk: Any) -> Non
 
     # A minute later: the password is not enough any more.
     live.clock.advance(timedelta(minutes=1))
-    page.get_by_label("E-mail").fill(NURSE_EMAIL)
+    page.get_by_label("E-mail").fill(console.NURSE_EMAIL)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Enter your sign-in code")).to_be_visible()
@@ -64,17 +54,17 @@ def test_two_step_sign_in_is_set_up_then_asked_for(live: Live, desk: Any) -> Non
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Patients", level=1)).to_be_visible()
     expect(page.locator("#who-name")).to_contain_text("nurse@riverside.example")
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_too_many_wrong_passwords_say_when_to_try_again(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
     page.goto("/console/")
     email, password = page.get_by_label("E-mail"), page.get_by_label("Password")
     button = page.get_by_role("button", name="Sign in")
     for _ in range(live.settings.login_failures_per_account_client):
-        email.fill(NURSE_EMAIL)
+        email.fill(console.NURSE_EMAIL)
         password.fill("wrong horse battery staple")
         button.click()
         expect(page.get_by_role("alert").filter(has_text="do not match")).to_be_visible()
@@ -85,15 +75,15 @@ def test_too_many_wrong_passwords_say_when_to_try_again(live: Live, desk: Any) -
         re.compile(r"Too many attempts\. Please try again in \d+ minutes?\.")
     )
     expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
-    no_problems(problems, 429)
+    console.no_problems(problems, 429)
 
 
 def test_a_lapsed_session_returns_to_the_page_after_signing_in(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
     page.goto("/console/#/settings")
     expect(page.get_by_role("heading", name="Sign in to the clinic console")).to_be_visible()
-    page.get_by_label("E-mail").fill(NURSE_EMAIL)
+    page.get_by_label("E-mail").fill(console.NURSE_EMAIL)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
@@ -104,17 +94,17 @@ def test_a_lapsed_session_returns_to_the_page_after_signing_in(live: Live, desk:
     expect(
         page.locator("#view").get_by_text("Your session has ended. Please sign in again.")
     ).to_be_visible()
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_going_elsewhere_while_a_page_loads_lands_there(live: Live, desk: Any) -> None:
     """The Patients page's script is on its way when the staff member goes to Alerts (a click
     in the navigation at once after signing in, as in the CI run that found this). The page
     that was overtaken must neither show nor put its own address back."""
-    riverside(live)
-    page, problems = open_console(desk, live)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
     page.goto("/console/#/settings")  # signed in, the console opens here: no Patients yet
-    page.get_by_label("E-mail").fill(NURSE_EMAIL)
+    page.get_by_label("E-mail").fill(console.NURSE_EMAIL)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
@@ -130,4 +120,4 @@ def test_going_elsewhere_while_a_page_loads_lands_there(live: Live, desk: Any) -
     expect(page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
     expect(page).to_have_url(re.compile(r"#/alerts$"))
     expect(page.get_by_role("heading", name="Patients", level=1)).to_have_count(0)
-    no_problems(problems)
+    console.no_problems(problems)

@@ -16,32 +16,14 @@ from playwright.sync_api import expect
 from sqlmodel import col, select
 
 from app.patients.models import Patient, Treatment
-from tests.e2e.console_support import (
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot, screenshot_part, scroll_into_view
-from tests.support.factories import make_patient
-
-__all__ = ["desk"]  # the fixture, used by name
 
 LONDON = ZoneInfo("Europe/London")
 
 
 def ada(live: Live) -> Patient:
-    clinic = riverside(live)
-    now = live.clock.now()
-    patient, _ = make_patient(
-        live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
-        treatment={"performed_at": (now - timedelta(hours=3)).isoformat()},
-    )  # fmt: skip
-    return patient
+    return console.ada(live, treated_hours_ago=3)
 
 
 def treatments(live: Live, patient: Patient) -> list[Treatment]:
@@ -62,8 +44,8 @@ def local_input(at: datetime) -> str:
 def test_a_wrong_time_is_corrected_after_saying_what_moves(live: Live, desk: Any) -> None:
     patient = ada(live)
     was = treatments(live, patient)[0].performed_at
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     details = page.get_by_role("region", name="Details")
     details.get_by_role("button", name=re.compile("^Correct the treatment of")).click()
@@ -87,15 +69,15 @@ def test_a_wrong_time_is_corrected_after_saying_what_moves(live: Live, desk: Any
     [treatment] = treatments(live, patient)
     assert treatment.performed_at == was - timedelta(hours=1)
     assert treatment.correction_reason == "Typed the wrong hour"
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_a_treatment_for_the_wrong_patient_is_voided_and_stays_listed(
     live: Live, desk: Any
 ) -> None:
     patient = ada(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     details = page.get_by_role("region", name="Details")
     # One treatment: a plan needs it, so it can be corrected but not voided.
@@ -123,19 +105,14 @@ def test_a_treatment_for_the_wrong_patient_is_voided_and_stays_listed(
     first, second = treatments(live, patient)
     assert first.voided_at is None and second.voided_at is not None
     screenshot(page, "console-treatment-voided.png")
-    no_problems(problems)
+    console.no_problems(problems)
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_form_fits_small_screens_and_large_text(live: Live, browser: Any, size: str) -> None:
     patient = ada(live)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
-        sign_in(page, NURSE_EMAIL)
+    with console.at_size(browser, live, size) as (page, problems):
+        console.sign_in(page, console.NURSE_EMAIL)
         page.goto(f"/console/#/patients/{patient.id}")
         page.get_by_role("button", name=re.compile("^Correct the treatment of")).click()
         form = page.get_by_role("form", name="Correct treatment 1")
@@ -143,7 +120,5 @@ def test_the_form_fits_small_screens_and_large_text(live: Live, browser: Any, si
         scroll_into_view(form)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(form, f"{size}-console-treatment-correct.png")
-        assert form.evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert form.evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)

@@ -13,22 +13,9 @@ from playwright.sync_api import expect
 
 from app.config import Settings
 from app.staff.totp import code_at
-from tests.e2e.console_support import (
-    ADMIN_EMAIL,
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-    staff_by_email,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot
 from tests.support.factories import STAFF_PASSWORD
-
-__all__ = ["desk"]  # the fixture, used by name
 
 
 @pytest.fixture
@@ -53,10 +40,10 @@ def set_up_the_code(page: Any, live: Live) -> None:
 
 
 def test_a_new_admin_sets_up_the_code_before_anything_else(live: Live, desk: Any) -> None:
-    riverside(live)
-    page, problems = open_console(desk, live)
+    console.riverside(live)
+    page, problems = console.open_console(desk, live)
     page.goto("/console/#/staff")  # where she was going
-    sign_in_with_password(page, ADMIN_EMAIL)
+    sign_in_with_password(page, console.ADMIN_EMAIL)
 
     heading = page.get_by_role("heading", name="Set up two-step sign-in", level=1)
     expect(heading).to_be_visible()
@@ -69,23 +56,25 @@ def test_a_new_admin_sets_up_the_code_before_anything_else(live: Live, desk: Any
     set_up_the_code(page, live)
     expect(page.get_by_role("heading", name="Staff", level=1)).to_be_visible()
     expect(page.get_by_role("navigation", name="Console")).to_be_visible()
-    assert staff_by_email(live, ADMIN_EMAIL).totp_enabled_at == live.clock.now()
+    assert console.staff_by_email(live, console.ADMIN_EMAIL).totp_enabled_at == live.clock.now()
 
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Settings").click()
     card = page.get_by_role("region", name="Two-step sign-in")
     expect(card).to_contain_text("Your clinic requires it for your role, so it stays on.")
     expect(card.get_by_role("button", name="Turn off two-step sign-in")).to_have_count(0)
-    no_problems(problems)  # not one call was refused on the way: the page asked for none
+    console.no_problems(problems)  # not one call was refused on the way: the page asked for none
 
 
 def test_a_nurse_made_admin_is_sent_to_set_it_up(live: Live, desk: Any) -> None:
-    nurse = riverside(live).nurse
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    nurse = console.riverside(live).nurse
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     expect(page.get_by_role("heading", name="Patients", level=1)).to_be_visible()
 
     with httpx.Client(base_url=live.base_url, timeout=10) as admin:
-        admin.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": STAFF_PASSWORD})
+        admin.post(
+            "/api/auth/login", json={"email": console.ADMIN_EMAIL, "password": STAFF_PASSWORD}
+        )
         secret = admin.post("/api/auth/totp/setup", json={"password": STAFF_PASSWORD}).json()
         code = code_at(secret["secret"], live.clock.now())
         assert admin.post("/api/auth/totp/enable", json={"code": code}).status_code == 204
@@ -97,27 +86,22 @@ def test_a_nurse_made_admin_is_sent_to_set_it_up(live: Live, desk: Any) -> None:
     expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
     set_up_the_code(page, live)
     expect(page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
-    no_problems(problems, 403)  # the click that found the role changed
+    console.no_problems(problems, 403)  # the click that found the role changed
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_set_up_page_fits_small_screens_and_large_text(
     live: Live, browser: Any, size: str
 ) -> None:
-    riverside(live)
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_console(context, live)
+    console.riverside(live)
+    with console.at_size(browser, live, size) as (page, problems):
         page.goto("/console/")
-        sign_in_with_password(page, ADMIN_EMAIL)
+        sign_in_with_password(page, console.ADMIN_EMAIL)
         view = page.locator("#view")
         expect(view.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot(page, f"{size}-console-two-step.png", full_page=True)
-        assert page.locator("body").evaluate(LAYOUT) == [], size
+        assert page.locator("body").evaluate(console.LAYOUT) == [], size
 
         card = page.get_by_role("region", name="Two-step sign-in")
         card.get_by_label("Your password").fill(STAFF_PASSWORD)
@@ -125,7 +109,5 @@ def test_the_set_up_page_fits_small_screens_and_large_text(
         expect(card.locator("code.secret")).to_be_visible()
         page.wait_for_timeout(100)
         screenshot(page, f"{size}-console-two-step-code.png", full_page=True)
-        assert page.locator("body").evaluate(LAYOUT) == [], size
-        no_problems(problems)
-    finally:
-        context.close()
+        assert page.locator("body").evaluate(console.LAYOUT) == [], size
+        console.no_problems(problems)

@@ -10,22 +10,13 @@ from sqlmodel import select
 
 from app.patients.models import Patient
 from app.staff.models import AuditEvent
-from tests.e2e.console_support import (
-    NURSE_EMAIL,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import Live, screenshot
 from tests.support.factories import make_patient
 
-__all__ = ["desk"]  # the fixture, used by name
-
 
 def test_visits_to_book_lead_to_the_patients_booking_form(live: Live, desk: Any) -> None:
-    clinic = riverside(live)
+    clinic = console.riverside(live)
     now = live.clock.now()  # Fri 27 Mar 2026 12:00 UTC
     ada, _ = make_patient(
         live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
@@ -36,8 +27,8 @@ def test_visits_to_book_lead_to_the_patients_booking_form(live: Live, desk: Any)
         live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
         name="Bea Brown", treatment={"performed_at": "2026-03-21T10:00:00+00:00"},
     )  # fmt: skip
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role(
         "link", name="Visits to book"
     ).click()
@@ -68,18 +59,18 @@ def test_visits_to_book_lead_to_the_patients_booking_form(live: Live, desk: Any)
         "link", name="Visits to book"
     ).click()
     expect(page.locator("tbody tr")).to_have_count(1)
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_the_protocol_line_offers_the_newer_version_and_asks_why(live: Live, desk: Any) -> None:
-    clinic = riverside(live)
+    clinic = console.riverside(live)
     now = live.clock.now()
     patient, _ = make_patient(
         live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=now, settings=live.settings,
         protocol_version=1, treatment={"performed_at": (now - timedelta(hours=2)).isoformat()},
     )  # fmt: skip
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     line = page.locator("#protocol-line")
     expect(line).to_have_text("microsclerotherapy v1 (v2 available) Move to v2…")
@@ -100,11 +91,11 @@ def test_the_protocol_line_offers_the_newer_version_and_asks_why(live: Live, des
         ).all()
     # Free text stays out of the trail (it outlives erasure): its length only.
     assert [d["reason_length"] for d in details] == [len("Clinical lead approved v2")]
-    no_problems(problems)
+    console.no_problems(problems)
 
 
 def test_a_second_course_shows_on_the_timeline_with_its_visits(live: Live, desk: Any) -> None:
-    clinic = riverside(live)
+    clinic = console.riverside(live)
     first = datetime(2026, 1, 30, 10, 0, tzinfo=UTC)  # 56 days before now: the final review
     live.clock.set(first + timedelta(hours=1))
     patient, _ = make_patient(
@@ -112,8 +103,8 @@ def test_a_second_course_shows_on_the_timeline_with_its_visits(live: Live, desk:
         settings=live.settings, treatment={"performed_at": first.isoformat()},
     )  # fmt: skip
     live.clock.set(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
     form = page.locator("section[aria-labelledby=retreat-h]")
     expect(form.get_by_label("Method")).to_have_value("sclerotherapy")
@@ -130,4 +121,4 @@ def test_a_second_course_shows_on_the_timeline_with_its_visits(live: Live, desk:
     expect(plan.get_by_text("Check-up and possible top-up treatment · not booked")).to_have_count(1)
     expect(plan.locator("tr", has_text="10 April")).to_contain_text("Check-up")
     screenshot(page, "console-patient-second-course.png", full_page=True)
-    no_problems(problems)
+    console.no_problems(problems)

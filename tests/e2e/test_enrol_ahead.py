@@ -16,16 +16,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.patients.models import Patient, Treatment
-from tests.e2e.console_support import (
-    LAYOUT,
-    NURSE_EMAIL,
-    SIZES,
-    desk,
-    no_problems,
-    open_console,
-    riverside,
-    sign_in,
-)
+from tests.e2e import console_support as console
 from tests.e2e.pwa_support import (
     Live,
     open_page,
@@ -36,17 +27,15 @@ from tests.e2e.pwa_support import (
 )
 from tests.support.factories import make_patient
 
-__all__ = ["desk"]  # the fixture, used by name
-
 ON_THE_DAY = datetime.fromisoformat("2026-04-02T13:00:00+01:00")
 
 
 def test_enrol_ahead_pair_the_phone_then_confirm_the_treatment_done(
     live: Live, desk: Any, handset: Any
 ) -> None:
-    clinic = riverside(live)
-    page, problems = open_console(desk, live)
-    sign_in(page, NURSE_EMAIL)
+    clinic = console.riverside(live)
+    page, problems = console.open_console(desk, live)
+    console.sign_in(page, console.NURSE_EMAIL)
     page.get_by_role("navigation", name="Console").get_by_role("link", name="Enrol").click()
     page.get_by_label("Full name").fill("Ada Lovelace")
     page.get_by_label("Date and time (Europe/London)").fill("2026-04-02T10:00")
@@ -72,7 +61,7 @@ def test_enrol_ahead_pair_the_phone_then_confirm_the_treatment_done(
     live.clock.set(ON_THE_DAY)
     page.clock.set_fixed_time(ON_THE_DAY)
     page.goto("/console/#/patients")
-    sign_in(page, NURSE_EMAIL)  # a new day: yesterday's session has ended
+    console.sign_in(page, console.NURSE_EMAIL)  # a new day: yesterday's session has ended
     expect(page.get_by_text(re.compile("^to confirm · 2 Apr"))).to_be_visible()
     page.goto(f"/console/#/patients/{ada.id}")
     expect(page.locator(".page-head").get_by_text("treatment to confirm")).to_be_visible()
@@ -89,26 +78,21 @@ def test_enrol_ahead_pair_the_phone_then_confirm_the_treatment_done(
         done = session.get(Treatment, treatment.id)
         assert done is not None and not done.booked
         assert done.performed_at.isoformat().startswith("2026-04-02T09:40")
-    no_problems(problems)
+    console.no_problems(problems)
     assert unexpected(phone_problems) == []
 
 
-@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_booked_card_fits_small_screens_and_large_text(
     live: Live, browser: Any, size: str
 ) -> None:
-    clinic = riverside(live)
+    clinic = console.riverside(live)
     _, link = make_patient(
         live.factory, clinic=clinic.clinic, staff=clinic.nurse, now=live.clock.now(),
         settings=live.settings,
         treatment={"performed_at": "2026-04-02T10:00:00+01:00", "booked": True},
     )  # fmt: skip
-    context = browser.new_context(
-        **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
-        has_touch=True,
-    )  # fmt: skip
-    try:
-        page, problems = open_page(context, live.clock.now())
+    with console.at_size(browser, live, size) as (page, problems):
         page.goto(link.url)
         card = page.get_by_role("region", name="Your treatment")
         expect(card).to_contain_text("Thursday 2 April")
@@ -116,7 +100,5 @@ def test_the_booked_card_fits_small_screens_and_large_text(
         scroll_into_view(card)
         page.wait_for_timeout(100)  # fonts and layout settle
         screenshot_part(card, f"{size}-pwa-booked-treatment.png")
-        assert card.evaluate(LAYOUT) == [], size
+        assert card.evaluate(console.LAYOUT) == [], size
         assert unexpected(problems) == []
-    finally:
-        context.close()
