@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, EmailStr, StringConstraints
+from pydantic import AwareDatetime, BaseModel, EmailStr, StringConstraints
 from sqlalchemy import Column, ForeignKey, Index, Uuid, false, text
 from sqlmodel import Field, SQLModel
 
@@ -296,13 +296,15 @@ class PatientEditResult(SQLModel):
     patient: PatientDetail
 
 
-class ClinicContact(SQLModel):
+# What GET /api/me answers: plain pydantic models, as app/tasks/models.py's OccurrencePublic
+# (SQLModel's __init__ costs twice as much, and a phone asks on every visit).
+class ClinicContact(BaseModel):
     name: str
     phone: str
     emergency_number: str
 
 
-class RestrictionPublic(SQLModel):
+class RestrictionPublic(BaseModel):
     task: str
     title: str
     instructions: str
@@ -310,7 +312,7 @@ class RestrictionPublic(SQLModel):
     until_at: datetime  # the instant it ends
 
 
-class AppointmentPublic(SQLModel):
+class AppointmentPublic(BaseModel):
     id: uuid.UUID
     key: str
     title: str
@@ -320,7 +322,7 @@ class AppointmentPublic(SQLModel):
     tentative: bool = False
 
 
-class BookedTreatmentPublic(SQLModel):
+class BookedTreatmentPublic(BaseModel):
     """The patient's treatment booked ahead: when, and what to prepare (the protocol's words)."""
 
     performed_at: datetime
@@ -328,14 +330,14 @@ class BookedTreatmentPublic(SQLModel):
     preparation: list[str]
 
 
-class LanguagePublic(SQLModel):
+class LanguagePublic(BaseModel):
     """A language this server offers, named in its own language."""
 
     code: str
     name: str
 
 
-class MeProfile(SQLModel):
+class MeProfile(BaseModel):
     id: uuid.UUID
     name: str
     time_zone: str

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import BaseModel
 from sqlalchemy import Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
@@ -70,7 +71,10 @@ class Occurrence(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class OccurrencePublic(SQLModel):
+# The answers below are plain pydantic models, not SQLModel ones: a phone's day is built one
+# per row, and SQLModel's own __init__ and serialiser took about twice as long for the same
+# fields (2.2 against 4.4 us to build one, 44 against 73 us to write 33 as JSON, one process).
+class OccurrencePublic(BaseModel):
     """An occurrence as clients see it; `status` is pending, done, missed or ended."""
 
     id: uuid.UUID
@@ -94,7 +98,7 @@ class OccurrencePublic(SQLModel):
     voided: bool = False  # done for a treatment since voided: history, not the plan
 
 
-class ProgressLinePublic(SQLModel):
+class ProgressLinePublic(BaseModel):
     """One line of progress in the server's words (app/careplan/progress.py): `text` first,
     then `more`; `day` of `total` days passed for a span's or course's visual, else null."""
 
@@ -107,7 +111,7 @@ class ProgressLinePublic(SQLModel):
     total: int | None = None
 
 
-class ProgressPublic(SQLModel):
+class ProgressPublic(BaseModel):
     """Where the patient is in their plan on a local day."""
 
     date: date
