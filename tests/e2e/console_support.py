@@ -193,7 +193,8 @@ def ada(live: Live, *, treated_hours_ago: float | None = None, **fields: object)
 
 @contextmanager
 def at_size(browser: Any, live: Live, size: str) -> Iterator[tuple[Any, list[str]]]:
-    """A console page at one of SIZES (a phone, a 320 px one, 200 % text), closed afterwards."""
+    """A page at one of SIZES (a phone, a 320 px one, 200 % text), its clock pinned to the
+    server's, closed afterwards: the console's, or a patient's when the test opens their link."""
     context = browser.new_context(
         **SIZES[size], base_url=live.base_url, locale="en-GB", timezone_id="Europe/London",
         has_touch=True,

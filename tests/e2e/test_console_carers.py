@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from app.patients.models import Patient
 from app.staff.models import AuditEvent
 from app.tasks.models import Occurrence
 from tests.e2e import console_support as console
@@ -25,10 +24,6 @@ from tests.e2e.pwa_support import (
     scroll_into_view,
     unexpected,
 )
-
-
-def ada(live: Live) -> Patient:
-    return console.ada(live)
 
 
 def actions(live: Live, patient_id: uuid.UUID) -> list[str]:
@@ -69,7 +64,7 @@ def invite(page: Any, name: str) -> str:
 def test_staff_invite_a_carer_who_helps_then_remove_them(
     live: Live, desk: Any, browser: Any
 ) -> None:
-    patient = ada(live)
+    patient = console.ada(live)
     page, problems = console.open_console(desk, live)
     console.sign_in(page, console.NURSE_EMAIL)
     page.goto(f"/console/#/patients/{patient.id}")
@@ -162,7 +157,7 @@ def test_staff_invite_a_carer_who_helps_then_remove_them(
 
 @pytest.mark.parametrize("size", list(console.SIZES))
 def test_the_card_fits_small_screens_and_large_text(live: Live, browser: Any, size: str) -> None:
-    patient = ada(live)
+    patient = console.ada(live)
     with console.at_size(browser, live, size) as (page, problems):
         console.sign_in(page, console.NURSE_EMAIL)
         page.goto(f"/console/#/patients/{patient.id}")
